@@ -1,0 +1,89 @@
+/**
+ * @module What a card package exports (a MinidriverPlugin), what it receives (a CardContext, the
+ * counterpart of the caller-owned members of CARD_DATA), and the manifest the loader reads.
+ */
+import type { Transport } from '../transport.js';
+import type { CardDataVersion } from './constants.js';
+import type { Minidriver } from './minidriver-v7.js';
+import type { DecryptPadding, SignDataRequest } from './structures.js';
+
+/**
+ * The cache functions of CARD_DATA (pfnCspCacheAddFile / LookupFile / DeleteFile). Entries live in the
+ * session's data cache and are dropped when the card's freshness counters change (conservatively: on
+ * any change of cardcf) and after deauthentication. Must not be used while reading cardid or cardcf.
+ */
+export interface PluginCache {
+  /** Stores a copy of `data` under `tag`. */
+  addFile(tag: string, data: Uint8Array): void;
+  /** A copy of the data stored under `tag`, or undefined when absent or stale. */
+  lookupFile(tag: string): Uint8Array | undefined;
+  /** Removes the entry. */
+  deleteFile(tag: string): void;
+}
+
+/** What CardAcquireContext hands a plugin: the caller's half of CARD_DATA. */
+export interface CardContext {
+  /** The negotiated CARD_DATA version, fixed for the life of the context. */
+  readonly version: CardDataVersion;
+  /** The card's ATR. */
+  readonly atr: Uint8Array;
+  /** The card's name (from the loader's match, or the plugin name). */
+  readonly cardName: string;
+  /** The connection to the card. Every call but deleteContext runs inside a transaction the session holds. */
+  readonly transport: Transport;
+  /** The data cache functions. */
+  readonly cache: PluginCache;
+  /**
+   * pfnCspPadData: pads `request.data` as `request.padding` says (PKCS #1 v1.5 type 01 with DigestInfo,
+   * or PSS) to `modulusBytes`, big-endian, for a card that can only do raw RSA.
+   */
+  padData(request: SignDataRequest, modulusBytes: number): Uint8Array;
+  /**
+   * pfnCspUnpadData: removes PKCS #1 v1.5 type 02 or OAEP padding from a raw decrypted block (big-endian).
+   * A bad block throws SCARD_E_INVALID_PARAMETER whose message is only "decryption error" (no padding oracle).
+   */
+  unpadData(block: Uint8Array, padding: DecryptPadding): Uint8Array;
+}
+
+/** CARD_DATA versions a plugin supports: negotiation runs at min(requested, current). */
+export interface CardDataVersions {
+  readonly min: CardDataVersion;
+  readonly current: CardDataVersion;
+}
+
+/**
+ * A card plugin: what a card package exports as `plugin` (and as its default export).
+ */
+export interface MinidriverPlugin {
+  /** The card family's name, e.g. "PIV". */
+  readonly name: string;
+  /** Must equal the manifest's cardDataVersions. */
+  readonly cardDataVersions: CardDataVersions;
+  /**
+   * CardAcquireContext: checks that the card is one this plugin drives (SCARD_E_UNKNOWN_CARD if not),
+   * selects its application, and returns the per-context minidriver. Runs inside the session's
+   * transaction. `flags` is 0 or CARD_SECURE_KEY_INJECTION_NO_CARD_MODE (validated by the session).
+   */
+  acquireContext(context: CardContext, flags: number): Promise<Minidriver>;
+}
+
+/** One ATR pattern of a manifest. */
+export interface ManifestAtr {
+  /** Hex ATR, spaces allowed. */
+  readonly atr: string;
+  /** Hex mask of the same length; absent = exact match. */
+  readonly mask?: string;
+  /** A name for cards matching this pattern. */
+  readonly name?: string;
+}
+
+/** The `minidriver` field of a card package's package.json (shared/design.md). */
+export interface PluginManifest {
+  readonly name: string;
+  readonly atrs: readonly ManifestAtr[];
+  /** Hex AIDs the loader may SELECT to probe for the application when no ATR matches. */
+  readonly aids?: readonly string[];
+  readonly cardDataVersions: CardDataVersions;
+  /** Module to import relative to the package (default: the package's main export). */
+  readonly entry?: string;
+}
