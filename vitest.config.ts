@@ -1,5 +1,33 @@
 import { defineConfig } from 'vitest/config';
 
+// vitest 5's reporters call Map.groupBy / Object.groupBy, which Node 20 lacks: without these a failing
+// test crashes the reporter and hides the failure.
+if (typeof (Map as { groupBy?: unknown }).groupBy !== 'function') {
+  (Map as unknown as { groupBy: unknown }).groupBy = <K, V>(items: Iterable<V>, key: (item: V, index: number) => K) => {
+    const groups = new Map<K, V[]>();
+    let index = 0;
+    for (const item of items) {
+      const k = key(item, index++);
+      const group = groups.get(k);
+      if (group) group.push(item);
+      else groups.set(k, [item]);
+    }
+    return groups;
+  };
+}
+if (typeof (Object as { groupBy?: unknown }).groupBy !== 'function') {
+  (Object as unknown as { groupBy: unknown }).groupBy = <V>(items: Iterable<V>, key: (item: V, index: number) => PropertyKey) => {
+    const groups: Record<PropertyKey, V[]> = Object.create(null);
+    let index = 0;
+    for (const item of items) {
+      const k = key(item, index++);
+      if (!groups[k]) groups[k] = [];
+      groups[k].push(item);
+    }
+    return groups;
+  };
+}
+
 // One vitest run for the whole repo. Workspace packages resolve to their TypeScript sources through the
 // "source" export condition, so a test never runs against a stale dist/.
 export default defineConfig({

@@ -9,4 +9,5 @@ export * from './bytes.js';
 export * from './transport.js';
 export * from './contract/index.js';
 export * from './codecs/index.js';
+export * from './crypto/index.js';
 export * from './session/index.js';

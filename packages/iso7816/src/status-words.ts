@@ -2,7 +2,7 @@
  * @module ISO 7816-4 interindustry status words: names, human descriptions, and the mapping of a
  * final status word to the minidriver `ScardError` (iso7816.md §3 and §4.3).
  */
-import { ScardError, type ScardCodeName } from '@minidriver/core';
+import { type ScardCodeName, ScardError } from '@minidriver/core';
 
 /** Interindustry status words (iso7816.md §3). Families such as `61xx` are given with xx = 00. */
 export const SW = {
@@ -147,7 +147,10 @@ export function isSuccess(statusWord: number): boolean {
  * With `acceptLegacyCounter`, `630x` (YubiKey NEO quirk, iso7816.md §3) counts too — pass it only
  * for VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER.
  */
-export function retriesFromStatusWord(statusWord: number, options: { acceptLegacyCounter?: boolean } = {}): number | undefined {
+export function retriesFromStatusWord(
+  statusWord: number,
+  options: { acceptLegacyCounter?: boolean } = {},
+): number | undefined {
   if ((statusWord & 0xfff0) === 0x63c0) return statusWord & 0x0f;
   if (options.acceptLegacyCounter && (statusWord & 0xfff0) === 0x6300 && statusWord !== 0x6300) {
     return statusWord & 0x0f;

@@ -1,1 +1,31 @@
-export {};
+/**
+ * @module @minidriver/loader — picks the right card plugin from the card's ATR: reads plugin manifests
+ * without importing plugin code, resolves the ATR through an index (exact hash + masked trie), falls
+ * back to AID probing, applies a trust policy, and imports only the plugin it chose.
+ */
+export {
+  type Identification,
+  identify,
+  getDefaultLoader,
+  Loader,
+  type LoaderOptions,
+  type MatchedPattern,
+  type OpenCardOptions,
+  openCard,
+  type PluginInfo,
+  type Resolution,
+} from './loader.js';
+export type { LoaderWarning, PluginModule, PluginSource } from './plugin-record.js';
+export { type TrustedPackage, type TrustPolicy, computePluginIntegrity } from './trust.js';
+export { AtrIndex, type AtrIndexEntry } from './atr-index.js';
+export { type AtrPattern, describeAtrPattern, parseManifestAtr, patternMatches } from './atr-pattern.js';
+export { type ValidatedManifest, validateManifest } from './manifest.js';
+export {
+  type CardDatabase,
+  type CardDatabaseEntry,
+  DEFAULT_CARD_DATABASE,
+  loadCardDatabase,
+  parseCardDatabase,
+  patternsFromDatabaseAtr,
+} from './card-database.js';
+export { planProbe, type ProbeOutcome, type ProbeStep, probeAids } from './aid-probe.js';

@@ -119,10 +119,11 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
     : koffi.struct(`SCARD_READERSTATE${suffix}`, readerStateFields);
   const IO_REQUEST = koffi.struct(`SCARD_IO_REQUEST${suffix}`, { dwProtocol: DWORD, cbPciLength: DWORD });
   const ioRequestSize = koffi.sizeof(IO_REQUEST);
-  const pointerTo = (type: unknown) => koffi.pointer(type as Parameters<typeof koffi.pointer>[0]);
+  type TypeSpec = Parameters<typeof koffi.sizeof>[0];
+  const pointerTo = (type: TypeSpec) => koffi.pointer(type);
   const s = platform.stringSuffix;
   const bind = (name: string, args: unknown[]) =>
-    library.func(name, LONG, args as Parameters<typeof koffi.pointer>[0][]) as unknown as AsyncFunction;
+    library.func(name, LONG, args as TypeSpec[]) as unknown as AsyncFunction;
 
   const SCardEstablishContext = bind('SCardEstablishContext', [DWORD, 'void *', 'void *', koffi.out(pointerTo(HANDLE))]);
   const SCardReleaseContext = bind('SCardReleaseContext', [HANDLE]);

@@ -241,6 +241,8 @@ export class ReaderWatch extends EventEmitter implements AsyncIterable<ReaderEve
       resolve({ value: event, done: false });
     } else {
       this.pending.push(event);
+      // Nobody iterates (emitter use): keep only the most recent events.
+      if (this.pending.length > 1000) this.pending.shift();
     }
   }
 

@@ -3,3 +3,9 @@
  * the vpcd bridge that puts a simulated card into pcscd, fault injection and an APDU recorder.
  */
 export * from './simulated-card.js';
+export * from './card-process.js';
+export * from './faults.js';
+export * from './recorder.js';
+export * from './vpcd.js';
+export * from './unknown-card.js';
+export * from './testing.js';

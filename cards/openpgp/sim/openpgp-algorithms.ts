@@ -1,0 +1,173 @@
+/**
+ * @module Algorithm attributes C1/C2/C3 (openpgp.md §3.5): parsing, encoding, and the curves this card
+ * supports, each with its OID (the legacy OpenPGP-card OIDs for 25519) and the name node:crypto uses.
+ */
+import { CardStatus, OpenPgpStatus } from './openpgp-status.js';
+
+/** A curve the card supports. `order` is set for Weierstrass curves (ECDSA over a host-supplied hash). */
+export interface CurveInfo {
+  readonly name: string;
+  readonly oid: Uint8Array;
+  /** node:crypto name: an OpenSSL curve for createECDH, or `ed25519` / `x25519`. */
+  readonly nodeName: string;
+  /** Field element / scalar size in bytes. */
+  readonly size: number;
+  readonly order?: bigint;
+}
+
+function hex(text: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+}
+
+/** Curves in the order the algorithm information DO (FA) lists them. Orders: SEC 2 / RFC 5639. */
+export const CURVES: readonly CurveInfo[] = [
+  {
+    name: 'P-256',
+    oid: hex('2A8648CE3D030107'),
+    nodeName: 'prime256v1',
+    size: 32,
+    order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  },
+  {
+    name: 'P-384',
+    oid: hex('2B81040022'),
+    nodeName: 'secp384r1',
+    size: 48,
+    order:
+      0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+  },
+  {
+    name: 'P-521',
+    oid: hex('2B81040023'),
+    nodeName: 'secp521r1',
+    size: 66,
+    order:
+      0x01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  },
+  {
+    name: 'brainpoolP256r1',
+    oid: hex('2B2403030208010107'),
+    nodeName: 'brainpoolP256r1',
+    size: 32,
+    order: 0xa9fb57dba1eea9bc3e660a909d838d718c397aa3b561a6f7901e0e82974856a7n,
+  },
+  {
+    name: 'brainpoolP384r1',
+    oid: hex('2B240303020801010B'),
+    nodeName: 'brainpoolP384r1',
+    size: 48,
+    order:
+      0x8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565n,
+  },
+  {
+    name: 'brainpoolP512r1',
+    oid: hex('2B240303020801010D'),
+    nodeName: 'brainpoolP512r1',
+    size: 64,
+    order:
+      0xaadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca90069n,
+  },
+  { name: 'Ed25519', oid: hex('2B06010401DA470F01'), nodeName: 'ed25519', size: 32 },
+  { name: 'Curve25519', oid: hex('2B060104019755010501'), nodeName: 'x25519', size: 32 },
+];
+
+/** OpenPGP public-key algorithm ids used in byte 1 of the attributes. */
+export const AlgorithmId = { rsa: 0x01, ecdh: 0x12, ecdsa: 0x13, eddsa: 0x16 } as const;
+
+/** RSA attributes: modulus size, public exponent size (bits) and the key import format. */
+export interface RsaAlgorithm {
+  readonly kind: 'rsa';
+  readonly modulusBits: number;
+  readonly exponentBits: number;
+  readonly importFormat: number;
+}
+
+/** ECC attributes: algorithm id (12 ECDH, 13 ECDSA, 16 EdDSA), the curve, and the trailing format byte. */
+export interface EccAlgorithm {
+  readonly kind: 'ecc';
+  readonly algorithmId: number;
+  readonly curve: CurveInfo;
+  readonly importWithPublicKey: boolean;
+}
+
+export type KeyAlgorithm = RsaAlgorithm | EccAlgorithm;
+
+/** The key slots in C1/C2/C3 order. */
+export type KeySlot = 0 | 1 | 2;
+export const SIGNATURE_SLOT: KeySlot = 0;
+export const DECRYPTION_SLOT: KeySlot = 1;
+export const AUTHENTICATION_SLOT: KeySlot = 2;
+
+const RSA_SIZES = [2048, 3072, 4096];
+
+function findCurve(oid: Uint8Array): CurveInfo | undefined {
+  return CURVES.find((curve) => Buffer.from(curve.oid).equals(Buffer.from(oid)));
+}
+
+/**
+ * Parses C1/C2/C3 for `slot`; throws `6A80` for anything this card cannot do (unknown curve, RSA size
+ * other than 2048/3072/4096, an ECDH curve in a signing slot, ...).
+ */
+export function parseAlgorithmAttributes(attributes: Uint8Array, slot: KeySlot): KeyAlgorithm {
+  const algorithmId = attributes[0];
+  if (algorithmId === AlgorithmId.rsa) {
+    if (attributes.length < 5 || attributes.length > 6) throw new CardStatus(OpenPgpStatus.incorrectData);
+    const modulusBits = (attributes[1]! << 8) | attributes[2]!;
+    const exponentBits = (attributes[3]! << 8) | attributes[4]!;
+    const importFormat = attributes[5] ?? 0;
+    if (!RSA_SIZES.includes(modulusBits) || exponentBits < 17 || exponentBits > 32 || importFormat > 3) {
+      throw new CardStatus(OpenPgpStatus.incorrectData);
+    }
+    return { kind: 'rsa', modulusBits, exponentBits, importFormat };
+  }
+  if (algorithmId === AlgorithmId.ecdh || algorithmId === AlgorithmId.ecdsa || algorithmId === AlgorithmId.eddsa) {
+    let oid = attributes.subarray(1);
+    let importWithPublicKey = false;
+    let curve = findCurve(oid);
+    const last = attributes[attributes.length - 1];
+    if (!curve && (last === 0x00 || last === 0xff)) {
+      oid = attributes.subarray(1, attributes.length - 1);
+      importWithPublicKey = last === 0xff;
+      curve = findCurve(oid);
+    }
+    if (!curve) throw new CardStatus(OpenPgpStatus.incorrectData);
+    const isEdwards = curve.nodeName === 'ed25519';
+    const isMontgomery = curve.nodeName === 'x25519';
+    const valid =
+      algorithmId === AlgorithmId.ecdh
+        ? slot !== SIGNATURE_SLOT && !isEdwards
+        : algorithmId === AlgorithmId.eddsa
+          ? isEdwards && slot !== DECRYPTION_SLOT
+          : !isEdwards && !isMontgomery && slot !== DECRYPTION_SLOT;
+    if (!valid) throw new CardStatus(OpenPgpStatus.incorrectData);
+    return { kind: 'ecc', algorithmId, curve, importWithPublicKey };
+  }
+  throw new CardStatus(OpenPgpStatus.incorrectData);
+}
+
+/** RSA attributes bytes: `01 | n bits | e bits | format`. */
+export function encodeRsaAttributes(modulusBits: number, exponentBits = 32, importFormat = 0): Uint8Array {
+  return Uint8Array.of(0x01, modulusBits >> 8, modulusBits & 0xff, exponentBits >> 8, exponentBits & 0xff, importFormat);
+}
+
+/** ECC attributes bytes: `alg | OID`. */
+export function encodeEccAttributes(algorithmId: number, curveName: string): Uint8Array {
+  const curve = CURVES.find((candidate) => candidate.name === curveName);
+  if (!curve) throw new RangeError(`unknown curve ${curveName}`);
+  return Uint8Array.of(algorithmId, ...curve.oid);
+}
+
+/** Every attribute value the card accepts per slot (DO FA, algorithm information). */
+export function supportedAttributes(slot: KeySlot): Uint8Array[] {
+  const list = RSA_SIZES.map((bits) => encodeRsaAttributes(bits));
+  for (const curve of CURVES) {
+    if (curve.nodeName === 'ed25519') {
+      if (slot !== DECRYPTION_SLOT) list.push(encodeEccAttributes(AlgorithmId.eddsa, curve.name));
+    } else if (curve.nodeName === 'x25519') {
+      if (slot === DECRYPTION_SLOT) list.push(encodeEccAttributes(AlgorithmId.ecdh, curve.name));
+    } else {
+      list.push(encodeEccAttributes(slot === DECRYPTION_SLOT ? AlgorithmId.ecdh : AlgorithmId.ecdsa, curve.name));
+    }
+  }
+  return list;
+}

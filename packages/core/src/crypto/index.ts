@@ -1,0 +1,11 @@
+/**
+ * @module Software cryptography of the caller's side of the minidriver interface: byte order, PKCS #1
+ * and PSS signature padding (pfnCspPadData), PKCS #1 / OAEP unpadding (pfnCspUnpadData), ECDSA signature
+ * forms and the CNG key derivation functions of CardDeriveKey.
+ */
+export * from './byte-order.js';
+export { DIGEST_INFO_PREFIX, hashAlgorithmFromCalg } from './hash.js';
+export * from './signature-padding.js';
+export * from './decryption-padding.js';
+export * from './ecdsa.js';
+export { concatKdf, deriveKeyFromSecret, TLS_PRF_OUTPUT_LENGTH, tlsPrf } from './kdf.js';

@@ -1,0 +1,110 @@
+/**
+ * @module The data cache of the card interface layer (§4.8, §10): entries grouped by the cardcf counter
+ * that invalidates them, one cache per card, and a store that shares those caches between the sessions of
+ * a process (CP_CACHE_MODE_GLOBAL_CACHE). Every value goes in and comes out as a deep copy, so nobody can
+ * alter cached data through a returned buffer.
+ */
+import type { CardCacheFile } from '../contract/structures.js';
+
+/** The cardcf counters (§3.8). */
+export type FreshnessCategory = 'pins' | 'containers' | 'files';
+
+/**
+ * What an entry is. `file`: file contents; `container`: container info, container properties, key
+ * sizes; `plugin`: entries a plugin stored through its context's cache functions.
+ */
+export type CacheNamespace = 'file' | 'container' | 'plugin';
+
+const NAMESPACES_OF: Readonly<Record<FreshnessCategory, readonly CacheNamespace[]>> = {
+  pins: [],
+  containers: ['container'],
+  // Plugin entries are minidriver-private file data: the files counter covers them (§4.8 table).
+  files: ['file', 'plugin'],
+};
+
+/** A deep copy of the plain data we cache (Uint8Array, arrays, plain objects, primitives). */
+export function cloneValue<T>(value: T): T {
+  if (value instanceof Uint8Array) return new Uint8Array(value) as T;
+  if (Array.isArray(value)) return value.map((item) => cloneValue(item)) as T;
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) copy[key] = cloneValue(item);
+    return copy as T;
+  }
+  return value;
+}
+
+/** The cached data of one card. */
+export class CardDataCache {
+  /** The cardcf contents this cache's entries are valid for; undefined until first read. */
+  freshness: CardCacheFile | undefined;
+  private readonly entries = new Map<string, unknown>();
+
+  /** A copy of the entry, or undefined. */
+  get<T>(namespace: CacheNamespace, tag: string): T | undefined {
+    const key = `${namespace}:${tag}`;
+    return this.entries.has(key) ? cloneValue(this.entries.get(key) as T) : undefined;
+  }
+
+  /** Stores a copy of `value`. */
+  set(namespace: CacheNamespace, tag: string, value: unknown): void {
+    this.entries.set(`${namespace}:${tag}`, cloneValue(value));
+  }
+
+  delete(namespace: CacheNamespace, tag: string): void {
+    this.entries.delete(`${namespace}:${tag}`);
+  }
+
+  /** Drops every entry of one namespace. */
+  dropNamespace(namespace: CacheNamespace): void {
+    const prefix = `${namespace}:`;
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);
+  }
+
+  /** Drops what a change of one cardcf counter invalidates. */
+  dropCategory(category: FreshnessCategory): void {
+    for (const namespace of NAMESPACES_OF[category]) this.dropNamespace(namespace);
+  }
+
+  /** Drops everything, including the remembered cardcf. */
+  clear(): void {
+    this.entries.clear();
+    this.freshness = undefined;
+  }
+
+  /** Number of entries (for tests and statistics). */
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * Caches keyed by card (the hex of `cardid`), shared by the sessions that use the same store. Two stores
+ * model two processes: each validates its copies against the card's cardcf.
+ */
+export class DataCacheStore {
+  private readonly cards = new Map<string, CardDataCache>();
+
+  /** The cache of one card, created empty on first use. */
+  forCard(cardKey: string): CardDataCache {
+    let cache = this.cards.get(cardKey);
+    if (cache === undefined) {
+      cache = new CardDataCache();
+      this.cards.set(cardKey, cache);
+    }
+    return cache;
+  }
+
+  /** Forgets one card. */
+  delete(cardKey: string): void {
+    this.cards.delete(cardKey);
+  }
+
+  /** Forgets every card. */
+  clear(): void {
+    this.cards.clear();
+  }
+}
+
+/** The process-wide store used by sessions in GLOBAL cache mode unless they are given another. */
+export const processDataCacheStore: DataCacheStore = new DataCacheStore();

@@ -1,0 +1,234 @@
+/**
+ * @module The card channel: sends command APDUs over a `Transport` and does what neither WinSCard
+ * nor pcsc-lite does (iso7816.md §2): command chaining for long data, GET RESPONSE after `61xx`,
+ * re-issue with the right Le after `6Cxx`. Each job is one small processor wrapping the next, so
+ * each can be tested alone.
+ *
+ * The channel takes no transaction: the caller (CardSession) holds one around every multi-APDU
+ * sequence, so chains and GET RESPONSE loops are never interleaved with another application's commands.
+ */
+import { concatBytes, ScardError, type Transport, wipe } from '@minidriver/core';
+import {
+  CLA_CHAINING,
+  type CommandApdu,
+  encodeCommandApdu,
+  MAX_EXTENDED_DATA,
+  MAX_SHORT_DATA,
+  MAX_SHORT_LE,
+  parseResponseApdu,
+  type ResponseApdu,
+} from './apdu.js';
+import { SW, statusWordToScardError } from './status-words.js';
+
+/** Anything that sends one command APDU and returns its response. */
+export interface ApduSender {
+  /** Sends `apdu`; resolves with the (final) response, whatever its status word. Throws only ScardError. */
+  send(apdu: CommandApdu): Promise<ResponseApdu>;
+}
+
+/** An {@link ApduSender} with the full response handling of iso7816.md §2. */
+export interface CardChannel extends ApduSender {
+  /**
+   * Sends `apdu` and returns the response data when the status word is `9000`; otherwise throws
+   * the ScardError of {@link statusWordToScardError} (PIN counter semantics for VERIFY, CHANGE
+   * REFERENCE DATA and RESET RETRY COUNTER).
+   *
+   * @param context Short description for the error message (never a PIN or key).
+   */
+  transmitOk(apdu: CommandApdu, context?: string): Promise<Uint8Array>;
+}
+
+/** Options for {@link createCardChannel}. */
+export interface CardChannelOptions {
+  /**
+   * Use extended-length APDUs when a command needs them (card and reader must both support them;
+   * see card capabilities in the ATR). Default false: long data is chained, long responses are
+   * fetched with GET RESPONSE. Ignored over T=0, where extended APDUs do not work (iso7816.md §1.2).
+   */
+  readonly extendedLength?: boolean;
+  /** Largest data block of one short command; longer data is chained in blocks of this size (default 255). */
+  readonly maxShortData?: number;
+  /** INS of GET RESPONSE (default 0xC0). */
+  readonly getResponseIns?: number;
+  /**
+   * Sees every APDU exchanged on the wire. The data field of VERIFY / CHANGE REFERENCE DATA /
+   * RESET RETRY COUNTER is replaced by `*` (0x2A) bytes before the hook sees it.
+   */
+  readonly trace?: (command: Uint8Array, response: Uint8Array) => void;
+}
+
+/** INS codes whose data field is a secret (PINs, PUKs): VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER. */
+const PIN_INSTRUCTIONS: ReadonlySet<number> = new Set([0x20, 0x24, 0x2c]);
+
+/** Upper bound on GET RESPONSE rounds, so a card that answers 61xx forever cannot hang the caller. */
+const MAX_GET_RESPONSE_ROUNDS = 4096;
+
+/** True for the commands whose data field is a PIN or PUK. */
+export function isPinCommand(apdu: Pick<CommandApdu, 'ins'>): boolean {
+  return PIN_INSTRUCTIONS.has(apdu.ins);
+}
+
+/**
+ * A copy of encoded command bytes fit for a trace: for VERIFY / CHANGE REFERENCE DATA / RESET RETRY
+ * COUNTER, every data byte becomes `*` (0x2A). Other commands are copied unchanged.
+ */
+export function redactCommand(command: Uint8Array, apdu: CommandApdu): Uint8Array {
+  const copy = command.slice();
+  const dataLength = apdu.data?.length ?? 0;
+  if (isPinCommand(apdu) && dataLength > 0) {
+    // The data starts after the header and the Lc: 1 byte, or 3 (`00 Lc1 Lc2`) in extended form.
+    const start = command[4] === 0 ? 7 : 5;
+    copy.fill(0x2a, start, start + dataLength);
+  }
+  return copy;
+}
+
+/**
+ * The bottom processor: encodes the APDU, transmits it, parses the response. With `extended` false
+ * it never emits an extended APDU: an Le above 256 is sent as `00` (256) and the rest arrives by
+ * 61xx/GET RESPONSE. Data too long for the chosen form is refused (the chaining processor above
+ * splits it first).
+ */
+export function createTransportSender(
+  transport: Pick<Transport, 'transmit'>,
+  options: { extended?: boolean; trace?: CardChannelOptions['trace'] } = {},
+): ApduSender {
+  const extended = options.extended === true;
+  return {
+    async send(apdu) {
+      const limited: CommandApdu =
+        !extended && apdu.le !== undefined && apdu.le > MAX_SHORT_LE ? { ...apdu, le: MAX_SHORT_LE } : apdu;
+      if (!extended && (apdu.data?.length ?? 0) > MAX_SHORT_DATA) {
+        throw new ScardError(
+          'SCARD_E_INVALID_PARAMETER',
+          `${apdu.data?.length} data bytes need chaining or extended length`,
+        );
+      }
+      const command = encodeCommandApdu(limited);
+      // Redact before the PIN command buffer is wiped below.
+      const traced = options.trace ? redactCommand(command, apdu) : undefined;
+      let responseBytes: Uint8Array;
+      try {
+        responseBytes = await transport.transmit(command);
+      } catch (error) {
+        throw ScardError.from(error, 'transmit');
+      } finally {
+        if (isPinCommand(apdu)) wipe(command);
+      }
+      if (options.trace && traced) options.trace(traced, responseBytes.slice());
+      return parseResponseApdu(responseBytes);
+    },
+  };
+}
+
+/**
+ * Command chaining (ISO 7816-4 §5.1.1.1, iso7816.md §2 step 3): data longer than `maxData` goes in
+ * blocks of `maxData` bytes; every block but the last has CLA | 0x10 and no Le, and must answer
+ * `9000` — any other status word is returned at once and the rest of the chain is not sent. The
+ * last block carries the original CLA and Le.
+ */
+export function createChainingSender(next: ApduSender, maxData: number): ApduSender {
+  if (!Number.isInteger(maxData) || maxData < 1 || maxData > MAX_EXTENDED_DATA) {
+    throw new ScardError(
+      'SCARD_E_INVALID_PARAMETER',
+      `chaining block size must be 1..${MAX_EXTENDED_DATA}, got ${maxData}`,
+    );
+  }
+  return {
+    async send(apdu) {
+      const data = apdu.data;
+      if (data === undefined || data.length <= maxData) return next.send(apdu);
+      let offset = 0;
+      for (; data.length - offset > maxData; offset += maxData) {
+        // subarray, not slice: no extra copy of possibly secret data.
+        const block: CommandApdu = {
+          cla: apdu.cla | CLA_CHAINING,
+          ins: apdu.ins,
+          p1: apdu.p1,
+          p2: apdu.p2,
+          data: data.subarray(offset, offset + maxData),
+        };
+        const response = await next.send(block);
+        if (response.statusWord !== SW.SUCCESS) return response;
+      }
+      return next.send({ ...apdu, data: data.subarray(offset) });
+    },
+  };
+}
+
+/**
+ * `6Cxx` handling (iso7816.md §2 step 1): the card says the exact Le is xx (`00` = 256); re-send the
+ * same command once with that Le.
+ */
+export function createWrongLengthSender(next: ApduSender): ApduSender {
+  return {
+    async send(apdu) {
+      const response = await next.send(apdu);
+      if (response.statusWord >> 8 !== 0x6c) return response;
+      const exactLength = response.statusWord & 0xff || 256;
+      return next.send({ ...apdu, le: exactLength });
+    },
+  };
+}
+
+/**
+ * `61xx` handling (iso7816.md §2 step 2): while the card says xx more bytes are available, send
+ * GET RESPONSE (`00 C0 00 00 xx`, xx = 00 meaning 256) and append the data. The final status word
+ * is the one of the last GET RESPONSE.
+ */
+export function createGetResponseSender(next: ApduSender, getResponseIns = 0xc0): ApduSender {
+  return {
+    async send(apdu) {
+      let response = await next.send(apdu);
+      if (response.statusWord >> 8 !== 0x61) return response;
+      const parts: Uint8Array[] = [response.data];
+      // GET RESPONSE goes on the same logical channel, without chaining or SM bits.
+      const cla = (apdu.cla & 0x80) === 0 ? apdu.cla & 0x03 : 0x00;
+      let rounds = 0;
+      while (response.statusWord >> 8 === 0x61) {
+        if (++rounds > MAX_GET_RESPONSE_ROUNDS) {
+          wipe(...parts);
+          throw new ScardError(
+            'SCARD_E_COMM_DATA_LOST',
+            `card still answers 61xx after ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE`,
+          );
+        }
+        const available = response.statusWord & 0xff || 256;
+        response = await next.send({ cla, ins: getResponseIns, p1: 0, p2: 0, le: available });
+        parts.push(response.data);
+      }
+      const data = concatBytes(...parts);
+      // The parts may hold secrets (decrypted keys); only the concatenation survives.
+      wipe(...parts);
+      return { data, statusWord: response.statusWord };
+    },
+  };
+}
+
+/**
+ * Builds the channel every plugin uses: GET RESPONSE over 6Cxx re-issue over chaining over the
+ * transport. Over T=0 extended length is never used.
+ */
+export function createCardChannel(transport: Transport, options: CardChannelOptions = {}): CardChannel {
+  const maxShortData = options.maxShortData ?? MAX_SHORT_DATA;
+  if (!Number.isInteger(maxShortData) || maxShortData < 1 || maxShortData > MAX_SHORT_DATA) {
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', `maxShortData must be 1..${MAX_SHORT_DATA}, got ${maxShortData}`);
+  }
+  const getResponseIns = options.getResponseIns ?? 0xc0;
+  if (!Number.isInteger(getResponseIns) || getResponseIns < 0 || getResponseIns > 0xff) {
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', `getResponseIns must be a byte, got ${getResponseIns}`);
+  }
+  const extended = options.extendedLength === true && transport.protocol !== 'T0';
+  const wire = createTransportSender(transport, { extended, trace: options.trace });
+  const chained = createChainingSender(wire, extended ? MAX_EXTENDED_DATA : maxShortData);
+  const sender = createGetResponseSender(createWrongLengthSender(chained), getResponseIns);
+  return {
+    send: (apdu) => sender.send(apdu),
+    async transmitOk(apdu, context) {
+      const response = await sender.send(apdu);
+      if (response.statusWord === SW.SUCCESS) return response.data;
+      wipe(response.data);
+      throw statusWordToScardError(response.statusWord, context, { pinCommand: isPinCommand(apdu) });
+    },
+  };
+}

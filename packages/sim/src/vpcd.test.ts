@@ -1,0 +1,238 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { promisify } from 'node:util';
+import { fromHex, toHex } from '@minidriver/core';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describeWithTools } from './describe-with-tools.js';
+import { ApduRecorder } from './recorder.js';
+import type { SimulatedCard } from './simulated-card.js';
+import { UnknownCard } from './unknown-card.js';
+import { encodeVpcdMessage, serveVpcd, type VpcdServer, VpcdFrameReader } from './vpcd.js';
+
+const runFile = promisify(execFile);
+const hex = (bytes: Uint8Array): string => toHex(bytes).toUpperCase();
+
+/** This package's vpcd reader (the other one belongs to other engineers' tests). */
+const VPCD_PORT = 35964;
+const READER = 'Virtual PCD 00 01';
+
+/** A card that echoes the command's data with 9000, throws on INS 0xEE, and is async. */
+class EchoingCard implements SimulatedCard {
+  readonly name = 'Echo';
+  readonly atr = fromHex('3B 80 80 01 01');
+  powerEvents: string[] = [];
+  powerOn(): void {
+    this.powerEvents.push('on');
+  }
+  powerOff(): void {
+    this.powerEvents.push('off');
+  }
+  reset(): void {
+    this.powerEvents.push('reset');
+  }
+  async process(command: Uint8Array): Promise<Uint8Array> {
+    await Promise.resolve();
+    if (command[1] === 0xee) throw new Error('simulator bug');
+    return Uint8Array.from([...command.subarray(5), 0x90, 0x00]);
+  }
+}
+
+describe('VpcdFrameReader', () => {
+  it('splits partial frames and several frames per chunk', () => {
+    const reader = new VpcdFrameReader();
+    const stream = Uint8Array.from([...encodeVpcdMessage(Uint8Array.of(4)), ...encodeVpcdMessage(fromHex('00A4040000'))]);
+    expect(reader.push(stream.subarray(0, 1))).toEqual([]);
+    expect(reader.push(stream.subarray(1, 5)).map((message) => hex(message))).toEqual(['04']);
+    expect(reader.push(stream.subarray(5)).map((message) => hex(message))).toEqual(['00A4040000']);
+  });
+
+  it('reassembles any split of any message sequence (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (messages, cuts) => {
+          const stream = Uint8Array.from(messages.flatMap((message) => [...encodeVpcdMessage(message)]));
+          const points = [...new Set(cuts.map((cut) => cut % (stream.length + 1)))].sort((a, b) => a - b);
+          const reader = new VpcdFrameReader();
+          const received: Uint8Array[] = [];
+          let start = 0;
+          for (const point of [...points, stream.length]) {
+            received.push(...reader.push(stream.subarray(start, point)));
+            start = point;
+          }
+          expect(received.map((message) => hex(message))).toEqual(messages.map((message) => hex(message)));
+        },
+      ),
+    );
+  });
+});
+
+/** A fake pcscd side on a free local port, to test the protocol without pcscd. */
+async function startPcscdSide(): Promise<{ server: Server; port: number; nextSocket(): Promise<Socket> }> {
+  const sockets: Socket[] = [];
+  const waiting: ((socket: Socket) => void)[] = [];
+  const server = createServer((socket) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter(socket);
+    else sockets.push(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('no address');
+  return {
+    server,
+    port: address.port,
+    nextSocket: () => {
+      const ready = sockets.shift();
+      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
+
+/** Sends `payloads` in one TCP write and reads `count` answers. */
+async function exchange(socket: Socket, payloads: Uint8Array[], count: number): Promise<string[]> {
+  const reader = new VpcdFrameReader();
+  const answers: string[] = [];
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) answers.push(hex(message));
+      if (answers.length >= count) {
+        socket.off('data', onData);
+        resolve(answers);
+      }
+    };
+    socket.on('data', onData);
+    socket.write(Uint8Array.from(payloads.flatMap((payload) => [...encodeVpcdMessage(payload)])));
+  });
+}
+
+describe('serveVpcd protocol (local fake vpcd)', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('answers controls and APDUs sent in one chunk, in order; card errors become 6F00', async () => {
+    const side = await startPcscdSide();
+    cleanups.push(() => new Promise((resolve) => side.server.close(() => resolve())));
+    const card = new EchoingCard();
+    const recorder = new ApduRecorder();
+    const seen: string[] = [];
+    const bridge = serveVpcd(card, {
+      port: side.port,
+      recorder,
+      onApdu: (command, response) => seen.push(`${hex(command)}>${hex(response)}`),
+    });
+    cleanups.push(() => bridge.close());
+    const socket = await side.nextSocket();
+    await bridge.connected;
+    expect(bridge.isConnected()).toBe(true);
+    const answers = await exchange(
+      socket,
+      [Uint8Array.of(1), Uint8Array.of(4), fromHex('00CA000002AABB'), fromHex('00EE0000'), Uint8Array.of(2), Uint8Array.of(0)],
+      3,
+    );
+    expect(answers).toEqual(['3B80800101', 'AABB9000', '6F00']);
+    expect(seen).toEqual(['00CA000002AABB>AABB9000', '00EE0000>6F00']);
+    expect(recorder.totals()).toEqual({ apdus: 2, bytesSent: 11, bytesReceived: 6 });
+    await bridge.close();
+    expect(bridge.isConnected()).toBe(false);
+    expect(card.powerEvents.slice(0, 3)).toEqual(['on', 'reset', 'off']);
+  });
+
+  it('reconnects after the connection drops, and stays out after eject until insert', async () => {
+    const side = await startPcscdSide();
+    cleanups.push(() => new Promise((resolve) => side.server.close(() => resolve())));
+    const bridge = serveVpcd(new EchoingCard(), { port: side.port, reconnectDelayMs: 10 });
+    cleanups.push(() => bridge.close());
+    (await side.nextSocket()).destroy();
+    const second = await side.nextSocket();
+    expect(await exchange(second, [Uint8Array.of(4)], 1)).toEqual(['3B80800101']);
+    await bridge.eject();
+    expect(bridge.isConnected()).toBe(false);
+    const inserted = bridge.insert();
+    const third = await side.nextSocket();
+    await inserted;
+    expect(bridge.isConnected()).toBe(true);
+    expect(await exchange(third, [fromHex('00CA000001AA')], 1)).toEqual(['AA9000']);
+  });
+
+  it('rejects `connected` when reconnect is off and nobody listens; close never rejects', async () => {
+    const side = await startPcscdSide();
+    const port = side.port;
+    await new Promise<void>((resolve) => side.server.close(() => resolve()));
+    const bridge = serveVpcd(new EchoingCard(), { port, reconnect: false });
+    await expect(bridge.connected).rejects.toMatchObject({ name: 'SCARD_E_NO_SERVICE' });
+    await expect(bridge.close()).resolves.toBeUndefined();
+  });
+
+  it('fault removeBeforeApdu drops the socket without giving the APDU to the card', async () => {
+    const side = await startPcscdSide();
+    cleanups.push(() => new Promise((resolve) => side.server.close(() => resolve())));
+    const card = new EchoingCard();
+    const processed: string[] = [];
+    const original = card.process.bind(card);
+    card.process = (command) => {
+      processed.push(hex(command));
+      return original(command);
+    };
+    const bridge = serveVpcd(card, { port: side.port, faults: { removeBeforeApdu: 2 } });
+    cleanups.push(() => bridge.close());
+    const socket = await side.nextSocket();
+    expect(await exchange(socket, [fromHex('00CA000001AA')], 1)).toEqual(['AA9000']);
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(encodeVpcdMessage(fromHex('00CA000001BB')));
+    await closed;
+    expect(processed).toEqual(['00CA000001AA']);
+    expect(bridge.isConnected()).toBe(false);
+  });
+});
+
+async function openscTool(...args: string[]): Promise<{ stdout: string; ok: boolean }> {
+  try {
+    const { stdout } = await runFile('opensc-tool', ['-r', READER, ...args], { timeout: 20_000 });
+    return { stdout, ok: true };
+  } catch (error) {
+    return { stdout: String((error as { stdout?: string }).stdout ?? ''), ok: false };
+  }
+}
+
+/** Polls opensc-tool until the reader shows (or no longer shows) the card; pcscd polls vpcd on its own clock. */
+async function waitForCardPresence(present: boolean): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const { ok } = await openscTool('-a');
+    if (ok === present) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`card still ${present ? 'absent' : 'present'} in ${READER}`);
+}
+
+describeWithTools(['pcscd', 'opensc-tool'], 'serveVpcd through the running pcscd', () => {
+  let bridge: VpcdServer | undefined;
+  afterEach(async () => {
+    await bridge?.close();
+    bridge = undefined;
+    await waitForCardPresence(false);
+  });
+
+  it('shows the card in "Virtual PCD 00 01", answers APDUs, and ejects / inserts', async () => {
+    const card = new UnknownCard();
+    bridge = serveVpcd(card, { port: VPCD_PORT, reconnectDelayMs: 100 });
+    await bridge.connected;
+    await waitForCardPresence(true);
+    const atr = await openscTool('-a');
+    expect(atr.stdout.trim().toLowerCase()).toContain('3b:80:80:01:01');
+    const select = await openscTool('-s', '00A4040005A000000308');
+    expect(select.stdout).toMatch(/SW1=0x6A, SW2=0x82|6A 82/i);
+    const other = await openscTool('-s', '00CA7F6800');
+    expect(other.stdout).toMatch(/SW1=0x6D, SW2=0x00|6D 00/i);
+
+    await bridge.eject();
+    await waitForCardPresence(false);
+    await bridge.insert();
+    await waitForCardPresence(true);
+    expect((await openscTool('-a')).stdout.toLowerCase()).toContain('3b:80:80:01:01');
+  });
+});
