@@ -42,7 +42,7 @@ export const CURVES: readonly CurveInfo[] = [
     nodeName: 'secp521r1',
     size: 66,
     order:
-      0x01ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
   },
   {
     name: 'brainpoolP256r1',

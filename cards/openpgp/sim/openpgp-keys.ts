@@ -91,15 +91,18 @@ export async function generateCardKey(algorithm: KeyAlgorithm): Promise<CardKey>
 
 /** The fields of the public key template: RSA `81` n, `82` e; ECC `86` point (04‖X‖Y, or 32 raw bytes). */
 export function publicKeyFields(key: CardKey): PublicKeyField[] {
-  const jwk = createPublicKey(key.privateKey).export({ format: 'jwk' });
   if (key.algorithm.kind === 'rsa') {
+    const jwk = createPublicKey(key.privateKey).export({ format: 'jwk' });
     return [
       { tag: 0x81, value: fromBase64Url(jwk.n) },
       { tag: 0x82, value: fromBase64Url(jwk.e) },
     ];
   }
   const { curve } = key.algorithm;
-  if (curve.order === undefined) return [{ tag: 0x86, value: fromBase64Url(jwk.x) }];
+  if (curve.order === undefined) {
+    const jwk = createPublicKey(key.privateKey).export({ format: 'jwk' });
+    return [{ tag: 0x86, value: fromBase64Url(jwk.x) }];
+  }
   return [{ tag: 0x86, value: weierstrassKeyParts(key).point }];
 }
 

@@ -41,7 +41,11 @@ const GIDS_PREFIX = Uint8Array.of(0xa0, 0x00, 0x00, 0x03, 0x97, 0x42, 0x54, 0x46
 /** The SELECTs to send for these plugins, in probe order. */
 export function planProbe(records: readonly PluginRecord[]): ProbeStep[] {
   const steps: ProbeStep[] = [];
-  for (const record of records) record.aids.forEach((aid, aidIndex) => steps.push({ record, aid, aidIndex }));
+  for (const record of records) {
+    record.aids.forEach((aid, aidIndex) => {
+      steps.push({ record, aid, aidIndex });
+    });
+  }
   return steps.sort(
     (a, b) =>
       familyRank(a.aid) - familyRank(b.aid) ||
@@ -53,7 +57,9 @@ export function planProbe(records: readonly PluginRecord[]): ProbeStep[] {
 
 /** A key naming the plan, so a cached result is reused only for the same plugins and AIDs. */
 export function planKey(steps: readonly ProbeStep[]): string {
-  return steps.map((step) => `${step.record.packageName}@${step.record.packageVersion ?? ''}:${toHex(step.aid)}`).join(',');
+  return steps
+    .map((step) => `${step.record.packageName}@${step.record.packageVersion ?? ''}:${toHex(step.aid)}`)
+    .join(',');
 }
 
 /** Sends the plan's SELECTs in one transaction; see the module comment for order and disposition. */

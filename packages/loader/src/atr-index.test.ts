@@ -1,4 +1,4 @@
-import { ScardError, fromHex } from '@minidriver/core';
+import { fromHex, ScardError } from '@minidriver/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AtrIndex } from './atr-index.js';
@@ -42,11 +42,21 @@ describe('AtrIndex', () => {
   it('finds exact patterns through the hash and masked ones through the trie', () => {
     const index = new AtrIndex<string>();
     index.add(parseManifestAtr(YUBIKEY5), 'exact');
-    index.add(parseManifestAtr('3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 00 00 00 00 00 00 00 00', 'ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff 00 00 00 00 00 00 00 00'), 'prefix');
+    index.add(
+      parseManifestAtr(
+        '3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 00 00 00 00 00 00 00 00',
+        'ff ff ff ff ff ff ff ff ff ff ff ff ff ff ff 00 00 00 00 00 00 00 00',
+      ),
+      'prefix',
+    );
     index.add(parseManifestAtr('3b 00 00', 'ff 00 00'), 'short');
     expect(index.size).toBe(3);
     expect(index.lookup(fromHex(YUBIKEY5)).map((hit) => hit.value)).toEqual(['exact', 'prefix']);
-    expect(index.lookup(fromHex('3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 00 00 00 00 00 00 00 00')).map((hit) => hit.value)).toEqual(['prefix']);
+    expect(
+      index
+        .lookup(fromHex('3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 00 00 00 00 00 00 00 00'))
+        .map((hit) => hit.value),
+    ).toEqual(['prefix']);
     expect(index.lookup(fromHex('3b 12 34')).map((hit) => hit.value)).toEqual(['short']);
     // Different length never matches (spec §12.2 step 1).
     expect(index.lookup(fromHex('3b 12 34 56'))).toEqual([]);
@@ -62,25 +72,39 @@ describe('AtrIndex', () => {
   it('returns exactly what a linear scan returns, in registration order per group (property)', () => {
     const byteArb = fc.integer({ min: 0, max: 255 });
     const maskByteArb = fc.constantFrom(0x00, 0xff, 0xf0, 0x0f, 0xfe, 0x80);
-    const patternArb = fc.integer({ min: 2, max: 5 }).chain((length) =>
-      fc.tuple(fc.array(byteArb, { minLength: length, maxLength: length }), fc.array(maskByteArb, { minLength: length, maxLength: length })),
-    );
+    const patternArb = fc
+      .integer({ min: 2, max: 5 })
+      .chain((length) =>
+        fc.tuple(
+          fc.array(byteArb, { minLength: length, maxLength: length }),
+          fc.array(maskByteArb, { minLength: length, maxLength: length }),
+        ),
+      );
     fc.assert(
-      fc.property(fc.array(patternArb, { maxLength: 40 }), fc.array(fc.array(byteArb, { minLength: 2, maxLength: 5 }), { maxLength: 20 }), (raw, atrs) => {
-        const patterns = raw.map(([atr, mask]) => createAtrPattern(Uint8Array.from(atr.map((byte, i) => byte & (mask[i] as number))), Uint8Array.from(mask)));
-        const index = new AtrIndex<number>();
-        patterns.forEach((pattern, position) => index.add(pattern, position));
-        // Query both random ATRs and ATRs built to match some patterns.
-        const queries = [...atrs.map((atr) => Uint8Array.from(atr)), ...patterns.map((pattern) => pattern.atr)];
-        for (const atr of queries) {
-          const expected = patterns.flatMap((pattern, position) => (patternMatches(pattern, atr) ? [position] : []));
-          const found = index.lookup(atr).map((hit) => hit.value);
-          expect([...found].sort((a, b) => a - b)).toEqual(expected);
-          // Exact ones come first.
-          const firstMasked = found.findIndex((position) => !(patterns[position]?.exact ?? false));
-          if (firstMasked >= 0) expect(found.slice(firstMasked).every((position) => !patterns[position]?.exact)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.array(patternArb, { maxLength: 40 }),
+        fc.array(fc.array(byteArb, { minLength: 2, maxLength: 5 }), { maxLength: 20 }),
+        (raw, atrs) => {
+          const patterns = raw.map(([atr, mask]) =>
+            createAtrPattern(Uint8Array.from(atr.map((byte, i) => byte & (mask[i] as number))), Uint8Array.from(mask)),
+          );
+          const index = new AtrIndex<number>();
+          patterns.forEach((pattern, position) => {
+            index.add(pattern, position);
+          });
+          // Query both random ATRs and ATRs built to match some patterns.
+          const queries = [...atrs.map((atr) => Uint8Array.from(atr)), ...patterns.map((pattern) => pattern.atr)];
+          for (const atr of queries) {
+            const expected = patterns.flatMap((pattern, position) => (patternMatches(pattern, atr) ? [position] : []));
+            const found = index.lookup(atr).map((hit) => hit.value);
+            expect([...found].sort((a, b) => a - b)).toEqual(expected);
+            // Exact ones come first.
+            const firstMasked = found.findIndex((position) => !(patterns[position]?.exact ?? false));
+            if (firstMasked >= 0)
+              expect(found.slice(firstMasked).every((position) => !patterns[position]?.exact)).toBe(true);
+          }
+        },
+      ),
     );
   });
 });

@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fromHex } from '@minidriver/core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CARD_DATABASE, loadCardDatabase, parseCardDatabase, patternsFromDatabaseAtr } from './card-database.js';
+import {
+  DEFAULT_CARD_DATABASE,
+  loadCardDatabase,
+  parseCardDatabase,
+  patternsFromDatabaseAtr,
+} from './card-database.js';
 
 describe('smartcard_list.txt parsing', () => {
   it('turns "..", nibble wildcards and character classes into patterns + masks', () => {
@@ -17,11 +22,26 @@ describe('smartcard_list.txt parsing', () => {
   it('collects the tab-indented names of every matching entry, in file order', () => {
     // Lines in the file's own format (smartcard_list.txt header: "ATR in regular expression form").
     const database = parseCardDatabase(
-      ['# comment', '', '3B 8D 80 01 .. ..', '\tGeneric T=1 card', '', '3B 8D 80 01 80 73', '\tExact card', '\thttps://example.invalid', '', 'garbage line'].join('\n'),
+      [
+        '# comment',
+        '',
+        '3B 8D 80 01 .. ..',
+        '\tGeneric T=1 card',
+        '',
+        '3B 8D 80 01 80 73',
+        '\tExact card',
+        '\thttps://example.invalid',
+        '',
+        'garbage line',
+      ].join('\n'),
     );
     expect(database.entries).toHaveLength(2);
     expect(database.skippedLines).toBe(1);
-    expect(database.lookupNames(fromHex('3b 8d 80 01 80 73'))).toEqual(['Generic T=1 card', 'Exact card', 'https://example.invalid']);
+    expect(database.lookupNames(fromHex('3b 8d 80 01 80 73'))).toEqual([
+      'Generic T=1 card',
+      'Exact card',
+      'https://example.invalid',
+    ]);
     expect(database.lookupNames(fromHex('3b 8d 80 01 00 00'))).toEqual(['Generic T=1 card']);
     expect(database.lookupNames(fromHex('3b 8d 80 02 00 00'))).toEqual([]);
   });
@@ -31,12 +51,18 @@ describe('smartcard_list.txt parsing', () => {
   });
 
   const present = existsSync(DEFAULT_CARD_DATABASE);
-  if (!present && process.env.CI === 'true') throw new Error(`${DEFAULT_CARD_DATABASE} is required on CI (install pcsc-tools)`);
-  it.skipIf(!present)('names a YubiKey 5 NFC from the installed pcsc-tools database (skipped: pcsc-tools not installed)', async () => {
-    const database = await loadCardDatabase();
-    expect(database.entries.length).toBeGreaterThan(1000);
-    // ATR from shared/spec/piv.md §8; the name is the database's own.
-    const names = database.lookupNames(fromHex('3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40'));
-    expect(names).toContain('Yubico YubiKey 5 NFC (PKI)');
-  });
+  if (!present && process.env.CI === 'true')
+    throw new Error(`${DEFAULT_CARD_DATABASE} is required on CI (install pcsc-tools)`);
+  it.skipIf(!present)(
+    'names a YubiKey 5 NFC from the installed pcsc-tools database (skipped: pcsc-tools not installed)',
+    async () => {
+      const database = await loadCardDatabase();
+      expect(database.entries.length).toBeGreaterThan(1000);
+      // ATR from shared/spec/piv.md §8; the name is the database's own.
+      const names = database.lookupNames(
+        fromHex('3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40'),
+      );
+      expect(names).toContain('Yubico YubiKey 5 NFC (PKI)');
+    },
+  );
 });

@@ -63,7 +63,8 @@ export function parseCardDatabase(text: string, path = '<text>'): CardDatabase {
     lookupNames(atr: Uint8Array): string[] {
       const positions = [...new Set(index.lookup(atr).map((hit) => hit.value))].sort((a, b) => a - b);
       const names: string[] = [];
-      for (const position of positions) for (const name of entries[position]?.names ?? []) if (!names.includes(name)) names.push(name);
+      for (const position of positions)
+        for (const name of entries[position]?.names ?? []) if (!names.includes(name)) names.push(name);
       return names;
     },
   };
@@ -102,10 +103,11 @@ export function patternsFromDatabaseAtr(line: string): AtrPattern[] | undefined 
   const bytes: { value: number; mask: number }[][] = [];
   for (const token of tokens) {
     const nibbles = parseNibbles(token);
-    if (!nibbles || nibbles.length !== 2) return undefined;
+    if (nibbles?.length !== 2) return undefined;
     const [high, low] = nibbles as [NibbleSet, NibbleSet];
     const alternatives: { value: number; mask: number }[] = [];
-    for (const h of high.values) for (const l of low.values) alternatives.push({ value: (h << 4) | l, mask: (high.mask << 4) | low.mask });
+    for (const h of high.values)
+      for (const l of low.values) alternatives.push({ value: (h << 4) | l, mask: (high.mask << 4) | low.mask });
     bytes.push(alternatives);
   }
   let combinations: { atr: number[]; mask: number[] }[] = [{ atr: [], mask: [] }];
@@ -119,7 +121,9 @@ export function patternsFromDatabaseAtr(line: string): AtrPattern[] | undefined 
     if (next.length > 64) return undefined;
     combinations = next;
   }
-  return combinations.map((combination) => createAtrPattern(Uint8Array.from(combination.atr), Uint8Array.from(combination.mask)));
+  return combinations.map((combination) =>
+    createAtrPattern(Uint8Array.from(combination.atr), Uint8Array.from(combination.mask)),
+  );
 }
 
 interface NibbleSet {

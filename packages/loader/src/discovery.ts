@@ -3,7 +3,7 @@
  * Sources: the application's declared dependencies (resolved the way Node resolves packages, walking up
  * node_modules directories), directories of plugin packages, and packages registered by name.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ScardError } from '@minidriver/core';
 import { problemOf, validateManifest } from './manifest.js';
@@ -39,7 +39,10 @@ export async function readPackageJson(packageDir: string): Promise<PackageJsonFi
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ScardError('SCARD_E_INVALID_PARAMETER', `${join(packageDir, 'package.json')} is not valid JSON: ${problemOf(error)}`);
+    throw new ScardError(
+      'SCARD_E_INVALID_PARAMETER',
+      `${join(packageDir, 'package.json')} is not valid JSON: ${problemOf(error)}`,
+    );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ScardError('SCARD_E_INVALID_PARAMETER', `${join(packageDir, 'package.json')} is not a JSON object`);
@@ -118,7 +121,11 @@ export async function discoverInstalled(
       try {
         const packageDir = await findPackageDir(name, applicationRoot);
         if (!packageDir) {
-          warnings.push({ code: 'missing-dependency', packageName: name, message: `${name}: declared but not installed` });
+          warnings.push({
+            code: 'missing-dependency',
+            packageName: name,
+            message: `${name}: declared but not installed`,
+          });
           return undefined;
         }
         const file = await readPackageJson(packageDir);

@@ -3,23 +3,10 @@
  * without importing plugin code, resolves the ATR through an index (exact hash + masked trie), falls
  * back to AID probing, applies a trust policy, and imports only the plugin it chose.
  */
-export {
-  type Identification,
-  identify,
-  getDefaultLoader,
-  Loader,
-  type LoaderOptions,
-  type MatchedPattern,
-  type OpenCardOptions,
-  openCard,
-  type PluginInfo,
-  type Resolution,
-} from './loader.js';
-export type { LoaderWarning, PluginModule, PluginSource } from './plugin-record.js';
-export { type TrustedPackage, type TrustPolicy, computePluginIntegrity } from './trust.js';
+
+export { type ProbeOutcome, type ProbeStep, planProbe, probeAids } from './aid-probe.js';
 export { AtrIndex, type AtrIndexEntry } from './atr-index.js';
 export { type AtrPattern, describeAtrPattern, parseManifestAtr, patternMatches } from './atr-pattern.js';
-export { type ValidatedManifest, validateManifest } from './manifest.js';
 export {
   type CardDatabase,
   type CardDatabaseEntry,
@@ -28,4 +15,18 @@ export {
   parseCardDatabase,
   patternsFromDatabaseAtr,
 } from './card-database.js';
-export { planProbe, type ProbeOutcome, type ProbeStep, probeAids } from './aid-probe.js';
+export {
+  getDefaultLoader,
+  type Identification,
+  identify,
+  Loader,
+  type LoaderOptions,
+  type MatchedPattern,
+  type OpenCardOptions,
+  openCard,
+  type PluginInfo,
+  type Resolution,
+} from './loader.js';
+export { type ValidatedManifest, validateManifest } from './manifest.js';
+export type { LoaderWarning, PluginModule, PluginSource } from './plugin-record.js';
+export { computePluginIntegrity, type TrustedPackage, type TrustPolicy } from './trust.js';

@@ -152,7 +152,8 @@ export class Loader {
     source: string | PluginModule,
     options: { readonly manifest?: PluginManifest } = {},
   ): Promise<PluginInfo | undefined> {
-    const record = typeof source === 'string' ? await this.recordFromName(source) : this.recordFromModule(source, options.manifest);
+    const record =
+      typeof source === 'string' ? await this.recordFromName(source) : this.recordFromModule(source, options.manifest);
     if (!record) return undefined;
     this.addRecord(record);
     return infoOf(record);
@@ -291,7 +292,9 @@ export class Loader {
       this.options.discoverInstalled === false
         ? Promise.resolve({ records: [], warnings: [], dependencyNames: new Set<string>() })
         : discoverInstalled(this.applicationRoot, fields),
-      ...(this.options.pluginDirectories ?? []).map((directory) => discoverDirectory(resolvePath(this.applicationRoot, directory))),
+      ...(this.options.pluginDirectories ?? []).map((directory) =>
+        discoverDirectory(resolvePath(this.applicationRoot, directory)),
+      ),
     ]);
     this.dependencyNames = installed.dependencyNames;
     for (const result of [installed, ...directories]) {
@@ -324,7 +327,9 @@ export class Loader {
     const index = new AtrIndex<IndexValue>();
     const records = [...this.records.values()].sort((a, b) => compareNames(a.packageName, b.packageName));
     for (const record of records) {
-      record.patterns.forEach(({ pattern }, patternIndex) => index.add(pattern, { record, patternIndex }));
+      record.patterns.forEach(({ pattern }, patternIndex) => {
+        index.add(pattern, { record, patternIndex });
+      });
     }
     this.index = index;
     return index;
@@ -383,9 +388,15 @@ export class Loader {
     const steps = this.probeSteps();
     const cached = probeCache.get(`${toHex(atr)}|${planKey(steps)}`);
     if (!cached) return undefined;
-    const step = steps.find((candidate) => candidate.record.packageName === cached.packageName && toHex(candidate.aid) === cached.aid);
+    const step = steps.find(
+      (candidate) => candidate.record.packageName === cached.packageName && toHex(candidate.aid) === cached.aid,
+    );
     if (!step) return undefined;
-    return probeResolution(step, 'aid-probe-cache', `no ATR match; an earlier probe of this ATR found AID ${cached.aid}`);
+    return probeResolution(
+      step,
+      'aid-probe-cache',
+      `no ATR match; an earlier probe of this ATR found AID ${cached.aid}`,
+    );
   }
 
   private probeSteps(): ProbeStep[] {
@@ -416,16 +427,24 @@ export class Loader {
   private recordFromModule(module: PluginModule, manifest: PluginManifest | undefined): PluginRecord | undefined {
     const plugin = pluginOf(module);
     if (!plugin) throw new ScardError('SCARD_E_INVALID_PARAMETER', 'register(): the module provides no plugin');
-    const candidate = manifest ?? ('manifest' in module ? (module as { manifest?: PluginManifest }).manifest : undefined);
+    const candidate =
+      manifest ?? ('manifest' in module ? (module as { manifest?: PluginManifest }).manifest : undefined);
     const label = `module:${plugin.name}`;
     if (candidate === undefined) {
-      throw new ScardError('SCARD_E_INVALID_PARAMETER', `register(): ${label} comes without a manifest (pass options.manifest)`);
+      throw new ScardError(
+        'SCARD_E_INVALID_PARAMETER',
+        `register(): ${label} comes without a manifest (pass options.manifest)`,
+      );
     }
     try {
       const validated = validateManifest(candidate);
       return { packageName: label, source: 'explicit', module, ...validated };
     } catch (error) {
-      this.warn({ code: 'malformed-manifest', packageName: label, message: `${label}: malformed manifest skipped: ${problemOf(error)}` });
+      this.warn({
+        code: 'malformed-manifest',
+        packageName: label,
+        message: `${label}: malformed manifest skipped: ${problemOf(error)}`,
+      });
       return undefined;
     }
   }
@@ -433,7 +452,11 @@ export class Loader {
   private async importRecord(record: PluginRecord): Promise<PluginModule> {
     const packageDir = record.packageDir as string;
     const file = await readPackageJson(packageDir);
-    if (!file) throw new ScardError('SCARD_E_FILE_NOT_FOUND', `${record.packageName}: package.json disappeared from ${packageDir}`);
+    if (!file)
+      throw new ScardError(
+        'SCARD_E_FILE_NOT_FOUND',
+        `${record.packageName}: package.json disappeared from ${packageDir}`,
+      );
     const conditions = [...(this.options.conditions ?? []), ...DEFAULT_CONDITIONS];
     const entry = resolvePluginEntry(file, record.manifest.entry, conditions);
     try {

@@ -29,7 +29,11 @@ describe('validateManifest', () => {
     ['mask length', { ...PIV, atrs: [{ atr: '3b 00', mask: 'ff' }] }, /"atrs\[0\]": mask "ff" has 1 bytes/],
     ['unmasked ATR', { ...PIV, atrs: [{ atr: '3b 01', mask: 'ff 00' }] }, /could never match/],
     ['short AID', { ...PIV, aids: ['a0 00'] }, /"aids\[0\]" has 2 bytes/],
-    ['version range', { ...PIV, cardDataVersions: { min: 3, current: 7 } }, /"cardDataVersions.min" must be 4, 5, 6 or 7/],
+    [
+      'version range',
+      { ...PIV, cardDataVersions: { min: 3, current: 7 } },
+      /"cardDataVersions.min" must be 4, 5, 6 or 7/,
+    ],
     ['min above current', { ...PIV, cardDataVersions: { min: 7, current: 6 } }, /exceeds "current"/],
     ['entry escapes', { ...PIV, entry: '../evil.js' }, /must stay inside the package/],
   ])('refuses %s with the problem named', (_label, manifest, problem) => {

@@ -4,7 +4,7 @@
  * before it is indexed.
  */
 import type { CardDataVersions, PluginManifest } from '@minidriver/core';
-import { ScardError, fromHex } from '@minidriver/core';
+import { fromHex, ScardError } from '@minidriver/core';
 import { type AtrPattern, parseManifestAtr } from './atr-pattern.js';
 
 /** A manifest that passed validation, with its ATR patterns and AIDs decoded. */
@@ -30,9 +30,12 @@ export function validateManifest(value: unknown): ValidatedManifest {
     throw invalid('the manifest has neither "atrs" nor "aids", so no card could ever select it');
   }
   const patterns = atrs.map((atrEntry, index) => {
-    if (!isRecord(atrEntry) || typeof atrEntry.atr !== 'string') throw invalid(`"atrs[${index}].atr" must be a hex string`);
-    if (atrEntry.mask !== undefined && typeof atrEntry.mask !== 'string') throw invalid(`"atrs[${index}].mask" must be a hex string`);
-    if (atrEntry.name !== undefined && typeof atrEntry.name !== 'string') throw invalid(`"atrs[${index}].name" must be a string`);
+    if (!isRecord(atrEntry) || typeof atrEntry.atr !== 'string')
+      throw invalid(`"atrs[${index}].atr" must be a hex string`);
+    if (atrEntry.mask !== undefined && typeof atrEntry.mask !== 'string')
+      throw invalid(`"atrs[${index}].mask" must be a hex string`);
+    if (atrEntry.name !== undefined && typeof atrEntry.name !== 'string')
+      throw invalid(`"atrs[${index}].name" must be a string`);
     try {
       const pattern = parseManifestAtr(atrEntry.atr, atrEntry.mask as string | undefined);
       return atrEntry.name === undefined ? { pattern } : { pattern, name: atrEntry.name as string };
@@ -49,7 +52,8 @@ export function validateManifest(value: unknown): ValidatedManifest {
       throw invalid(`"aids[${index}]": ${problemOf(error)}`);
     }
     // ISO/IEC 7816-4: an AID has 5 to 16 bytes.
-    if (bytes.length < 5 || bytes.length > 16) throw invalid(`"aids[${index}]" has ${bytes.length} bytes (5 to 16 allowed)`);
+    if (bytes.length < 5 || bytes.length > 16)
+      throw invalid(`"aids[${index}]" has ${bytes.length} bytes (5 to 16 allowed)`);
     return bytes;
   });
   const versions = validateVersions(cardDataVersions);
@@ -84,7 +88,8 @@ function validateVersions(value: unknown): CardDataVersions {
       throw invalid(`"cardDataVersions.${label}" must be 4, 5, 6 or 7 (got ${JSON.stringify(version)})`);
     }
   }
-  if ((min as number) > (current as number)) throw invalid(`"cardDataVersions.min" (${min}) exceeds "current" (${current})`);
+  if ((min as number) > (current as number))
+    throw invalid(`"cardDataVersions.min" (${min}) exceeds "current" (${current})`);
   return { min, current } as CardDataVersions;
 }
 

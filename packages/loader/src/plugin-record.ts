@@ -44,7 +44,12 @@ export interface LoaderWarning {
    * `atr-conflict`: two packages match an ATR equally well; `duplicate-package`: the same package was
    * found twice (the one with the higher-precedence source is kept).
    */
-  readonly code: 'malformed-manifest' | 'unreadable-package' | 'missing-dependency' | 'atr-conflict' | 'duplicate-package';
+  readonly code:
+    | 'malformed-manifest'
+    | 'unreadable-package'
+    | 'missing-dependency'
+    | 'atr-conflict'
+    | 'duplicate-package';
   /** The package concerned (the first one, for a conflict). */
   readonly packageName?: string;
   readonly message: string;

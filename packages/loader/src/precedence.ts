@@ -44,7 +44,9 @@ export function tiedWithWinner(ranked: readonly AtrCandidate[]): AtrCandidate[] 
 
 /** Why `candidate` was chosen, in words. */
 export function describeChoice(candidate: AtrCandidate, ranked: readonly AtrCandidate[]): string {
-  const kind = candidate.pattern.exact ? 'exact ATR match' : `masked ATR match (${candidate.pattern.specificity} mask bits)`;
+  const kind = candidate.pattern.exact
+    ? 'exact ATR match'
+    : `masked ATR match (${candidate.pattern.specificity} mask bits)`;
   let reason = `${kind} in ${candidate.record.packageName} (${candidate.record.source})`;
   const runnerUp = ranked[1];
   if (runnerUp) {

@@ -3,7 +3,7 @@
  * only signed minidrivers. Checked for the chosen plugin before any of its code is imported.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ScardError } from '@minidriver/core';
 import type { PluginRecord } from './plugin-record.js';
@@ -56,7 +56,10 @@ export async function assertTrusted(
     );
   }
   if (record.packageDir === undefined) {
-    throw new ScardError('SCARD_W_SECURITY_VIOLATION', `plugin ${record.packageName} refused: no package files to check`);
+    throw new ScardError(
+      'SCARD_W_SECURITY_VIOLATION',
+      `plugin ${record.packageName} refused: no package files to check`,
+    );
   }
   const algorithm = allowed.integrity.split('-', 1)[0] ?? '';
   if (!ALGORITHMS.has(algorithm)) {

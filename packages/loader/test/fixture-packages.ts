@@ -20,9 +20,7 @@ export interface FixturePlugin {
 }
 
 declare global {
-  // biome-ignore lint/style/noVar: a global the fixture modules write to
   var __minidriverImported: string[] | undefined;
-  // biome-ignore lint/style/noVar: a global the fixture modules write to
   var __minidriverAcquired: { name: string; version: number; cardName: string }[] | undefined;
 }
 
@@ -50,9 +48,16 @@ export function writePluginPackage(packageDir: string, fixture: FixturePlugin): 
   mkdirSync(packageDir, { recursive: true });
   writeFileSync(
     join(packageDir, 'package.json'),
-    JSON.stringify({ name: fixture.name, version: '1.0.0', type: 'module', main: './index.mjs', minidriver: fixture.manifest }, null, 2),
+    JSON.stringify(
+      { name: fixture.name, version: '1.0.0', type: 'module', main: './index.mjs', minidriver: fixture.manifest },
+      null,
+      2,
+    ),
   );
-  const manifest = (fixture.manifest ?? {}) as { cardDataVersions?: { min?: number; current?: number }; aids?: string[] };
+  const manifest = (fixture.manifest ?? {}) as {
+    cardDataVersions?: { min?: number; current?: number };
+    aids?: string[];
+  };
   const min = manifest.cardDataVersions?.min ?? 4;
   const current = fixture.current ?? manifest.cardDataVersions?.current ?? 7;
   const aid = fixture.selectAid ?? manifest.aids?.[0];
@@ -63,7 +68,10 @@ export function writePluginPackage(packageDir: string, fixture: FixturePlugin): 
 export function writePlainPackage(packageDir: string, name: string): void {
   mkdirSync(packageDir, { recursive: true });
   writeFileSync(join(packageDir, 'package.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }));
-  writeFileSync(join(packageDir, 'index.js'), `globalThis.__minidriverImported = [...(globalThis.__minidriverImported ?? []), ${JSON.stringify(name)}];\n`);
+  writeFileSync(
+    join(packageDir, 'index.js'),
+    `globalThis.__minidriverImported = [...(globalThis.__minidriverImported ?? []), ${JSON.stringify(name)}];\n`,
+  );
 }
 
 /**
@@ -73,7 +81,11 @@ export function writePlainPackage(packageDir: string, name: string): void {
 export function writeApplication(
   root: string,
   dependencies: readonly FixturePlugin[],
-  options: { readonly plain?: readonly string[]; readonly undeclared?: readonly FixturePlugin[]; readonly missing?: readonly string[] } = {},
+  options: {
+    readonly plain?: readonly string[];
+    readonly undeclared?: readonly FixturePlugin[];
+    readonly missing?: readonly string[];
+  } = {},
 ): void {
   mkdirSync(root, { recursive: true });
   const declared: Record<string, string> = {};
@@ -87,7 +99,10 @@ export function writeApplication(
   }
   for (const name of options.missing ?? []) declared[name] = '1.0.0';
   for (const fixture of options.undeclared ?? []) writePluginPackage(join(root, 'node_modules', fixture.name), fixture);
-  writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'fixture-app', private: true, dependencies: declared }, null, 2));
+  writeFileSync(
+    join(root, 'package.json'),
+    JSON.stringify({ name: 'fixture-app', private: true, dependencies: declared }, null, 2),
+  );
 }
 
 /** A manifest with the given ATR patterns and AIDs, CARD_DATA 4..7. */

@@ -4,9 +4,9 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Disposition, Transport } from '@minidriver/core';
-import { ScardError, fromHex, toHex } from '@minidriver/core';
 import { PivSimulator, YUBIKEY5_ATR } from '@minidriver/card-piv/sim';
+import type { Disposition, Transport } from '@minidriver/core';
+import { fromHex, ScardError, toHex } from '@minidriver/core';
 import { SimTransport, UnknownCard } from '@minidriver/sim';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { computePluginIntegrity, Loader, type LoaderWarning } from '../src/index.js';
@@ -27,19 +27,37 @@ const OTHER_AID = 'd2 76 00 00 01 01';
 const ATR_X = '3b 02 14 50';
 const ATR_TIE = '3b 05 00 11 22 33 44';
 
-const alpha: FixturePlugin = { name: '@fixture/card-alpha', manifest: manifestOf('Alpha', [{ atr: ATR_X }], [OTHER_AID]) };
-const beta: FixturePlugin = { name: '@fixture/card-beta', manifest: manifestOf('Beta', [{ atr: '3b 02 14 00', mask: 'ff ff ff 00' }]) };
-const gamma: FixturePlugin = { name: '@fixture/card-gamma', manifest: manifestOf('Gamma', [{ atr: '3b 02 10 00', mask: 'ff ff f0 00' }]) };
+const alpha: FixturePlugin = {
+  name: '@fixture/card-alpha',
+  manifest: manifestOf('Alpha', [{ atr: ATR_X }], [OTHER_AID]),
+};
+const beta: FixturePlugin = {
+  name: '@fixture/card-beta',
+  manifest: manifestOf('Beta', [{ atr: '3b 02 14 00', mask: 'ff ff ff 00' }]),
+};
+const gamma: FixturePlugin = {
+  name: '@fixture/card-gamma',
+  manifest: manifestOf('Gamma', [{ atr: '3b 02 10 00', mask: 'ff ff f0 00' }]),
+};
 const yubikey: FixturePlugin = {
   name: '@fixture/card-yk',
-  manifest: manifestOf('YK', [{ atr: toHex(YUBIKEY5_ATR, ' '), name: 'YubiKey 5 (fixture)' }], [PIV_AID], { min: 4, current: 7 }),
+  manifest: manifestOf('YK', [{ atr: toHex(YUBIKEY5_ATR, ' '), name: 'YubiKey 5 (fixture)' }], [PIV_AID], {
+    min: 4,
+    current: 7,
+  }),
 };
 const pivLike: FixturePlugin = { name: 'fixture-piv-like', manifest: manifestOf('PIV-like', [], [PIV_AID]) };
 const gidsLike: FixturePlugin = { name: 'fixture-gids-like', manifest: manifestOf('GIDS-like', [], [GIDS_AID]) };
 const tieA: FixturePlugin = { name: '@fixture/tie-a', manifest: manifestOf('TieA', [{ atr: ATR_TIE }]) };
 const tieB: FixturePlugin = { name: '@fixture/tie-b', manifest: manifestOf('TieB', [{ atr: ATR_TIE }]) };
-const broken: FixturePlugin = { name: '@fixture/card-broken', manifest: manifestOf('Broken', [{ atr: '3b 00 00', mask: 'ff ff' }]) };
-const undeclared: FixturePlugin = { name: '@fixture/undeclared', manifest: manifestOf('Undeclared', [{ atr: '3b 03 00 00 01' }]) };
+const broken: FixturePlugin = {
+  name: '@fixture/card-broken',
+  manifest: manifestOf('Broken', [{ atr: '3b 00 00', mask: 'ff ff' }]),
+};
+const undeclared: FixturePlugin = {
+  name: '@fixture/undeclared',
+  manifest: manifestOf('Undeclared', [{ atr: '3b 03 00 00 01' }]),
+};
 const delta: FixturePlugin = { name: 'dir-delta', manifest: manifestOf('Delta', [{ atr: '3b 04 00 00 00 02' }]) };
 const override: FixturePlugin = { name: 'override-alpha', manifest: manifestOf('Override', [{ atr: ATR_X }]) };
 
@@ -66,14 +84,27 @@ afterAll(() => removeDir(temp));
 
 beforeEach(() => Loader.forgetProbeResults());
 
-function makeLoader(options: ConstructorParameters<typeof Loader>[0] = {}): { loader: Loader; warnings: LoaderWarning[] } {
+function makeLoader(options: ConstructorParameters<typeof Loader>[0] = {}): {
+  loader: Loader;
+  warnings: LoaderWarning[];
+} {
   const warnings: LoaderWarning[] = [];
-  const loader = new Loader({ applicationRoot: appRoot, pluginDirectories: [pluginDir], onWarning: (warning) => warnings.push(warning), ...options });
+  const loader = new Loader({
+    applicationRoot: appRoot,
+    pluginDirectories: [pluginDir],
+    onWarning: (warning) => warnings.push(warning),
+    ...options,
+  });
   return { loader, warnings };
 }
 
 /** Observes a transport: the commands sent and how transactions ended. */
-function observe(transport: Transport): { transport: Transport; commands: string[]; ends: (Disposition | undefined)[]; begins: () => number } {
+function observe(transport: Transport): {
+  transport: Transport;
+  commands: string[];
+  ends: (Disposition | undefined)[];
+  begins: () => number;
+} {
   const commands: string[] = [];
   const ends: (Disposition | undefined)[] = [];
   let begins = 0;
@@ -132,7 +163,9 @@ describe('discovery', () => {
     const malformed = warnings.filter((warning) => warning.code === 'malformed-manifest');
     expect(malformed).toHaveLength(1);
     expect(malformed[0]?.packageName).toBe('@fixture/card-broken');
-    expect(malformed[0]?.message).toMatch(/@fixture\/card-broken.*"atrs\[0\]": mask "ff ff" has 2 bytes, its ATR "3b 00 00" has 3/);
+    expect(malformed[0]?.message).toMatch(
+      /@fixture\/card-broken.*"atrs\[0\]": mask "ff ff" has 2 bytes, its ATR "3b 00 00" has 3/,
+    );
     // The loader still works for everyone else.
     expect((await loader.resolve(fromHex(ATR_X)))?.packageName).toBe('@fixture/card-alpha');
   });
@@ -150,13 +183,26 @@ describe('discovery', () => {
     const { loader, warnings } = makeLoader({ discoverInstalled: false, pluginDirectories: [] });
     expect((await loader.register(join(temp, 'explicit', override.name)))?.source).toBe('explicit');
     expect((await loader.register('@fixture/card-beta'))?.packageName).toBe('@fixture/card-beta');
-    const plugin = { name: 'InMemory', cardDataVersions: { min: 4, current: 7 } as const, acquireContext: () => Promise.reject(new Error('unused')) };
-    const info = await loader.register({ plugin }, { manifest: { name: 'InMemory', atrs: [{ atr: '3b 01 01' }], cardDataVersions: { min: 4, current: 7 } } });
+    const plugin = {
+      name: 'InMemory',
+      cardDataVersions: { min: 4, current: 7 } as const,
+      acquireContext: () => Promise.reject(new Error('unused')),
+    };
+    const info = await loader.register(
+      { plugin },
+      { manifest: { name: 'InMemory', atrs: [{ atr: '3b 01 01' }], cardDataVersions: { min: 4, current: 7 } } },
+    );
     expect(info?.packageName).toBe('module:InMemory');
     expect((await loader.resolve(fromHex('3b 01 01')))?.packageName).toBe('module:InMemory');
-    expect(await loader.register({ plugin }, { manifest: { name: '', atrs: [], cardDataVersions: { min: 4, current: 7 } } })).toBeUndefined();
-    expect(warnings.at(-1)?.message).toMatch(/module:InMemory: malformed manifest skipped: "name" must be a non-empty string/);
-    await expect(loader.register('no-such-package')).rejects.toThrow(/SCARD_E_INVALID_PARAMETER: plugin package no-such-package is not installed/);
+    expect(
+      await loader.register({ plugin }, { manifest: { name: '', atrs: [], cardDataVersions: { min: 4, current: 7 } } }),
+    ).toBeUndefined();
+    expect(warnings.at(-1)?.message).toMatch(
+      /module:InMemory: malformed manifest skipped: "name" must be a non-empty string/,
+    );
+    await expect(loader.register('no-such-package')).rejects.toThrow(
+      /SCARD_E_INVALID_PARAMETER: plugin package no-such-package is not installed/,
+    );
   });
 });
 
@@ -179,7 +225,9 @@ describe('precedence', () => {
     const { loader } = makeLoader();
     const resolution = await loader.resolve(fromHex('3b 02 14 51'));
     expect(resolution?.packageName).toBe('@fixture/card-beta');
-    expect(resolution?.candidates.map((candidate) => [candidate.packageName, candidate.specificity, candidate.pattern])).toEqual([
+    expect(
+      resolution?.candidates.map((candidate) => [candidate.packageName, candidate.specificity, candidate.pattern]),
+    ).toEqual([
       ['@fixture/card-beta', 24, '3b 02 14 ..'],
       ['@fixture/card-gamma', 20, '3b 02 1. ..'],
     ]);
@@ -204,7 +252,9 @@ describe('precedence', () => {
     expect(first?.conflict?.packages).toEqual(['@fixture/tie-a', '@fixture/tie-b']);
     const conflicts = warnings.filter((warning) => warning.code === 'atr-conflict');
     expect(conflicts).toHaveLength(1);
-    expect(conflicts[0]?.message).toMatch(/matches @fixture\/tie-a and @fixture\/tie-b equally well \(exact, installed\); chose @fixture\/tie-a/);
+    expect(conflicts[0]?.message).toMatch(
+      /matches @fixture\/tie-a and @fixture\/tie-b equally well \(exact, installed\); chose @fixture\/tie-a/,
+    );
   });
 
   it('resolves a tie the same way whatever the registration order', async () => {
@@ -269,16 +319,22 @@ describe('openCard', () => {
     expect(session.pluginName).toBe('@fixture/card-yk');
     expect(importedPlugins().slice(before.length)).toEqual(['@fixture/card-yk']);
     expect(acquiredPlugins().at(-1)).toEqual({ name: '@fixture/card-yk', version: 5, cardName: 'YubiKey 5 (fixture)' });
-    await session.close?.();
+    await session.close();
   });
 
   it('negotiates down to the plugin current version', async () => {
     const root = join(temp, 'app-v6');
-    writeApplication(root, [{ ...yubikey, name: 'fixture-yk-v6', manifest: manifestOf('YK6', [{ atr: toHex(YUBIKEY5_ATR) }], [PIV_AID], { min: 4, current: 6 }) }]);
+    writeApplication(root, [
+      {
+        ...yubikey,
+        name: 'fixture-yk-v6',
+        manifest: manifestOf('YK6', [{ atr: toHex(YUBIKEY5_ATR) }], [PIV_AID], { min: 4, current: 6 }),
+      },
+    ]);
     const { loader } = makeLoader({ applicationRoot: root, pluginDirectories: [] });
     const session = await loader.openCard(new SimTransport(new PivSimulator({ seed: 'loader-v6' })));
     expect(session.version).toBe(6);
-    await session.close?.();
+    await session.close();
   });
 
   it('refuses a reader it cannot open with a ScardError', async () => {
@@ -295,16 +351,18 @@ describe('trust policy', () => {
     expect(resolution?.packageName).toBe('dir-delta');
     const failure = await loader.loadPlugin({ packageName: 'dir-delta' }).catch((error: unknown) => error);
     expect(ScardError.hasCode(failure, 'SCARD_W_SECURITY_VIOLATION')).toBe(true);
-    expect((failure as Error).message).toMatch(/plugin dir-delta refused by trust policy 'installed': it is not a dependency of the application \(found in a plugin directory\)/);
+    expect((failure as Error).message).toMatch(
+      /plugin dir-delta refused by trust policy 'installed': it is not a dependency of the application \(found in a plugin directory\)/,
+    );
     expect(importedPlugins()).not.toContain('dir-delta');
   });
 
   it("'installed' refuses a package registered by name that the application does not declare", async () => {
     const { loader } = makeLoader();
     await loader.register('@fixture/undeclared');
-    await expect(loader.openCard(new SimTransport(new UnknownCard({ atr: fromHex('3b 03 00 00 01') })))).rejects.toThrow(
-      /SCARD_W_SECURITY_VIOLATION: plugin @fixture\/undeclared refused by trust policy 'installed'/,
-    );
+    await expect(
+      loader.openCard(new SimTransport(new UnknownCard({ atr: fromHex('3b 03 00 00 01') }))),
+    ).rejects.toThrow(/SCARD_W_SECURITY_VIOLATION: plugin @fixture\/undeclared refused by trust policy 'installed'/);
     expect(importedPlugins()).not.toContain('@fixture/undeclared');
   });
 
@@ -317,8 +375,12 @@ describe('trust policy', () => {
     await expect(notListed.loadPlugin({ packageName: 'dir-delta' })).rejects.toThrow(
       /SCARD_W_SECURITY_VIOLATION: plugin dir-delta refused by trust policy allowlist: the package is not in trust.allow/,
     );
-    const wrongHash = makeLoader({ trust: { allow: [{ name: 'dir-delta', integrity: `sha256-${'A'.repeat(43)}=` }] } }).loader;
-    await expect(wrongHash.loadPlugin({ packageName: 'dir-delta' })).rejects.toThrow(/refused by trust policy allowlist: integrity mismatch/);
+    const wrongHash = makeLoader({
+      trust: { allow: [{ name: 'dir-delta', integrity: `sha256-${'A'.repeat(43)}=` }] },
+    }).loader;
+    await expect(wrongHash.loadPlugin({ packageName: 'dir-delta' })).rejects.toThrow(
+      /refused by trust policy allowlist: integrity mismatch/,
+    );
     expect(importedPlugins()).not.toContain('dir-delta');
 
     const listed = makeLoader({ trust: { allow: [{ name: 'dir-delta', integrity }] } }).loader;
@@ -329,10 +391,19 @@ describe('trust policy', () => {
 
   it('an allowlist entry no longer matches once the package code changes', async () => {
     const dir = join(temp, 'tampered', 'tampered-plugin');
-    writePluginPackage(dir, { name: 'tampered-plugin', manifest: manifestOf('Tampered', [{ atr: '3b 04 00 00 00 09' }]) });
+    writePluginPackage(dir, {
+      name: 'tampered-plugin',
+      manifest: manifestOf('Tampered', [{ atr: '3b 04 00 00 00 09' }]),
+    });
     const integrity = await computePluginIntegrity(dir);
-    writeFileSync(join(dir, 'index.mjs'), 'globalThis.__minidriverImported = [...(globalThis.__minidriverImported ?? []), "tampered-plugin"];\nexport const plugin = {};\n');
-    const { loader } = makeLoader({ pluginDirectories: [join(temp, 'tampered')], trust: { allow: [{ name: 'tampered-plugin', integrity }] } });
+    writeFileSync(
+      join(dir, 'index.mjs'),
+      'globalThis.__minidriverImported = [...(globalThis.__minidriverImported ?? []), "tampered-plugin"];\nexport const plugin = {};\n',
+    );
+    const { loader } = makeLoader({
+      pluginDirectories: [join(temp, 'tampered')],
+      trust: { allow: [{ name: 'tampered-plugin', integrity }] },
+    });
     await expect(loader.loadPlugin({ packageName: 'tampered-plugin' })).rejects.toThrow(/integrity mismatch/);
     expect(importedPlugins()).not.toContain('tampered-plugin');
   });
@@ -341,7 +412,10 @@ describe('trust policy', () => {
 describe('identify', () => {
   it('parses the ATR, names the plugin and why, and reads card names from a database file', async () => {
     const database = join(temp, 'smartcard_list.txt');
-    writeFileSync(database, `3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40\n\tFixture database name\n`);
+    writeFileSync(
+      database,
+      `3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40\n\tFixture database name\n`,
+    );
     const { loader } = makeLoader({ cardDatabase: database });
     const identification = await loader.identify(YUBIKEY5_ATR);
     expect(identification.atr.protocols).toContain(1);
@@ -360,9 +434,13 @@ describe('identify', () => {
   });
 
   const present = existsSync('/usr/share/pcsc/smartcard_list.txt');
-  if (!present && process.env.CI === 'true') throw new Error('/usr/share/pcsc/smartcard_list.txt is required on CI (install pcsc-tools)');
-  it.skipIf(!present)('uses pcsc-tools’ database by default (skipped: /usr/share/pcsc/smartcard_list.txt missing)', async () => {
-    const { loader } = makeLoader();
-    expect((await loader.identify(YUBIKEY5_ATR)).names).toContain('Yubico YubiKey 5 NFC (PKI)');
-  });
+  if (!present && process.env.CI === 'true')
+    throw new Error('/usr/share/pcsc/smartcard_list.txt is required on CI (install pcsc-tools)');
+  it.skipIf(!present)(
+    'uses pcsc-tools’ database by default (skipped: /usr/share/pcsc/smartcard_list.txt missing)',
+    async () => {
+      const { loader } = makeLoader();
+      expect((await loader.identify(YUBIKEY5_ATR)).names).toContain('Yubico YubiKey 5 NFC (PKI)');
+    },
+  );
 });

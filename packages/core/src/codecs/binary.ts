@@ -56,6 +56,8 @@ export function writeUint32(bytes: Uint8Array, offset: number, value: number): v
 /** Encodes a list of DWORDs, little-endian. */
 export function encodeUint32s(values: readonly number[]): Uint8Array {
   const out = new Uint8Array(values.length * 4);
-  values.forEach((value, index) => writeUint32(out, index * 4, value));
+  values.forEach((value, index) => {
+    writeUint32(out, index * 4, value);
+  });
   return out;
 }

@@ -37,7 +37,8 @@ export function encodeCardApps(names: readonly string[]): Uint8Array {
   const out = new Uint8Array(names.length * CARD_APPS_RECORD_SIZE);
   names.forEach((name, record) => {
     if (name !== '') validateFileName(name);
-    for (let index = 0; index < name.length; index++) out[record * CARD_APPS_RECORD_SIZE + index] = name.charCodeAt(index);
+    for (let index = 0; index < name.length; index++)
+      out[record * CARD_APPS_RECORD_SIZE + index] = name.charCodeAt(index);
   });
   return out;
 }

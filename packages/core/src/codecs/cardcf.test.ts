@@ -27,8 +27,12 @@ describe('cardcf', () => {
   });
 
   it('rejects out-of-range counters as an invalid parameter', () => {
-    expect(() => encodeCardCacheFile({ ...EMPTY_CARD_CACHE_FILE, pinsFreshness: 256 })).toThrowError(/SCARD_E_INVALID_PARAMETER/);
-    expect(() => encodeCardCacheFile({ ...EMPTY_CARD_CACHE_FILE, filesFreshness: -1 })).toThrowError(/SCARD_E_INVALID_PARAMETER/);
+    expect(() => encodeCardCacheFile({ ...EMPTY_CARD_CACHE_FILE, pinsFreshness: 256 })).toThrowError(
+      /SCARD_E_INVALID_PARAMETER/,
+    );
+    expect(() => encodeCardCacheFile({ ...EMPTY_CARD_CACHE_FILE, filesFreshness: -1 })).toThrowError(
+      /SCARD_E_INVALID_PARAMETER/,
+    );
   });
 
   it('bumps one counter and wraps at 2^8 / 2^16', () => {
@@ -46,19 +50,23 @@ describe('cardcf', () => {
       containersFreshness: fc.integer({ min: 0, max: 0xffff }),
       filesFreshness: fc.integer({ min: 0, max: 0xffff }),
     });
-    fc.assert(fc.property(arbitrary, fc.uint8Array({ maxLength: 16 }), (file, trailing) => {
-      const withTrailing = trailing.length > 0 ? { ...file, trailing } : file;
-      expect(decodeCardCacheFile(encodeCardCacheFile(withTrailing))).toEqual(withTrailing);
-    }));
+    fc.assert(
+      fc.property(arbitrary, fc.uint8Array({ maxLength: 16 }), (file, trailing) => {
+        const withTrailing = trailing.length > 0 ? { ...file, trailing } : file;
+        expect(decodeCardCacheFile(encodeCardCacheFile(withTrailing))).toEqual(withTrailing);
+      }),
+    );
   });
 
   it('random bytes decode or throw ScardError only (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 20 }), (bytes) => {
-      try {
-        expect(encodeCardCacheFile(decodeCardCacheFile(bytes))).toEqual(bytes);
-      } catch (error) {
-        expect(ScardError.isInstance(error)).toBe(true);
-      }
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20 }), (bytes) => {
+        try {
+          expect(encodeCardCacheFile(decodeCardCacheFile(bytes))).toEqual(bytes);
+        } catch (error) {
+          expect(ScardError.isInstance(error)).toBe(true);
+        }
+      }),
+    );
   });
 });

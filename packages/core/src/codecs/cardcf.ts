@@ -62,6 +62,7 @@ export function bumpFreshness(file: CardCacheFile, which: 'pins' | 'containers' 
     containersFreshness: which === 'containers' ? (file.containersFreshness + 1) & 0xffff : file.containersFreshness,
     filesFreshness: which === 'files' ? (file.filesFreshness + 1) & 0xffff : file.filesFreshness,
   };
-  if (which !== 'pins' && which !== 'containers' && which !== 'files') invalidInput(`unknown freshness counter "${String(which)}"`);
+  if (which !== 'pins' && which !== 'containers' && which !== 'files')
+    invalidInput(`unknown freshness counter "${String(which)}"`);
   return file.trailing === undefined ? next : { ...next, trailing: new Uint8Array(file.trailing) };
 }

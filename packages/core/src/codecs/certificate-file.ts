@@ -23,7 +23,9 @@ export function decodeCertificateFile(bytes: Uint8Array): Uint8Array {
   const declaredLength = readUint16(bytes, 2);
   let inflated: Uint8Array;
   try {
-    inflated = new Uint8Array(inflateSync(bytes.subarray(HEADER_SIZE), { maxOutputLength: Math.max(declaredLength, 1) }));
+    inflated = new Uint8Array(
+      inflateSync(bytes.subarray(HEADER_SIZE), { maxOutputLength: Math.max(declaredLength, 1) }),
+    );
   } catch (error) {
     throw new ScardError('SCARD_E_COMM_DATA_LOST', 'compressed certificate does not inflate', { cause: error });
   }

@@ -16,7 +16,8 @@ export function validateFileName(name: string): void {
   if (name.length > 8) invalidInput(`"${name.slice(0, 16)}" is longer than 8 characters`);
   for (const character of name) {
     const code = character.charCodeAt(0);
-    if (code < 0x20 || code > 0x7e || FORBIDDEN.has(character)) invalidInput(`"${name}" contains a forbidden character`);
+    if (code < 0x20 || code > 0x7e || FORBIDDEN.has(character))
+      invalidInput(`"${name}" contains a forbidden character`);
   }
   if (name.startsWith(' ') || name.endsWith(' ') || name.endsWith('.')) {
     invalidInput(`"${name}" may not start or end with a space or end with a dot`);
@@ -56,7 +57,9 @@ export function certificateFileName(kind: CertificateFileKind, containerIndex: n
  * 16 here, container 10 for a decimal writer. Indices 0–9 agree in every scheme. We read hex because that
  * is what we and the Base CSP write. Returns undefined for any other name.
  */
-export function parseCertificateFileName(name: string): { kind: CertificateFileKind; containerIndex: number } | undefined {
+export function parseCertificateFileName(
+  name: string,
+): { kind: CertificateFileKind; containerIndex: number } | undefined {
   if (typeof name !== 'string') return undefined;
   const match = /^(ksc|kxc)([0-9a-f]{1,2}|[0-9]{3})$/i.exec(name);
   if (!match) return undefined;

@@ -26,10 +26,12 @@ describe('cardid', () => {
   });
 
   it('round-trips (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
-      expect(guidStringToCardId(cardIdToGuidString(bytes))).toEqual(bytes);
-      expect(decodeCardId(encodeCardId(bytes))).toEqual(bytes);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+        expect(guidStringToCardId(cardIdToGuidString(bytes))).toEqual(bytes);
+        expect(decodeCardId(encodeCardId(bytes))).toEqual(bytes);
+      }),
+    );
     fc.assert(fc.property(fc.uint8Array({ maxLength: 20 }), (bytes) => onlyScardErrors(() => decodeCardId(bytes))));
   });
 });
@@ -53,10 +55,16 @@ describe('cardapps', () => {
   });
 
   it('round-trips and never throws anything but ScardError (property)', () => {
-    const name = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789_-'), minLength: 1, maxLength: 8 });
-    fc.assert(fc.property(fc.array(fc.oneof(name, fc.constant(''))), (names) => {
-      expect(decodeCardApps(encodeCardApps(names))).toEqual(names);
-    }));
+    const name = fc.string({
+      unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789_-'),
+      minLength: 1,
+      maxLength: 8,
+    });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(name, fc.constant(''))), (names) => {
+        expect(decodeCardApps(encodeCardApps(names))).toEqual(names);
+      }),
+    );
     fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => onlyScardErrors(() => decodeCardApps(bytes))));
   });
 });
@@ -68,8 +76,8 @@ describe('cmapfile', () => {
     const bytes = encodeContainerMap([{ guid, flags: 3, signatureKeySizeBits: 0, keyExchangeKeySizeBits: 2048 }]);
     expect(bytes.length).toBe(CONTAINER_MAP_RECORD_SIZE);
     expect(toHex(bytes.subarray(0, 6))).toBe('7b0036006100'); // "{6a" UTF-16LE
-    expect(toHex(bytes.subarray(76, 86))).toBe('7d000000' + '0300' + '0000' + '0008'); // "}" NUL, flags, reserved, 0, 2048 LE
-    expect(bytes.subarray(78, 80)).toEqual(new Uint8Array(2)); // NUL terminator after 38 characters
+    // unit 37 = "}", unit 38 = NUL, unit 39 = fill, then bFlags 03, bReserved 00, wSig 0, wKeyEx 2048 LE
+    expect(toHex(bytes.subarray(74, 86))).toBe('7d00' + '0000' + '0000' + '03' + '00' + '0000' + '0008');
   });
 
   it('decodes records, a deleted (zero) record and rejects bad lengths', () => {
@@ -81,22 +89,38 @@ describe('cmapfile', () => {
     expect(decodeContainerMap(new Uint8Array(0))).toEqual([]);
     expect(() => decodeContainerMap(new Uint8Array(85))).toThrowError(/SCARD_E_COMM_DATA_LOST/);
     expect(() => decodeContainerMap(new Uint8Array(86).fill(0x41))).toThrowError(/SCARD_E_COMM_DATA_LOST/);
-    expect(() => encodeContainerMap([{ ...records[0]!, guid: 'x'.repeat(40) }])).toThrowError(/SCARD_E_INVALID_PARAMETER/);
+    expect(() => encodeContainerMap([{ ...records[0]!, guid: 'x'.repeat(40) }])).toThrowError(
+      /SCARD_E_INVALID_PARAMETER/,
+    );
     expect(() => encodeContainerMap([{ ...records[0]!, flags: 256 }])).toThrowError(/SCARD_E_INVALID_PARAMETER/);
   });
 
   it('round-trips any record (property) and never throws anything but ScardError', () => {
     const record = fc.record({
-      guid: fc.string({ unit: fc.integer({ min: 1, max: 0xffff }).map((code) => String.fromCharCode(code)), maxLength: 39 }),
+      guid: fc.string({
+        unit: fc.integer({ min: 1, max: 0xffff }).map((code) => String.fromCharCode(code)),
+        maxLength: 39,
+      }),
       flags: fc.integer({ min: 0, max: 255 }),
       signatureKeySizeBits: fc.integer({ min: 0, max: 0xffff }),
       keyExchangeKeySizeBits: fc.integer({ min: 0, max: 0xffff }),
     });
-    fc.assert(fc.property(fc.array(record, { maxLength: 5 }), (records) => {
-      expect(decodeContainerMap(encodeContainerMap(records))).toEqual(records);
-    }));
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => onlyScardErrors(() => decodeContainerMap(bytes))));
-    fc.assert(fc.property(fc.integer({ min: 0, max: 3 }).chain((count) => fc.uint8Array({ minLength: count * 86, maxLength: count * 86 })), (bytes) => onlyScardErrors(() => decodeContainerMap(bytes))));
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 5 }), (records) => {
+        expect(decodeContainerMap(encodeContainerMap(records))).toEqual(records);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => onlyScardErrors(() => decodeContainerMap(bytes))),
+    );
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 0, max: 3 })
+          .chain((count) => fc.uint8Array({ minLength: count * 86, maxLength: count * 86 })),
+        (bytes) => onlyScardErrors(() => decodeContainerMap(bytes)),
+      ),
+    );
   });
 });
 
@@ -122,11 +146,13 @@ describe('certificate files', () => {
   });
 
   it('round-trips and never throws anything but ScardError (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
-      expect(decodeCertificateFile(compressCertificate(bytes))).toEqual(bytes);
-      onlyScardErrors(() => decodeCertificateFile(bytes));
-      onlyScardErrors(() => decodeCertificateFile(Uint8Array.of(1, 0, ...bytes)));
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
+        expect(decodeCertificateFile(compressCertificate(bytes))).toEqual(bytes);
+        onlyScardErrors(() => decodeCertificateFile(bytes));
+        onlyScardErrors(() => decodeCertificateFile(Uint8Array.of(1, 0, ...bytes)));
+      }),
+    );
   });
 });
 
@@ -149,13 +175,17 @@ describe('file names', () => {
   });
 
   it('round-trips every index (property)', () => {
-    fc.assert(fc.property(fc.constantFrom('ksc' as const, 'kxc' as const), fc.integer({ min: 0, max: 255 }), (kind, index) => {
-      expect(parseCertificateFileName(certificateFileName(kind, index))).toEqual({ kind, containerIndex: index });
-    }));
-    fc.assert(fc.property(fc.string({ maxLength: 10 }), (name) => {
-      onlyScardErrors(() => parseCertificateFileName(name));
-      onlyScardErrors(() => normalizeFileName(name));
-    }));
+    fc.assert(
+      fc.property(fc.constantFrom('ksc' as const, 'kxc' as const), fc.integer({ min: 0, max: 255 }), (kind, index) => {
+        expect(parseCertificateFileName(certificateFileName(kind, index))).toEqual({ kind, containerIndex: index });
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 10 }), (name) => {
+        onlyScardErrors(() => parseCertificateFileName(name));
+        onlyScardErrors(() => normalizeFileName(name));
+      }),
+    );
   });
 
   it('validates 1-8 printable characters and folds to lower case (§4.1)', () => {

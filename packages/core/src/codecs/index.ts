@@ -3,13 +3,14 @@
  * Decoders of caller-supplied structures throw SCARD_E_INVALID_PARAMETER; decoders of on-card files
  * (cardcf, cardid, cardapps, cmapfile, certificate files) throw SCARD_E_COMM_DATA_LOST.
  */
+
+export * from './cardapps.js';
 export * from './cardcf.js';
 export * from './cardid.js';
-export * from './cardapps.js';
-export * from './cmapfile.js';
-export * from './structures.js';
 export * from './certificate-file.js';
+export * from './cmapfile.js';
 export * from './file-names.js';
-export * from './wide-string.js';
-export * from './properties.js';
 export * from './key-blobs.js';
+export * from './properties.js';
+export * from './structures.js';
+export * from './wide-string.js';

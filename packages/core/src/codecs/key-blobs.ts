@@ -109,7 +109,8 @@ function writeLittleEndian(out: Uint8Array, offset: number, value: Uint8Array, l
   requireBytes(value, what);
   const minimal = stripLeadingZeros(value);
   if (minimal.length > length) invalidInput(`${what} does not fit in ${length} bytes`);
-  for (let index = 0; index < minimal.length; index++) out[offset + index] = minimal[minimal.length - 1 - index] as number;
+  for (let index = 0; index < minimal.length; index++)
+    out[offset + index] = minimal[minimal.length - 1 - index] as number;
 }
 
 /** Big-endian `value` → `length` bytes, left-padded; too large → SCARD_E_INVALID_PARAMETER. */
@@ -128,7 +129,14 @@ function keySlotAlgorithm(keySlot: KeySlot): number {
   return invalidInput(`unknown key slot "${String(keySlot)}"`);
 }
 
-function rsaHeader(type: number, magic: number, keySlot: KeySlot, modulus: Uint8Array, publicExponent: Uint8Array, extra: number) {
+function rsaHeader(
+  type: number,
+  magic: number,
+  keySlot: KeySlot,
+  modulus: Uint8Array,
+  publicExponent: Uint8Array,
+  extra: number,
+) {
   requireBytes(modulus, 'modulus');
   const minimalModulus = stripLeadingZeros(modulus);
   if (minimalModulus.length < 2 || minimalModulus[0] === 0) invalidInput('RSA modulus is empty');
@@ -157,13 +165,16 @@ export function encodeRsaPublicKeyBlob(key: RsaPublicKey, keySlot: KeySlot): Uin
 function readRsaHeader(bytes: Uint8Array, type: number, magic: number, what: string, bitMultiple: number) {
   requireBytes(bytes, what);
   if (bytes.length < RSA_HEADER_SIZE) invalidInput(`${what} is too short`);
-  if (bytes[0] !== type || bytes[1] !== CUR_BLOB_VERSION || bytes[2] !== 0 || bytes[3] !== 0) invalidInput(`not a ${what}`);
+  if (bytes[0] !== type || bytes[1] !== CUR_BLOB_VERSION || bytes[2] !== 0 || bytes[3] !== 0)
+    invalidInput(`not a ${what}`);
   const algorithm = readUint32(bytes, 4);
-  const keySlot: KeySlot | undefined = algorithm === CALG_RSA_SIGN ? 'signature' : algorithm === CALG_RSA_KEYX ? 'keyExchange' : undefined;
+  const keySlot: KeySlot | undefined =
+    algorithm === CALG_RSA_SIGN ? 'signature' : algorithm === CALG_RSA_KEYX ? 'keyExchange' : undefined;
   if (!keySlot) invalidInput(`${what} aiKeyAlg 0x${algorithm.toString(16)} is not an RSA key algorithm`);
   if (readUint32(bytes, 8) !== magic) invalidInput(`${what} has the wrong magic`);
   const bits = readUint32(bytes, 12);
-  if (bits === 0 || bits % bitMultiple !== 0 || bits > 16384) invalidInput(`${what} bit length ${bits} is not supported`);
+  if (bits === 0 || bits % bitMultiple !== 0 || bits > 16384)
+    invalidInput(`${what} bit length ${bits} is not supported`);
   const publicExponent = stripLeadingZeros(reversed(bytes.subarray(16, 20)));
   return { keySlot, bits, modulusBytes: bits / 8, publicExponent };
 }
@@ -171,7 +182,8 @@ function readRsaHeader(bytes: Uint8Array, type: number, magic: number, what: str
 /** Decodes a PUBLICKEYBLOB (exact length 20 + bitlen/8). */
 export function decodeRsaPublicKeyBlob(bytes: Uint8Array): RsaPublicKeyBlob {
   const { keySlot, bits, modulusBytes, publicExponent } = readRsaHeader(bytes, PUBLICKEYBLOB, RSA1, 'PUBLICKEYBLOB', 8);
-  if (bytes.length !== RSA_HEADER_SIZE + modulusBytes) invalidInput(`PUBLICKEYBLOB of ${bits} bits must be ${RSA_HEADER_SIZE + modulusBytes} bytes`);
+  if (bytes.length !== RSA_HEADER_SIZE + modulusBytes)
+    invalidInput(`PUBLICKEYBLOB of ${bits} bits must be ${RSA_HEADER_SIZE + modulusBytes} bytes`);
   return { keySlot, bits, publicExponent, modulus: stripLeadingZeros(reversed(bytes.subarray(RSA_HEADER_SIZE))) };
 }
 
@@ -186,7 +198,14 @@ export function encodeRsaPrivateKeyBlob(key: RsaPrivateKey, keySlot: KeySlot): U
   const modulus = stripLeadingZeros(key.modulus);
   const half = modulus.length / 2;
   if (!Number.isInteger(half)) invalidInput('RSA modulus length must be even');
-  const { out, modulusBytes } = rsaHeader(PRIVATEKEYBLOB, RSA2, keySlot, modulus, key.publicExponent, 5 * half + modulus.length);
+  const { out, modulusBytes } = rsaHeader(
+    PRIVATEKEYBLOB,
+    RSA2,
+    keySlot,
+    modulus,
+    key.publicExponent,
+    5 * half + modulus.length,
+  );
   let offset = RSA_HEADER_SIZE + modulusBytes;
   for (const field of PRIVATE_FIELDS) {
     writeLittleEndian(out, offset, key[field], half, field);
@@ -198,10 +217,18 @@ export function encodeRsaPrivateKeyBlob(key: RsaPrivateKey, keySlot: KeySlot): U
 
 /** Decodes a PRIVATEKEYBLOB (exact length 20 + 9·bitlen/16) into big-endian components. */
 export function decodeRsaPrivateKeyBlob(bytes: Uint8Array): RsaPrivateKeyBlob {
-  const { keySlot, bits, modulusBytes, publicExponent } = readRsaHeader(bytes, PRIVATEKEYBLOB, RSA2, 'PRIVATEKEYBLOB', 16);
+  const { keySlot, bits, modulusBytes, publicExponent } = readRsaHeader(
+    bytes,
+    PRIVATEKEYBLOB,
+    RSA2,
+    'PRIVATEKEYBLOB',
+    16,
+  );
   const half = modulusBytes / 2;
-  if (bytes.length !== RSA_HEADER_SIZE + 2 * modulusBytes + 5 * half) invalidInput(`PRIVATEKEYBLOB of ${bits} bits has the wrong length`);
-  const field = (offset: number, length: number): Uint8Array => stripLeadingZeros(reversed(bytes.subarray(offset, offset + length)));
+  if (bytes.length !== RSA_HEADER_SIZE + 2 * modulusBytes + 5 * half)
+    invalidInput(`PRIVATEKEYBLOB of ${bits} bits has the wrong length`);
+  const field = (offset: number, length: number): Uint8Array =>
+    stripLeadingZeros(reversed(bytes.subarray(offset, offset + length)));
   let offset = RSA_HEADER_SIZE + modulusBytes;
   const parts: Record<(typeof PRIVATE_FIELDS)[number], Uint8Array> = {} as never;
   for (const name of PRIVATE_FIELDS) {
@@ -226,14 +253,21 @@ function requireUse(use: unknown): asserts use is EccKeyUse {
   if (use !== 'ecdsa' && use !== 'ecdh') invalidInput(`unknown ECC key use "${String(use)}"`);
 }
 
-function encodeEcc(curve: EccCurve, use: EccKeyUse, parts: readonly [string, Uint8Array][], isPrivate: boolean): Uint8Array {
+function encodeEcc(
+  curve: EccCurve,
+  use: EccKeyUse,
+  parts: readonly [string, Uint8Array][],
+  isPrivate: boolean,
+): Uint8Array {
   requireCurve(curve);
   requireUse(use);
   const size = CURVE_BYTES[curve];
   const out = new Uint8Array(ECC_HEADER_SIZE + parts.length * size);
   writeUint32(out, 0, eccMagic(curve, use, isPrivate));
   writeUint32(out, 4, size);
-  parts.forEach(([name, value], index) => out.set(padBigEndian(value, size, name), ECC_HEADER_SIZE + index * size));
+  parts.forEach(([name, value], index) => {
+    out.set(padBigEndian(value, size, name), ECC_HEADER_SIZE + index * size);
+  });
   return out;
 }
 
@@ -242,12 +276,29 @@ function encodeEcc(curve: EccCurve, use: EccKeyUse, parts: readonly [string, Uin
  * (32/48/66), X, Y big-endian.
  */
 export function encodeEccPublicKeyBlob(key: EccPublicKey, use: EccKeyUse): Uint8Array {
-  return encodeEcc(key.curve, use, [['x', key.x], ['y', key.y]], false);
+  return encodeEcc(
+    key.curve,
+    use,
+    [
+      ['x', key.x],
+      ['y', key.y],
+    ],
+    false,
+  );
 }
 
 /** BCRYPT_ECCKEY_BLOB private form (§9.1.4): private magic (ECS2/4/6, ECK2/4/6), cbKey, X, Y, d. */
 export function encodeEccPrivateKeyBlob(key: EccPrivateKey, use: EccKeyUse): Uint8Array {
-  return encodeEcc(key.curve, use, [['x', key.x], ['y', key.y], ['d', key.d]], true);
+  return encodeEcc(
+    key.curve,
+    use,
+    [
+      ['x', key.x],
+      ['y', key.y],
+      ['d', key.d],
+    ],
+    true,
+  );
 }
 
 function decodeEcc(bytes: Uint8Array, isPrivate: boolean) {
@@ -259,8 +310,10 @@ function decodeEcc(bytes: Uint8Array, isPrivate: boolean) {
   const size = CURVE_BYTES[magic.curve];
   if (readUint32(bytes, 4) !== size) invalidInput(`${what} cbKey does not match ${magic.curve}`);
   const count = isPrivate ? 3 : 2;
-  if (bytes.length !== ECC_HEADER_SIZE + count * size) invalidInput(`${what} for ${magic.curve} must be ${ECC_HEADER_SIZE + count * size} bytes`);
-  const part = (index: number): Uint8Array => bytes.slice(ECC_HEADER_SIZE + index * size, ECC_HEADER_SIZE + (index + 1) * size);
+  if (bytes.length !== ECC_HEADER_SIZE + count * size)
+    invalidInput(`${what} for ${magic.curve} must be ${ECC_HEADER_SIZE + count * size} bytes`);
+  const part = (index: number): Uint8Array =>
+    bytes.slice(ECC_HEADER_SIZE + index * size, ECC_HEADER_SIZE + (index + 1) * size);
   return { curve: magic.curve, use: magic.use, x: part(0), y: part(1), part };
 }
 
@@ -304,11 +357,16 @@ export function publicKeyBlobToKeyObject(blob: Uint8Array): KeyObject {
   if (blob[0] === PUBLICKEYBLOB) {
     const key = decodeRsaPublicKeyBlob(blob);
     return toKeyObject(() =>
-      createPublicKey({ key: { kty: 'RSA', n: base64Url(key.modulus), e: base64Url(key.publicExponent) }, format: 'jwk' }),
+      createPublicKey({
+        key: { kty: 'RSA', n: base64Url(key.modulus), e: base64Url(key.publicExponent) },
+        format: 'jwk',
+      }),
     );
   }
   const key = decodeEccPublicKeyBlob(blob);
-  return toKeyObject(() => createPublicKey({ key: { kty: 'EC', crv: key.curve, x: base64Url(key.x), y: base64Url(key.y) }, format: 'jwk' }));
+  return toKeyObject(() =>
+    createPublicKey({ key: { kty: 'EC', crv: key.curve, x: base64Url(key.x), y: base64Url(key.y) }, format: 'jwk' }),
+  );
 }
 
 /** A node:crypto private KeyObject from a PRIVATEKEYBLOB or an ECC private BLOB (for key import). */
@@ -354,7 +412,8 @@ export function keyObjectToPublicKeyBlob(key: KeyObject, slot: KeySlot): Uint8Ar
   } catch (error) {
     throw new ScardError('SCARD_E_INVALID_PARAMETER', 'the key cannot be exported', { cause: error });
   }
-  if (jwk.kty === 'RSA') return encodeRsaPublicKeyBlob({ modulus: fromBase64Url(jwk.n), publicExponent: fromBase64Url(jwk.e) }, slot);
+  if (jwk.kty === 'RSA')
+    return encodeRsaPublicKeyBlob({ modulus: fromBase64Url(jwk.n), publicExponent: fromBase64Url(jwk.e) }, slot);
   if (jwk.kty === 'EC') {
     requireCurve(jwk.crv);
     if (slot !== 'signature' && slot !== 'keyExchange') invalidInput(`unknown key slot "${String(slot)}"`);

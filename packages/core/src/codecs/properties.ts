@@ -55,7 +55,8 @@ function decodeCacheMode(bytes: Uint8Array): CacheMode {
 }
 
 function encodeHwnd(value: bigint): Uint8Array {
-  if (typeof value !== 'bigint' || value < 0n || value > 0xffffffffffffffffn) invalidInput('Parent Window must be a 64-bit unsigned bigint');
+  if (typeof value !== 'bigint' || value < 0n || value > 0xffffffffffffffffn)
+    invalidInput('Parent Window must be a 64-bit unsigned bigint');
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, value, true);
   return out;
@@ -83,7 +84,10 @@ const CARD_PROPERTY_CODECS: { [N in CardPropertyName]: CardCodec<N> } = {
   'Free Space': { encode: encodeCardFreeSpaceInfo, decode: decodeCardFreeSpaceInfo },
   Capabilities: { encode: encodeCardCapabilities, decode: decodeCardCapabilities },
   'Key Sizes': { encode: encodeCardKeySizes, decode: decodeCardKeySizes },
-  'Read Only Mode': { encode: (value) => encodeBool(value, 'Read Only Mode'), decode: (bytes) => decodeDword(bytes, 'Read Only Mode') !== 0 },
+  'Read Only Mode': {
+    encode: (value) => encodeBool(value, 'Read Only Mode'),
+    decode: (bytes) => decodeDword(bytes, 'Read Only Mode') !== 0,
+  },
   'Cache Mode': { encode: encodeCacheMode, decode: decodeCacheMode },
   'Supports Windows x.509 Enrollment': {
     encode: (value) => encodeBool(value, 'Supports Windows x.509 Enrollment'),
@@ -98,23 +102,45 @@ const CARD_PROPERTY_CODECS: { [N in CardPropertyName]: CardCodec<N> } = {
       return decodeCardId(bytes);
     },
   },
-  'Card Serial Number': { encode: (value) => copyOf(value, 'Card Serial Number'), decode: (bytes) => copyOf(bytes, 'Card Serial Number') },
+  'Card Serial Number': {
+    encode: (value) => copyOf(value, 'Card Serial Number'),
+    decode: (bytes) => copyOf(bytes, 'Card Serial Number'),
+  },
   'PIN Information': { encode: encodePinInfo, decode: decodePinInfo },
   'PIN List': { encode: (value) => encodeDword(value, 'PIN List'), decode: (bytes) => decodeDword(bytes, 'PIN List') },
-  'Authenticated State': { encode: (value) => encodeDword(value, 'Authenticated State'), decode: (bytes) => decodeDword(bytes, 'Authenticated State') },
-  'PIN Strength Verify': { encode: (value) => encodeDword(value, 'PIN Strength Verify'), decode: (bytes) => decodeDword(bytes, 'PIN Strength Verify') },
-  'PIN Strength Change': { encode: (value) => encodeDword(value, 'PIN Strength Change'), decode: (bytes) => decodeDword(bytes, 'PIN Strength Change') },
-  'PIN Strength Unblock': { encode: (value) => encodeDword(value, 'PIN Strength Unblock'), decode: (bytes) => decodeDword(bytes, 'PIN Strength Unblock') },
+  'Authenticated State': {
+    encode: (value) => encodeDword(value, 'Authenticated State'),
+    decode: (bytes) => decodeDword(bytes, 'Authenticated State'),
+  },
+  'PIN Strength Verify': {
+    encode: (value) => encodeDword(value, 'PIN Strength Verify'),
+    decode: (bytes) => decodeDword(bytes, 'PIN Strength Verify'),
+  },
+  'PIN Strength Change': {
+    encode: (value) => encodeDword(value, 'PIN Strength Change'),
+    decode: (bytes) => decodeDword(bytes, 'PIN Strength Change'),
+  },
+  'PIN Strength Unblock': {
+    encode: (value) => encodeDword(value, 'PIN Strength Unblock'),
+    decode: (bytes) => decodeDword(bytes, 'PIN Strength Unblock'),
+  },
   'Parent Window': { encode: encodeHwnd, decode: decodeHwnd },
   'PIN Context String': { encode: encodeWideString, decode: decodeWideString },
-  'Key Import Support': { encode: (value) => encodeDword(value, 'Key Import Support'), decode: (bytes) => decodeDword(bytes, 'Key Import Support') },
+  'Key Import Support': {
+    encode: (value) => encodeDword(value, 'Key Import Support'),
+    decode: (bytes) => decodeDword(bytes, 'Key Import Support'),
+  },
   Algorithms: { encode: encodeMultiString, decode: decodeMultiString },
-  'Padding Schemes': { encode: (value) => encodeDword(value, 'Padding Schemes'), decode: (bytes) => decodeDword(bytes, 'Padding Schemes') },
+  'Padding Schemes': {
+    encode: (value) => encodeDword(value, 'Padding Schemes'),
+    decode: (bytes) => decodeDword(bytes, 'Padding Schemes'),
+  },
   'Chaining Modes': { encode: encodeMultiString, decode: decodeMultiString },
 };
 
 function cardCodec<N extends CardPropertyName>(name: N): CardCodec<N> {
-  if (typeof name !== 'string' || !Object.hasOwn(CARD_PROPERTY_CODECS, name)) invalidInput(`unknown card property "${String(name)}"`);
+  if (typeof name !== 'string' || !Object.hasOwn(CARD_PROPERTY_CODECS, name))
+    invalidInput(`unknown card property "${String(name)}"`);
   return CARD_PROPERTY_CODECS[name];
 }
 
@@ -145,7 +171,10 @@ export function decodeCardProperty<N extends CardPropertyName>(name: N, bytes: U
  * - `Container Info`: not representable as one byte buffer (CONTAINER_INFO holds pointers to two key
  *   BLOBs) → SCARD_E_UNSUPPORTED_FEATURE.
  */
-export function encodeContainerProperty<N extends ContainerPropertyName>(name: N, value: ContainerPropertyTypes[N]): Uint8Array {
+export function encodeContainerProperty<N extends ContainerPropertyName>(
+  name: N,
+  value: ContainerPropertyTypes[N],
+): Uint8Array {
   switch (name) {
     case 'PIN Identifier':
       if (typeof value !== 'number' || !isPinId(value)) invalidInput('PIN Identifier must be a PIN id 0..7');
@@ -164,7 +193,10 @@ export function encodeContainerProperty<N extends ContainerPropertyName>(name: N
  * The value of a container property from its `pbData`. `Associated ECDH Key` accepts a 1-byte or a
  * 4-byte form (§14 #5); a DWORD above 255 is invalid. `Container Info` → SCARD_E_UNSUPPORTED_FEATURE.
  */
-export function decodeContainerProperty<N extends ContainerPropertyName>(name: N, bytes: Uint8Array): ContainerPropertyTypes[N] {
+export function decodeContainerProperty<N extends ContainerPropertyName>(
+  name: N,
+  bytes: Uint8Array,
+): ContainerPropertyTypes[N] {
   switch (name) {
     case 'PIN Identifier': {
       const value = decodeDword(bytes, 'PIN Identifier');

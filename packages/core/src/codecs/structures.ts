@@ -12,7 +12,14 @@ import {
   SecretType,
   StructureVersion,
 } from '../contract/constants.js';
-import type { CardCapabilities, CardFileInfo, CardFreeSpaceInfo, CardKeySizes, PinCachePolicy, PinInfo } from '../contract/structures.js';
+import type {
+  CardCapabilities,
+  CardFileInfo,
+  CardFreeSpaceInfo,
+  CardKeySizes,
+  PinCachePolicy,
+  PinInfo,
+} from '../contract/structures.js';
 import { ScardError } from '../errors.js';
 import { encodeUint32s, invalidInput, readUint32, requireBytes, requireUint } from './binary.js';
 
@@ -62,7 +69,12 @@ export function encodeCardCapabilities(capabilities: CardCapabilities): Uint8Arr
 
 /** Decodes `CARD_CAPABILITIES`; any non-zero BOOL is TRUE, as in C. */
 export function decodeCardCapabilities(bytes: Uint8Array): CardCapabilities {
-  const [, compression, keyGeneration] = readStructure(bytes, CARD_CAPABILITIES_SIZE, StructureVersion.CARD_CAPABILITIES, 'CARD_CAPABILITIES');
+  const [, compression, keyGeneration] = readStructure(
+    bytes,
+    CARD_CAPABILITIES_SIZE,
+    StructureVersion.CARD_CAPABILITIES,
+    'CARD_CAPABILITIES',
+  );
   return { certificateCompression: readBool(compression as number), keyGeneration: readBool(keyGeneration as number) };
 }
 
@@ -76,8 +88,16 @@ export function encodeCardFileInfo(info: CardFileInfo): Uint8Array {
 
 /** Decodes `CARD_FILE_INFO`. */
 export function decodeCardFileInfo(bytes: Uint8Array): CardFileInfo {
-  const [, size, accessCondition] = readStructure(bytes, CARD_FILE_INFO_SIZE, StructureVersion.CARD_FILE_INFO, 'CARD_FILE_INFO');
-  return { size: size as number, accessCondition: requireEnum(accessCondition as number, FileAccessCondition, 'file access condition') };
+  const [, size, accessCondition] = readStructure(
+    bytes,
+    CARD_FILE_INFO_SIZE,
+    StructureVersion.CARD_FILE_INFO,
+    'CARD_FILE_INFO',
+  );
+  return {
+    size: size as number,
+    accessCondition: requireEnum(accessCondition as number, FileAccessCondition, 'file access condition'),
+  };
 }
 
 /** `CARD_FREE_SPACE_INFO` (16 bytes): dwVersion 1, bytes, containers available, max containers. */
@@ -86,7 +106,12 @@ export function encodeCardFreeSpaceInfo(info: CardFreeSpaceInfo): Uint8Array {
   requireUint(info.bytesAvailable, DWORD_MAX, 'bytes available');
   requireUint(info.keyContainersAvailable, DWORD_MAX, 'key containers available');
   requireUint(info.maxKeyContainers, DWORD_MAX, 'max key containers');
-  return encodeUint32s([StructureVersion.CARD_FREE_SPACE_INFO, info.bytesAvailable, info.keyContainersAvailable, info.maxKeyContainers]);
+  return encodeUint32s([
+    StructureVersion.CARD_FREE_SPACE_INFO,
+    info.bytesAvailable,
+    info.keyContainersAvailable,
+    info.maxKeyContainers,
+  ]);
 }
 
 /** Decodes `CARD_FREE_SPACE_INFO`. */
@@ -166,17 +191,8 @@ export function encodePinInfo(info: PinInfo): Uint8Array {
 /** Decodes `PIN_INFO`, including the nested `PIN_CACHE_POLICY` (whose dwVersion must also be ≤ 6). */
 export function decodePinInfo(bytes: Uint8Array): PinInfo {
   const words = readStructure(bytes, PIN_INFO_SIZE, StructureVersion.PIN_INFO, 'PIN_INFO');
-  const [, pinType, purpose, changePermission, unblockPermission, policyVersion, policyType, policyInfo, flags] = words as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [, pinType, purpose, changePermission, unblockPermission, policyVersion, policyType, policyInfo, flags] =
+    words as [number, number, number, number, number, number, number, number, number];
   if (policyVersion > StructureVersion.PIN_CACHE_POLICY) {
     throw new ScardError('ERROR_REVISION_MISMATCH', `PIN_CACHE_POLICY dwVersion ${policyVersion} is above 6`);
   }

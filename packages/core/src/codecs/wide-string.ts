@@ -21,7 +21,8 @@ export function encodeWideString(text: string): Uint8Array {
  * SCARD_E_INVALID_PARAMETER.
  */
 export function decodeWideString(bytes: Uint8Array): string {
-  if (!(bytes instanceof Uint8Array) || bytes.length % 2 !== 0) invalidInput('a wide string has an even number of bytes');
+  if (!(bytes instanceof Uint8Array) || bytes.length % 2 !== 0)
+    invalidInput('a wide string has an even number of bytes');
   let text = '';
   for (let offset = 0; offset < bytes.length; offset += 2) {
     const unit = (bytes[offset] as number) | ((bytes[offset + 1] as number) << 8);

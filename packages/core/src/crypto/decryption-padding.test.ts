@@ -46,18 +46,31 @@ describe('unpadPkcs1Type2', () => {
 
 describe('unpadOaep', () => {
   it('recovers what node:crypto encrypted with RSA_PKCS1_OAEP_PADDING, every hash and a label', () => {
-    for (const [algorithm, oaepHash] of [['SHA1', 'sha1'], ['SHA256', 'sha256'], ['SHA384', 'sha384'], ['SHA512', 'sha512']] as const) {
+    for (const [algorithm, oaepHash] of [
+      ['SHA1', 'sha1'],
+      ['SHA256', 'sha256'],
+      ['SHA384', 'sha384'],
+      ['SHA512', 'sha512'],
+    ] as const) {
       for (const oaepLabel of [undefined, Buffer.from('label')]) {
         const message = randomBytes(40);
-        const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash, oaepLabel }, message);
-        const padding = oaepLabel ? { type: 'oaep' as const, hashAlgorithm: algorithm, label: new Uint8Array(oaepLabel) } : { type: 'oaep' as const, hashAlgorithm: algorithm };
+        const ciphertext = publicEncrypt(
+          { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash, oaepLabel },
+          message,
+        );
+        const padding = oaepLabel
+          ? { type: 'oaep' as const, hashAlgorithm: algorithm, label: new Uint8Array(oaepLabel) }
+          : { type: 'oaep' as const, hashAlgorithm: algorithm };
         expect(toHex(unpadDecryption(rawDecrypt(ciphertext), padding)), algorithm).toBe(message.toString('hex'));
       }
     }
   });
 
   it('rejects a wrong label, wrong hash or tampered block with the same error', () => {
-    const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from('secret'));
+    const ciphertext = publicEncrypt(
+      { key: publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+      Buffer.from('secret'),
+    );
     const block = rawDecrypt(ciphertext);
     expectDecryptionError(() => unpadOaep(block, 'SHA256', Uint8Array.of(1)));
     expectDecryptionError(() => unpadOaep(block, 'SHA1'));
@@ -77,14 +90,17 @@ describe('unpadOaep', () => {
   });
 
   it('random blocks never throw anything but ScardError (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('SHA1', 'SHA256', 'MD5'), (block, hash) => {
-      for (const padding of [{ type: 'pkcs1' }, { type: 'oaep', hashAlgorithm: hash }] as const) {
-        try {
-          unpadDecryption(block, padding);
-        } catch (error) {
-          expect(ScardError.isInstance(error)).toBe(true);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.constantFrom('SHA1', 'SHA256', 'MD5'), (block, hash) => {
+        for (const padding of [{ type: 'pkcs1' }, { type: 'oaep', hashAlgorithm: hash }] as const) {
+          try {
+            unpadDecryption(block, padding);
+          } catch (error) {
+            expect(ScardError.isInstance(error)).toBe(true);
+          }
         }
-      }
-    }), { numRuns: 300 });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

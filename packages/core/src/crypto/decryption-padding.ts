@@ -45,7 +45,11 @@ export function unpadPkcs1Type2(block: Uint8Array): Uint8Array {
  * Removes OAEP padding (EME-OAEP decoding, RFC 8017 §7.1.2 step 3) with MGF1 of `hashAlgorithm` and
  * `label` (default empty). Returns a copy of the message.
  */
-export function unpadOaep(block: Uint8Array, hashAlgorithm: HashAlgorithm, label: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function unpadOaep(
+  block: Uint8Array,
+  hashAlgorithm: HashAlgorithm,
+  label: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   if (!isHashAlgorithm(hashAlgorithm) || hashAlgorithm === 'SHAMD5') {
     throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `OAEP with hash ${String(hashAlgorithm)} is not supported`);
   }

@@ -39,7 +39,8 @@ function readInteger(der: Uint8Array, offset: number): [Uint8Array, number] {
  */
 export function ecdsaDerToRaw(der: Uint8Array, coordinateBytes: number): Uint8Array {
   if (!(der instanceof Uint8Array) || der[0] !== 0x30) invalid('ECDSA signature is not a DER SEQUENCE');
-  if (!Number.isInteger(coordinateBytes) || coordinateBytes < 1 || coordinateBytes > 132) invalid('invalid coordinate length');
+  if (!Number.isInteger(coordinateBytes) || coordinateBytes < 1 || coordinateBytes > 132)
+    invalid('invalid coordinate length');
   const [length, start] = readLength(der, 1);
   if (start + length !== der.length) invalid('ECDSA signature length does not match');
   const [r, afterR] = readInteger(der, start);
@@ -64,7 +65,8 @@ function encodeInteger(value: Uint8Array): Uint8Array {
 
 /** Raw `r ‖ s` (even length, halves equal) → DER `SEQUENCE { INTEGER r, INTEGER s }`, minimal encoding. */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
-  if (!(raw instanceof Uint8Array) || raw.length === 0 || raw.length % 2 !== 0) invalid('raw ECDSA signature must have an even, non-zero length');
+  if (!(raw instanceof Uint8Array) || raw.length === 0 || raw.length % 2 !== 0)
+    invalid('raw ECDSA signature must have an even, non-zero length');
   const half = raw.length / 2;
   const body = concatBytes(encodeInteger(raw.subarray(0, half)), encodeInteger(raw.subarray(half)));
   return concatBytes(Uint8Array.of(0x30), encodeLength(body.length), body);

@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { fromHex } from '../bytes.js';
-import { type HashAlgorithm, HASH_LENGTH } from '../contract/constants.js';
+import { HASH_LENGTH, type HashAlgorithm } from '../contract/constants.js';
 import { ScardError } from '../errors.js';
 
 /**
@@ -42,7 +42,16 @@ export function hashAlgorithmFromCalg(aiHashAlg: number): HashAlgorithm | null |
   return HASH_BY_CALG.get(aiHashAlg >>> 0);
 }
 
-const HASH_NAMES: readonly HashAlgorithm[] = ['MD5', 'SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512', 'SHAMD5', 'RIPEMD160'];
+const HASH_NAMES: readonly HashAlgorithm[] = [
+  'MD5',
+  'SHA1',
+  'SHA224',
+  'SHA256',
+  'SHA384',
+  'SHA512',
+  'SHAMD5',
+  'RIPEMD160',
+];
 
 /** True for the hash algorithm names of {@link HashAlgorithm}. */
 export function isHashAlgorithm(value: unknown): value is HashAlgorithm {

@@ -4,8 +4,8 @@
  * forms and the CNG key derivation functions of CardDeriveKey.
  */
 export * from './byte-order.js';
-export { DIGEST_INFO_PREFIX, hashAlgorithmFromCalg } from './hash.js';
-export * from './signature-padding.js';
 export * from './decryption-padding.js';
 export * from './ecdsa.js';
+export { DIGEST_INFO_PREFIX, hashAlgorithmFromCalg } from './hash.js';
 export { concatKdf, deriveKeyFromSecret, TLS_PRF_OUTPUT_LENGTH, tlsPrf } from './kdf.js';
+export * from './signature-padding.js';

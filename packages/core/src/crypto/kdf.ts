@@ -3,9 +3,9 @@
  * x-coordinate): HASH, HMAC, TLS_PRF (TLS 1.0/1.1 and 1.2), SP800_56A_CONCAT and TRUNCATE.
  */
 import { concatBytes } from '../bytes.js';
+import { decodeWideString } from '../codecs/wide-string.js';
 import { type HashAlgorithm, KDF_USE_SECRET_AS_HMAC_KEY_FLAG, KdfBufferType } from '../contract/constants.js';
 import type { DeriveKeyRequest, KdfParameter } from '../contract/structures.js';
-import { decodeWideString } from '../codecs/wide-string.js';
 import { ScardError } from '../errors.js';
 import { reverseBytes } from './byte-order.js';
 import { digest, hashLength, hmac } from './hash.js';
@@ -53,7 +53,8 @@ function hashParameter(byType: Map<number, Uint8Array>, fallback: HashAlgorithm)
   const name = decodeWideString(buffer).toUpperCase();
   const algorithm = KDF_HASHES.get(name);
   if (algorithm) return algorithm;
-  if (name === 'MD2' || name === 'MD4') throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `KDF hash ${name} is not supported`);
+  if (name === 'MD2' || name === 'MD4')
+    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `KDF hash ${name} is not supported`);
   return invalid(`unknown KDF hash algorithm "${name.slice(0, 32)}"`);
 }
 
@@ -95,7 +96,12 @@ export function tlsPrf(
 }
 
 /** NIST SP 800-56A single-step (concatenation) KDF: H(counter32be ‖ Z ‖ OtherInfo) blocks from counter 1. */
-export function concatKdf(hashAlgorithm: HashAlgorithm, secretZ: Uint8Array, otherInfo: Uint8Array, length: number): Uint8Array {
+export function concatKdf(
+  hashAlgorithm: HashAlgorithm,
+  secretZ: Uint8Array,
+  otherInfo: Uint8Array,
+  length: number,
+): Uint8Array {
   const out = new Uint8Array(length);
   const counter = new Uint8Array(4);
   for (let block = 1, offset = 0; offset < length; block++) {
@@ -138,7 +144,8 @@ export function deriveKeyFromSecret(secretZ: Uint8Array, request: DeriveKeyReque
     case 'HMAC': {
       const useSecret = (request.flags & KDF_USE_SECRET_AS_HMAC_KEY_FLAG) !== 0;
       const key = byType.get(KdfBufferType.KDF_HMAC_KEY);
-      if (useSecret === (key !== undefined)) invalid('HMAC needs exactly one of KDF_HMAC_KEY and KDF_USE_SECRET_AS_HMAC_KEY_FLAG');
+      if (useSecret === (key !== undefined))
+        invalid('HMAC needs exactly one of KDF_HMAC_KEY and KDF_USE_SECRET_AS_HMAC_KEY_FLAG');
       return hmac(hashParameter(byType, 'SHA1'), key ?? secretZ, prepend, secretZ, append);
     }
     case 'TLS_PRF': {
@@ -148,17 +155,24 @@ export function deriveKeyFromSecret(secretZ: Uint8Array, request: DeriveKeyReque
       if (seed === undefined || seed.length !== 64) invalid('TLS_PRF needs a 64-byte KDF_TLS_PRF_SEED');
       const protocolBuffer = byType.get(KdfBufferType.KDF_TLS_PRF_PROTOCOL);
       if (protocolBuffer !== undefined && protocolBuffer.length !== 4) invalid('KDF_TLS_PRF_PROTOCOL is a DWORD');
-      const protocol = protocolBuffer ? new DataView(protocolBuffer.buffer, protocolBuffer.byteOffset, 4).getUint32(0, true) || 0x0301 : 0x0301;
-      if (protocol !== 0x0301 && protocol !== 0x0302 && protocol !== 0x0303) invalid(`TLS_PRF protocol 0x${protocol.toString(16)} is not supported`);
+      const protocol = protocolBuffer
+        ? new DataView(protocolBuffer.buffer, protocolBuffer.byteOffset, 4).getUint32(0, true) || 0x0301
+        : 0x0301;
+      if (protocol !== 0x0301 && protocol !== 0x0302 && protocol !== 0x0303)
+        invalid(`TLS_PRF protocol 0x${protocol.toString(16)} is not supported`);
       const hashAlgorithm = protocol === 0x0303 ? hashParameter(byType, 'SHA256') : 'SHA1';
-      if (protocol === 0x0303 && hashAlgorithm !== 'SHA256' && hashAlgorithm !== 'SHA384') invalid('TLS 1.2 PRF needs SHA256 or SHA384');
+      if (protocol === 0x0303 && hashAlgorithm !== 'SHA256' && hashAlgorithm !== 'SHA384')
+        invalid('TLS 1.2 PRF needs SHA256 or SHA384');
       return tlsPrf(protocol, hashAlgorithm, secretZ, label, seed, TLS_PRF_OUTPUT_LENGTH);
     }
     case 'SP800_56A_CONCAT': {
       const required = [KdfBufferType.KDF_ALGORITHMID, KdfBufferType.KDF_PARTYUINFO, KdfBufferType.KDF_PARTYVINFO];
-      if (required.some((type) => !byType.has(type))) invalid('SP800_56A_CONCAT needs KDF_ALGORITHMID, KDF_PARTYUINFO and KDF_PARTYVINFO');
+      if (required.some((type) => !byType.has(type)))
+        invalid('SP800_56A_CONCAT needs KDF_ALGORITHMID, KDF_PARTYUINFO and KDF_PARTYVINFO');
       const otherInfo = concatBytes(
-        ...[...required, KdfBufferType.KDF_SUPPPUBINFO, KdfBufferType.KDF_SUPPPRIVINFO].map((type) => byType.get(type) ?? empty),
+        ...[...required, KdfBufferType.KDF_SUPPPUBINFO, KdfBufferType.KDF_SUPPPRIVINFO].map(
+          (type) => byType.get(type) ?? empty,
+        ),
       );
       const hashAlgorithm = hashParameter(byType, 'SHA1');
       const keyLength = request.keyLength ?? 0;

@@ -23,7 +23,15 @@ describe('DigestInfo prefixes', () => {
   });
 
   it('agree with the DER node:crypto signs with, for every hash node signs PKCS #1 with', () => {
-    for (const [algorithm, nodeName] of [['SHA1', 'sha1'], ['SHA224', 'sha224'], ['SHA256', 'sha256'], ['SHA384', 'sha384'], ['SHA512', 'sha512'], ['MD5', 'md5'], ['RIPEMD160', 'ripemd160']] as const) {
+    for (const [algorithm, nodeName] of [
+      ['SHA1', 'sha1'],
+      ['SHA224', 'sha224'],
+      ['SHA256', 'sha256'],
+      ['SHA384', 'sha384'],
+      ['SHA512', 'sha512'],
+      ['MD5', 'md5'],
+      ['RIPEMD160', 'ripemd160'],
+    ] as const) {
       const message = Buffer.from('minidriver');
       const hash = createHash(nodeName).update(message).digest();
       const signature = rawSign(padPkcs1Type1(hash, algorithm, 256));
@@ -63,12 +71,22 @@ describe('padPkcs1Type1', () => {
 
 describe('encodePss', () => {
   it('verifies with node:crypto RSA_PKCS1_PSS_PADDING for every salt length node checks', () => {
-    for (const [algorithm, nodeName] of [['SHA256', 'sha256'], ['SHA1', 'sha1'], ['SHA384', 'sha384'], ['SHA512', 'sha512']] as const) {
+    for (const [algorithm, nodeName] of [
+      ['SHA256', 'sha256'],
+      ['SHA1', 'sha1'],
+      ['SHA384', 'sha384'],
+      ['SHA512', 'sha512'],
+    ] as const) {
       const message = Buffer.from(`pss ${algorithm}`);
       const hash = createHash(nodeName).update(message).digest();
       for (const saltLength of [0, hash.length, 10]) {
         const signature = rawSign(encodePss(hash, algorithm, saltLength, 2048));
-        const ok = verify(nodeName, message, { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature);
+        const ok = verify(
+          nodeName,
+          message,
+          { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength },
+          signature,
+        );
         expect(ok, `${algorithm} salt ${saltLength}`).toBe(true);
       }
     }
@@ -93,29 +111,59 @@ describe('padSignature (pfnCspPadData)', () => {
 
   it('dispatches pkcs1 / pss / none', () => {
     const base = { containerIndex: 0, keySpec: 2 as const, data: hash };
-    expect(padSignature({ ...base, padding: { type: 'pkcs1', hashAlgorithm: 'SHA256' } }, 256)).toEqual(padPkcs1Type1(hash, 'SHA256', 256));
+    expect(padSignature({ ...base, padding: { type: 'pkcs1', hashAlgorithm: 'SHA256' } }, 256)).toEqual(
+      padPkcs1Type1(hash, 'SHA256', 256),
+    );
     const pss = padSignature({ ...base, padding: { type: 'pss', hashAlgorithm: 'SHA256', saltLength: 32 } }, 256);
-    expect(verify('sha256', Buffer.from('doc'), { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, rawSign(pss))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from('doc'),
+        { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+        rawSign(pss),
+      ),
+    ).toBe(true);
     const block = new Uint8Array(256).fill(1);
     expect(padSignature({ ...base, data: block, padding: { type: 'none' } }, 256)).toEqual(block);
     expect(() => padSignature({ ...base, padding: { type: 'none' } }, 256)).toThrowError(/SCARD_E_INVALID_PARAMETER/);
   });
 
   it('never throws anything but ScardError for arbitrary requests (property)', () => {
-    const algorithms: (HashAlgorithm | null)[] = [null, 'MD5', 'SHA1', 'SHA224', 'SHA256', 'SHA384', 'SHA512', 'SHAMD5', 'RIPEMD160'];
-    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.constantFrom(...algorithms), fc.integer({ min: 0, max: 70 }), fc.integer({ min: 1, max: 300 }), (data, algorithm, saltLength, modulusBytes) => {
-      for (const padding of [
-        { type: 'pkcs1', hashAlgorithm: algorithm },
-        { type: 'pss', hashAlgorithm: algorithm ?? 'SHA1', saltLength },
-        { type: 'none' },
-      ] as const) {
-        try {
-          expect(padSignature({ containerIndex: 0, keySpec: 1, data, padding }, modulusBytes).length).toBe(modulusBytes);
-        } catch (error) {
-          expect(ScardError.isInstance(error)).toBe(true);
-        }
-      }
-    }), { numRuns: 200 });
+    const algorithms: (HashAlgorithm | null)[] = [
+      null,
+      'MD5',
+      'SHA1',
+      'SHA224',
+      'SHA256',
+      'SHA384',
+      'SHA512',
+      'SHAMD5',
+      'RIPEMD160',
+    ];
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 80 }),
+        fc.constantFrom(...algorithms),
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 1, max: 300 }),
+        (data, algorithm, saltLength, modulusBytes) => {
+          for (const padding of [
+            { type: 'pkcs1', hashAlgorithm: algorithm },
+            { type: 'pss', hashAlgorithm: algorithm ?? 'SHA1', saltLength },
+            { type: 'none' },
+          ] as const) {
+            try {
+              expect(padSignature({ containerIndex: 0, keySpec: 1, data, padding }, modulusBytes).length).toBe(
+                modulusBytes,
+              );
+            } catch (error) {
+              expect(ScardError.isInstance(error)).toBe(true);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

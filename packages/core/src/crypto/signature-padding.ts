@@ -51,8 +51,14 @@ export function padPkcs1Type1(data: Uint8Array, hashAlgorithm: HashAlgorithm | n
  * salt of `saltLength` bytes, for a modulus of `modulusBits` bits (emBits = modulusBits − 1). The result
  * is ⌈modulusBits/8⌉ bytes, big-endian (a leading zero byte when emLen is one shorter than the modulus).
  */
-export function encodePss(hash: Uint8Array, hashAlgorithm: HashAlgorithm, saltLength: number, modulusBits: number): Uint8Array {
-  if (!Number.isInteger(modulusBits) || modulusBits < 16 || modulusBits > 16384) invalid(`invalid modulus size ${modulusBits}`);
+export function encodePss(
+  hash: Uint8Array,
+  hashAlgorithm: HashAlgorithm,
+  saltLength: number,
+  modulusBits: number,
+): Uint8Array {
+  if (!Number.isInteger(modulusBits) || modulusBits < 16 || modulusBits > 16384)
+    invalid(`invalid modulus size ${modulusBits}`);
   if (!isHashAlgorithm(hashAlgorithm) || hashAlgorithm === 'SHAMD5') {
     throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `PSS with hash ${String(hashAlgorithm)} is not supported`);
   }
@@ -61,7 +67,8 @@ export function encodePss(hash: Uint8Array, hashAlgorithm: HashAlgorithm, saltLe
   if (!Number.isInteger(saltLength) || saltLength < 0) invalid(`invalid PSS salt length ${saltLength}`);
   const emBits = modulusBits - 1;
   const emLen = Math.ceil(emBits / 8);
-  if (emLen < hLen + saltLength + 2) invalid(`PSS with a ${saltLength}-byte salt does not fit a ${modulusBits}-bit key`);
+  if (emLen < hLen + saltLength + 2)
+    invalid(`PSS with a ${saltLength}-byte salt does not fit a ${modulusBits}-bit key`);
   const salt = new Uint8Array(randomBytes(saltLength));
   const mPrime = concatBytes(new Uint8Array(8), hash, salt);
   const h = digest(hashAlgorithm, mPrime);

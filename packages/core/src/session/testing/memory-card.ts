@@ -13,12 +13,18 @@
 import { constants, createPublicKey, generateKeyPairSync, type KeyObject, privateDecrypt } from 'node:crypto';
 import { concatBytes } from '../../bytes.js';
 import { keyObjectToPublicKeyBlob } from '../../codecs/index.js';
-import { reverseBytes } from '../../crypto/index.js';
-import { type CacheMode, type CardDataVersion, FileAccessCondition, KeySpec, type PinId } from '../../contract/constants.js';
+import {
+  type CacheMode,
+  type CardDataVersion,
+  FileAccessCondition,
+  KeySpec,
+  type PinId,
+} from '../../contract/constants.js';
 import type { Minidriver } from '../../contract/minidriver-v7.js';
 import type { CardContext, MinidriverPlugin } from '../../contract/plugin.js';
 import type { CardPropertyName, CardPropertyTypes } from '../../contract/properties.js';
 import type { ContainerInfo, DirectoryName } from '../../contract/structures.js';
+import { reverseBytes } from '../../crypto/index.js';
 import { ScardError } from '../../errors.js';
 import type { Disposition, Transport, TransportEvent } from '../../transport.js';
 
@@ -47,7 +53,10 @@ export class MemoryCard {
   private lock: Promise<void> = Promise.resolve();
 
   constructor() {
-    this.files.set('/cardid', Uint8Array.from({ length: 16 }, (_, index) => index + 1));
+    this.files.set(
+      '/cardid',
+      Uint8Array.from({ length: 16 }, (_, index) => index + 1),
+    );
     this.files.set('/cardcf', new Uint8Array(6));
     this.files.set('/cardapps', encoder.encode('mscp\0\0\0\0'));
     this.files.set('mscp/cmapfile', new Uint8Array(0));
@@ -308,7 +317,10 @@ function createMinidriver(context: CardContext, options: TestPluginOptions, call
       response = new Uint8Array(answer.data);
       context.cache.addFile(tag, response);
     }
-    return { keySpec: response[0] as number, key: createPublicKey({ key: Buffer.from(response.subarray(1)), format: 'der', type: 'spki' }) };
+    return {
+      keySpec: response[0] as number,
+      key: createPublicKey({ key: Buffer.from(response.subarray(1)), format: 'der', type: 'spki' }),
+    };
   };
   const properties: Partial<CardPropertyTypes> = {
     'Cache Mode': options.cacheMode ?? 1,
@@ -354,7 +366,11 @@ function createMinidriver(context: CardContext, options: TestPluginOptions, call
     },
     async changeAuthenticatorEx(request) {
       log('changeAuthenticatorEx');
-      const body = concatBytes(Uint8Array.of(request.authenticatingData.length), request.authenticatingData, request.targetData);
+      const body = concatBytes(
+        Uint8Array.of(request.authenticatingData.length),
+        request.authenticatingData,
+        request.targetData,
+      );
       const ins = request.operation === 'change' ? 0x24 : 0x2c;
       check((await exchange(transport, ins, 0x00, 0x80, body)).statusWord, 'CHANGE');
     },
@@ -375,7 +391,10 @@ function createMinidriver(context: CardContext, options: TestPluginOptions, call
     async writeFile(directory, name, data) {
       log(`writeFile ${pathOf(directory, name)}`);
       const path = encoder.encode(pathOf(directory, name));
-      check((await exchange(transport, 0xda, 0, 0, concatBytes(Uint8Array.of(path.length), path, data))).statusWord, 'PUT');
+      check(
+        (await exchange(transport, 0xda, 0, 0, concatBytes(Uint8Array.of(path.length), path, data))).statusWord,
+        'PUT',
+      );
     },
     async deleteFile(directory, name) {
       log('deleteFile');
@@ -385,7 +404,10 @@ function createMinidriver(context: CardContext, options: TestPluginOptions, call
       log('enumFiles');
       const answer = await exchange(transport, 0xe2, 0, 0, encoder.encode(directory ?? ''));
       check(answer.statusWord, 'LIST');
-      const names = decoder.decode(answer.data).split('\0').filter((name) => name.length > 0);
+      const names = decoder
+        .decode(answer.data)
+        .split('\0')
+        .filter((name) => name.length > 0);
       if (names.length === 0) throw new ScardError('SCARD_E_FILE_NOT_FOUND', 'empty directory');
       return names;
     },
@@ -408,7 +430,8 @@ function createMinidriver(context: CardContext, options: TestPluginOptions, call
     },
     async signData(request) {
       log('signData');
-      const modulusBytes = 128;
+      const { key } = await publicKeyOf(request.containerIndex);
+      const modulusBytes = (key.asymmetricKeyDetails?.modulusLength ?? 0) / 8;
       const block = context.padData(request, modulusBytes);
       const answer = await exchange(transport, 0x2a, 0x9e, request.containerIndex, block);
       check(answer.statusWord, 'SIGN');
@@ -440,7 +463,8 @@ function createMinidriver(context: CardContext, options: TestPluginOptions, call
     },
     async setProperty(name, value) {
       log(`setProperty ${name}`);
-      if (name !== 'Parent Window' && name !== 'PIN Context String') throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', name);
+      if (name !== 'Parent Window' && name !== 'PIN Context String')
+        throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', name);
       (properties as Record<string, unknown>)[name] = value;
     },
   };
