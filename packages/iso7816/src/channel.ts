@@ -7,7 +7,7 @@
  * The channel takes no transaction: the caller (CardSession) holds one around every multi-APDU
  * sequence, so chains and GET RESPONSE loops are never interleaved with another application's commands.
  */
-import { concatBytes, ScardError, type Transport, wipe } from '@minidriver/core';
+import { concatBytes, redactCommand, ScardError, type Transport, wipe } from '@minidriver/core';
 import {
   CLA_CHAINING,
   type CommandApdu,
@@ -69,21 +69,6 @@ export function isPinCommand(apdu: Pick<CommandApdu, 'ins'>): boolean {
 }
 
 /**
- * A copy of encoded command bytes fit for a trace: for VERIFY / CHANGE REFERENCE DATA / RESET RETRY
- * COUNTER, every data byte becomes `*` (0x2A). Other commands are copied unchanged.
- */
-export function redactCommand(command: Uint8Array, apdu: CommandApdu): Uint8Array {
-  const copy = command.slice();
-  const dataLength = apdu.data?.length ?? 0;
-  if (isPinCommand(apdu) && dataLength > 0) {
-    // The data starts after the header and the Lc: 1 byte, or 3 (`00 Lc1 Lc2`) in extended form.
-    const start = command[4] === 0 ? 7 : 5;
-    copy.fill(0x2a, start, start + dataLength);
-  }
-  return copy;
-}
-
-/**
  * The bottom processor: encodes the APDU, transmits it, parses the response. With `extended` false
  * it never emits an extended APDU: an Le above 256 is sent as `00` (256) and the rest arrives by
  * 61xx/GET RESPONSE. Data too long for the chosen form is refused (the chaining processor above
@@ -106,7 +91,7 @@ export function createTransportSender(
       }
       const command = encodeCommandApdu(limited);
       // Redact before the PIN command buffer is wiped below.
-      const traced = options.trace ? redactCommand(command, apdu) : undefined;
+      const traced = options.trace ? redactCommand(command).command : undefined;
       let responseBytes: Uint8Array;
       try {
         responseBytes = await transport.transmit(command);

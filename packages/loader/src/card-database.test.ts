@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fromHex } from '@minidriver/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_CARD_DATABASE,
@@ -44,6 +45,20 @@ describe('smartcard_list.txt parsing', () => {
     ]);
     expect(database.lookupNames(fromHex('3b 8d 80 01 00 00'))).toEqual(['Generic T=1 card']);
     expect(database.lookupNames(fromHex('3b 8d 80 02 00 00'))).toEqual([]);
+  });
+
+  it('never throws on random text, and every pattern it returns is consistent (property)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789ABCDEF.[]-, \t\n'.split('')) }), (text) => {
+        const database = parseCardDatabase(text);
+        for (const entry of database.entries) {
+          for (const pattern of entry.patterns) {
+            expect(pattern.atr.length).toBe(pattern.mask.length);
+            expect(pattern.atr.every((byte, i) => (byte & ~(pattern.mask[i] as number) & 0xff) === 0)).toBe(true);
+          }
+        }
+      }),
+    );
   });
 
   it('reports a missing database as SCARD_E_FILE_NOT_FOUND', async () => {

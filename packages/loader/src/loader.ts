@@ -5,7 +5,7 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ApduTraceHook, MinidriverPlugin, PluginManifest, Transport } from '@minidriver/core';
-import { CardSession, ScardError, toHex } from '@minidriver/core';
+import { CardSession, ScardError, requireParameter, toHex } from '@minidriver/core';
 import { type ParsedAtr, parseAtr } from '@minidriver/iso7816';
 import { type ProbeStep, planKey, planProbe, probeAids } from './aid-probe.js';
 import { AtrIndex } from './atr-index.js';
@@ -173,6 +173,7 @@ export class Loader {
 
   /** Resolves an ATR through the ATR index (and this process's AID-probe cache); no card needed. */
   async resolve(atr: Uint8Array): Promise<Resolution | undefined> {
+    requireParameter(atr instanceof Uint8Array, 'atr must be a Uint8Array');
     await this.ready();
     return this.resolveByAtr(atr) ?? this.resolveFromProbeCache(atr);
   }
@@ -265,6 +266,10 @@ export class Loader {
    * module is imported. A reader opened here is closed again if opening the session fails.
    */
   async openCard(readerOrTransport: string | Transport, options: OpenCardOptions = {}): Promise<CardSession> {
+    requireParameter(
+      typeof readerOrTransport === 'string' ? readerOrTransport !== '' : typeof readerOrTransport?.transmit === 'function',
+      'openCard needs a reader name or a Transport',
+    );
     const owned = typeof readerOrTransport === 'string';
     const transport = owned ? await openReader(readerOrTransport) : readerOrTransport;
     try {

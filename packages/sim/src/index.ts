@@ -9,3 +9,5 @@ export * from './recorder.js';
 export * from './vpcd.js';
 export * from './unknown-card.js';
 export * from './testing.js';
+export * from './sim-transport.js';
+export * from './persistence.js';

@@ -175,7 +175,8 @@ export function autosaveCard(card: SimulatedCard, path: string): AutosavingCard 
     async process(command) {
       if (lastSaved === undefined) lastSaved = serializeCardState(card);
       const response = await card.process(command);
-      pending = pending.then(saveIfChanged);
+      // A failed save fails this APDU (the simulator answers 6F00) but not the ones after it.
+      pending = pending.catch(() => undefined).then(saveIfChanged);
       await pending;
       return response;
     },
