@@ -1,3 +1,4 @@
 import { packageBuild } from '../../tsup.shared.ts';
 
-export default packageBuild();
+// `./testing` imports vitest, which the test runner of the consuming package provides.
+export default packageBuild({ index: 'src/index.ts', testing: 'src/describe-with-tools.ts' }, { external: ['vitest'] });

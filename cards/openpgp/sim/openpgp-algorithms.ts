@@ -33,8 +33,7 @@ export const CURVES: readonly CurveInfo[] = [
     oid: hex('2B81040022'),
     nodeName: 'secp384r1',
     size: 48,
-    order:
-      0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+    order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
   },
   {
     name: 'P-521',
@@ -56,8 +55,7 @@ export const CURVES: readonly CurveInfo[] = [
     oid: hex('2B240303020801010B'),
     nodeName: 'brainpoolP384r1',
     size: 48,
-    order:
-      0x8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565n,
+    order: 0x8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565n,
   },
   {
     name: 'brainpoolP512r1',
@@ -147,7 +145,14 @@ export function parseAlgorithmAttributes(attributes: Uint8Array, slot: KeySlot):
 
 /** RSA attributes bytes: `01 | n bits | e bits | format`. */
 export function encodeRsaAttributes(modulusBits: number, exponentBits = 32, importFormat = 0): Uint8Array {
-  return Uint8Array.of(0x01, modulusBits >> 8, modulusBits & 0xff, exponentBits >> 8, exponentBits & 0xff, importFormat);
+  return Uint8Array.of(
+    0x01,
+    modulusBits >> 8,
+    modulusBits & 0xff,
+    exponentBits >> 8,
+    exponentBits & 0xff,
+    importFormat,
+  );
 }
 
 /** ECC attributes bytes: `alg | OID`. */

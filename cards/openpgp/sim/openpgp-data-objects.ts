@@ -183,7 +183,9 @@ export function encodeSecuritySupportTemplate(values: DataObjectValues): Uint8Ar
 /** FA algorithm information: every accepted C1, C2, C3 value. */
 export function encodeAlgorithmInformation(): Uint8Array {
   const slots: KeySlot[] = [SIGNATURE_SLOT, DECRYPTION_SLOT, AUTHENTICATION_SLOT];
-  const entries = slots.flatMap((slot) => supportedAttributes(slot).map((attributes) => encodeTlv(0xc1 + slot, attributes)));
+  const entries = slots.flatMap((slot) =>
+    supportedAttributes(slot).map((attributes) => encodeTlv(0xc1 + slot, attributes)),
+  );
   return encodeTlv(0xfa, concat(...entries));
 }
 

@@ -1,8 +1,22 @@
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AlgorithmId, CURVES, type KeySlot, parseAlgorithmAttributes, supportedAttributes } from './openpgp-algorithms.js';
-import { computeSignature, decipher, exportCardKey, generateCardKey, importCardKey, publicKeyFields, restoreCardKey } from './openpgp-keys.js';
+import {
+  AlgorithmId,
+  CURVES,
+  type KeySlot,
+  parseAlgorithmAttributes,
+  supportedAttributes,
+} from './openpgp-algorithms.js';
+import {
+  computeSignature,
+  decipher,
+  exportCardKey,
+  generateCardKey,
+  importCardKey,
+  publicKeyFields,
+  restoreCardKey,
+} from './openpgp-keys.js';
 import { CardStatus } from './openpgp-status.js';
 
 const hashFor = (size: number) => (size >= 64 ? 'sha512' : size >= 48 ? 'sha384' : 'sha256');
@@ -23,7 +37,10 @@ describe('openpgp-keys', () => {
   }
 
   it('imports a brainpoolP256r1 scalar and answers the same public point as node', async () => {
-    const algorithm = parseAlgorithmAttributes(Uint8Array.of(0x13, ...CURVES.find((c) => c.name === 'brainpoolP256r1')!.oid), 0);
+    const algorithm = parseAlgorithmAttributes(
+      Uint8Array.of(0x13, ...CURVES.find((c) => c.name === 'brainpoolP256r1')!.oid),
+      0,
+    );
     const generated = await generateCardKey(algorithm);
     // SEC 1: 30 { 02 01 01, 04 20 <d>, ... }: the scalar sits at bytes 7..39.
     const scalar = generated.privateKey.export({ format: 'der', type: 'sec1' }).subarray(7, 39);
@@ -32,7 +49,10 @@ describe('openpgp-keys', () => {
   });
 
   it('imports X25519 scalars big-endian (reversed from the native form)', async () => {
-    const algorithm = parseAlgorithmAttributes(Uint8Array.of(0x12, ...CURVES.find((c) => c.name === 'Curve25519')!.oid), 1);
+    const algorithm = parseAlgorithmAttributes(
+      Uint8Array.of(0x12, ...CURVES.find((c) => c.name === 'Curve25519')!.oid),
+      1,
+    );
     const generated = await generateCardKey(algorithm);
     const native = Buffer.from(generated.privateKey.export({ format: 'jwk' }).d!, 'base64url');
     const imported = importCardKey(algorithm, new Map([[0x92, Uint8Array.from(native).reverse()]]));
@@ -40,7 +60,10 @@ describe('openpgp-keys', () => {
   });
 
   it('round-trips a key through PKCS#8', async () => {
-    const algorithm = parseAlgorithmAttributes(Uint8Array.of(0x16, ...CURVES.find((c) => c.name === 'Ed25519')!.oid), 2);
+    const algorithm = parseAlgorithmAttributes(
+      Uint8Array.of(0x16, ...CURVES.find((c) => c.name === 'Ed25519')!.oid),
+      2,
+    );
     const key = await generateCardKey(algorithm);
     expect(publicKeyFields(restoreCardKey(algorithm, exportCardKey(key)))).toEqual(publicKeyFields(key));
   });
@@ -55,7 +78,8 @@ describe('openpgp-keys', () => {
 
   it('lists every supported attribute in FA and each parses for its slot', () => {
     for (const slot of [0, 1, 2] as KeySlot[]) {
-      for (const attributes of supportedAttributes(slot)) expect(() => parseAlgorithmAttributes(attributes, slot)).not.toThrow();
+      for (const attributes of supportedAttributes(slot))
+        expect(() => parseAlgorithmAttributes(attributes, slot)).not.toThrow();
     }
   });
 

@@ -127,7 +127,10 @@ function privateScalar(key: CardKey): Uint8Array {
 
 /** RSA PKCS#1 v1.5 type-1 signature over `input` (DigestInfo or raw data, at most 40 % of the modulus). */
 function signRsa(key: CardKey, algorithm: RsaAlgorithm, input: Uint8Array): Uint8Array {
-  requireCondition(input.length > 0 && input.length <= Math.floor((algorithm.modulusBits / 8) * 0.4), OpenPgpStatus.wrongLength);
+  requireCondition(
+    input.length > 0 && input.length <= Math.floor((algorithm.modulusBits / 8) * 0.4),
+    OpenPgpStatus.wrongLength,
+  );
   return new Uint8Array(privateEncrypt({ key: key.privateKey, padding: constants.RSA_PKCS1_PADDING }, input));
 }
 
@@ -145,7 +148,7 @@ function signEcdsa(key: CardKey, curve: CurveInfo, hash: Uint8Array): Uint8Array
   if (excessBits > 0) digest >>= BigInt(excessBits);
   const secret = bytesToBigInt(privateScalar(key));
   for (;;) {
-    const nonce = bytesToBigInt(randomBytes(curve.size + 8)) % (order - 1n) + 1n;
+    const nonce = (bytesToBigInt(randomBytes(curve.size + 8)) % (order - 1n)) + 1n;
     const ecdh = createECDH(curve.nodeName);
     ecdh.setPrivateKey(bigIntToBytes(nonce, curve.size));
     const point = ecdh.getPublicKey();
@@ -190,7 +193,10 @@ function decipherEcdh(key: CardKey, algorithm: EccAlgorithm, peerPublicKey: Uint
   try {
     if (curve.nodeName === 'x25519') {
       requireCondition(peerPublicKey.length === 32, OpenPgpStatus.incorrectData);
-      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: toBase64Url(peerPublicKey) }, format: 'jwk' });
+      const publicKey = createPublicKey({
+        key: { kty: 'OKP', crv: 'X25519', x: toBase64Url(peerPublicKey) },
+        format: 'jwk',
+      });
       return new Uint8Array(diffieHellman({ privateKey: key.privateKey, publicKey }));
     }
     const ecdh = createECDH(curve.nodeName);
@@ -228,7 +234,10 @@ function importRsa(algorithm: RsaAlgorithm, components: ImportedComponents): Key
   const p = bytesToBigInt(primeP);
   const q = bytesToBigInt(primeQ);
   const n = p * q;
-  requireCondition(e > 1n && p > 1n && q > 1n && n.toString(2).length === algorithm.modulusBits, OpenPgpStatus.incorrectData);
+  requireCondition(
+    e > 1n && p > 1n && q > 1n && n.toString(2).length === algorithm.modulusBits,
+    OpenPgpStatus.incorrectData,
+  );
   const phi = (p - 1n) * (q - 1n);
   const d = modularInverse(e, phi);
   requireCondition((d * e) % phi === 1n, OpenPgpStatus.incorrectData);
@@ -255,7 +264,8 @@ function importEcc(algorithm: EccAlgorithm, components: ImportedComponents): Key
     const padded = bigIntToBytes(bytesToBigInt(scalar), 32);
     // X25519 scalars travel big-endian (as GnuPG and yubikit send them); node wants the native little-endian form.
     const native = curve.nodeName === 'x25519' ? padded.slice().reverse() : padded;
-    const prefix = curve.nodeName === 'x25519' ? '302e020100300506032b656e04220420' : '302e020100300506032b657004220420';
+    const prefix =
+      curve.nodeName === 'x25519' ? '302e020100300506032b656e04220420' : '302e020100300506032b657004220420';
     const der = Buffer.concat([Buffer.from(prefix, 'hex'), native]);
     return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   }

@@ -150,7 +150,10 @@ export class OpenPgpPins {
       this.resetCodeRetries = 0;
       return;
     }
-    requireCondition(value.length >= RESET_CODE_MIN_LENGTH && value.length <= PIN_MAX_LENGTH, OpenPgpStatus.wrongLength);
+    requireCondition(
+      value.length >= RESET_CODE_MIN_LENGTH && value.length <= PIN_MAX_LENGTH,
+      OpenPgpStatus.wrongLength,
+    );
     this.resetCode = value.slice();
     this.resetCodeRetries = PIN_RETRIES;
   }

@@ -1,9 +1,28 @@
-import { createECDH, createHash, publicEncrypt, constants, verify as verifySignature, generateKeyPairSync, diffieHellman } from 'node:crypto';
+import {
+  constants,
+  createECDH,
+  createHash,
+  diffieHellman,
+  generateKeyPairSync,
+  publicEncrypt,
+  verify as verifySignature,
+} from 'node:crypto';
 import { decodeTlv, findTlv } from '@minidriver/iso7816';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OpenPgpSimulator } from './openpgp-simulator.js';
-import { bytes, generate, getData, hexOf, publicKeyFrom7F49, putData, select, send, text, verify } from './openpgp-test-support.js';
+import {
+  bytes,
+  generate,
+  getData,
+  hexOf,
+  publicKeyFrom7F49,
+  putData,
+  select,
+  send,
+  text,
+  verify,
+} from './openpgp-test-support.js';
 
 // DigestInfo prefix for SHA-256 (PKCS#1 / openpgp.md §4.3).
 const SHA256_DIGEST_INFO = bytes('3031300d060960864801650304020105000420');
@@ -20,7 +39,7 @@ async function freshCard(): Promise<OpenPgpSimulator> {
 }
 
 describe('OpenPgpSimulator: selection and data objects', () => {
-  it('presents the OpenPGP card v3 ATR from OpenSC\'s table and answers SELECT with 9000', async () => {
+  it("presents the OpenPGP card v3 ATR from OpenSC's table and answers SELECT with 9000", async () => {
     const card = await freshCard();
     expect(hexOf(card.atr)).toBe('3BDA18FF81B1FE751F030031F573C001600090001C');
     const unknown = await send(card, { ins: 0xa4, p1: 0x04, p2: 0x00, data: bytes('A000000308'), le: 256 });
@@ -69,7 +88,25 @@ describe('OpenPgpSimulator: selection and data objects', () => {
     expect((await putData(card, 0x5f2d, text('en'))).statusWord).toBe(0x9000);
     expect((await putData(card, 0x5f35, Uint8Array.of(0x31))).statusWord).toBe(0x9000);
     expect((await putData(card, 0x5f50, text('https://example.org/key.asc'))).statusWord).toBe(0x9000);
-    expect(hexOf((await getData(card, 0x65)).data)).toBe(hexOf(Uint8Array.of(0x65, 0x14, 0x5b, 0x09, ...text('Doe<<John'), 0x5f, 0x2d, 0x02, ...text('en'), 0x5f, 0x35, 0x01, 0x31)));
+    expect(hexOf((await getData(card, 0x65)).data)).toBe(
+      hexOf(
+        Uint8Array.of(
+          0x65,
+          0x14,
+          0x5b,
+          0x09,
+          ...text('Doe<<John'),
+          0x5f,
+          0x2d,
+          0x02,
+          ...text('en'),
+          0x5f,
+          0x35,
+          0x01,
+          0x31,
+        ),
+      ),
+    );
     expect(new TextDecoder().decode((await getData(card, 0x5f50)).data)).toBe('https://example.org/key.asc');
   });
 
@@ -257,7 +294,9 @@ describe('OpenPgpSimulator: keys', () => {
     const signature = await send(card, { ins: 0x2a, p1: 0x9e, p2: 0x9a, data: hash, le: 256 });
     expect(signature.statusWord).toBe(0x9000);
     expect(signature.data.length).toBe(64);
-    expect(verifySignature('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature.data)).toBe(true);
+    expect(verifySignature('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature.data)).toBe(
+      true,
+    );
   });
 
   it('refuses algorithm attributes it cannot do (6A80)', async () => {
@@ -345,7 +384,20 @@ describe('OpenPgpSimulator: keys', () => {
     const [e, p, q] = [jwk.e!, jwk.p!, jwk.q!].map((value) => Buffer.from(value, 'base64url'));
     const values = Buffer.concat([e!, p!, q!]);
     const template = Uint8Array.of(0x91, e!.length, 0x92, 0x81, p!.length, 0x93, 0x81, q!.length);
-    const body = Uint8Array.from([0xb6, 0x00, 0x7f, 0x48, template.length, ...template, 0x5f, 0x48, 0x82, values.length >> 8, values.length & 0xff, ...values]);
+    const body = Uint8Array.from([
+      0xb6,
+      0x00,
+      0x7f,
+      0x48,
+      template.length,
+      ...template,
+      0x5f,
+      0x48,
+      0x82,
+      values.length >> 8,
+      values.length & 0xff,
+      ...values,
+    ]);
     const header = Uint8Array.from([0x4d, 0x82, body.length >> 8, body.length & 0xff, ...body]);
     const imported = await send(card, { ins: 0xdb, p1: 0x3f, p2: 0xff, data: header }, true);
     expect(imported.statusWord).toBe(0x9000);
@@ -366,7 +418,9 @@ describe('OpenPgpSimulator: keys', () => {
     await verify(card, 0x82, '123456');
     const hash = createHash('sha256').update(message).digest();
     const ecSignature = await send(card, { ins: 0x88, p1: 0, p2: 0, data: hash, le: 256 });
-    expect(verifySignature('sha256', message, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, ecSignature.data)).toBe(true);
+    expect(verifySignature('sha256', message, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, ecSignature.data)).toBe(
+      true,
+    );
     expect((await send(card, { ins: 0xdb, p1: 0x3f, p2: 0xff, data: bytes('4D03B60000') })).statusWord).toBe(0x6a80);
   });
 
@@ -437,7 +491,9 @@ describe('OpenPgpSimulator: life cycle and persistence', () => {
     const hash = createHash('sha256').update(text('after restore')).digest();
     const signature = await send(restored, { ins: 0x2a, p1: 0x9e, p2: 0x9a, data: hash, le: 256 });
     const publicKey = publicKeyFrom7F49(generated.data, 'P-256');
-    expect(verifySignature('sha256', text('after restore'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature.data)).toBe(true);
+    expect(
+      verifySignature('sha256', text('after restore'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature.data),
+    ).toBe(true);
     expect(() => restored.loadState({ format: 'something else' })).toThrow(/not a saved OpenPGP/);
   });
 

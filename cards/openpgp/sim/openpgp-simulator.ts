@@ -5,7 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { copyBytes, ScardError } from '@minidriver/core';
-import { decodeTlv, encodeResponseApdu, encodeTlv, findTlv, type ParsedCommandApdu, parseCommandApdu } from '@minidriver/iso7816';
+import {
+  decodeTlv,
+  encodeResponseApdu,
+  encodeTlv,
+  findTlv,
+  type ParsedCommandApdu,
+  parseCommandApdu,
+} from '@minidriver/iso7816';
 import type { SimulatedCard } from '@minidriver/sim';
 import {
   AUTHENTICATION_SLOT,
@@ -31,14 +38,13 @@ import {
   decipher,
   exportCardKey,
   generateCardKey,
-  type ImportedComponents,
   importCardKey,
   publicKeyFields,
   restoreCardKey,
 } from './openpgp-keys.js';
 import { OpenPgpPins, type PinReference } from './openpgp-pins.js';
-import { CardStatus, OpenPgpStatus, requireCondition } from './openpgp-status.js';
 import { type OpenPgpCardState, restoreDataObjects, snapshotDataObjects } from './openpgp-state.js';
+import { CardStatus, OpenPgpStatus, requireCondition } from './openpgp-status.js';
 
 /** Options of {@link OpenPgpSimulator}. */
 export interface OpenPgpSimulatorOptions {
@@ -201,13 +207,18 @@ export class OpenPgpSimulator implements SimulatedCard {
 
   loadState(state: unknown): void {
     const candidate = state as Partial<OpenPgpCardState> | null;
-    if (!candidate || candidate.format !== 'openpgp-simulator/1' || !candidate.pins || !candidate.dataObjects) {
+    if (candidate?.format !== 'openpgp-simulator/1' || !candidate.pins || !candidate.dataObjects) {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'OpenPGP simulator: not a saved OpenPGP simulator state');
     }
     try {
       const values = restoreDataObjects(candidate.dataObjects);
       const keys = (candidate.keys ?? [null, null, null]).map((hex, slot) =>
-        hex ? restoreCardKey(parseAlgorithmAttributes(values.algorithmAttributes[slot]!, slot as KeySlot), Buffer.from(hex, 'hex')) : undefined,
+        hex
+          ? restoreCardKey(
+              parseAlgorithmAttributes(values.algorithmAttributes[slot]!, slot as KeySlot),
+              Buffer.from(hex, 'hex'),
+            )
+          : undefined,
       );
       this.pins = OpenPgpPins.fromSnapshot(candidate.pins);
       this.values = values;
@@ -367,7 +378,10 @@ export class OpenPgpSimulator implements SimulatedCard {
     } catch {
       throw new CardStatus(OpenPgpStatus.incorrectData);
     }
-    requireCondition(tag !== undefined && tag.length === 2 && tag[0] === 0x7f && tag[1] === 0x21, OpenPgpStatus.referencedDataNotFound);
+    requireCondition(
+      tag !== undefined && tag.length === 2 && tag[0] === 0x7f && tag[1] === 0x21,
+      OpenPgpStatus.referencedDataNotFound,
+    );
     requireCondition(apdu.p1 <= 2, OpenPgpStatus.referencedDataNotFound);
     this.certificateOccurrence = apdu.p1;
     return answer();
@@ -440,7 +454,10 @@ export class OpenPgpSimulator implements SimulatedCard {
   private computeDigitalSignature(data: Uint8Array): Answer {
     requireCondition(this.pins.isVerified(0x81), OpenPgpStatus.securityStatusNotSatisfied);
     const key = this.requireKey(SIGNATURE_SLOT);
-    requireCondition(key.algorithm.kind === 'rsa' || key.algorithm.algorithmId !== 0x12, OpenPgpStatus.conditionsOfUseNotSatisfied);
+    requireCondition(
+      key.algorithm.kind === 'rsa' || key.algorithm.algorithmId !== 0x12,
+      OpenPgpStatus.conditionsOfUseNotSatisfied,
+    );
     const signature = computeSignature(key, data);
     this.values.signatureCounter = Math.min(this.values.signatureCounter + 1, 0xffffff);
     // C4 byte 1 = 00: PW1 (81) is good for one signature only.
@@ -467,7 +484,10 @@ export class OpenPgpSimulator implements SimulatedCard {
     requireCondition(apdu.p1 === 0x00 && apdu.p2 === 0x00, OpenPgpStatus.wrongParameters);
     requireCondition(this.pins.isVerified(0x82), OpenPgpStatus.securityStatusNotSatisfied);
     const key = this.requireKey(this.authenticateSlot);
-    requireCondition(key.algorithm.kind === 'rsa' || key.algorithm.algorithmId !== 0x12, OpenPgpStatus.conditionsOfUseNotSatisfied);
+    requireCondition(
+      key.algorithm.kind === 'rsa' || key.algorithm.algorithmId !== 0x12,
+      OpenPgpStatus.conditionsOfUseNotSatisfied,
+    );
     return answer(computeSignature(key, data));
   }
 
@@ -475,7 +495,10 @@ export class OpenPgpSimulator implements SimulatedCard {
   private slotFromTemplate(data: Uint8Array): KeySlot {
     const tag = data[0];
     const slot = tag === undefined ? undefined : CONTROL_REFERENCE_TEMPLATES.get(tag);
-    requireCondition(slot !== undefined && data.length >= 2 && data[1] === data.length - 2, OpenPgpStatus.incorrectData);
+    requireCondition(
+      slot !== undefined && data.length >= 2 && data[1] === data.length - 2,
+      OpenPgpStatus.incorrectData,
+    );
     // Yubico's attestation key CRT (B6 03 84 01 81) names a slot this card does not have.
     requireCondition(data[1] === 0x00, OpenPgpStatus.incorrectData);
     return slot;
@@ -522,7 +545,10 @@ export class OpenPgpSimulator implements SimulatedCard {
       const crt = parts[0];
       const template = parts.find((part) => part.tag === 0x7f48)?.value;
       const values = parts.find((part) => part.tag === 0x5f48)?.value;
-      requireCondition(crt !== undefined && template !== undefined && values !== undefined, OpenPgpStatus.incorrectData);
+      requireCondition(
+        crt !== undefined && template !== undefined && values !== undefined,
+        OpenPgpStatus.incorrectData,
+      );
       slot = this.slotFromTemplate(Uint8Array.of(crt.tag, crt.value.length, ...crt.value));
       components = splitImportValues(template, values);
       values.fill(0);
@@ -563,7 +589,10 @@ export class OpenPgpSimulator implements SimulatedCard {
   /** TERMINATE DF: needs PW3, or PW3 blocked (so a card with a forgotten PW3 can still be reset). */
   private terminateDf(apdu: ParsedCommandApdu): Answer {
     requireCondition(apdu.p1 === 0x00 && apdu.p2 === 0x00, OpenPgpStatus.wrongParameters);
-    requireCondition(this.pins.isVerified(0x83) || this.pins.isAdminBlocked(), OpenPgpStatus.securityStatusNotSatisfied);
+    requireCondition(
+      this.pins.isVerified(0x83) || this.pins.isAdminBlocked(),
+      OpenPgpStatus.securityStatusNotSatisfied,
+    );
     this.terminated = true;
     this.resetVolatileState();
     return answer();

@@ -83,10 +83,13 @@ export class AtrIndex<T> {
     this.compiled ??= new Map([...this.roots].map(([length, root]) => [length, compile(root)]));
     const root = this.compiled.get(atr.length);
     if (!root) return found;
-    const masked: AtrIndexEntry<T>[] = [];
-    collect(root, atr, 0, masked);
-    if (masked.length > 1) masked.sort((a, b) => a.order - b.order);
-    for (const entry of masked) found.push(entry);
+    const exactCount = found.length;
+    collect(root, atr, 0, found);
+    // Masked hits come in trie order; put them in registration order after the exact ones.
+    if (found.length - exactCount > 1) {
+      const masked = found.splice(exactCount).sort((left, right) => left.order - right.order);
+      for (const entry of masked) found.push(entry);
+    }
     return found;
   }
 }
@@ -188,7 +191,8 @@ function childFor<T>(node: TrieNode<T>, mask: number, value: number): TrieNode<T
 function hashBytes(bytes: Uint8Array): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
-  return hash >>> 0;
+  // 30 bits: stays a small integer (Smi) in V8, which a Map hashes without allocating.
+  return hash & 0x3fffffff;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -55,11 +55,15 @@ export async function readPackageJson(packageDir: string): Promise<PackageJsonFi
  * up to the filesystem root. Undefined when it is not installed.
  */
 export async function findPackageDir(name: string, fromDir: string): Promise<string | undefined> {
+  return (await findPackage(name, fromDir))?.packageDir;
+}
+
+/** Like {@link findPackageDir}, returning the package.json it read. Throws when that file is not JSON. */
+export async function findPackage(name: string, fromDir: string): Promise<PackageJsonFile | undefined> {
   let dir = resolve(fromDir);
   for (;;) {
-    const candidate = join(dir, 'node_modules', name);
-    const file = await readPackageJson(candidate).catch(() => undefined);
-    if (file) return candidate;
+    const file = await readPackageJson(join(dir, 'node_modules', name));
+    if (file) return file;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -119,8 +123,8 @@ export async function discoverInstalled(
   const found = await Promise.all(
     [...names].sort().map(async (name) => {
       try {
-        const packageDir = await findPackageDir(name, applicationRoot);
-        if (!packageDir) {
+        const file = await findPackage(name, applicationRoot);
+        if (!file) {
           warnings.push({
             code: 'missing-dependency',
             packageName: name,
@@ -128,8 +132,7 @@ export async function discoverInstalled(
           });
           return undefined;
         }
-        const file = await readPackageJson(packageDir);
-        return file ? recordFromPackage(file, 'installed', warnings, name) : undefined;
+        return recordFromPackage(file, 'installed', warnings, name);
       } catch (error) {
         warnings.push({ code: 'unreadable-package', packageName: name, message: `${name}: ${problemOf(error)}` });
         return undefined;

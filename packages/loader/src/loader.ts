@@ -5,7 +5,7 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ApduTraceHook, MinidriverPlugin, PluginManifest, Transport } from '@minidriver/core';
-import { CardSession, ScardError, requireParameter, toHex } from '@minidriver/core';
+import { CardSession, requireParameter, ScardError, toHex } from '@minidriver/core';
 import { type ParsedAtr, parseAtr } from '@minidriver/iso7816';
 import { type ProbeStep, planKey, planProbe, probeAids } from './aid-probe.js';
 import { AtrIndex } from './atr-index.js';
@@ -267,7 +267,9 @@ export class Loader {
    */
   async openCard(readerOrTransport: string | Transport, options: OpenCardOptions = {}): Promise<CardSession> {
     requireParameter(
-      typeof readerOrTransport === 'string' ? readerOrTransport !== '' : typeof readerOrTransport?.transmit === 'function',
+      typeof readerOrTransport === 'string'
+        ? readerOrTransport !== ''
+        : typeof readerOrTransport?.transmit === 'function',
       'openCard needs a reader name or a Transport',
     );
     const owned = typeof readerOrTransport === 'string';

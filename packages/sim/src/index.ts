@@ -2,12 +2,13 @@
  * @module @minidriver/sim — the simulator host: the SimulatedCard interface, an in-memory Transport,
  * the vpcd bridge that puts a simulated card into pcscd, fault injection and an APDU recorder.
  */
-export * from './simulated-card.js';
+
 export * from './card-process.js';
 export * from './faults.js';
-export * from './recorder.js';
-export * from './vpcd.js';
-export * from './unknown-card.js';
-export * from './testing.js';
-export * from './sim-transport.js';
 export * from './persistence.js';
+export * from './recorder.js';
+export * from './sim-transport.js';
+export * from './simulated-card.js';
+export * from './testing.js';
+export * from './unknown-card.js';
+export * from './vpcd.js';

@@ -26,7 +26,10 @@ export interface CardStateFile {
 /** The state file contents for `card` (throws SCARD_E_UNSUPPORTED_FEATURE when the card cannot save). */
 export function serializeCardState(card: SimulatedCard): string {
   if (typeof card.saveState !== 'function') {
-    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `saving the state of simulated card "${card.name}" is not supported`);
+    throw new ScardError(
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      `saving the state of simulated card "${card.name}" is not supported`,
+    );
   }
   let text: string | undefined;
   try {
@@ -88,7 +91,10 @@ export async function saveCardState(card: SimulatedCard, path: string): Promise<
  */
 export async function loadCardState(card: SimulatedCard, path: string): Promise<boolean> {
   if (typeof card.loadState !== 'function') {
-    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `loading the state of simulated card "${card.name}" is not supported`);
+    throw new ScardError(
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      `loading the state of simulated card "${card.name}" is not supported`,
+    );
   }
   let text: string;
   try {
@@ -152,7 +158,10 @@ export interface AutosavingCard extends SimulatedCard {
  */
 export function autosaveCard(card: SimulatedCard, path: string): AutosavingCard {
   if (typeof card.saveState !== 'function') {
-    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `saving the state of simulated card "${card.name}" is not supported`);
+    throw new ScardError(
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      `saving the state of simulated card "${card.name}" is not supported`,
+    );
   }
   let lastSaved: string | undefined;
   let pending: Promise<void> = Promise.resolve();

@@ -80,7 +80,12 @@ export class ApduRecorder {
   /** The counts of one operation (zeros when it saw no APDU). */
   statsOf(operation: string): ApduStats {
     const stats = this.#byOperation.get(operation);
-    return { operation, apdus: stats?.apdus ?? 0, bytesSent: stats?.bytesSent ?? 0, bytesReceived: stats?.bytesReceived ?? 0 };
+    return {
+      operation,
+      apdus: stats?.apdus ?? 0,
+      bytesSent: stats?.bytesSent ?? 0,
+      bytesReceived: stats?.bytesReceived ?? 0,
+    };
   }
 
   /** The sum over every operation. */

@@ -1,5 +1,5 @@
 import { fromHex, ScardError, type TransportEvent, toHex } from '@minidriver/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FaultInjector } from './faults.js';
 import { ApduRecorder } from './recorder.js';
 import { SimTransport } from './sim-transport.js';
@@ -165,7 +165,7 @@ describe('SimTransport reset and removal', () => {
     expect(transport.protocol).toBe('T1');
     const atr = transport.atr;
     atr[0] = 0;
-    expect(hex(transport.atr)).toBe('3B81800180 80'.replace(' ', ''));
+    expect(hex(transport.atr)).toBe('3B8180018080');
     const command = SELECT.slice();
     const response = await transport.transmit(command);
     command[1] = 0xb0;
@@ -288,17 +288,28 @@ describe('SimTransport faults', () => {
     expect(hex(await transport.transmit(SELECT))).toBe('9000');
   });
 
-  it('delayMs holds responses back, and setPlan re-arms the count', async () => {
-    const faults = new FaultInjector({ delayMs: 5 });
-    const transport = new SimTransport(new CounterCard(), { faults });
-    const started = performance.now();
-    await transport.transmit(SELECT);
-    // A lower bound only: a delay can never make the exchange faster.
-    expect(performance.now() - started).toBeGreaterThanOrEqual(4);
-    expect(faults.apduCount).toBe(1);
-    faults.setPlan({ removeBeforeApdu: 1 });
-    expect(faults.apduCount).toBe(0);
-    await expect(transport.transmit(SELECT)).rejects.toSatisfy((error) => codeOf(error) === 'SCARD_W_REMOVED_CARD');
+  it('delayMs holds responses back (fake clock), and setPlan re-arms the count', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const faults = new FaultInjector({ delayMs: 50 });
+      // UnknownCard answers without touching timers, so only the injected delay is on the fake clock.
+      const transport = new SimTransport(new UnknownCard(), { faults });
+      let answered = false;
+      const exchange = transport.transmit(SELECT).then(() => {
+        answered = true;
+      });
+      await vi.advanceTimersByTimeAsync(49);
+      expect(answered).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await exchange;
+      expect(answered).toBe(true);
+      expect(faults.apduCount).toBe(1);
+      faults.setPlan({ removeBeforeApdu: 1 });
+      expect(faults.apduCount).toBe(0);
+      await expect(transport.transmit(SELECT)).rejects.toSatisfy((error) => codeOf(error) === 'SCARD_W_REMOVED_CARD');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('records exchanges per operation through the recorder option', async () => {

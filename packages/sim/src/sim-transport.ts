@@ -3,15 +3,9 @@
  * must cope with — transactions that exclude other transports on the same card, SCARD_W_RESET_CARD after
  * someone else reset the card, SCARD_W_REMOVED_CARD after a removal — and declarative fault injection.
  */
-import {
-  type CardProtocol,
-  type Disposition,
-  ScardError,
-  type Transport,
-  type TransportEvent,
-} from '@minidriver/core';
-import { type CardSlot, slotOf } from './card-slot.js';
+import { type CardProtocol, type Disposition, ScardError, type Transport, type TransportEvent } from '@minidriver/core';
 import { processOnCard } from './card-process.js';
+import { type CardSlot, slotOf } from './card-slot.js';
 import { corruptResponse, delay, type FaultInjector, type FaultPlan, toFaultInjector } from './faults.js';
 import type { ApduRecorder } from './recorder.js';
 import type { SimulatedCard } from './simulated-card.js';
@@ -117,7 +111,8 @@ export class SimTransport implements Transport {
 
   async endTransaction(disposition: Disposition = 'leave'): Promise<void> {
     this.#requireOpen();
-    if (!this.#inTransaction) throw new ScardError('SCARD_E_NOT_TRANSACTED', 'no transaction is open on this transport');
+    if (!this.#inTransaction)
+      throw new ScardError('SCARD_E_NOT_TRANSACTED', 'no transaction is open on this transport');
     try {
       if (this.#slot.present) this.#applyDisposition(disposition);
     } finally {

@@ -8,7 +8,7 @@ import { describeWithTools } from './describe-with-tools.js';
 import { ApduRecorder } from './recorder.js';
 import type { SimulatedCard } from './simulated-card.js';
 import { UnknownCard } from './unknown-card.js';
-import { encodeVpcdMessage, serveVpcd, type VpcdServer, VpcdFrameReader } from './vpcd.js';
+import { encodeVpcdMessage, serveVpcd, VpcdFrameReader, type VpcdServer } from './vpcd.js';
 
 const runFile = promisify(execFile);
 const hex = (bytes: Uint8Array): string => toHex(bytes).toUpperCase();
@@ -41,7 +41,10 @@ class EchoingCard implements SimulatedCard {
 describe('VpcdFrameReader', () => {
   it('splits partial frames and several frames per chunk', () => {
     const reader = new VpcdFrameReader();
-    const stream = Uint8Array.from([...encodeVpcdMessage(Uint8Array.of(4)), ...encodeVpcdMessage(fromHex('00A4040000'))]);
+    const stream = Uint8Array.from([
+      ...encodeVpcdMessage(Uint8Array.of(4)),
+      ...encodeVpcdMessage(fromHex('00A4040000')),
+    ]);
     expect(reader.push(stream.subarray(0, 1))).toEqual([]);
     expect(reader.push(stream.subarray(1, 5)).map((message) => hex(message))).toEqual(['04']);
     expect(reader.push(stream.subarray(5)).map((message) => hex(message))).toEqual(['00A4040000']);
@@ -131,7 +134,14 @@ describe('serveVpcd protocol (local fake vpcd)', () => {
     expect(bridge.isConnected()).toBe(true);
     const answers = await exchange(
       socket,
-      [Uint8Array.of(1), Uint8Array.of(4), fromHex('00CA000002AABB'), fromHex('00EE0000'), Uint8Array.of(2), Uint8Array.of(0)],
+      [
+        Uint8Array.of(1),
+        Uint8Array.of(4),
+        fromHex('00CA000002AABB'),
+        fromHex('00EE0000'),
+        Uint8Array.of(2),
+        Uint8Array.of(0),
+      ],
       3,
     );
     expect(answers).toEqual(['3B80800101', 'AABB9000', '6F00']);

@@ -113,6 +113,8 @@ class VpcdBridge implements VpcdServer {
   readonly #recorder: ApduRecorder | undefined;
   #socket: Socket | undefined;
   #socketOpen = false;
+  /** True once pcscd has sent the first message on the current socket. */
+  #accepted = false;
   #inserted = true;
   #closed = false;
   #everConnected = false;
@@ -141,7 +143,7 @@ class VpcdBridge implements VpcdServer {
   }
 
   isConnected(): boolean {
-    return this.#socketOpen;
+    return this.#accepted;
   }
 
   eject(): Promise<void> {
@@ -154,7 +156,7 @@ class VpcdBridge implements VpcdServer {
   insert(): Promise<void> {
     if (this.#closed) return Promise.reject(new ScardError('SCARD_E_CANCELLED', 'the vpcd bridge is closed'));
     this.#inserted = true;
-    if (this.#socketOpen) return Promise.resolve();
+    if (this.#accepted) return Promise.resolve();
     const inserted = new Promise<void>((resolve, reject) => this.#insertWaiters.push({ resolve, reject }));
     if (!this.#socket && !this.#reconnectTimer) this.#connect();
     return inserted;
@@ -178,11 +180,16 @@ class VpcdBridge implements VpcdServer {
     socket.setNoDelay(true);
     socket.on('connect', () => {
       this.#socketOpen = true;
-      this.#everConnected = true;
-      this.#firstConnection.resolve();
-      for (const waiter of this.#insertWaiters.splice(0)) waiter.resolve();
     });
     socket.on('data', (chunk: Buffer) => {
+      // The TCP connect succeeds as soon as the kernel queues us (even while another card holds the
+      // reader); pcscd has really accepted the card when it first talks to it (its presence poll).
+      if (!this.#accepted && socket === this.#socket) {
+        this.#accepted = true;
+        this.#everConnected = true;
+        this.#firstConnection.resolve();
+        for (const waiter of this.#insertWaiters.splice(0)) waiter.resolve();
+      }
       for (const message of frames.push(chunk)) {
         this.#queue = this.#queue.then(() => this.#handleMessage(socket, message));
       }
@@ -194,6 +201,7 @@ class VpcdBridge implements VpcdServer {
       if (this.#socket === socket) {
         this.#socket = undefined;
         this.#socketOpen = false;
+        this.#accepted = false;
       }
       frames.clear();
       // The card left the reader (or never got in): it has no power any more.

@@ -224,8 +224,9 @@ function interleavedMedians(
   for (let round = -5; round < rounds; round++) {
     contenders.forEach((contender, which) => {
       const start = performance.now();
-      for (let i = 0; i < contender.batchSize; i++)
-        contender.call(queries[cursors[which]++ % queries.length] as Uint8Array);
+      let cursor = cursors[which] as number;
+      for (let i = 0; i < contender.batchSize; i++) contender.call(queries[cursor++ % queries.length] as Uint8Array);
+      cursors[which] = cursor;
       // The first rounds warm the JIT up and are not counted.
       if (round >= 0) samples[which]?.push((performance.now() - start) / contender.batchSize);
     });

@@ -1,0 +1,52 @@
+/**
+ * @module A cross-process exclusive lock on one vpcd port, so the test files of different card packages
+ * that serve a simulator on the same port (here 35964, "Virtual PCD 00 01") take turns instead of
+ * colliding. The lock is a file created with `O_EXCL` (`wx`), holding the owner's pid; a lock whose
+ * owner is dead is taken over. Test support only, not exported from the package.
+ */
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The lock file path for a port: /tmp/minidriver-vpcd-<port>.lock. */
+export function vpcdLockPath(port: number): string {
+  return `/tmp/minidriver-vpcd-${port}.lock`;
+}
+
+function ownerAlive(path: string): boolean {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Waits until this process holds the lock for `port` (polling every 250 ms, at most `timeoutMs`), and
+ * returns the function that releases it.
+ */
+export async function acquireVpcdPortLock(port: number, timeoutMs = 300_000): Promise<() => void> {
+  const path = vpcdLockPath(port);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const descriptor = openSync(path, 'wx');
+      writeSync(descriptor, String(process.pid));
+      closeSync(descriptor);
+      return () => {
+        if (readFileSync(path, 'utf8') === String(process.pid)) rmSync(path, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!ownerAlive(path)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`vpcd port ${port} stayed locked by another test for ${timeoutMs} ms`);
+      await sleep(250);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * @module Authenticating the card's administrator the way the card needs it: a challenge/response admin
+ * key (PIV management key, GIDS admin key) answered by encrypting the challenge, or an admin PIN
+ * (OpenPGP PW3). The well-known default key is used only when the user asked for it.
+ */
+import { createCipheriv } from 'node:crypto';
+import { type CardSession, CardProperty, ROLE_ADMIN, SecretType, ScardError, wipe } from '@minidriver/core';
+import type { CredentialSource } from '../input/credentials.js';
+import { UsageError } from '../parse/usage-error.js';
+
+/** Factory admin keys by plugin name (the values the card vendors publish). */
+const DEFAULT_ADMIN_KEYS: Readonly<Record<string, string>> = {
+  // PIV management key 9B, 3DES, as shipped on YubiKeys and in SP 800-73 test cards.
+  PIV: '010203040506070801020304050607080102030405060708',
+};
+
+/** The default admin key of a plugin, if the CLI knows one. */
+export function defaultAdminKey(pluginName: string): Uint8Array | undefined {
+  const hex = Object.hasOwn(DEFAULT_ADMIN_KEYS, pluginName) ? DEFAULT_ADMIN_KEYS[pluginName] : undefined;
+  return hex === undefined ? undefined : Buffer.from(hex, 'hex');
+}
+
+/** The response to an admin-key challenge: 3DES-ECB for 8-byte challenges, AES-ECB for 16-byte ones. */
+export function encryptChallenge(key: Uint8Array, challenge: Uint8Array): Uint8Array {
+  const algorithm =
+    challenge.length === 8
+      ? 'des-ede3-ecb'
+      : challenge.length === 16
+        ? `aes-${key.length * 8}-ecb`
+        : undefined;
+  if (algorithm === undefined) throw new ScardError('SCARD_E_UNEXPECTED', `a ${challenge.length}-byte admin challenge is not 3DES or AES`);
+  try {
+    const cipher = createCipheriv(algorithm, key, null);
+    cipher.setAutoPadding(false);
+    return new Uint8Array(Buffer.concat([cipher.update(challenge), cipher.final()]));
+  } catch (error) {
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', `the admin key does not fit ${algorithm} (${key.length} bytes)`, { cause: error });
+  }
+}
+
+/** How the admin was authenticated (for output). */
+export type AdminMethod = 'default-admin-key' | 'admin-key' | 'admin-pin';
+
+/**
+ * Authenticates ROLE_ADMIN on `session`: an admin key when the card's admin secret is challenge/response,
+ * else an admin PIN. Fails with a usage error when the user gave no way to get the secret.
+ */
+export async function authenticateAdmin(session: CardSession, credentials: CredentialSource): Promise<AdminMethod> {
+  let challengeResponse = true;
+  try {
+    const info = await session.getProperty(CardProperty.CP_CARD_PIN_INFO, ROLE_ADMIN);
+    challengeResponse = info.pinType === SecretType.ChallengeResponsePinType;
+  } catch {
+    // No PIN info for the admin: assume the minidriver default, a challenge/response admin key.
+  }
+  if (!challengeResponse) {
+    const pin = await credentials.secret('Admin PIN', 'admin-pin-env');
+    try {
+      await session.authenticateEx(ROLE_ADMIN, 0, pin);
+    } finally {
+      wipe(pin);
+    }
+    return 'admin-pin';
+  }
+  const choice = credentials.adminKey();
+  if (choice === undefined) {
+    throw new UsageError('this operation needs the admin key: pass --admin-key-env VAR (hex) or --admin-key default');
+  }
+  const key = choice.kind === 'default' ? defaultAdminKey(session.pluginName) : choice.key;
+  if (key === undefined) throw new UsageError(`no well-known default admin key for a ${session.pluginName} card; use --admin-key-env VAR`);
+  try {
+    const challenge = await session.getChallengeEx(ROLE_ADMIN);
+    const response = encryptChallenge(key, challenge);
+    try {
+      await session.authenticateEx(ROLE_ADMIN, 0, response);
+    } finally {
+      wipe(response);
+    }
+  } finally {
+    wipe(key);
+  }
+  return choice.kind === 'default' ? 'default-admin-key' : 'admin-key';
+}

@@ -1,0 +1,148 @@
+/**
+ * @module Opening "the card" a command works on: the built-in simulator (`--sim`, state kept in a file)
+ * or a PC/SC reader (`--reader`, else the first reader with a card), with the plugin the loader
+ * chooses from the ATR, APDU counting and optional tracing.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type ApduTraceHook, CardSession, ScardError, type Transport } from '@minidriver/core';
+import type { Resolution } from '@minidriver/loader';
+import type { PcscCard, PcscContext } from '@minidriver/pcsc';
+import { ApduRecorder, loadCardState, recordingTransport, SimTransport, type SimulatedCard, saveCardState } from '@minidriver/sim';
+import { UsageError } from '../parse/usage-error.js';
+import { createCliLoader } from './cli-loader.js';
+import { explainPcscFailure, TRY_SIMULATOR_HINT } from './pcsc-failure.js';
+import { listReaderStates } from './readers.js';
+import { createSimulator } from './simulators.js';
+import { simulatorStateFile } from './state-directory.js';
+
+/** Where the card is. */
+export interface CardTarget {
+  /** Built-in simulated card name (`piv`, `openpgp`). */
+  readonly sim?: string;
+  /** PC/SC reader name or index (from `minidriver readers`). */
+  readonly reader?: string;
+  /** Sees every APDU (redacted). */
+  readonly trace?: ApduTraceHook;
+  /** Simulator only: keep no state file, start factory-fresh (the demo). */
+  readonly ephemeral?: boolean;
+  /** Simulator only: seed for the card's non-key randomness. */
+  readonly seed?: string;
+}
+
+/** A transport to the card, before any plugin is chosen (for `apdu`, `identify`). */
+export interface ConnectedCard {
+  readonly transport: Transport;
+  readonly recorder: ApduRecorder;
+  readonly simulated: boolean;
+  readonly readerName: string;
+  /** Ends the connection (and saves a simulator's state). Never throws. */
+  close(): Promise<void>;
+}
+
+/** An open session on the card. */
+export interface OpenedCard extends ConnectedCard {
+  readonly session: CardSession;
+  readonly resolution: Resolution;
+}
+
+/** Connects to the card described by `target` (no plugin yet). */
+export async function connectCard(target: CardTarget): Promise<ConnectedCard> {
+  const recorder = new ApduRecorder();
+  if (target.sim !== undefined) return connectSimulator(target.sim, recorder, target);
+  return connectReader(target.reader, recorder);
+}
+
+async function connectSimulator(name: string, recorder: ApduRecorder, target: CardTarget): Promise<ConnectedCard> {
+  const card: SimulatedCard = await createSimulator(name, target.seed === undefined ? {} : { seed: target.seed });
+  const stateFile = target.ephemeral ? undefined : simulatorStateFile(name);
+  if (stateFile) await loadCardState(card, stateFile);
+  const transport = new SimTransport(card, { recorder, readerName: `Simulated ${card.name} (built-in)` });
+  return {
+    transport,
+    recorder,
+    simulated: true,
+    readerName: transport.readerName,
+    close: async () => {
+      await transport.close();
+      if (stateFile) {
+        await mkdir(dirname(stateFile), { recursive: true });
+        await saveCardState(card, stateFile);
+      }
+    },
+  };
+}
+
+async function connectReader(reader: string | undefined, recorder: ApduRecorder): Promise<ConnectedCard> {
+  let context: PcscContext;
+  try {
+    const { PcscContext } = await import('@minidriver/pcsc');
+    context = await PcscContext.establish();
+  } catch (error) {
+    throw explainPcscFailure(error);
+  }
+  let card: PcscCard;
+  try {
+    const readerName = await chooseReader(context, reader);
+    card = await context.connect(readerName, { share: 'shared' });
+  } catch (error) {
+    await context.release().catch(() => undefined);
+    throw explainPcscFailure(error);
+  }
+  return {
+    transport: recordingTransport(card, recorder),
+    recorder,
+    simulated: false,
+    readerName: card.readerName,
+    close: async () => {
+      await card.close().catch(() => undefined);
+      await context.release().catch(() => undefined);
+    },
+  };
+}
+
+/** `--reader` as an index or a name; without it, the first reader with a card. */
+async function chooseReader(context: PcscContext, reader: string | undefined): Promise<string> {
+  const states = await listReaderStates(context);
+  if (states.length === 0) throw new ScardError('SCARD_E_NO_READERS_AVAILABLE', 'no reader');
+  if (reader !== undefined) {
+    if (/^\d+$/.test(reader)) {
+      const byIndex = states[Number(reader)];
+      if (!byIndex) throw new UsageError(`there is no reader ${reader} (run \`minidriver readers\`)`);
+      return byIndex.name;
+    }
+    const byName = states.find((state) => state.name === reader) ?? states.find((state) => state.name.includes(reader));
+    if (!byName) throw new ScardError('SCARD_E_UNKNOWN_READER', `no reader named "${reader}" (run \`minidriver readers\`)`);
+    return byName.name;
+  }
+  const withCard = states.find((state) => state.cardPresent);
+  if (!withCard) throw new ScardError('SCARD_E_NO_SMARTCARD', `no card in any of ${states.length} reader(s); ${TRY_SIMULATOR_HINT}`);
+  return withCard.name;
+}
+
+/** Connects, chooses the plugin by ATR (or AID probe), and opens a CardSession at `version`. */
+export async function openCardSession(target: CardTarget, options: { readonly version?: number } = {}): Promise<OpenedCard> {
+  const connected = await connectCard(target);
+  try {
+    const loader = createCliLoader();
+    const resolution = await loader.choosePlugin(connected.transport);
+    const plugin = await loader.loadPlugin(resolution);
+    const session = await CardSession.open(plugin, connected.transport, {
+      cardName: resolution.cardName,
+      ...(options.version === undefined ? {} : { version: options.version }),
+      ...(target.trace ? { trace: target.trace } : {}),
+    });
+    return {
+      ...connected,
+      session,
+      resolution,
+      close: async () => {
+        await session.close();
+        await connected.close();
+      },
+    };
+  } catch (error) {
+    await connected.close();
+    throw error;
+  }
+}

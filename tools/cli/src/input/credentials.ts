@@ -1,0 +1,82 @@
+/**
+ * @module Where secrets come from: `--pin-stdin` (one secret per line of stdin), `--pin-env VAR`,
+ * `--admin-pin-env VAR`, `--admin-key-env VAR` (hex), `--admin-key default`, or a hidden prompt on a
+ * TTY. Secrets are returned as bytes the caller wipes; they are never printed.
+ */
+import { fromHex } from '@minidriver/core';
+import { UsageError } from '../parse/usage-error.js';
+import { promptHidden } from './hidden-prompt.js';
+
+/** What `--admin-key` resolved to. */
+export type AdminKeyChoice = { readonly kind: 'default' } | { readonly kind: 'key'; readonly key: Uint8Array };
+
+/** Supplies secrets to commands; each is asked for only when a command needs it. */
+export interface CredentialSource {
+  /** The user PIN (or, with `label`, another secret of the same source, e.g. "New PIN"). */
+  secret(label: string, envOption: 'pin-env' | 'admin-pin-env'): Promise<Uint8Array>;
+  /** The admin key, or undefined when none was given. */
+  adminKey(): AdminKeyChoice | undefined;
+}
+
+interface CredentialOptions {
+  readonly pinStdin: boolean;
+  readonly pinEnv?: string;
+  readonly adminPinEnv?: string;
+  readonly adminKeyEnv?: string;
+  readonly adminKey?: string;
+}
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  for (const chunk of chunks) chunk.fill(0);
+  return text;
+}
+
+/** Builds the credential source from the command line and environment. */
+export function createCredentialSource(options: CredentialOptions, env: NodeJS.ProcessEnv = process.env): CredentialSource {
+  let stdinLines: string[] | undefined;
+  const usedEnv = new Set<string>();
+  const nextStdinLine = async (label: string): Promise<string> => {
+    stdinLines ??= (await readAllStdin()).split(/\r?\n/);
+    const line = stdinLines.shift();
+    if (line === undefined || line === '') throw new UsageError(`--pin-stdin: no line on stdin for ${label}`);
+    return line;
+  };
+  return {
+    async secret(label, envOption) {
+      const variable = envOption === 'pin-env' ? options.pinEnv : options.adminPinEnv;
+      // An environment variable supplies one secret; a second one (a new PIN) comes from the next source.
+      if (variable !== undefined && !usedEnv.has(variable)) {
+        usedEnv.add(variable);
+        const value = env[variable];
+        if (value === undefined || value === '') throw new UsageError(`--${envOption}: environment variable ${variable} is not set`);
+        return new TextEncoder().encode(value);
+      }
+      if (options.pinStdin) return new TextEncoder().encode(await nextStdinLine(label));
+      if (!process.stdin.isTTY) {
+        throw new UsageError(`${label} needed: give --pin-stdin, --pin-env VAR or --admin-pin-env VAR, or run on a terminal`);
+      }
+      return new TextEncoder().encode(await promptHidden(`${label}: `));
+    },
+    adminKey() {
+      if (options.adminKeyEnv !== undefined) {
+        const value = env[options.adminKeyEnv];
+        if (value === undefined || value === '') throw new UsageError(`--admin-key-env: environment variable ${options.adminKeyEnv} is not set`);
+        let key: Uint8Array;
+        try {
+          key = fromHex(value);
+        } catch {
+          throw new UsageError(`--admin-key-env: ${options.adminKeyEnv} is not hex`);
+        }
+        return { kind: 'key', key };
+      }
+      if (options.adminKey !== undefined) {
+        if (options.adminKey !== 'default') throw new UsageError('--admin-key accepts only "default" (pass a key with --admin-key-env VAR)');
+        return { kind: 'default' };
+      }
+      return undefined;
+    },
+  };
+}
