@@ -189,11 +189,15 @@ suite(`OpenPGP simulator through pcscd (${READER}) with GnuPG and OpenSC${reason
     expect(verified.stdout).toMatch(/\[GNUPG:\] VALIDSIG/);
   }, 120_000);
 
-  it('openpgp-tool reads the card (AID, cardholder data) once scdaemon lets go', () => {
+  it('openpgp-tool reads card and key information once scdaemon lets the reader go', () => {
     run('gpgconf', ['--kill', 'scdaemon'], env);
-    const result = run('openpgp-tool', ['--reader', READER]);
+    const result = run('openpgp-tool', ['--reader', READER, '--card-info', '--key-info']);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/D2760001240103 ?04 ?FFFF ?12345678/i);
+    expect(result.stdout).toMatch(/AID:\s+d2:76:00:01:24:01:03:04:ff:ff:12:34:56:78:00:00/);
+    expect(result.stdout).toMatch(/Version:\s+3\.4/);
+    expect(result.stdout).toMatch(/Serial number:\s+12345678/);
+    expect(result.stdout).toMatch(/Sig Algorithm:\s+RSA2048/);
+    expect(result.stdout).toMatch(/Sig Fingerprint:\s+([0-9a-f]{2}:){19}[0-9a-f]{2}/);
   });
 
   it('pkcs15-tool --list-keys shows the three keys gpg generated', () => {
@@ -202,5 +206,12 @@ suite(`OpenPGP simulator through pcscd (${READER}) with GnuPG and OpenSC${reason
     expect(result.stdout).toMatch(/Signature key/);
     expect(result.stdout).toMatch(/Encryption key/);
     expect(result.stdout).toMatch(/Authentication key/);
+    expect(result.stdout).toMatch(/ModLength\s+: 2048/);
+  });
+
+  it('sent only commands of the OpenPGP card edge once the application was found', () => {
+    // Every INS a client used, for the record; all of them are implemented by the simulator.
+    const instructions = new Set(commands.map((command) => command.slice(2, 4)));
+    for (const ins of ['a4', 'ca', '20', '47', 'da', '2a', '88', 'a5']) expect(instructions).toContain(ins);
   });
 });

@@ -61,7 +61,11 @@ const SW_INS_NOT_SUPPORTED = 0x6d00;
 /** Block length of a management key algorithm (3DES 8, AES 16), or undefined for other ids. */
 export function managementBlockLength(algorithmId: number): number | undefined {
   if (algorithmId === PivAlgorithmId.TDES) return 8;
-  if (algorithmId === PivAlgorithmId.AES128 || algorithmId === PivAlgorithmId.AES192 || algorithmId === PivAlgorithmId.AES256) {
+  if (
+    algorithmId === PivAlgorithmId.AES128 ||
+    algorithmId === PivAlgorithmId.AES192 ||
+    algorithmId === PivAlgorithmId.AES256
+  ) {
     return 16;
   }
   return undefined;
@@ -129,7 +133,9 @@ export class PivApplication {
   async select(): Promise<void> {
     const response = await this.#send(selectCommand());
     if (response.statusWord !== SW_SUCCESS) {
-      throw new ScardError('SCARD_E_UNKNOWN_CARD', 'the card has no PIV application', { statusWord: response.statusWord });
+      throw new ScardError('SCARD_E_UNKNOWN_CARD', 'the card has no PIV application', {
+        statusWord: response.statusWord,
+      });
     }
     let template: ReturnType<typeof decodeTlv>[number] | undefined;
     try {
@@ -161,7 +167,8 @@ export class PivApplication {
   async readObject(tag: number): Promise<Uint8Array | undefined> {
     const response = await this.#send(getDataCommand(tag));
     if (response.statusWord === SW_NOT_FOUND) return undefined;
-    if (response.statusWord !== SW_SUCCESS) throw pivStatusError(response.statusWord, 'data', `GET DATA ${tag.toString(16)}`);
+    if (response.statusWord !== SW_SUCCESS)
+      throw pivStatusError(response.statusWord, 'data', `GET DATA ${tag.toString(16)}`);
     return response.data;
   }
 

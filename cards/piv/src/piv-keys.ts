@@ -37,16 +37,19 @@ export function publicKeyOfCertificate(der: Uint8Array): PivPublicKey {
 
 /** The key BLOB of a container half: PUBLICKEYBLOB for RSA, BCRYPT_ECCKEY_BLOB (ECDSA or ECDH magic) for ECC. */
 export function publicKeyBlob(key: PivPublicKey, half: 'signature' | 'keyExchange'): Uint8Array {
-  if (key.kind === 'rsa') return encodeRsaPublicKeyBlob({ modulus: key.modulus, publicExponent: key.publicExponent }, half);
+  if (key.kind === 'rsa')
+    return encodeRsaPublicKeyBlob({ modulus: key.modulus, publicExponent: key.publicExponent }, half);
   return encodeEccPublicKeyBlob({ curve: key.curve, x: key.x, y: key.y }, half === 'signature' ? 'ecdsa' : 'ecdh');
 }
 
 /** True when both keys are the same public key. */
 export function samePublicKey(left: PivPublicKey, right: PivPublicKey): boolean {
-  const equal = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((byte, index) => byte === b[index]);
+  const equal = (a: Uint8Array, b: Uint8Array): boolean =>
+    a.length === b.length && a.every((byte, index) => byte === b[index]);
   if (left.kind === 'rsa' && right.kind === 'rsa') {
     return equal(left.modulus, right.modulus) && equal(left.publicExponent, right.publicExponent);
   }
-  if (left.kind === 'ecc' && right.kind === 'ecc') return left.curve === right.curve && equal(left.x, right.x) && equal(left.y, right.y);
+  if (left.kind === 'ecc' && right.kind === 'ecc')
+    return left.curve === right.curve && equal(left.x, right.x) && equal(left.y, right.y);
   return false;
 }

@@ -92,7 +92,13 @@ export const NON_GOVERNMENT_FASCN_PREFIX: Uint8Array = Uint8Array.of(0xd4, 0xe7,
 /** An asymmetric public key as the card describes it, big-endian integers. */
 export type PivPublicKey =
   | { readonly kind: 'rsa'; readonly bits: number; readonly modulus: Uint8Array; readonly publicExponent: Uint8Array }
-  | { readonly kind: 'ecc'; readonly bits: 256 | 384; readonly curve: 'P-256' | 'P-384'; readonly x: Uint8Array; readonly y: Uint8Array };
+  | {
+      readonly kind: 'ecc';
+      readonly bits: 256 | 384;
+      readonly curve: 'P-256' | 'P-384';
+      readonly x: Uint8Array;
+      readonly y: Uint8Array;
+    };
 
 /** RSA size of an algorithm id, or undefined for non-RSA ids. */
 export function rsaBitsOfAlgorithm(algorithmId: number): number | undefined {
@@ -145,7 +151,8 @@ export function decodePublicKeyObjects(objects: Uint8Array, algorithmId: number)
     const exponent = items.find((item) => item.tag === 0x82)?.value;
     if (modulus === undefined || exponent === undefined || exponent.length === 0) corrupt('RSA public key lacks 81/82');
     const trimmed = stripLeadingZeros(modulus);
-    if (trimmed.length * 8 > rsaBits || trimmed.length * 8 < rsaBits - 8) corrupt('RSA modulus does not match its algorithm');
+    if (trimmed.length * 8 > rsaBits || trimmed.length * 8 < rsaBits - 8)
+      corrupt('RSA modulus does not match its algorithm');
     return { kind: 'rsa', bits: rsaBits, modulus: trimmed, publicExponent: stripLeadingZeros(exponent) };
   }
   const coordinateBytes =
@@ -196,7 +203,8 @@ export function decodeSlotMetadata(response: Uint8Array): SlotMetadata {
   const algorithmId = items.find((item) => item.tag === 0x01)?.value[0];
   const policy = items.find((item) => item.tag === 0x02)?.value;
   const publicKey = items.find((item) => item.tag === 0x04)?.value;
-  if (algorithmId === undefined || policy?.length !== 2 || publicKey === undefined) corrupt('slot metadata lacks 01/02/04');
+  if (algorithmId === undefined || policy?.length !== 2 || publicKey === undefined)
+    corrupt('slot metadata lacks 01/02/04');
   return {
     algorithmId,
     pinPolicy: policy[0]!,
@@ -259,4 +267,52 @@ export function padPin(pin: Uint8Array): Uint8Array {
   const padded = new Uint8Array(8).fill(0xff);
   padded.set(pin);
   return padded;
+}
+
+/** Object tag of the Key History object (piv.md §4.5). */
+export const KEY_HISTORY_TAG = 0x5fc10c;
+
+/** The Key History object: how many retired keys have on-card / off-card certificates. */
+export interface KeyHistory {
+  readonly keysWithOnCardCerts: number;
+  readonly keysWithOffCardCerts: number;
+  /** offCardCertURL (F3), kept as found. */
+  readonly offCardCertUrl: Uint8Array | undefined;
+}
+
+/** Decodes `53 { C1 01 n, C2 01 m, [F3 url], FE 00 }`; counts above 20 are clamped to the 20 retired slots. */
+export function decodeKeyHistory(response: Uint8Array): KeyHistory {
+  const items = decodeObjectWrapper(response);
+  const count = (tag: number): number => {
+    const value = items.find((item) => item.tag === tag)?.value;
+    if (value === undefined) return 0;
+    if (value.length !== 1) corrupt(`key history element ${tag.toString(16)} is not one byte`);
+    return Math.min(value[0]!, 20);
+  };
+  return {
+    keysWithOnCardCerts: count(0xc1),
+    keysWithOffCardCerts: count(0xc2),
+    offCardCertUrl: items.find((item) => item.tag === 0xf3)?.value,
+  };
+}
+
+/** Encodes a Key History object (its `53` TLV). */
+export function encodeKeyHistory(history: KeyHistory): Uint8Array {
+  return encodeTlv(
+    0x53,
+    concatBytes(
+      encodeTlv(0xc1, Uint8Array.of(history.keysWithOnCardCerts)),
+      encodeTlv(0xc2, Uint8Array.of(history.keysWithOffCardCerts)),
+      history.offCardCertUrl === undefined ? new Uint8Array(0) : encodeTlv(0xf3, history.offCardCertUrl),
+      encodeTlv(0xfe, new Uint8Array(0)),
+    ),
+  );
+}
+
+/** The retired key references a Key History object exposes: 82.. for on-card certs, ..95 for off-card ones. */
+export function retiredSlotsOfHistory(history: KeyHistory): Set<number> {
+  const slots = new Set<number>();
+  for (let offset = 0; offset < history.keysWithOnCardCerts; offset++) slots.add(0x82 + offset);
+  for (let offset = 0; offset < history.keysWithOffCardCerts; offset++) slots.add(0x95 - offset);
+  return slots;
 }

@@ -3,7 +3,7 @@
  * half of a container (signature or key exchange) a slot's key is. Users and tools may rely on this table:
  * 0 = 9A, 1 = 9C, 2 = 9D, 3 = 9E, 4..23 = retired 82..95.
  */
-import { ROLE_EVERYONE, ROLE_USER, type PinId } from '@minidriver/core';
+import { type PinId, ROLE_EVERYONE, ROLE_USER } from '@minidriver/core';
 
 /** Number of containers the PIV card edge has (4 standard slots + 20 retired). */
 export const PIV_CONTAINER_COUNT = 24;
@@ -62,7 +62,8 @@ export function slotName(slot: number): string {
  * - ECC: 9A, 9C, 9E sign → ECDSA (signature half); 9D and retired keys agree → ECDH (key-exchange half).
  */
 export function keyHalfOfSlot(slot: number, algorithm: 'rsa' | 'ecc'): 'signature' | 'keyExchange' {
-  const signingSlot = algorithm === 'rsa' ? slot === 0x9c || slot === 0x9e : slot === 0x9a || slot === 0x9c || slot === 0x9e;
+  const signingSlot =
+    algorithm === 'rsa' ? slot === 0x9c || slot === 0x9e : slot === 0x9a || slot === 0x9c || slot === 0x9e;
   return signingSlot ? 'signature' : 'keyExchange';
 }
 

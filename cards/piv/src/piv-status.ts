@@ -32,7 +32,9 @@ export function pivStatusError(statusWord: number, operation: PivOperation, cont
     return new ScardError('SCARD_E_NO_KEY_CONTAINER', `${context}: the slot holds no key`, { statusWord });
   }
   if (operation === 'pin' && statusWord === 0x6a88) {
-    return new ScardError('SCARD_E_INVALID_PARAMETER', `${context}: the card has no such PIN reference`, { statusWord });
+    return new ScardError('SCARD_E_INVALID_PARAMETER', `${context}: the card has no such PIN reference`, {
+      statusWord,
+    });
   }
   return statusWordToScardError(statusWord, context, { pinCommand: operation === 'pin' });
 }

@@ -2,14 +2,8 @@
  * @module The rig every test group stands on: a simulated card behind a SimTransport that records APDUs,
  * a CardSession on it, and assertion helpers whose failures name the spec rule that was broken.
  */
-import {
-  CardSession,
-  type CardSessionOptions,
-  DataCacheStore,
-  ScardError,
-  type ScardCodeName,
-} from '@minidriver/core';
-import { ApduRecorder, type SimulatedCard, SimTransport } from '@minidriver/sim';
+import { CardSession, type CardSessionOptions, DataCacheStore, type ScardCodeName, ScardError } from '@minidriver/core';
+import { ApduRecorder, SimTransport, type SimulatedCard } from '@minidriver/sim';
 import type { ConformanceOptions } from './options.js';
 
 /** A card, one transport to it, and a session on that transport. */
@@ -30,7 +24,8 @@ export class ConformanceFailure extends Error {
 /** Describes what a call threw, for messages (never includes data: it may hold a PIN). */
 export function describeError(error: unknown): string {
   if (ScardError.isInstance(error)) return `${error.name} (${error.message})`;
-  if (error instanceof Error) return `a non-ScardError ${error.name}: ${error.message} — only ScardError may escape (§1.5)`;
+  if (error instanceof Error)
+    return `a non-ScardError ${error.name}: ${error.message} — only ScardError may escape (§1.5)`;
   return `a non-Error value ${String(error)} — only ScardError may escape (§1.5)`;
 }
 
@@ -154,7 +149,10 @@ export function userPinOf(options: ConformanceOptions): Uint8Array {
 /** Runs the card's `prepare` hook, then authenticates the user PIN (§5.2.1). */
 export async function authenticateForWrites(options: ConformanceOptions, session: CardSession): Promise<void> {
   if (options.prepare) await must(options.prepare(session), `prepare() of the ${options.name} conformance options`);
-  await must(session.authenticatePin('user', userPinOf(options)), '§5.2.1 CardAuthenticatePin("user") with the right PIN');
+  await must(
+    session.authenticatePin('user', userPinOf(options)),
+    '§5.2.1 CardAuthenticatePin("user") with the right PIN',
+  );
 }
 
 /** A deterministic pseudo-random byte string (tests need varied, reproducible contents). */

@@ -12,7 +12,12 @@ export type UnblockCredential =
   /** With a PUK-type secret (`CARD_AUTHENTICATE_PIN_PIN`), as PIV and OpenPGP cards do. */
   | { readonly kind: 'puk'; readonly puk: Uint8Array }
   /** With the response to an admin challenge (`CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE`, §6.6). */
-  | { readonly kind: 'admin-response'; readonly respond: (challenge: Uint8Array) => Uint8Array };
+  | { readonly kind: 'admin-response'; readonly respond: (challenge: Uint8Array) => Uint8Array }
+  /**
+   * With another PIN through CardChangeAuthenticatorEx(PIN_CHANGE_FLAG_UNBLOCK, pinId, pin, ROLE_USER, …)
+   * (§5.2.9), e.g. an OpenPGP card's PW3 (ROLE_ADMIN) or resetting code.
+   */
+  | { readonly kind: 'pin-id'; readonly pinId: number; readonly pin: Uint8Array };
 
 /** How the administrator authenticates (§6.6). */
 export type AdminCredential =
@@ -43,6 +48,11 @@ export interface ContainerPlan {
   readonly keySize: number;
   /** True: CARD_CREATE_CONTAINER_KEY_GEN on the card. False: the suite imports a key made with node:crypto. */
   readonly generate: boolean;
+  /**
+   * False when the card cannot sign with this key (an OpenPGP decryption key): CardSignData must then be
+   * SCARD_E_UNSUPPORTED_FEATURE. Default true (§5.6.1: both halves of a container sign).
+   */
+  readonly canSign?: boolean;
 }
 
 /** Optional cryptographic mechanisms: a mechanism declared absent must be SCARD_E_UNSUPPORTED_FEATURE. */
@@ -51,8 +61,12 @@ export interface CryptoCapabilities {
   readonly pss?: boolean;
   /** CardRSADecrypt with CARD_PADDING_OAEP (default true). */
   readonly oaep?: boolean;
-  /** CardRSADecrypt with CARD_PADDING_NONE, returning the raw block (default true). */
-  readonly rawDecrypt?: boolean;
+  /**
+   * CardRSADecrypt with CARD_PADDING_NONE (default true): true = any block is returned exactly as decrypted;
+   * 'pkcs1-only' = the card removes PKCS #1 padding itself and rebuilds a valid type 02 block around the
+   * message, as §5.6.2 requires of such cards; false = SCARD_E_UNSUPPORTED_FEATURE.
+   */
+  readonly rawDecrypt?: boolean | 'pkcs1-only';
 }
 
 /** Options of {@link defineConformanceSuite}. */

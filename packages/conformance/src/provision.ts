@@ -7,10 +7,10 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_CREATE_CONTAINER_KEY_IMPORT,
+  type CardSession,
   CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_RECORD_SIZE,
   CONTAINER_MAP_VALID_CONTAINER,
-  type CardSession,
   type ContainerInfo,
   type ContainerMapRecord,
   decodeContainerMap,

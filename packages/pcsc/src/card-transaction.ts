@@ -58,7 +58,10 @@ export class CardTransaction implements AsyncDisposable {
 
   private requireActive(functionName: string): void {
     if (!this.active) {
-      throw new ScardError('SCARD_E_NOT_TRANSACTED', `${functionName} on reader "${this.card.readerName}": the transaction has ended`);
+      throw new ScardError(
+        'SCARD_E_NOT_TRANSACTED',
+        `${functionName} on reader "${this.card.readerName}": the transaction has ended`,
+      );
     }
   }
 }

@@ -4,8 +4,9 @@
  * SCardBeginTransaction/SCardEndTransaction), `CardTransaction`, reader/card watching, PIN pad features,
  * and an adapter for the `pcsclite` npm package.
  */
-export * from './constants.js';
+
 export { CardTransaction, withTransaction } from './card-transaction.js';
+export * from './constants.js';
 export { check, scardFailure, succeeded } from './errors.js';
 export { type CardStatus, dispositionCode, PcscCard } from './pcsc-card.js';
 export {

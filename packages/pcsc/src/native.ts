@@ -45,7 +45,13 @@ export interface PcscLibrary {
     card: NativeHandle[],
     activeProtocol: number[],
   ): Promise<number>;
-  reconnect(card: NativeHandle, share: number, protocols: number, initialization: number, activeProtocol: number[]): Promise<number>;
+  reconnect(
+    card: NativeHandle,
+    share: number,
+    protocols: number,
+    initialization: number,
+    activeProtocol: number[],
+  ): Promise<number>;
   disconnect(card: NativeHandle, disposition: number): Promise<number>;
   beginTransaction(card: NativeHandle): Promise<number>;
   endTransaction(card: NativeHandle, disposition: number): Promise<number>;
@@ -58,7 +64,13 @@ export interface PcscLibrary {
     atr: Buffer,
     atrLength: number[],
   ): number;
-  transmit(card: NativeHandle, protocol: number, command: Uint8Array, response: Buffer, responseLength: number[]): Promise<number>;
+  transmit(
+    card: NativeHandle,
+    protocol: number,
+    command: Uint8Array,
+    response: Buffer,
+    responseLength: number[],
+  ): Promise<number>;
   control(card: NativeHandle, code: number, input: Uint8Array, output: Buffer, returned: number[]): Promise<number>;
   getAttribute(card: NativeHandle, id: number, buffer: Buffer | null, length: number[]): number;
 }
@@ -125,12 +137,27 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
   const bind = (name: string, args: unknown[]) =>
     library.func(name, LONG, args as TypeSpec[]) as unknown as AsyncFunction;
 
-  const SCardEstablishContext = bind('SCardEstablishContext', [DWORD, 'void *', 'void *', koffi.out(pointerTo(HANDLE))]);
+  const SCardEstablishContext = bind('SCardEstablishContext', [
+    DWORD,
+    'void *',
+    'void *',
+    koffi.out(pointerTo(HANDLE)),
+  ]);
   const SCardReleaseContext = bind('SCardReleaseContext', [HANDLE]);
   const SCardIsValidContext = bind('SCardIsValidContext', [HANDLE]);
   const SCardCancel = bind('SCardCancel', [HANDLE]);
-  const SCardListReaders = bind(`SCardListReaders${s}`, [HANDLE, 'const char *', 'void *', koffi.inout(pointerTo(DWORD))]);
-  const SCardGetStatusChange = bind(`SCardGetStatusChange${s}`, [HANDLE, DWORD, koffi.inout(pointerTo(READERSTATE)), DWORD]);
+  const SCardListReaders = bind(`SCardListReaders${s}`, [
+    HANDLE,
+    'const char *',
+    'void *',
+    koffi.inout(pointerTo(DWORD)),
+  ]);
+  const SCardGetStatusChange = bind(`SCardGetStatusChange${s}`, [
+    HANDLE,
+    DWORD,
+    koffi.inout(pointerTo(READERSTATE)),
+    DWORD,
+  ]);
   const SCardConnect = bind(`SCardConnect${s}`, [
     HANDLE,
     'const char *',
@@ -163,7 +190,15 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
   ]);
   // Windows: SCardControl(hCard, dwControlCode, lpInBuffer, cbInBufferSize, lpOutBuffer, cbOutBufferSize, lpBytesReturned)
   // pcsclite has the same order since 1.4 (SCardControl132).
-  const SCardControl = bind('SCardControl', [HANDLE, DWORD, 'const void *', DWORD, 'void *', DWORD, koffi.out(pointerTo(DWORD))]);
+  const SCardControl = bind('SCardControl', [
+    HANDLE,
+    DWORD,
+    'const void *',
+    DWORD,
+    'void *',
+    DWORD,
+    koffi.out(pointerTo(DWORD)),
+  ]);
   const SCardGetAttrib = bind('SCardGetAttrib', [HANDLE, DWORD, 'void *', koffi.inout(pointerTo(DWORD))]);
 
   const sync = (fn: AsyncFunction, ...args: unknown[]): number => unsigned(fn(...args));
@@ -175,7 +210,8 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
     isValidContext: (context) => sync(SCardIsValidContext, context),
     cancel: (context) => sync(SCardCancel, context),
     listReaders: (context, buffer, length) => sync(SCardListReaders, context, null, buffer, length),
-    getStatusChange: (context, timeout, states) => callAsync(SCardGetStatusChange, context, timeout, states, states.length),
+    getStatusChange: (context, timeout, states) =>
+      callAsync(SCardGetStatusChange, context, timeout, states, states.length),
     connect: (context, reader, share, protocols, card, activeProtocol) =>
       callAsync(SCardConnect, context, reader, share, protocols, card, activeProtocol),
     reconnect: (card, share, protocols, initialization, activeProtocol) =>
@@ -197,7 +233,16 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
         responseLength,
       ),
     control: (card, code, input, output, returned) =>
-      callAsync(SCardControl, card, code, input.length === 0 ? null : input, input.length, output, output.length, returned),
+      callAsync(
+        SCardControl,
+        card,
+        code,
+        input.length === 0 ? null : input,
+        input.length,
+        output,
+        output.length,
+        returned,
+      ),
     getAttribute: (card, id, buffer, length) => sync(SCardGetAttrib, card, id, buffer, length),
   };
   return loaded;

@@ -190,7 +190,10 @@ export class PcscCard implements Transport {
   async endTransaction(disposition: Disposition = 'leave'): Promise<void> {
     const release = this.releaseTransactionSlot;
     if (!release) {
-      throw new ScardError('SCARD_E_NOT_TRANSACTED', `SCardEndTransaction on reader "${this.readerName}": no transaction is active`);
+      throw new ScardError(
+        'SCARD_E_NOT_TRANSACTED',
+        `SCardEndTransaction on reader "${this.readerName}": no transaction is active`,
+      );
     }
     this.releaseTransactionSlot = undefined;
     try {
@@ -219,7 +222,11 @@ export class PcscCard implements Transport {
     this.requireOpen('SCardReconnect');
     const code = dispositionCode(initialization);
     const activeProtocol = [0];
-    check(await this.library.reconnect(this.handle, this.shareMode, this.protocolMask, code, activeProtocol), 'SCardReconnect', this.readerName);
+    check(
+      await this.library.reconnect(this.handle, this.shareMode, this.protocolMask, code, activeProtocol),
+      'SCardReconnect',
+      this.readerName,
+    );
     this.currentProtocol = this.protocolName(Number(activeProtocol[0]));
     this.refreshStatus();
     return this.atr;
@@ -233,7 +240,9 @@ export class PcscCard implements Transport {
     this.requireOpen('SCardControl');
     const output = Buffer.alloc(MAX_RESPONSE_SIZE);
     const returned = [0];
-    await this.invoke('SCardControl', 'throw', () => this.library.control(this.handle, code >>> 0, data, output, returned));
+    await this.invoke('SCardControl', 'throw', () =>
+      this.library.control(this.handle, code >>> 0, data, output, returned),
+    );
     return new Uint8Array(output.subarray(0, Number(returned[0])));
   }
 
@@ -241,10 +250,14 @@ export class PcscCard implements Transport {
   async getAttribute(id: number): Promise<Uint8Array> {
     this.requireOpen('SCardGetAttrib');
     const length = [0];
-    await this.invoke('SCardGetAttrib', 'throw', async () => this.library.getAttribute(this.handle, id >>> 0, null, length));
+    await this.invoke('SCardGetAttrib', 'throw', async () =>
+      this.library.getAttribute(this.handle, id >>> 0, null, length),
+    );
     const buffer = Buffer.alloc(Math.max(1, Number(length[0])));
     length[0] = buffer.length;
-    await this.invoke('SCardGetAttrib', 'throw', async () => this.library.getAttribute(this.handle, id >>> 0, buffer, length));
+    await this.invoke('SCardGetAttrib', 'throw', async () =>
+      this.library.getAttribute(this.handle, id >>> 0, buffer, length),
+    );
     return new Uint8Array(buffer.subarray(0, Number(length[0])));
   }
 
@@ -305,7 +318,10 @@ export class PcscCard implements Transport {
     }
     if (code === ScardCode.SCARD_W_REMOVED_CARD || code === ScardCode.SCARD_E_NO_SMARTCARD) this.noticeRemoval();
     if (code === ScardCode.SCARD_W_RESET_CARD && onReset === 'throw') {
-      throw new ScardError(code, `${functionName} on reader "${this.readerName}": the card was reset by another connection; reconnected, retry the command`);
+      throw new ScardError(
+        code,
+        `${functionName} on reader "${this.readerName}": the card was reset by another connection; reconnected, retry the command`,
+      );
     }
     throw scardFailure(code, functionName, this.readerName);
   }
@@ -313,7 +329,13 @@ export class PcscCard implements Transport {
   /** SCardReconnect(LEAVE) acknowledges the reset; then listeners learn the card lost its state. */
   private async recoverFromReset(functionName: string): Promise<void> {
     const activeProtocol = [0];
-    const code = await this.library.reconnect(this.handle, this.shareMode, this.protocolMask, SCARD_LEAVE_CARD, activeProtocol);
+    const code = await this.library.reconnect(
+      this.handle,
+      this.shareMode,
+      this.protocolMask,
+      SCARD_LEAVE_CARD,
+      activeProtocol,
+    );
     if (!succeeded(code)) {
       if (code === ScardCode.SCARD_W_REMOVED_CARD || code === ScardCode.SCARD_E_NO_SMARTCARD) this.noticeRemoval();
       throw scardFailure(code, `SCardReconnect (after ${functionName} reported SCARD_W_RESET_CARD)`, this.readerName);
@@ -349,11 +371,20 @@ export class PcscCard implements Transport {
     const protocol = [0];
     const atr = Buffer.alloc(64);
     const atrLength = [atr.length];
-    check(this.library.status(this.handle, null, readerLength, state, protocol, atr, atrLength), 'SCardStatus', this.readerName);
+    check(
+      this.library.status(this.handle, null, readerLength, state, protocol, atr, atrLength),
+      'SCardStatus',
+      this.readerName,
+    );
     const atrBytes = new Uint8Array(atr.subarray(0, Math.min(Number(atrLength[0]), MAX_ATR_SIZE)));
     this.currentAtr = atrBytes;
     if (Number(protocol[0]) !== 0) this.currentProtocol = this.protocolName(Number(protocol[0]));
-    return { readerName: this.readerName, state: Number(state[0]), protocol: this.currentProtocol, atr: atrBytes.slice() };
+    return {
+      readerName: this.readerName,
+      state: Number(state[0]),
+      protocol: this.currentProtocol,
+      atr: atrBytes.slice(),
+    };
   }
 
   private async readFeatureMap(): Promise<ReaderFeatureMap> {
@@ -381,7 +412,10 @@ export class PcscCard implements Transport {
 
   private requireOpen(functionName: string): void {
     if (this.closed) {
-      throw new ScardError('SCARD_E_INVALID_HANDLE', `${functionName} on reader "${this.readerName}": the card was disconnected`);
+      throw new ScardError(
+        'SCARD_E_INVALID_HANDLE',
+        `${functionName} on reader "${this.readerName}": the card was disconnected`,
+      );
     }
   }
 }

@@ -123,8 +123,14 @@ export class PcscContext implements AsyncDisposable {
    */
   async getStatusChange(readers: readonly ReaderStateQuery[], timeoutMs = 0): Promise<ReaderStatus[]> {
     this.requireOpen('SCardGetStatusChange');
-    const states = readers.map((reader) => readerStateFor(reader.readerName, reader.currentState ?? 0, this.library.platform));
-    const code = await this.library.getStatusChange(this.handle, Math.max(0, Math.min(timeoutMs, 0xffffffff)) >>> 0, states);
+    const states = readers.map((reader) =>
+      readerStateFor(reader.readerName, reader.currentState ?? 0, this.library.platform),
+    );
+    const code = await this.library.getStatusChange(
+      this.handle,
+      Math.max(0, Math.min(timeoutMs, 0xffffffff)) >>> 0,
+      states,
+    );
     check(code, 'SCardGetStatusChange', readers.length === 1 ? readers[0]?.readerName : undefined);
     return states.map((state) => ({
       readerName: state.szReader,
@@ -162,7 +168,10 @@ export class PcscContext implements AsyncDisposable {
     }
     const share = shareCode(options.share);
     // A direct connection to a reader without a card asks for no protocol unless the caller names one.
-    const protocols = protocolMask(options.protocols ?? (share === SCARD_SHARE_DIRECT ? [] : ['T0', 'T1']), this.library);
+    const protocols = protocolMask(
+      options.protocols ?? (share === SCARD_SHARE_DIRECT ? [] : ['T0', 'T1']),
+      this.library,
+    );
     const cardHandle = [0 as NativeHandle];
     const activeProtocol = [0];
     const code = await this.library.connect(this.handle, readerName, share, protocols, cardHandle, activeProtocol);

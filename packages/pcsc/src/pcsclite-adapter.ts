@@ -12,7 +12,12 @@ import {
   type Transport,
   type TransportEvent,
 } from '@minidriver/core';
-import { CM_IOCTL_GET_FEATURE_REQUEST_FUNCTION, MAX_RESPONSE_SIZE, SCARD_PROTOCOL_T0, SCARD_PROTOCOL_T1 } from './constants.js';
+import {
+  CM_IOCTL_GET_FEATURE_REQUEST_FUNCTION,
+  MAX_RESPONSE_SIZE,
+  SCARD_PROTOCOL_T0,
+  SCARD_PROTOCOL_T1,
+} from './constants.js';
 import { dispositionCode } from './pcsc-card.js';
 import { parseFeatureList, toReaderFeatures } from './reader-features.js';
 
@@ -37,8 +42,14 @@ function toScardError(error: unknown, functionName: string, readerName: string):
   if (ScardError.isInstance(error)) return error;
   const text = error instanceof Error ? error.message : String(error);
   const match = /0x([0-9a-f]{8})/i.exec(text);
-  if (match?.[1]) return new ScardError(Number.parseInt(match[1], 16), `${functionName} on reader "${readerName}" failed (pcsclite: ${text})`);
-  return new ScardError('SCARD_E_UNEXPECTED', `${functionName} on reader "${readerName}" failed (pcsclite: ${text})`, { cause: error });
+  if (match?.[1])
+    return new ScardError(
+      Number.parseInt(match[1], 16),
+      `${functionName} on reader "${readerName}" failed (pcsclite: ${text})`,
+    );
+  return new ScardError('SCARD_E_UNEXPECTED', `${functionName} on reader "${readerName}" failed (pcsclite: ${text})`, {
+    cause: error,
+  });
 }
 
 function promisify<T>(functionName: string, readerName: string, run: (callback: NodeCallback<T>) => void): Promise<T> {
@@ -74,10 +85,15 @@ export class PcscliteTransport implements Transport {
   /** Connects exclusively (pcsclite `reader.connect` → SCardConnect) and reads the ATR and reader features. */
   static async connect(reader: PcscliteReader): Promise<PcscliteTransport> {
     const atr = await new Promise<Uint8Array>((resolve, reject) =>
-      reader.get_status((error, _state, atr) => (error ? reject(toScardError(error, 'SCardStatus', reader.name)) : resolve(new Uint8Array(atr ?? [])))),
+      reader.get_status((error, _state, atr) =>
+        error ? reject(toScardError(error, 'SCardStatus', reader.name)) : resolve(new Uint8Array(atr ?? [])),
+      ),
     );
     const protocol = await promisify<number>('SCardConnect', reader.name, (callback) =>
-      reader.connect({ share_mode: reader.SCARD_SHARE_EXCLUSIVE, protocol: reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1 }, callback),
+      reader.connect(
+        { share_mode: reader.SCARD_SHARE_EXCLUSIVE, protocol: reader.SCARD_PROTOCOL_T0 | reader.SCARD_PROTOCOL_T1 },
+        callback,
+      ),
     );
     const transport = new PcscliteTransport(reader, atr, protocol);
     try {
@@ -136,11 +152,18 @@ export class PcscliteTransport implements Transport {
   /** Lets the next in-process transaction go. A disposition other than `leave` is not supported. */
   async endTransaction(disposition: Disposition = 'leave'): Promise<void> {
     const release = this.releaseTransactionSlot;
-    if (!release) throw new ScardError('SCARD_E_NOT_TRANSACTED', `endTransaction on reader "${this.readerName}": no transaction is active`);
+    if (!release)
+      throw new ScardError(
+        'SCARD_E_NOT_TRANSACTED',
+        `endTransaction on reader "${this.readerName}": no transaction is active`,
+      );
     this.releaseTransactionSlot = undefined;
     release();
     if (disposition !== 'leave') {
-      throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `endTransaction with disposition "${disposition}" through the pcsclite package is not supported`);
+      throw new ScardError(
+        'SCARD_E_UNSUPPORTED_FEATURE',
+        `endTransaction with disposition "${disposition}" through the pcsclite package is not supported`,
+      );
     }
   }
 
@@ -151,7 +174,9 @@ export class PcscliteTransport implements Transport {
   async reconnect(initialization: 'leave' | 'reset' | 'unpower' = 'leave'): Promise<Uint8Array> {
     this.requireOpen('SCardReconnect');
     const code = dispositionCode(initialization);
-    await promisify<void>('SCardDisconnect', this.readerName, (callback) => this.reader.disconnect(code, (error) => callback(error, undefined)));
+    await promisify<void>('SCardDisconnect', this.readerName, (callback) =>
+      this.reader.disconnect(code, (error) => callback(error, undefined)),
+    );
     const fresh = await PcscliteTransport.connect(this.reader);
     this.currentAtr = fresh.currentAtr;
     this.currentProtocol = fresh.currentProtocol;
@@ -171,7 +196,9 @@ export class PcscliteTransport implements Transport {
     this.releaseTransactionSlot?.();
     try {
       const code = dispositionCode(disposition);
-      await promisify<void>('SCardDisconnect', this.readerName, (callback) => this.reader.disconnect(code, (error) => callback(error, undefined)));
+      await promisify<void>('SCardDisconnect', this.readerName, (callback) =>
+        this.reader.disconnect(code, (error) => callback(error, undefined)),
+      );
     } catch {
       // Already disconnected.
     }
@@ -188,7 +215,8 @@ export class PcscliteTransport implements Transport {
   }
 
   private requireOpen(functionName: string): void {
-    if (this.closed) throw new ScardError('SCARD_E_INVALID_HANDLE', `${functionName} on reader "${this.readerName}": disconnected`);
+    if (this.closed)
+      throw new ScardError('SCARD_E_INVALID_HANDLE', `${functionName} on reader "${this.readerName}": disconnected`);
   }
 }
 

@@ -20,7 +20,10 @@ export function parseFeatureList(response: Uint8Array): ReaderFeatureMap {
     const tag = response[offset] as number;
     const length = response[offset + 1];
     if (length === undefined || offset + 2 + length > response.length) {
-      throw new ScardError('SCARD_E_INVALID_VALUE', `feature list entry 0x${tag.toString(16)} at offset ${offset} is truncated`);
+      throw new ScardError(
+        'SCARD_E_INVALID_VALUE',
+        `feature list entry 0x${tag.toString(16)} at offset ${offset} is truncated`,
+      );
     }
     if (length !== 4) {
       throw new ScardError('SCARD_E_INVALID_VALUE', `feature 0x${tag.toString(16)} has length ${length}, expected 4`);

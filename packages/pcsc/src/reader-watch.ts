@@ -15,7 +15,13 @@ import {
   SCARD_STATE_UNKNOWN,
 } from './constants.js';
 import { check, scardFailure, succeeded } from './errors.js';
-import { type NativeHandle, type NativeReaderState, type PcscLibrary, readerStateAtr, readerStateFor } from './native.js';
+import {
+  type NativeHandle,
+  type NativeReaderState,
+  type PcscLibrary,
+  readerStateAtr,
+  readerStateFor,
+} from './native.js';
 
 /** A change a {@link ReaderWatch} reports. */
 export type ReaderEvent =

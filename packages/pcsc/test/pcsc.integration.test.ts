@@ -25,7 +25,8 @@ const CLIENT = fileURLToPath(new URL('./fixtures/transaction-client.mjs', import
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 const available = await pcscdRunning();
-if (!available && process.env.CI === 'true') throw new Error('pcscd is not running, and CI requires the PC/SC integration tests');
+if (!available && process.env.CI === 'true')
+  throw new Error('pcscd is not running, and CI requires the PC/SC integration tests');
 if (!available) console.warn('skipping @minidriver/pcsc integration tests: pcscd is not running');
 
 /** A child node process speaking JSON lines. */
@@ -61,7 +62,8 @@ class Child {
   }
 }
 
-const startChild = (...args: string[]) => new Child(spawn(process.execPath, [CLIENT, READER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
+const startChild = (...args: string[]) =>
+  new Child(spawn(process.execPath, [CLIENT, READER, ...args], { stdio: ['pipe', 'pipe', 'inherit'] }));
 
 describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 00 00")', () => {
   const card = new CounterCard();
@@ -140,7 +142,9 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
       await second;
       await connected.endTransaction();
       expect(order).toEqual(['first began', 'first ending', 'second began']);
-      await expect(connected.endTransaction()).rejects.toSatisfy((error) => ScardError.hasCode(error, 'SCARD_E_NOT_TRANSACTED'));
+      await expect(connected.endTransaction()).rejects.toSatisfy((error) =>
+        ScardError.hasCode(error, 'SCARD_E_NOT_TRANSACTED'),
+      );
     } finally {
       await connected.disconnect();
     }
@@ -150,9 +154,10 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
     const holder = startChild('hold');
     await holder.waitFor('holding');
     const contender = startChild('contend');
-    await contender.waitFor('waiting');
-    // Give the contender every chance to get through; a real SCardBeginTransaction keeps it out.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await contender.waitFor('started');
+    // Give the contender every chance to get through; the held transaction keeps it out (pcscd even
+    // holds its SCardConnect back until the transaction ends).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(contender.has('began')).toBe(false);
     holder.process.stdin?.write('release\n');
     await contender.waitFor('began');
@@ -168,7 +173,7 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
     expect(await second.exit()).toBe(0);
     expect(first.has('done') && second.has('done')).toBe(true);
     expect(card.counter).toBe(400);
-  });
+  }, 180_000); // pcsclite polls a contended SCardBeginTransaction every 100 ms: about 40 s for 400 hand-offs
 
   it('offers transaction() as an AsyncDisposable and withTransaction', async () => {
     const connected = await context.connect(READER);
@@ -179,7 +184,9 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
       await transaction[Symbol.asyncDispose]();
       await transaction[Symbol.asyncDispose]();
       expect(transaction.disposeError).toBeUndefined();
-      await expect(transaction.transmit(GET_DATA)).rejects.toSatisfy((error) => ScardError.hasCode(error, 'SCARD_E_NOT_TRANSACTED'));
+      await expect(transaction.transmit(GET_DATA)).rejects.toSatisfy((error) =>
+        ScardError.hasCode(error, 'SCARD_E_NOT_TRANSACTED'),
+      );
       const result = await withTransaction(connected, async (inside) => (await inside.transmit(GET_DATA)).length);
       expect(result).toBe(6);
       expect(connected.inTransaction).toBe(false);
@@ -229,7 +236,10 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
     expect((failure as Error).message).toContain(`SCardTransmit on reader "${READER}"`);
     expect(seen).toEqual([{ type: 'removed' }]);
     await connected.close();
-    expect(events.filter((event) => event.readerName === READER).map((event) => event.type)).toEqual(['card-inserted', 'card-removed']);
+    expect(events.filter((event) => event.readerName === READER).map((event) => event.type)).toEqual([
+      'card-inserted',
+      'card-removed',
+    ]);
   });
 
   it('stops the watch when closed (SCardCancel)', async () => {

@@ -43,13 +43,17 @@ export interface VpcdOptions {
 
 /** A running vpcd bridge. */
 export interface VpcdServer {
-  /** Resolves on the first successful connection (rejects when closed before, or when reconnect is off and it fails). */
+  /**
+   * Resolves when pcscd first accepts the card: its first message (presence poll) arrived. A TCP connect
+   * alone is not enough, because vpcd serves one card per reader and queues other connections.
+   * Rejects when closed before that, or when `reconnect` is off and the connection fails or drops first.
+   */
   readonly connected: Promise<void>;
-  /** True while the socket to pcscd is open (the card is "in the reader"). */
+  /** True while pcscd has the card (connection accepted and open): the card is "in the reader". */
   isConnected(): boolean;
   /** Removes the card: disconnects, and stays out until `insert()`. Resolves once the socket is closed. */
   eject(): Promise<void>;
-  /** Inserts the card again: connects, and resolves once connected. */
+  /** Inserts the card again: connects, and resolves once pcscd has accepted it. */
   insert(): Promise<void>;
   /** The fault injector in use (re-arm it with `faults.setPlan`). */
   readonly faults: FaultInjector;
@@ -264,8 +268,8 @@ class VpcdBridge implements VpcdServer {
       return;
     }
     if (fault.unpowerAfter) {
-      // Power cut: the card loses its volatile state and pcscd sees it leave; it comes back on reconnect.
-      this.#powerOffQuietly();
+      // Power cut: pcscd sees the card leave (dropping the socket powers the card off) and it comes
+      // back on the next reconnect, with its volatile state gone.
       await this.#dropSocket();
       return;
     }

@@ -3,7 +3,7 @@
  * versions below the plugin's minimum are ERROR_REVISION_MISMATCH, others negotiate to
  * min(requested, current), and entry points above the negotiated version never reach the card.
  */
-import { CardSession, type CardDataVersion, CardProperty, DataCacheStore, KeySpec, ROLE_USER } from '@minidriver/core';
+import { type CardDataVersion, CardProperty, CardSession, DataCacheStore, KeySpec, ROLE_USER } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
 import { describe, it } from 'vitest';
 import { check, checkFailedWith, closeRig, countApdus, must, mustFail, openRig, type Rig } from '../harness.js';
@@ -31,7 +31,11 @@ const VERSIONED_CALLS: readonly VersionedCall[] = [
   { entryPoint: 'CardGetChallengeEx', since: 6, call: (rig) => rig.session.getChallengeEx(2) },
   { entryPoint: 'CardDeauthenticateEx', since: 6, call: (rig) => rig.session.deauthenticateEx(0xff) },
   { entryPoint: 'CardGetProperty', since: 6, call: (rig) => rig.session.getProperty(CardProperty.CP_CARD_GUID) },
-  { entryPoint: 'CardSetProperty', since: 6, call: (rig) => rig.session.setProperty(CardProperty.CP_PIN_CONTEXT_STRING, 'x') },
+  {
+    entryPoint: 'CardSetProperty',
+    since: 6,
+    call: (rig) => rig.session.setProperty(CardProperty.CP_PIN_CONTEXT_STRING, 'x'),
+  },
   {
     entryPoint: 'CardGetContainerProperty',
     since: 6,

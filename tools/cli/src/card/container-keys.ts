@@ -7,6 +7,7 @@ import {
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_PKCS1,
   CARD_PADDING_PSS,
+  ecdsaRawToDer,
   type CardSession,
   type CertificateFileKind,
   KeySpec,
@@ -20,7 +21,7 @@ import { UsageError } from '../parse/usage-error.js';
 export const KEY_ALGORITHMS = ['rsa2048', 'rsa3072', 'rsa4096', 'p256', 'p384'] as const;
 export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
-/** The CardCreateContainer parameters for an algorithm and usage. */
+/** The CardCreateContainer parameters for an algorithm and usage (ECC key specs carry their size: dwKeySize 0). */
 export function keySpecFor(algorithm: string, usage: string | undefined): { keySpec: number; keySize: number } {
   if (usage !== undefined && usage !== 'sign' && usage !== 'exchange') throw new UsageError('--usage must be sign or exchange');
   switch (algorithm) {
@@ -29,9 +30,9 @@ export function keySpecFor(algorithm: string, usage: string | undefined): { keyS
     case 'rsa4096':
       return { keySpec: usage === 'sign' ? KeySpec.AT_SIGNATURE : KeySpec.AT_KEYEXCHANGE, keySize: Number(algorithm.slice(3)) };
     case 'p256':
-      return { keySpec: usage === 'exchange' ? KeySpec.AT_ECDHE_P256 : KeySpec.AT_ECDSA_P256, keySize: 256 };
+      return { keySpec: usage === 'exchange' ? KeySpec.AT_ECDHE_P256 : KeySpec.AT_ECDSA_P256, keySize: 0 };
     case 'p384':
-      return { keySpec: usage === 'exchange' ? KeySpec.AT_ECDHE_P384 : KeySpec.AT_ECDSA_P384, keySize: 384 };
+      return { keySpec: usage === 'exchange' ? KeySpec.AT_ECDHE_P384 : KeySpec.AT_ECDSA_P384, keySize: 0 };
     default:
       throw new UsageError(`--alg must be one of ${KEY_ALGORITHMS.join(', ')}`);
   }
@@ -116,4 +117,15 @@ export async function signHash(
   if (!signature) throw new UsageError('the card returned no signature');
   // The minidriver returns RSA signatures little-endian (CryptoAPI order); ECDSA r || s is big-endian.
   return key.algorithm === 'RSA' ? reverseBytes(signature) : signature;
+}
+
+/**
+ * A {@link signHash} for X.509: SHA-256, RSA PKCS #1 v1.5, ECDSA as DER `Ecdsa-Sig-Value` (RFC 5480),
+ * which is what a certificate's signature field holds.
+ */
+export function certificateSigner(session: CardSession, containerIndex: number, key: ContainerKey): (sha256: Uint8Array) => Promise<Uint8Array> {
+  return async (sha256) => {
+    const signature = await signHash(session, containerIndex, key, sha256, 'sha256');
+    return key.algorithm === 'RSA' ? signature : ecdsaRawToDer(signature);
+  };
 }

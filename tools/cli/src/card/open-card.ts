@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type ApduTraceHook, CardSession, ScardError, type Transport } from '@minidriver/core';
+import { type ApduTraceHook, CardSession, type MinidriverPlugin, ScardError, type Transport } from '@minidriver/core';
 import type { Resolution } from '@minidriver/loader';
 import type { PcscCard, PcscContext } from '@minidriver/pcsc';
 import { ApduRecorder, loadCardState, recordingTransport, SimTransport, type SimulatedCard, saveCardState } from '@minidriver/sim';
@@ -121,12 +121,20 @@ async function chooseReader(context: PcscContext, reader: string | undefined): P
 }
 
 /** Connects, chooses the plugin by ATR (or AID probe), and opens a CardSession at `version`. */
-export async function openCardSession(target: CardTarget, options: { readonly version?: number } = {}): Promise<OpenedCard> {
+export async function openCardSession(
+  target: CardTarget,
+  options: {
+    readonly version?: number;
+    /** Replaces the loaded plugin (the demo uses the same package's factory with a session cache). */
+    readonly adaptPlugin?: (plugin: MinidriverPlugin, resolution: Resolution) => MinidriverPlugin;
+  } = {},
+): Promise<OpenedCard> {
   const connected = await connectCard(target);
   try {
     const loader = createCliLoader();
     const resolution = await loader.choosePlugin(connected.transport);
-    const plugin = await loader.loadPlugin(resolution);
+    const loaded = await loader.loadPlugin(resolution);
+    const plugin = options.adaptPlugin ? options.adaptPlugin(loaded, resolution) : loaded;
     const session = await CardSession.open(plugin, connected.transport, {
       cardName: resolution.cardName,
       ...(options.version === undefined ? {} : { version: options.version }),

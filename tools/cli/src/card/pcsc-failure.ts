@@ -24,9 +24,9 @@ export function explainPcscFailure(error: unknown): ScardError {
   const scard = ScardError.from(error, 'PC/SC');
   const code = scard.code;
   if (NO_SERVICE_CODES.has(scard.name)) {
-    return new ScardError(code, `pcscd is not running (cannot reach the PC/SC service: ${messageWithoutCode(scard)}); ${TRY_SIMULATOR_HINT}`, {
-      cause: error,
-    });
+    const inner = messageWithoutCode(scard);
+    const explanation = inner.includes('pcscd is not running') ? inner : `pcscd is not running or cannot be reached (${inner})`;
+    return new ScardError(code, `${explanation}; ${TRY_SIMULATOR_HINT}`, { cause: error });
   }
   if (NO_CARD_CODES.has(scard.name)) {
     const what =

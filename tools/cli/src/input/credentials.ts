@@ -10,10 +10,13 @@ import { promptHidden } from './hidden-prompt.js';
 /** What `--admin-key` resolved to. */
 export type AdminKeyChoice = { readonly kind: 'default' } | { readonly kind: 'key'; readonly key: Uint8Array };
 
+/** The options naming an environment variable that holds a secret. */
+export type SecretEnvOption = 'pin-env' | 'admin-pin-env' | 'new-pin-env';
+
 /** Supplies secrets to commands; each is asked for only when a command needs it. */
 export interface CredentialSource {
   /** The user PIN (or, with `label`, another secret of the same source, e.g. "New PIN"). */
-  secret(label: string, envOption: 'pin-env' | 'admin-pin-env'): Promise<Uint8Array>;
+  secret(label: string, envOption: SecretEnvOption): Promise<Uint8Array>;
   /** The admin key, or undefined when none was given. */
   adminKey(): AdminKeyChoice | undefined;
 }
@@ -22,6 +25,7 @@ interface CredentialOptions {
   readonly pinStdin: boolean;
   readonly pinEnv?: string;
   readonly adminPinEnv?: string;
+  readonly newPinEnv?: string;
   readonly adminKeyEnv?: string;
   readonly adminKey?: string;
 }
@@ -46,7 +50,7 @@ export function createCredentialSource(options: CredentialOptions, env: NodeJS.P
   };
   return {
     async secret(label, envOption) {
-      const variable = envOption === 'pin-env' ? options.pinEnv : options.adminPinEnv;
+      const variable = envOption === 'pin-env' ? options.pinEnv : envOption === 'admin-pin-env' ? options.adminPinEnv : options.newPinEnv;
       // An environment variable supplies one secret; a second one (a new PIN) comes from the next source.
       if (variable !== undefined && !usedEnv.has(variable)) {
         usedEnv.add(variable);

@@ -50,10 +50,12 @@ export function derSmallInteger(value: number): Uint8Array {
 /** OBJECT IDENTIFIER from dotted text. */
 export function derObjectIdentifier(dotted: string): Uint8Array {
   const arcs = dotted.split('.').map(Number);
-  const bytes: number[] = [40 * (arcs[0] as number) + (arcs[1] as number)];
-  for (const arc of arcs.slice(2)) {
-    const group: number[] = [arc & 0x7f];
-    for (let rest = Math.floor(arc / 128); rest > 0; rest = Math.floor(rest / 128)) group.unshift(0x80 | (rest & 0x7f));
+  // The first two arcs share one subidentifier (X.690 §8.19.4); every subidentifier is base 128.
+  const subidentifiers = [40 * (arcs[0] as number) + (arcs[1] as number), ...arcs.slice(2)];
+  const bytes: number[] = [];
+  for (const value of subidentifiers) {
+    const group: number[] = [value & 0x7f];
+    for (let rest = Math.floor(value / 128); rest > 0; rest = Math.floor(rest / 128)) group.unshift(0x80 | (rest & 0x7f));
     bytes.push(...group);
   }
   return derElement(0x06, Uint8Array.from(bytes));

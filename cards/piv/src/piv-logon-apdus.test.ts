@@ -1,0 +1,60 @@
+/**
+ * APDU cost of a logon's steady state (acquire context, read cardcf, cmapfile, every certificate,
+ * container info) through CardSession, cold and warm, in both cache modes. The counts are exact for this
+ * simulator (README.md "APDU counts"): a change in them is a change in behaviour and must be looked at.
+ */
+import {
+  CacheMode,
+  CardSession,
+  CONTAINER_MAP_VALID_CONTAINER,
+  decodeContainerMap,
+  type MinidriverPlugin,
+} from '@minidriver/core';
+import { ApduRecorder, recordingTransport, SimTransport } from '@minidriver/sim';
+import { describe, expect, it } from 'vitest';
+import { createPivPlugin } from './index.js';
+import { provisionedCard } from './testing/provisioned-card.js';
+
+async function logon(session: CardSession): Promise<number> {
+  await session.readFile(null, 'cardcf');
+  const map = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
+  const files = await session.enumFiles('mscp');
+  let certificates = 0;
+  for (const name of files.filter((file) => file !== 'cmapfile')) {
+    await session.readFile('mscp', name);
+    certificates++;
+  }
+  for (const [index, record] of map.entries()) {
+    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) !== 0) await session.getContainerInfo(index);
+  }
+  return certificates;
+}
+
+async function measure(plugin: MinidriverPlugin): Promise<{ cold: number; warm: number }> {
+  const card = await provisionedCard();
+  const recorder = new ApduRecorder();
+  const transport = recordingTransport(new SimTransport(card), recorder);
+  recorder.begin('cold');
+  const session = await CardSession.open(plugin, transport);
+  expect(await logon(session)).toBe(3);
+  recorder.end();
+  recorder.begin('warm');
+  await logon(session);
+  recorder.end();
+  await session.close();
+  return { cold: recorder.statsOf('cold').apdus, warm: recorder.statsOf('warm').apdus };
+}
+
+describe('logon APDU counts (3 certificates: RSA-2048 9A, P-256 9C and 9D)', () => {
+  it('NO_CACHE (default): every call asks the card', async () => {
+    const counts = await measure(createPivPlugin({ cacheMode: CacheMode.NO_CACHE }));
+    console.log(`PIV logon APDUs, NO_CACHE: cold ${counts.cold}, warm ${counts.warm}`);
+    expect(counts).toEqual({ cold: 31, warm: 29 });
+  });
+
+  it('SESSION_ONLY: the warm logon is answered from the session cache', async () => {
+    const counts = await measure(createPivPlugin({ cacheMode: CacheMode.SESSION_ONLY }));
+    console.log(`PIV logon APDUs, SESSION_ONLY: cold ${counts.cold}, warm ${counts.warm}`);
+    expect(counts).toEqual({ cold: 15, warm: 0 });
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * @module Group 7 — the data cache (§4.8, §10 step 4): as the card's CP_CARD_CACHE_MODE says, a second
+ * read is a cache hit that costs no APDU beyond the cardcf check (GLOBAL, SESSION_ONLY) or nothing is
+ * cached (NO_CACHE); in GLOBAL mode another session's write invalidates through the cardcf counters.
+ */
+import { CacheMode, CardProperty, decodeCardCacheFile } from '@minidriver/core';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { certificateFileContents } from '../certificate.js';
+import {
+  authenticateForWrites,
+  check,
+  checkBytesEqual,
+  closeRig,
+  countApdus,
+  must,
+  mustFail,
+  openRig,
+  openSecondSession,
+  type Rig,
+} from '../harness.js';
+import type { ConformanceOptions } from '../options.js';
+import { type CreatedContainer, createContainers, unregisterContainer } from '../provision.js';
+import { certificateFileOf, createCertificateFile } from './files.js';
+
+export function defineCacheTests(options: ConformanceOptions): void {
+  describe('data cache and cardcf freshness (§4.8)', () => {
+    let rig: Rig;
+    let declaredMode: number;
+    let cardcfReadCost = 0;
+    let created: Map<number, CreatedContainer>;
+
+    beforeAll(async () => {
+      rig = await openRig(options);
+      await authenticateForWrites(options, rig.session);
+      created = await createContainers(rig.session, options.containers);
+      declaredMode =
+        rig.session.version >= 6
+          ? await must(rig.session.getProperty(CardProperty.CP_CARD_CACHE_MODE), '§7.1 CP_CARD_CACHE_MODE')
+          : CacheMode.GLOBAL_CACHE;
+      cardcfReadCost = (await countApdus(rig, () => rig.session.readFile(null, 'cardcf'))).apdus;
+    });
+    afterAll(() => closeRig(rig));
+
+    it('CP_CARD_CACHE_MODE is 1..3 and the session runs in it (§4.8, §7.1)', () => {
+      check(
+        declaredMode >= 1 && declaredMode <= 3,
+        '§7.1 CP_CARD_CACHE_MODE is GLOBAL (1), SESSION_ONLY (2) or NO_CACHE (3)',
+        `it is ${declaredMode}`,
+      );
+      check(
+        rig.session.cacheMode === declaredMode,
+        '§4.8 a card with cardid and cardcf is cached in its declared mode',
+        `declared ${declaredMode}, session runs ${rig.session.cacheMode}`,
+      );
+    });
+
+    it('a second read of mscp/cmapfile is answered as the cache mode says (§4.8)', async () => {
+      const first = await must(rig.session.readFile('mscp', 'cmapfile'), '§5.3.4 CardReadFile(mscp/cmapfile)');
+      const before = rig.session.stats();
+      const second = await countApdus(rig, () => rig.session.readFile('mscp', 'cmapfile'));
+      const after = rig.session.stats();
+      check(!second.failed, '§5.3.4 the second read succeeds');
+      if (declaredMode === CacheMode.NO_CACHE) {
+        check(
+          after.cacheHits === before.cacheHits,
+          '§4.8 in NO_CACHE mode nothing is answered from the cache',
+          `${after.cacheHits - before.cacheHits} hits`,
+        );
+        check(second.apdus > 0, '§4.8 in NO_CACHE mode every read goes to the card');
+        return;
+      }
+      check(
+        after.cacheHits === before.cacheHits + 1 && after.cacheMisses === before.cacheMisses,
+        '§4.8 the second read of an unchanged file is a cache hit',
+        `hits +${after.cacheHits - before.cacheHits}, misses +${after.cacheMisses - before.cacheMisses}`,
+      );
+      check(
+        second.apdus <= cardcfReadCost,
+        '§4.8 a cache hit costs no APDU beyond the cardcf check',
+        `${second.apdus} APDUs; the cardcf read costs ${cardcfReadCost}`,
+      );
+      checkBytesEqual(
+        await must(rig.session.readFile('mscp', 'cmapfile'), 'read'),
+        first,
+        "§4.8 cached data equals the card's",
+      );
+    });
+
+    const certificateContainer = options.certificateContainer;
+    if (certificateContainer !== undefined) {
+      it("another session's write is seen at once: the cardcf files counter changes and the cached copy is dropped (§4.8)", async () => {
+        // SESSION_ONLY caches are private to a session and not validated by cardcf (§4.8): nothing to check.
+        if (declaredMode === CacheMode.SESSION_ONLY) return;
+        const name = certificateFileOf(options, certificateContainer);
+        const subjectKey = (created.get(certificateContainer) as CreatedContainer).publicKey;
+        const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3')).certificateCompression;
+        const first = certificateFileContents(subjectKey, 500, 11, compresses);
+        await createCertificateFile(rig.session, name);
+        await must(rig.session.writeFile('mscp', name, first), `§5.3.5 CardWriteFile(mscp/${name})`);
+        checkBytesEqual(await must(rig.session.readFile('mscp', name), 'read'), first, '§5.3.4 read back');
+        await must(rig.session.readFile('mscp', name), 'read (cache fill)');
+        const cardcfBefore = decodeCardCacheFile(await must(rig.session.readFile(null, 'cardcf'), 'cardcf'));
+
+        const other = await openSecondSession(options, rig);
+        const second = certificateFileContents(subjectKey, 700, 12, compresses);
+        try {
+          await authenticateForWrites(options, other.session);
+          await must(
+            other.session.writeFile('mscp', name, second),
+            `§5.3.5 CardWriteFile(mscp/${name}) from a second session`,
+          );
+        } finally {
+          await closeRig(other);
+        }
+        const misses = rig.session.stats().cacheMisses;
+        const seen = await must(
+          rig.session.readFile('mscp', name),
+          `§5.3.4 CardReadFile(mscp/${name}) after another session's write`,
+        );
+        checkBytesEqual(
+          seen,
+          second,
+          "§4.8 after another session's write the first session reads the new contents, not a stale copy",
+        );
+        const cardcfAfter = decodeCardCacheFile(await must(rig.session.readFile(null, 'cardcf'), 'cardcf'));
+        if (declaredMode !== CacheMode.NO_CACHE) {
+          check(
+            cardcfAfter.filesFreshness !== cardcfBefore.filesFreshness,
+            '§4.8 a file write bumps wFilesFreshness in cardcf',
+            `${cardcfBefore.filesFreshness} before and after`,
+          );
+          check(
+            rig.session.stats().cacheMisses === misses + 1,
+            '§4.8 the stale copy was dropped: the read after the write is a cache miss',
+          );
+        }
+      });
+    }
+
+    it("another session's container deletion is seen at once (§4.8 wContainersFreshness)", async () => {
+      if (declaredMode === CacheMode.SESSION_ONLY) return;
+      const plan = options.containers[options.containers.length - 1] as (typeof options.containers)[number];
+      await must(rig.session.getContainerInfo(plan.index), `§5.4.4 CardGetContainerInfo(${plan.index})`);
+      await must(rig.session.getContainerInfo(plan.index), `§5.4.4 CardGetContainerInfo(${plan.index}) (cached)`);
+      const other = await openSecondSession(options, rig);
+      try {
+        await authenticateForWrites(options, other.session);
+        try {
+          await other.session.deleteContainer(plan.index);
+        } catch (error) {
+          await mustFail(
+            Promise.reject(error),
+            'SCARD_E_UNSUPPORTED_FEATURE',
+            `§5.4.3 CardDeleteContainer(${plan.index}) may only fail as unsupported`,
+          );
+          return;
+        }
+        await unregisterContainer(other.session, plan.index);
+      } finally {
+        await closeRig(other);
+      }
+      await mustFail(
+        rig.session.getContainerInfo(plan.index),
+        'SCARD_E_NO_KEY_CONTAINER',
+        `§4.8 after another session deleted container ${plan.index}, CardGetContainerInfo must not answer from a stale cache`,
+      );
+    });
+  });
+}

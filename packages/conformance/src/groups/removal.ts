@@ -1,0 +1,192 @@
+/**
+ * @module Group 8 — the card pulled out mid-operation (§5 "card/transport codes", §4.8): after the Nth
+ * APDU of a certificate write or a key generation, for every N the operation takes, the call fails with
+ * SCARD_W_REMOVED_CARD, and after reinsertion the logical file system is whole: the file holds the old
+ * or the new contents (never a mix), and cmapfile agrees with the containers.
+ */
+import { CARD_CREATE_CONTAINER_KEY_GEN, CONTAINER_MAP_VALID_CONTAINER, ScardError } from '@minidriver/core';
+import { describe, it } from 'vitest';
+import { certificateFileContents } from '../certificate.js';
+import {
+  authenticateForWrites,
+  ConformanceFailure,
+  check,
+  closeRig,
+  countApdus,
+  describeError,
+  must,
+  openRig,
+  type Rig,
+} from '../harness.js';
+import type { ConformanceOptions, ContainerPlan } from '../options.js';
+import {
+  type CreatedContainer,
+  createContainers,
+  expectedRecordSizes,
+  keySpecName,
+  readContainerMap,
+} from '../provision.js';
+import { certificateFileOf, createCertificateFile } from './files.js';
+
+/** Most APDU positions tried per operation (keeps the run short for chatty cards). */
+const MAX_POSITIONS = 48;
+
+function equalBytes(left: Uint8Array, right: Uint8Array): boolean {
+  return left.length === right.length && left.every((byte, index) => byte === right[index]);
+}
+
+/** Runs `action` with the card removed after APDU `position`; requires SCARD_W_REMOVED_CARD if it fired. */
+async function runWithRemoval(
+  rig: Rig,
+  position: number,
+  action: () => Promise<unknown>,
+  what: string,
+): Promise<boolean> {
+  rig.transport.faults.setPlan({ removeAfterApdu: position });
+  let failure: unknown;
+  let failed = false;
+  try {
+    await action();
+  } catch (error) {
+    failed = true;
+    failure = error;
+  }
+  rig.transport.faults.clear();
+  const removed = !rig.transport.cardPresent;
+  if (!removed) {
+    if (failed) throw new ConformanceFailure(`${what}: failed without a removal: ${describeError(failure)}`);
+    return false;
+  }
+  if (!failed) {
+    throw new ConformanceFailure(
+      `§5 ${what}: the card was removed after APDU ${position}, yet the call reported success`,
+    );
+  }
+  if (!ScardError.hasCode(failure, 'SCARD_W_REMOVED_CARD')) {
+    throw new ConformanceFailure(
+      `§5 ${what}, card removed after APDU ${position}: expected SCARD_W_REMOVED_CARD, got ${describeError(failure)}`,
+    );
+  }
+  return true;
+}
+
+/** Reinserts the card and opens a new, authenticated session on it (the old one is closed). */
+async function reinsert(options: ConformanceOptions, rig: Rig): Promise<Rig> {
+  await rig.transport.reinsert();
+  await closeRig(rig);
+  const next = await openRig(options, rig.card);
+  await authenticateForWrites(options, next.session);
+  return next;
+}
+
+/** cmapfile agrees with the containers: every valid record has a key of the recorded sizes (§3.7). */
+async function checkContainerMap(rig: Rig, when: string): Promise<void> {
+  const records = await readContainerMap(rig.session);
+  for (const [index, record] of records.entries()) {
+    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) === 0) continue;
+    const info = await must(
+      rig.session.getContainerInfo(index),
+      `§3.7 ${when}: cmapfile lists container ${index}, so it must have a key`,
+    );
+    const sizes = expectedRecordSizes(info);
+    check(
+      record.signatureKeySizeBits === sizes.signature && record.keyExchangeKeySizeBits === sizes.keyExchange,
+      `§3.7 ${when}: cmapfile key sizes of container ${index} match its keys`,
+      `record ${record.signatureKeySizeBits}/${record.keyExchangeKeySizeBits}, keys ${sizes.signature}/${sizes.keyExchange}`,
+    );
+  }
+}
+
+export function defineRemovalTests(options: ConformanceOptions): void {
+  const certificateContainer = options.certificateContainer;
+  const generated = options.containers.find((plan) => plan.generate);
+
+  describe('card removal mid-operation (§5, §4.8)', () => {
+    it.skipIf(certificateContainer === undefined)(
+      'removed after each APDU of a certificate write: SCARD_W_REMOVED_CARD, then the old or the new contents',
+      async () => {
+        const index = certificateContainer as number;
+        const name = certificateFileOf(options, index);
+        let rig = await openRig(options);
+        try {
+          await authenticateForWrites(options, rig.session);
+          const created = await createContainers(rig.session, options.containers);
+          const subjectKey = (created.get(index) as CreatedContainer).publicKey;
+          const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3')).certificateCompression;
+          await createCertificateFile(rig.session, name);
+          let current = certificateFileContents(subjectKey, 800, 100, compresses);
+          await must(rig.session.writeFile('mscp', name, current), `§5.3.5 CardWriteFile(mscp/${name})`);
+          const measured = await countApdus(rig, () =>
+            rig.session.writeFile('mscp', name, certificateFileContents(subjectKey, 900, 101, compresses)),
+          );
+          check(!measured.failed, `§5.3.5 CardWriteFile(mscp/${name}) without faults`, describeError(measured.error));
+          current = await must(rig.session.readFile('mscp', name), 'read');
+          const positions = Math.min(measured.apdus, MAX_POSITIONS);
+          for (let position = 1; position <= positions; position++) {
+            const next = certificateFileContents(subjectKey, 800 + position * 7, 200 + position, compresses);
+            const what = `CardWriteFile(mscp/${name}) interrupted after APDU ${position} of ${measured.apdus}`;
+            const removed = await runWithRemoval(rig, position, () => rig.session.writeFile('mscp', name, next), what);
+            if (removed) rig = await reinsert(options, rig);
+            const seen = await must(
+              rig.session.readFile('mscp', name),
+              `§5.3.4 ${what}: reading the file back after reinsertion`,
+            );
+            check(
+              equalBytes(seen, current) || equalBytes(seen, next),
+              `§4.8 ${what}: the file must hold the old or the new contents, never a mix`,
+              `it holds ${seen.length} bytes; old ${current.length}, new ${next.length}`,
+            );
+            await checkContainerMap(rig, what);
+            current = seen;
+          }
+        } finally {
+          await closeRig(rig);
+        }
+      },
+    );
+
+    it.skipIf(generated === undefined)(
+      'removed after each APDU of a key generation: SCARD_W_REMOVED_CARD, then cmapfile agrees with the containers',
+      async () => {
+        const plan = generated as ContainerPlan;
+        const what = (position: number, total: number) =>
+          `CardCreateContainer(KEY_GEN) of container ${plan.index} (${keySpecName(plan.keySpec)}) interrupted after APDU ${position} of ${total}`;
+        let rig = await openRig(options);
+        try {
+          await authenticateForWrites(options, rig.session);
+          await createContainers(rig.session, options.containers);
+          const measured = await countApdus(rig, () =>
+            rig.session.createContainer(plan.index, CARD_CREATE_CONTAINER_KEY_GEN, plan.keySpec, plan.keySize),
+          );
+          check(
+            !measured.failed,
+            `§5.4.1 regenerating container ${plan.index} without faults`,
+            describeError(measured.error),
+          );
+          const positions = Math.min(measured.apdus, MAX_POSITIONS);
+          for (let position = 1; position <= positions; position++) {
+            const removed = await runWithRemoval(
+              rig,
+              position,
+              () => rig.session.createContainer(plan.index, CARD_CREATE_CONTAINER_KEY_GEN, plan.keySpec, plan.keySize),
+              what(position, measured.apdus),
+            );
+            if (removed) rig = await reinsert(options, rig);
+            await checkContainerMap(rig, what(position, measured.apdus));
+            try {
+              await rig.session.getContainerInfo(plan.index);
+            } catch (error) {
+              if (!ScardError.hasCode(error, 'SCARD_E_NO_KEY_CONTAINER')) {
+                throw new ConformanceFailure(
+                  `§5.4.4 ${what(position, measured.apdus)}: CardGetContainerInfo must give the old key, the new key or SCARD_E_NO_KEY_CONTAINER, got ${describeError(error)}`,
+                );
+              }
+            }
+          }
+        } finally {
+          await closeRig(rig);
+        }
+      },
+    );
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * @module `minidriver containers` (index, GUID, flags, key type and size, public key fingerprint) and
+ * `minidriver certs` (container, subject, issuer, validity, SHA-256 fingerprint).
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import {
+  CONTAINER_MAP_DEFAULT_CONTAINER,
+  CONTAINER_MAP_VALID_CONTAINER,
+  decodeCertificateFile,
+  decodeContainerMap,
+  parseCertificateFileName,
+  ScardError,
+} from '@minidriver/core';
+import { containerKeys } from '../card/container-keys.js';
+import type { OpenedCard } from '../card/open-card.js';
+import { renderTable } from '../output/table.js';
+import type { Command } from './command.js';
+import { withCard } from './session-helpers.js';
+
+/** One container as listed. */
+export interface ContainerListing {
+  readonly index: number;
+  readonly guid: string;
+  readonly flags: string[];
+  readonly keys: { readonly type: string; readonly bits: number; readonly spkiSha256: string }[];
+}
+
+function flagNames(flags: number): string[] {
+  const names: string[] = [];
+  if (flags & CONTAINER_MAP_VALID_CONTAINER) names.push('valid');
+  if (flags & CONTAINER_MAP_DEFAULT_CONTAINER) names.push('default');
+  return names;
+}
+
+/** The valid containers of the card's cmapfile, with their public keys. */
+export async function listContainers(opened: OpenedCard): Promise<ContainerListing[]> {
+  const records = decodeContainerMap(await opened.session.readFile('mscp', 'cmapfile'));
+  const listings: ContainerListing[] = [];
+  for (const [index, record] of records.entries()) {
+    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) === 0) continue;
+    let keys: ContainerListing['keys'] = [];
+    try {
+      keys = (await containerKeys(opened.session, index)).map((key) => ({
+        type: key.algorithm === 'RSA' ? `RSA ${key.certificateKind === 'ksc' ? 'signature' : 'exchange'}` : key.algorithm,
+        bits: key.bits,
+        spkiSha256: createHash('sha256').update(key.publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
+      }));
+    } catch (error) {
+      if (!ScardError.hasCode(error, 'SCARD_E_NO_KEY_CONTAINER')) throw error;
+    }
+    listings.push({ index, guid: record.guid, flags: flagNames(record.flags), keys });
+  }
+  return listings;
+}
+
+export const containersCommand: Command = {
+  name: 'containers',
+  usage: '',
+  summary: 'list key containers: index, GUID, flags, key type and size, public key fingerprint',
+  options: {},
+  run: (context) =>
+    withCard(context, async (opened) => {
+      const containers = await listContainers(opened);
+      if (containers.length === 0) context.print('no containers');
+      else {
+        context.print(
+          renderTable(
+            ['#', 'GUID', 'flags', 'key', 'SPKI SHA-256'],
+            containers.flatMap((container) =>
+              (container.keys.length ? container.keys : [{ type: '-', bits: 0, spkiSha256: '-' }]).map((key) => [
+                String(container.index),
+                container.guid,
+                container.flags.join(','),
+                key.bits ? `${key.type} ${key.bits}` : key.type,
+                key.spkiSha256,
+              ]),
+            ),
+            context.colours.bold,
+          ),
+        );
+      }
+      return { containers };
+    }),
+};
+
+/** One certificate as listed. */
+export interface CertificateListing {
+  readonly container: number;
+  readonly file: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly validFrom: string;
+  readonly validTo: string;
+  readonly sha256: string;
+}
+
+export const certsCommand: Command = {
+  name: 'certs',
+  usage: '',
+  summary: 'list certificates: container, subject, issuer, validity, SHA-256 fingerprint',
+  options: {},
+  run: (context) =>
+    withCard(context, async (opened) => {
+      const certificates: CertificateListing[] = [];
+      const names = await opened.session.enumFiles('mscp');
+      for (const name of names) {
+        const parsed = parseCertificateFileName(name);
+        if (!parsed) continue;
+        let bytes: Uint8Array;
+        try {
+          bytes = await opened.session.readFile('mscp', name);
+        } catch (error) {
+          // A slot without a certificate: the file is listed but empty or absent.
+          if (ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND')) continue;
+          throw error;
+        }
+        if (bytes.length === 0) continue;
+        const certificate = new X509Certificate(decodeCertificateFile(bytes));
+        certificates.push({
+          container: parsed.containerIndex,
+          file: `mscp/${name}`,
+          subject: certificate.subject.replace(/\n/g, ', '),
+          issuer: certificate.issuer.replace(/\n/g, ', '),
+          validFrom: new Date(certificate.validFrom).toISOString(),
+          validTo: new Date(certificate.validTo).toISOString(),
+          sha256: certificate.fingerprint256.replace(/:/g, '').toLowerCase(),
+        });
+      }
+      if (certificates.length === 0) context.print('no certificates');
+      else {
+        context.print(
+          renderTable(
+            ['#', 'file', 'subject', 'issuer', 'valid from', 'valid to', 'SHA-256'],
+            certificates.map((entry) => [String(entry.container), entry.file, entry.subject, entry.issuer, entry.validFrom.slice(0, 10), entry.validTo.slice(0, 10), entry.sha256]),
+            context.colours.bold,
+          ),
+        );
+      }
+      return { certificates };
+    }),
+};

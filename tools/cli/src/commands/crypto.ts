@@ -1,0 +1,79 @@
+/**
+ * @module `sign` and `decrypt` with a container's private key. Signatures come out as openssl expects
+ * them: RSA big-endian, ECDSA DER (or raw r||s with --format raw). Ciphertext goes in big-endian (as
+ * openssl pkeyutl writes it), PKCS #1 v1.5 padded.
+ */
+import { createHash } from 'node:crypto';
+import { readInputFile, writeOutputFile } from '../input/local-files.js';
+import { CARD_PADDING_PKCS1, ecdsaRawToDer, KeySpec, reverseBytes, ScardError, wipe } from '@minidriver/core';
+import { containerKeys, signHash, signingKey } from '../card/container-keys.js';
+import { UsageError } from '../parse/usage-error.js';
+import type { Command } from './command.js';
+import { integerOption, requireOption, stringOption } from './context.js';
+import { withCard, withRole } from './session-helpers.js';
+
+export const signCommand: Command = {
+  name: 'sign',
+  usage: '--container <n> --hash sha256|sha384|sha512 [--pss] --in f --out f [--format der|raw]',
+  summary: 'hash a file and sign the hash on the card',
+  options: {
+    container: { type: 'string', placeholder: '<n>', description: 'container index' },
+    hash: { type: 'string', placeholder: '<hash>', description: 'sha256, sha384 or sha512' },
+    pss: { type: 'boolean', description: 'RSA-PSS (salt = hash length) instead of PKCS #1 v1.5' },
+    in: { type: 'string', placeholder: '<file>', description: 'the data to sign' },
+    out: { type: 'string', placeholder: '<file>', description: 'where the signature goes' },
+    format: { type: 'string', placeholder: 'der|raw', description: 'ECDSA signature encoding (default der)' },
+  },
+  async run(context) {
+    const index = integerOption(context, 'container');
+    const hashName = requireOption(context, 'hash');
+    if (!['sha256', 'sha384', 'sha512'].includes(hashName)) throw new UsageError('--hash must be sha256, sha384 or sha512');
+    const format = stringOption(context, 'format') ?? 'der';
+    if (format !== 'der' && format !== 'raw') throw new UsageError('--format must be der or raw');
+    const input = await readInputFile(requireOption(context, 'in'));
+    const out = requireOption(context, 'out');
+    const hash = new Uint8Array(createHash(hashName).update(input).digest());
+    return withCard(context, async (opened) => {
+      const key = await signingKey(opened.session, index);
+      if (context.options['pss'] && key.algorithm !== 'RSA') throw new UsageError('--pss applies to RSA keys only');
+      const raw = await withRole(context, opened, 'user', () => signHash(opened.session, index, key, hash, hashName, { pss: context.options['pss'] === true }));
+      const signature = key.algorithm === 'RSA' || format === 'raw' ? raw : ecdsaRawToDer(raw);
+      await writeOutputFile(out, signature);
+      const scheme = key.algorithm === 'RSA' ? (context.options['pss'] ? 'RSA-PSS' : 'RSA PKCS#1 v1.5') : `ECDSA (${format})`;
+      context.print(`${signature.length}-byte ${scheme} signature over ${hashName} written to ${out}`);
+      return { container: index, algorithm: key.algorithm, bits: key.bits, hash: hashName, scheme, bytes: signature.length, out };
+    });
+  },
+};
+
+export const decryptCommand: Command = {
+  name: 'decrypt',
+  usage: '--container <n> --in f --out f',
+  summary: 'decrypt an RSA PKCS #1 v1.5 ciphertext with the container key',
+  options: {
+    container: { type: 'string', placeholder: '<n>', description: 'container index' },
+    in: { type: 'string', placeholder: '<file>', description: 'the ciphertext (big-endian, as openssl writes it)' },
+    out: { type: 'string', placeholder: '<file>', description: 'where the plaintext goes' },
+  },
+  async run(context) {
+    const index = integerOption(context, 'container');
+    const ciphertext = await readInputFile(requireOption(context, 'in'));
+    const out = requireOption(context, 'out');
+    return withCard(context, async (opened) => {
+      const keys = await containerKeys(opened.session, index);
+      if (!keys.some((key) => key.keySpec === KeySpec.AT_KEYEXCHANGE)) {
+        throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no RSA key-exchange key`);
+      }
+      // CardRSADecrypt takes and returns little-endian data (CryptoAPI order).
+      const plaintextLittleEndian = await withRole(context, opened, 'user', () =>
+        opened.session.rsaDecrypt({ version: 2, containerIndex: index, keySpec: KeySpec.AT_KEYEXCHANGE, data: reverseBytes(ciphertext), paddingType: CARD_PADDING_PKCS1 }),
+      );
+      const plaintext = reverseBytes(plaintextLittleEndian);
+      wipe(plaintextLittleEndian);
+      await writeOutputFile(out, plaintext);
+      context.print(`${plaintext.length} bytes decrypted to ${out}`);
+      wipe(plaintext);
+      return { container: index, bytes: plaintext.length, out };
+    });
+  },
+};

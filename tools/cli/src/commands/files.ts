@@ -1,0 +1,138 @@
+/**
+ * @module The logical file system: `ls [dir]`, `cat <dir/file> [--out f]`, `write <dir/file> --in f`,
+ * `rm <dir/file>`, `mkdir <dir>`. Writes authenticate the admin only when the card asks for it.
+ */
+import { readInputFile, writeOutputFile } from '../input/local-files.js';
+import { decodeCardApps, DirectoryAccessCondition, FileAccessCondition, ScardError, toHex } from '@minidriver/core';
+import { withSpinner } from '../output/spinner.js';
+import { renderTable } from '../output/table.js';
+import { UsageError } from '../parse/usage-error.js';
+import type { Command } from './command.js';
+import { requireOption, requirePositional, stringOption } from './context.js';
+import { withCard, withRole } from './session-helpers.js';
+
+/** `mscp/cmapfile` → { directory: 'mscp', name: 'cmapfile' }; `cardid` → root. */
+export function splitFilePath(path: string): { directory: string | null; name: string } {
+  const parts = path.split('/').filter((part) => part !== '');
+  if (parts.length === 1) return { directory: null, name: parts[0] as string };
+  if (parts.length === 2) return { directory: parts[0] as string, name: parts[1] as string };
+  throw new UsageError(`"${path}" is not <file> or <dir>/<file>`);
+}
+
+function displayPath(directory: string | null, name: string): string {
+  return directory === null ? name : `${directory}/${name}`;
+}
+
+export const lsCommand: Command = {
+  name: 'ls',
+  usage: '[dir]',
+  summary: 'list a directory of the logical file system (root by default)',
+  options: {},
+  run: (context) =>
+    withCard(context, async (opened) => {
+      const directory = context.positionals[0] ?? null;
+      const names = await opened.session.enumFiles(directory);
+      const entries: { name: string; size: number | null; accessCondition: string | null; directory: boolean }[] = [];
+      if (directory === null) {
+        // Directories are not files: the root lists them in cardapps (§4.2).
+        const applications = names.includes('cardapps') ? decodeCardApps(await opened.session.readFile(null, 'cardapps')) : [];
+        for (const name of applications) entries.push({ name, size: null, accessCondition: null, directory: true });
+      }
+      for (const name of names) {
+        try {
+          const info = await opened.session.getFileInfo(directory, name);
+          const condition = Object.entries(FileAccessCondition).find(([, value]) => value === info.accessCondition)?.[0] ?? String(info.accessCondition);
+          entries.push({ name, size: info.size, accessCondition: condition, directory: false });
+        } catch (error) {
+          if (!ScardError.isInstance(error)) throw error;
+          // A file the card cannot describe is still listed.
+          entries.push({ name, size: null, accessCondition: null, directory: false });
+        }
+      }
+      context.print(
+        renderTable(
+          ['name', 'size', 'access'],
+          entries.map((entry) => [entry.directory ? context.colours.cyan(`${entry.name}/`) : entry.name, entry.size === null ? '-' : String(entry.size), entry.accessCondition ?? '-']),
+          context.colours.bold,
+        ),
+      );
+      return { directory, entries };
+    }),
+};
+
+export const catCommand: Command = {
+  name: 'cat',
+  usage: '<dir/file> [--out f]',
+  summary: 'read a file (hex dump, or raw bytes with --out)',
+  options: { out: { type: 'string', placeholder: '<file>', description: 'write the contents to this file' } },
+  run: (context) =>
+    withCard(context, async (opened) => {
+      const { directory, name } = splitFilePath(requirePositional(context, 0, '<dir/file>'));
+      const data = await withSpinner(`reading ${displayPath(directory, name)}`, () =>
+        withRole(context, opened, 'user', () => opened.session.readFile(directory, name)),
+      );
+      const out = stringOption(context, 'out');
+      if (out !== undefined) {
+        await writeOutputFile(out, data);
+        context.print(`${data.length} bytes written to ${out}`);
+      } else {
+        for (let offset = 0; offset < data.length; offset += 16) {
+          const row = data.subarray(offset, offset + 16);
+          const ascii = Array.from(row, (byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : '.')).join('');
+          context.print(`${offset.toString(16).padStart(6, '0')}  ${toHex(row, ' ').padEnd(47)}  ${ascii}`);
+        }
+      }
+      return { path: displayPath(directory, name), size: data.length, ...(out === undefined ? { data: toHex(data) } : { out }) };
+    }),
+};
+
+export const writeCommand: Command = {
+  name: 'write',
+  usage: '<dir/file> --in f',
+  summary: 'write a file (created when missing)',
+  options: { in: { type: 'string', placeholder: '<file>', description: 'the bytes to write' } },
+  run: (context) =>
+    withCard(context, async (opened) => {
+      const { directory, name } = splitFilePath(requirePositional(context, 0, '<dir/file>'));
+      const data = await readInputFile(requireOption(context, 'in'));
+      await withRole(context, opened, 'admin', async () => {
+        try {
+          await opened.session.writeFile(directory, name, data);
+        } catch (error) {
+          if (!ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND')) throw error;
+          await opened.session.createFile(directory, name, data.length, FileAccessCondition.EveryoneReadAdminWriteAc);
+          await opened.session.writeFile(directory, name, data);
+        }
+      });
+      context.print(`${data.length} bytes written to ${displayPath(directory, name)}`);
+      return { path: displayPath(directory, name), size: data.length };
+    }),
+};
+
+export const rmCommand: Command = {
+  name: 'rm',
+  usage: '<dir/file>',
+  summary: 'delete a file',
+  options: {},
+  run: (context) =>
+    withCard(context, async (opened) => {
+      const { directory, name } = splitFilePath(requirePositional(context, 0, '<dir/file>'));
+      await withRole(context, opened, 'admin', () => opened.session.deleteFile(directory, name));
+      context.print(`deleted ${displayPath(directory, name)}`);
+      return { path: displayPath(directory, name), deleted: true };
+    }),
+};
+
+export const mkdirCommand: Command = {
+  name: 'mkdir',
+  usage: '<dir>',
+  summary: 'create a directory (admin create/delete access)',
+  options: {},
+  run: (context) =>
+    withCard(context, async (opened) => {
+      const name = requirePositional(context, 0, '<dir>');
+      await withRole(context, opened, 'admin', () => opened.session.createDirectory(name, DirectoryAccessCondition.AdminCreateDeleteDirAc));
+      context.print(`created directory ${name}`);
+      return { directory: name, created: true };
+    }),
+};

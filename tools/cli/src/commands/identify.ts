@@ -1,0 +1,68 @@
+/**
+ * @module `minidriver identify [--atr <hex>]`: the parsed ATR, the plugin the loader would choose and why,
+ * and the card's names in pcsc-tools' database.
+ */
+import { fromHex, toHex } from '@minidriver/core';
+import { createCliLoader } from '../card/cli-loader.js';
+import { renderPairs } from '../output/table.js';
+import { UsageError } from '../parse/usage-error.js';
+import type { Command } from './command.js';
+import { stringOption } from './context.js';
+
+function parseHexArgument(text: string, what: string): Uint8Array {
+  const compact = text.replace(/[\s:]/g, '');
+  if (!/^([0-9a-fA-F]{2})+$/.test(compact)) throw new UsageError(`${what} must be hex bytes`);
+  return fromHex(compact);
+}
+
+export const identifyCommand: Command = {
+  name: 'identify',
+  usage: '[--atr <hex>]',
+  summary: 'parse the ATR and show which plugin would be chosen, and why',
+  options: { atr: { type: 'string', placeholder: '<hex>', description: 'identify this ATR instead of the card in the reader' } },
+  async run(context) {
+    const atrText = stringOption(context, 'atr');
+    let atr: Uint8Array;
+    if (atrText !== undefined) atr = parseHexArgument(atrText, '--atr');
+    else {
+      const connected = await context.connect();
+      try {
+        atr = connected.transport.atr;
+      } finally {
+        await connected.close();
+      }
+    }
+    const identification = await createCliLoader().identify(atr);
+    const parsed = identification.atr;
+    const resolution = identification.resolution;
+    context.print(
+      renderPairs(
+        [
+          ['ATR', toHex(atr, ' ')],
+          ['convention', parsed.convention],
+          ['TCK', parsed.tckValid === undefined ? 'none needed' : parsed.tckValid ? 'valid' : context.colours.red('invalid')],
+          ['protocols', parsed.protocols.map((protocol) => `T=${protocol}`).join(', ')],
+          ['historical bytes', toHex(parsed.historicalBytes, ' ') || '-'],
+          ['plugin', resolution ? `${resolution.packageName} (${resolution.pluginName}, card "${resolution.cardName}")` : context.colours.yellow('none')],
+          ['why', resolution ? resolution.reason : (identification.unresolvedReason ?? '-')],
+          ['database names', identification.names.length ? identification.names.join('; ') : (identification.databaseProblem ?? 'not in the database')],
+        ],
+        context.colours.bold,
+      ),
+    );
+    return {
+      atr: toHex(atr),
+      parsed: {
+        convention: parsed.convention,
+        tckValid: parsed.tckValid ?? null,
+        protocols: parsed.protocols,
+        historicalBytes: toHex(parsed.historicalBytes),
+      },
+      plugin: resolution
+        ? { package: resolution.packageName, name: resolution.pluginName, card: resolution.cardName, method: resolution.method, reason: resolution.reason }
+        : null,
+      unresolvedReason: identification.unresolvedReason ?? null,
+      names: identification.names,
+    };
+  },
+};

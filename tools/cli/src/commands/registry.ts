@@ -1,0 +1,43 @@
+/**
+ * @module Every `minidriver` command, by name, in help order.
+ */
+import { apduCommand } from './apdu.js';
+import type { Command } from './command.js';
+import { certsCommand, containersCommand } from './containers.js';
+import { decryptCommand, signCommand } from './crypto.js';
+import { demoCommand } from './demo.js';
+import { catCommand, lsCommand, mkdirCommand, rmCommand, writeCommand } from './files.js';
+import { identifyCommand } from './identify.js';
+import { infoCommand } from './info.js';
+import { importCertCommand, keygenCommand, rmContainerCommand } from './keys.js';
+import { pinCommand } from './pin.js';
+import { readersCommand } from './readers.js';
+import { simCommand } from './sim-serve.js';
+
+/** The commands in help order. */
+export const COMMANDS: readonly Command[] = [
+  readersCommand,
+  identifyCommand,
+  infoCommand,
+  lsCommand,
+  catCommand,
+  writeCommand,
+  rmCommand,
+  mkdirCommand,
+  containersCommand,
+  certsCommand,
+  pinCommand,
+  keygenCommand,
+  importCertCommand,
+  signCommand,
+  decryptCommand,
+  rmContainerCommand,
+  apduCommand,
+  simCommand,
+  demoCommand,
+];
+
+/** The command named `name`, if any. */
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((command) => command.name === name);
+}
