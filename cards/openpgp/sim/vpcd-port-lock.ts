@@ -2,9 +2,9 @@
  * @module A cross-process exclusive lock on one vpcd port, so the test files of different card packages
  * that serve a simulator on the same port (here 35964, "Virtual PCD 00 01") take turns instead of
  * colliding. The lock is a file created with `O_EXCL` (`wx`), holding the owner's pid; a lock whose
- * owner is dead is taken over. Test support only, not exported from the package.
+ * owner is dead is taken over (a lock file without a pid, as other helpers write, only when 15 minutes old). Test support only, not exported from the package.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The lock file path for a port: /tmp/minidriver-vpcd-<port>.lock. */
@@ -12,15 +12,21 @@ export function vpcdLockPath(port: number): string {
   return `/tmp/minidriver-vpcd-${port}.lock`;
 }
 
-function ownerAlive(path: string): boolean {
+/** A lock without a pid (other helpers write none) counts as stale only after this long. */
+const ANONYMOUS_LOCK_STALE_MS = 15 * 60_000;
+
+function lockHeld(path: string): boolean {
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    if (!Number.isInteger(pid) || pid <= 0) return false;
+    const content = readFileSync(path, 'utf8').trim();
+    const pid = Number.parseInt(content, 10);
+    if (!/^\d+$/.test(content) || pid <= 0) return Date.now() - statSync(path).mtimeMs < ANONYMOUS_LOCK_STALE_MS;
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const code = (error as NodeJS.ErrnoException).code;
+    // ESRCH: the owner is gone. ENOENT: released meanwhile. Anything else (EPERM: the owner exists but is
+    // not ours to signal): keep treating the lock as held, never remove what we do not understand.
+    return code !== 'ESRCH' && code !== 'ENOENT';
   }
 }
 
@@ -41,7 +47,7 @@ export async function acquireVpcdPortLock(port: number, timeoutMs = 300_000): Pr
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (!ownerAlive(path)) {
+      if (!lockHeld(path)) {
         rmSync(path, { force: true });
         continue;
       }

@@ -2,6 +2,11 @@
  * @module @minidriver/card-piv/sim — a faithful YubiKey-class PIV card simulator (SimulatedCard) for tests,
  * the in-memory transport and pcscd through vpcd.
  */
+
+export { PivAlgorithm } from './piv-keys.js';
+export { DEFAULT_MANAGEMENT_KEY, type ManagementKeyAlgorithm } from './piv-management-key.js';
+export { PivObjectTag } from './piv-objects-store.js';
+export { DEFAULT_PIN, DEFAULT_PUK, DEFAULT_RETRIES } from './piv-pins.js';
 export {
   APPLICATION_PROPERTY_TEMPLATE,
   isKeySlot,
@@ -11,7 +16,3 @@ export {
   type PivSimulatorState,
   YUBIKEY5_ATR,
 } from './piv-simulator.js';
-export { DEFAULT_MANAGEMENT_KEY, type ManagementKeyAlgorithm } from './piv-management-key.js';
-export { DEFAULT_PIN, DEFAULT_PUK, DEFAULT_RETRIES } from './piv-pins.js';
-export { PivAlgorithm } from './piv-keys.js';
-export { PivObjectTag } from './piv-objects-store.js';

@@ -4,8 +4,8 @@
  * unchanged. Skipped with a reason when a tool or pcscd is missing; with CI=true a missing tool fails.
  */
 import { execFile } from 'node:child_process';
-import { X509Certificate, createPublicKey, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createPublicKey, verify, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingToolsReason, onCi, serveVpcd, type VpcdServer } from '@minidriver/sim';
@@ -28,6 +28,7 @@ function run(command: string, args: readonly string[], input?: string): Promise<
   return new Promise((resolve) => {
     const child = execFile(command, args, { timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      // PIV_INTEROP_DEBUG=1 prints each client run and its duration.
       if (process.env['PIV_INTEROP_DEBUG']) console.log(command, args.join(' '), Date.now() - started, 'ms', code);
       resolve({ code, output: `${stdout}${stderr}` });
     });
@@ -39,18 +40,17 @@ const pivTool = (...args: string[]) => run('yubico-piv-tool', ['-r', READER, ...
 
 function describeInterop(name: string, body: () => void): void {
   const reason = missingToolsReason(TOOLS) ?? (readable(PKCS11_MODULE) ? undefined : `needs ${PKCS11_MODULE}`);
-  if (reason === undefined) return describe(name, body);
+  // Each client run takes 0.3-5 s (OpenSC probes every reader); the defaults are too tight.
+  if (reason === undefined) {
+    describe(name, { timeout: 120_000 }, body);
+    return;
+  }
   if (onCi()) throw new Error(`${name}: ${reason} (CI=true: a missing tool is a failure)`);
   describe.skip(`${name} — skipped: ${reason}`, body);
 }
 
 function readable(path: string): boolean {
-  try {
-    readFileSync(path, { flag: 'r' }).subarray(0, 1);
-    return true;
-  } catch {
-    return false;
-  }
+  return existsSync(path);
 }
 
 describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
@@ -90,7 +90,9 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
     expect(status.code).toBe(0);
     expect(status.output).toContain('Version:\t5.4.3');
     expect(status.output).toContain('Serial Number:\t13572468');
-    expect(status.output).toMatch(/CHUID:\t3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410[0-9a-f]{32}350832303330303130313e00fe00/);
+    expect(status.output).toMatch(
+      /CHUID:\t3019d4e739da739ced39ce739d836858210842108421c84210c3eb3410[0-9a-f]{32}350832303330303130313e00fe00/,
+    );
     expect(status.output).toMatch(/CCC:\tf015a000000116ff02/);
     expect(status.output).toContain('PIN tries left:\t3');
     expect(takeInstructions()).toEqual(expect.arrayContaining(['a4', 'cb', 'f8', 'fd', '20']));
@@ -106,8 +108,20 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
 
   it('self-signs (or, on the known yubico-piv-tool 2.2 + OpenSSL 3 bug, imports) a certificate for 9a', async () => {
     const selfSigned = await pivTool(
-      '-a', 'verify-pin', '-P', '123456', '-a', 'selfsign-certificate', '-s', '9a', '-S', '/CN=simulated 9a/',
-      '-i', file('9a.pub.pem'), '-o', file('9a.cert.pem'),
+      '-a',
+      'verify-pin',
+      '-P',
+      '123456',
+      '-a',
+      'selfsign-certificate',
+      '-s',
+      '9a',
+      '-S',
+      '/CN=simulated 9a/',
+      '-i',
+      file('9a.pub.pem'),
+      '-o',
+      file('9a.cert.pem'),
     );
     const cardWasAskedToSign = takeInstructions().includes('87');
     if (selfSigned.code !== 0) {
@@ -124,30 +138,73 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
   });
 
   it('verifies the PIN and makes a test signature with 9a', async () => {
-    const tested = await pivTool('-a', 'verify-pin', '-P', '123456', '-a', 'test-signature', '-s', '9a', '-i', file('9a.cert.pem'));
+    const tested = await pivTool(
+      '-a',
+      'verify-pin',
+      '-P',
+      '123456',
+      '-a',
+      'test-signature',
+      '-s',
+      '9a',
+      '-i',
+      file('9a.cert.pem'),
+    );
     expect(tested.code).toBe(0);
     expect(tested.output).toContain('Successful RSA verification');
   });
 
   it('imports an EC key and certificate into 9d and test-signs with ECDSA', async () => {
-    expect((await run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', file('9d.key')])).code).toBe(0);
-    const certificate = await run('openssl', ['req', '-x509', '-key', file('9d.key'), '-out', file('9d.cert.pem'), '-subj', '/CN=imported 9d', '-days', '2']);
+    expect(
+      (await run('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', file('9d.key')])).code,
+    ).toBe(0);
+    const certificate = await run('openssl', [
+      'req',
+      '-x509',
+      '-key',
+      file('9d.key'),
+      '-out',
+      file('9d.cert.pem'),
+      '-subj',
+      '/CN=imported 9d',
+      '-days',
+      '2',
+    ]);
     expect(certificate.code).toBe(0);
-    expect((await pivTool('-a', 'import-key', '-s', '9d', '-i', file('9d.key'))).output).toContain('Successfully imported a new private key');
+    expect((await pivTool('-a', 'import-key', '-s', '9d', '-i', file('9d.key'))).output).toContain(
+      'Successfully imported a new private key',
+    );
     expect(takeInstructions()).toContain('fe');
     expect((await pivTool('-a', 'import-certificate', '-s', '9d', '-i', file('9d.cert.pem'))).code).toBe(0);
-    const tested = await pivTool('-a', 'verify-pin', '-P', '123456', '-a', 'test-signature', '-s', '9d', '-i', file('9d.cert.pem'));
+    const tested = await pivTool(
+      '-a',
+      'verify-pin',
+      '-P',
+      '123456',
+      '-a',
+      'test-signature',
+      '-s',
+      '9d',
+      '-i',
+      file('9d.cert.pem'),
+    );
     expect(tested.output).toContain('Successful ECDSA verification');
   });
 
   it('changes PIN and PUK, blocks the PIN and unblocks it with the PUK', async () => {
-    expect((await pivTool('-a', 'change-pin', '-P', '123456', '-N', '24681357')).output).toContain('Successfully changed the pin code');
-    expect((await pivTool('-a', 'change-puk', '-P', '12345678', '-N', '87654321')).output).toContain('Successfully changed the puk code');
+    expect((await pivTool('-a', 'change-pin', '-P', '123456', '-N', '24681357')).output).toContain(
+      'Successfully changed the pin code',
+    );
+    expect((await pivTool('-a', 'change-puk', '-P', '12345678', '-N', '87654321')).output).toContain(
+      'Successfully changed the puk code',
+    );
     expect((await pivTool('-a', 'verify-pin', '-P', '000000')).output).toContain('2 tries left');
     await pivTool('-a', 'verify-pin', '-P', '000000');
     expect((await pivTool('-a', 'verify-pin', '-P', '000000')).output).toContain('blocked');
     expect((await pivTool('-a', 'verify-pin', '-P', '24681357')).code).not.toBe(0);
-    expect((await pivTool('-a', 'unblock-pin', '-P', '87654321', '-N', '123456')).output).toContain('Successfully unblocked the pin code');
+    expect((await pivTool('-a', 'unblock-pin', '-P', '87654321', '-N', '123456')).output).toContain(
+      'Successfully unblocked the pin code',
+    );
     expect((await pivTool('-a', 'verify-pin', '-P', '123456')).output).toContain('Successfully verified PIN');
     expect(takeInstructions()).toEqual(expect.arrayContaining(['20', '24', '2c']));
   });
@@ -172,20 +229,98 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
     const message = 'signed through OpenSC\n';
     writeFileSync(file('message.txt'), message);
     const signed = await run('pkcs11-tool', [
-      ...common, '--login', '--pin', '123456', '--sign', '--id', '01', '-m', 'SHA256-RSA-PKCS',
-      '-i', file('message.txt'), '-o', file('message.sig'),
+      ...common,
+      '--login',
+      '--pin',
+      '123456',
+      '--sign',
+      '--id',
+      '01',
+      '-m',
+      'SHA256-RSA-PKCS',
+      '-i',
+      file('message.txt'),
+      '-o',
+      file('message.sig'),
     ]);
     expect(signed.code).toBe(0);
     const certificate = new X509Certificate(readFileSync(file('9a.cert.pem')));
     expect(verify('sha256', Buffer.from(message), certificate.publicKey, readFileSync(file('message.sig')))).toBe(true);
   });
 
+  it('sets PIN retries, then resets the application once PIN and PUK are both blocked', async () => {
+    const retries = await pivTool(
+      '-a',
+      'verify-pin',
+      '-P',
+      '123456',
+      '-a',
+      'pin-retries',
+      '--pin-retries',
+      '4',
+      '--puk-retries',
+      '4',
+    );
+    expect(retries.output).toContain('Successfully changed pin retries to 4 and puk retries to 4');
+    expect((await pivTool('-a', 'reset')).code).not.toBe(0);
+    for (let attempt = 0; attempt < 4; attempt++) await pivTool('-a', 'verify-pin', '-P', '000000');
+    for (let attempt = 0; attempt < 4; attempt++) await pivTool('-a', 'unblock-pin', '-P', '00000000', '-N', '123456');
+    const reset = await pivTool('-a', 'reset');
+    expect(reset.code).toBe(0);
+    expect(takeInstructions()).toEqual(expect.arrayContaining(['fa', 'fb']));
+    const status = await pivTool('-a', 'status');
+    expect(status.output).not.toContain('Slot 9a');
+    expect(status.output).toContain('PIN tries left:\t3');
+  });
+
   /** A certificate for a public key, issued by a throwaway CA with openssl (when the tool cannot self-sign). */
   async function makeCertificateFor(publicKeyPath: string, commonName: string, outputPath: string): Promise<void> {
     const steps: string[][] = [
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.pem'), '-subj', '/CN=interop test CA', '-days', '2'],
-      ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('placeholder.key'), '-out', file('request.csr'), '-subj', `/CN=${commonName}`],
-      ['x509', '-req', '-in', file('request.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-force_pubkey', publicKeyPath, '-out', outputPath, '-days', '2'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        file('ca.key'),
+        '-out',
+        file('ca.pem'),
+        '-subj',
+        '/CN=interop test CA',
+        '-days',
+        '2',
+      ],
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        file('placeholder.key'),
+        '-out',
+        file('request.csr'),
+        '-subj',
+        `/CN=${commonName}`,
+      ],
+      [
+        'x509',
+        '-req',
+        '-in',
+        file('request.csr'),
+        '-CA',
+        file('ca.pem'),
+        '-CAkey',
+        file('ca.key'),
+        '-CAcreateserial',
+        '-force_pubkey',
+        publicKeyPath,
+        '-out',
+        outputPath,
+        '-days',
+        '2',
+      ],
     ];
     for (const step of steps) {
       const result = await run('openssl', step);

@@ -7,11 +7,11 @@ import {
   createECDH,
   createPrivateKey,
   createPublicKey,
+  constants as cryptoConstants,
   generateKeyPairSync,
   type JsonWebKey,
   type KeyObject,
   privateDecrypt,
-  constants as cryptoConstants,
   randomBytes,
 } from 'node:crypto';
 import { concatBytes } from '@minidriver/core';
@@ -42,8 +42,7 @@ interface EcAlgorithm {
 type AlgorithmInfo = RsaAlgorithm | EcAlgorithm;
 
 const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const P384_ORDER =
-  0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
+const P384_ORDER = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
 
 const ALGORITHMS: ReadonlyMap<number, AlgorithmInfo> = new Map<number, AlgorithmInfo>([
   [PivAlgorithm.rsa1024, { kind: 'rsa', bits: 1024 }],
@@ -98,7 +97,13 @@ export class SlotKey {
   readonly #privateKey: KeyObject;
   readonly #info: AlgorithmInfo;
 
-  private constructor(algorithmId: number, privateKey: KeyObject, pinPolicy: number, touchPolicy: number, origin: KeyOrigin) {
+  private constructor(
+    algorithmId: number,
+    privateKey: KeyObject,
+    pinPolicy: number,
+    touchPolicy: number,
+    origin: KeyOrigin,
+  ) {
     const info = ALGORITHMS.get(algorithmId);
     if (info === undefined) fail(PivStatus.incorrectData);
     this.algorithmId = algorithmId;
@@ -340,4 +345,3 @@ function modInverse(value: bigint, modulus: bigint): bigint | undefined {
   if (oldR !== 1n) return undefined;
   return ((oldS % modulus) + modulus) % modulus;
 }
-

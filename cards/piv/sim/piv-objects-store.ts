@@ -159,6 +159,7 @@ export class PivObjectStore {
   /** Restores from toState's output (replaces everything). */
   loadState(state: Record<string, string>): void {
     this.#objects.clear();
-    for (const [tag, hex] of Object.entries(state)) this.#objects.set(Number.parseInt(tag, 16), Buffer.from(hex, 'hex'));
+    for (const [tag, hex] of Object.entries(state))
+      this.#objects.set(Number.parseInt(tag, 16), new Uint8Array(Buffer.from(hex, 'hex')));
   }
 }

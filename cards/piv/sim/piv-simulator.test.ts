@@ -1,4 +1,12 @@
-import { createECDH, createHash, createPublicKey, generateKeyPairSync, publicEncrypt, constants, verify } from 'node:crypto';
+import {
+  constants,
+  createECDH,
+  createHash,
+  createPublicKey,
+  generateKeyPairSync,
+  publicEncrypt,
+  verify,
+} from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +36,10 @@ function freshCard(options: ConstructorParameters<typeof PivSimulator>[0] = {}):
 
 /** SHA-256 DigestInfo in a PKCS#1 v1.5 type-1 block of `length` bytes (host-side padding, as PIV requires). */
 function pkcs1SignatureBlock(message: Uint8Array, length: number): Uint8Array {
-  const digestInfo = Buffer.concat([hex('3031300d060960864801650304020105000420'), createHash('sha256').update(message).digest()]);
+  const digestInfo = Buffer.concat([
+    hex('3031300d060960864801650304020105000420'),
+    createHash('sha256').update(message).digest(),
+  ]);
   const block = Buffer.alloc(length, 0xff);
   block[0] = 0;
   block[1] = 1;
@@ -59,15 +70,28 @@ function publicKeyFrom(template: Uint8Array, curve?: 'P-256' | 'P-384') {
   if (first.tag === 0x86) {
     const size = (first.value.length - 1) / 2;
     return createPublicKey({
-      key: { kty: 'EC', crv: curve, x: first.value.subarray(1, 1 + size).toString('base64url'), y: first.value.subarray(1 + size).toString('base64url') },
+      key: {
+        kty: 'EC',
+        crv: curve,
+        x: first.value.subarray(1, 1 + size).toString('base64url'),
+        y: first.value.subarray(1 + size).toString('base64url'),
+      },
       format: 'jwk',
     });
   }
   const second = read();
-  return createPublicKey({ key: { kty: 'RSA', n: first.value.toString('base64url'), e: second.value.toString('base64url') }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'RSA', n: first.value.toString('base64url'), e: second.value.toString('base64url') },
+    format: 'jwk',
+  });
 }
 
-function generate(card: PivSimulator, slot: number, algorithm: number, extra = ''): { statusWord: number; data: Uint8Array } {
+function generate(
+  card: PivSimulator,
+  slot: number,
+  algorithm: number,
+  extra = '',
+): { statusWord: number; data: Uint8Array } {
   const body = hex(`8001${algorithm.toString(16).padStart(2, '0')}${extra}`);
   return exchange(card, 0x47, 0x00, slot, new Uint8Array([0xac, body.length, ...body]));
 }
@@ -172,7 +196,9 @@ describe('PUT DATA and long objects', () => {
     expect(authenticateManagementKey(card, 0x03, DEFAULT_KEY)).toBe(0x9000);
     const object = hex('5c035fc10c53080101000201005e00'.replace('5e00', 'fe00'));
     expect(exchange(card, 0xdb, 0x3f, 0xff, object).statusWord).toBe(0x9000);
-    expect(toHexString(exchange(card, 0xcb, 0x3f, 0xff, hex('5c035fc10c')).data)).toBe('530801010002010 0fe00'.replace(' ', ''));
+    expect(toHexString(exchange(card, 0xcb, 0x3f, 0xff, hex('5c035fc10c')).data)).toBe(
+      '530801010002010 0fe00'.replace(' ', ''),
+    );
     expect(exchange(card, 0xdb, 0x3f, 0xff, hex('5c035fc10c5300')).statusWord).toBe(0x9000);
     expect(exchange(card, 0xcb, 0x3f, 0xff, hex('5c035fc10c')).statusWord).toBe(0x6a82);
   });
@@ -182,7 +208,11 @@ describe('PUT DATA and long objects', () => {
     expect(authenticateManagementKey(card, 0x03, DEFAULT_KEY)).toBe(0x9000);
     const certificate = new Uint8Array(3000).map((_, index) => (index * 7) & 0xff);
     const inner = Buffer.concat([hex('70820bb8'), certificate, hex('710100fe00')]);
-    const object = Buffer.concat([hex('5c035fc105'), Buffer.of(0x53, 0x82, inner.length >> 8, inner.length & 0xff), inner]);
+    const object = Buffer.concat([
+      hex('5c035fc105'),
+      Buffer.of(0x53, 0x82, inner.length >> 8, inner.length & 0xff),
+      inner,
+    ]);
     expect(exchange(card, 0xdb, 0x3f, 0xff, new Uint8Array(object)).statusWord).toBe(0x9000);
 
     // First piece by hand: 256 bytes and 61 00 (more than 255 left).
@@ -199,7 +229,11 @@ describe('PUT DATA and long objects', () => {
     expect(transmit(card, '00c0000000').statusWord).toBe(0x6985);
     expect(authenticateManagementKey(card, 0x03, DEFAULT_KEY)).toBe(0x9000);
     const inner = new Uint8Array(3064);
-    const object = Buffer.concat([hex('5c035fc105'), Buffer.of(0x53, 0x82, inner.length >> 8, inner.length & 0xff), inner]);
+    const object = Buffer.concat([
+      hex('5c035fc105'),
+      Buffer.of(0x53, 0x82, inner.length >> 8, inner.length & 0xff),
+      inner,
+    ]);
     expect(exchange(card, 0xdb, 0x3f, 0xff, new Uint8Array(object)).statusWord).toBe(0x6a84);
   });
 
@@ -226,19 +260,31 @@ describe('PIN and PUK', () => {
     expect(verifyPin(card, '123456')).toBe(0x6983);
     expect(transmit(card, '0020008000').statusWord).toBe(0x6983);
     // RESET RETRY COUNTER: wrong PUK costs a PUK try; the right one sets the new PIN (not verified).
-    expect(exchange(card, 0x2c, 0x00, 0x80, new Uint8Array([...padded('87654321'), ...padded('654321')])).statusWord).toBe(0x63c2);
-    expect(exchange(card, 0x2c, 0x00, 0x80, new Uint8Array([...padded('12345678'), ...padded('654321')])).statusWord).toBe(0x9000);
+    expect(
+      exchange(card, 0x2c, 0x00, 0x80, new Uint8Array([...padded('87654321'), ...padded('654321')])).statusWord,
+    ).toBe(0x63c2);
+    expect(
+      exchange(card, 0x2c, 0x00, 0x80, new Uint8Array([...padded('12345678'), ...padded('654321')])).statusWord,
+    ).toBe(0x9000);
     expect(transmit(card, '0020008000').statusWord).toBe(0x63c3);
     expect(verifyPin(card, '654321')).toBe(0x9000);
   });
 
   it('changes PIN and PUK; a bad new PIN is 6A80 and costs nothing', () => {
     const card = freshCard();
-    expect(exchange(card, 0x24, 0x00, 0x80, new Uint8Array([...padded('123456'), ...padded('123')])).statusWord).toBe(0x6a80);
-    expect(exchange(card, 0x24, 0x00, 0x80, new Uint8Array([...padded('111111'), ...padded('222222')])).statusWord).toBe(0x63c2);
-    expect(exchange(card, 0x24, 0x00, 0x80, new Uint8Array([...padded('123456'), ...padded('24681357')])).statusWord).toBe(0x9000);
+    expect(exchange(card, 0x24, 0x00, 0x80, new Uint8Array([...padded('123456'), ...padded('123')])).statusWord).toBe(
+      0x6a80,
+    );
+    expect(
+      exchange(card, 0x24, 0x00, 0x80, new Uint8Array([...padded('111111'), ...padded('222222')])).statusWord,
+    ).toBe(0x63c2);
+    expect(
+      exchange(card, 0x24, 0x00, 0x80, new Uint8Array([...padded('123456'), ...padded('24681357')])).statusWord,
+    ).toBe(0x9000);
     expect(transmit(card, '0020008000').statusWord).toBe(0x9000);
-    expect(exchange(card, 0x24, 0x00, 0x81, new Uint8Array([...padded('12345678'), ...padded('87654321')])).statusWord).toBe(0x9000);
+    expect(
+      exchange(card, 0x24, 0x00, 0x81, new Uint8Array([...padded('12345678'), ...padded('87654321')])).statusWord,
+    ).toBe(0x9000);
     transmit(card, SELECT_PIV);
     expect(verifyPin(card, '24681357')).toBe(0x9000);
     expect(exchange(card, 0x20, 0x00, 0x81, padded('87654321')).statusWord).toBe(0x9000);
@@ -284,7 +330,10 @@ describe('management key', () => {
   });
 
   it('authenticates AES-192 and AES-256 keys', () => {
-    for (const [algorithm, id, length] of [['aes192', 0x0a, 24], ['aes256', 0x0c, 32]] as const) {
+    for (const [algorithm, id, length] of [
+      ['aes192', 0x0a, 24],
+      ['aes256', 0x0c, 32],
+    ] as const) {
       const key = new Uint8Array(length).map((_, index) => index + 1);
       const card = freshCard({ managementKey: { algorithm, key } });
       expect(authenticateManagementKey(card, id, key)).toBe(0x9000);
@@ -346,7 +395,10 @@ describe('keys', () => {
     const card = freshCard();
     authenticateManagementKey(card, 0x03, DEFAULT_KEY);
     const publicKey = publicKeyFrom(generate(card, 0x9d, 0x07).data);
-    const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.from('secret session key'));
+    const ciphertext = publicEncrypt(
+      { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
+      Buffer.from('secret session key'),
+    );
     verifyPin(card, '123456');
     const decrypted = authenticationResult(generalAuthenticate(card, 0x07, 0x9d, 0x81, ciphertext).data);
     expect(decrypted.length).toBe(256);
@@ -385,7 +437,14 @@ describe('keys', () => {
     const message = Buffer.from('card authentication');
     const signed = generalAuthenticate(card, 0x14, 0x9e, 0x81, createHash('sha384').update(message).digest());
     expect(signed.statusWord).toBe(0x9000);
-    expect(verify('sha384', message, { key: publicKeyFrom(generated.data, 'P-384'), dsaEncoding: 'der' }, authenticationResult(signed.data))).toBe(true);
+    expect(
+      verify(
+        'sha384',
+        message,
+        { key: publicKeyFrom(generated.data, 'P-384'), dsaEncoding: 'der' },
+        authenticationResult(signed.data),
+      ),
+    ).toBe(true);
   });
 
   it('agrees on an ECDH secret with node:crypto (tag 85 → X coordinate)', () => {
@@ -421,23 +480,41 @@ describe('keys', () => {
       const paddedBytes = Buffer.concat([Buffer.alloc(128 - bytes.length), bytes]);
       return Buffer.concat([Buffer.of(tag, 0x81, 0x80), paddedBytes]);
     };
-    const rsaData = Buffer.concat([part(1, jwk.p!), part(2, jwk.q!), part(3, jwk.dp!), part(4, jwk.dq!), part(5, jwk.qi!), hex('aa0101')]);
+    const rsaData = Buffer.concat([
+      part(1, jwk.p!),
+      part(2, jwk.q!),
+      part(3, jwk.dp!),
+      part(4, jwk.dq!),
+      part(5, jwk.qi!),
+      hex('aa0101'),
+    ]);
     expect(exchange(card, 0xfe, 0x07, 0x9a, new Uint8Array(rsaData)).statusWord).toBe(0x9000);
     const block = pkcs1SignatureBlock(Buffer.from('imported'), 256);
     const signed = generalAuthenticate(card, 0x07, 0x9a, 0x81, block); // PIN policy never (AA 01)
     expect(signed.statusWord).toBe(0x9000);
     expect(verify('sha256', Buffer.from('imported'), rsa.publicKey, authenticationResult(signed.data))).toBe(true);
-    expect(toHexString(exchange(card, 0xf7, 0x00, 0x9a).data.subarray(0, 11))).toBe('010107020201010301020482'.slice(0, 22));
+    expect(toHexString(exchange(card, 0xf7, 0x00, 0x9a).data.subarray(0, 11))).toBe(
+      '010107020201010301020482'.slice(0, 22),
+    );
 
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const scalar = Buffer.from(ec.privateKey.export({ format: 'jwk' }).d!, 'base64url');
-    expect(exchange(card, 0xfe, 0x11, 0x9e, new Uint8Array(Buffer.concat([hex('0620'), scalar]))).statusWord).toBe(0x9000);
+    expect(exchange(card, 0xfe, 0x11, 0x9e, new Uint8Array(Buffer.concat([hex('0620'), scalar]))).statusWord).toBe(
+      0x9000,
+    );
     const digest = createHash('sha256').update('ec import').digest();
     const ecSigned = generalAuthenticate(card, 0x11, 0x9e, 0x81, digest);
-    expect(verify('sha256', Buffer.from('ec import'), { key: ec.publicKey, dsaEncoding: 'der' }, authenticationResult(ecSigned.data))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from('ec import'),
+        { key: ec.publicKey, dsaEncoding: 'der' },
+        authenticationResult(ecSigned.data),
+      ),
+    ).toBe(true);
     // CRT values that do not belong together are refused.
     const broken = Buffer.from(rsaData);
-    broken[3 * 131 + 10] ^= 0xff;
+    broken[3 * 131 + 10] = broken[3 * 131 + 10]! ^ 0xff;
     expect(exchange(card, 0xfe, 0x07, 0x9d, new Uint8Array(broken)).statusWord).toBe(0x6a80);
   });
 
@@ -543,7 +620,14 @@ describe('persistence', () => {
     expect(verifyPin(restored, '999999')).toBe(0x9000);
     const digest = createHash('sha256').update('persisted').digest();
     const signed = generalAuthenticate(restored, 0x11, 0x9a, 0x81, digest);
-    expect(verify('sha256', Buffer.from('persisted'), { key: publicKey, dsaEncoding: 'der' }, authenticationResult(signed.data))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from('persisted'),
+        { key: publicKey, dsaEncoding: 'der' },
+        authenticationResult(signed.data),
+      ),
+    ).toBe(true);
     expect(toHexString(transmit(restored, '00f8000000').data)).toBe('00bc614e');
   });
 

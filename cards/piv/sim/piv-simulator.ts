@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ScardError } from '@minidriver/core';
-import { encodeResponseApdu, encodeTlv, parseCommandApdu, type ParsedCommandApdu } from '@minidriver/iso7816';
+import { encodeResponseApdu, encodeTlv, type ParsedCommandApdu, parseCommandApdu } from '@minidriver/iso7816';
 import type { SimulatedCard } from '@minidriver/sim';
 import { isAsymmetricAlgorithm, rsaBitsOf, SlotKey, type SlotKeyState } from './piv-keys.js';
 import {
@@ -27,14 +27,7 @@ import {
   PivObjectStore,
   PivObjectTag,
 } from './piv-objects-store.js';
-import {
-  DEFAULT_PIN,
-  DEFAULT_PUK,
-  DEFAULT_RETRIES,
-  isValidNewReferenceData,
-  padReferenceData,
-  ReferenceData,
-} from './piv-pins.js';
+import { DEFAULT_PIN, DEFAULT_PUK, isValidNewReferenceData, padReferenceData, ReferenceData } from './piv-pins.js';
 import { type RandomSource, seededRandom, systemRandom } from './piv-random.js';
 import { CardStatus, fail, PivStatus, retriesStatus } from './piv-status.js';
 import { childrenOf, childWithTag, decodeCommandTlv, requireTemplate } from './piv-tlv.js';
@@ -156,8 +149,14 @@ export class PivSimulator implements SimulatedCard {
     if (!Number.isInteger(this.#serial) || this.#serial < 0 || this.#serial > 0xffffffff) {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'serial must be an unsigned 32-bit integer');
     }
-    this.#pin = new ReferenceData(requireReferenceText(options.pin ?? DEFAULT_PIN, 'PIN'), padReferenceData(DEFAULT_PIN)!);
-    this.#puk = new ReferenceData(requireReferenceText(options.puk ?? DEFAULT_PUK, 'PUK'), padReferenceData(DEFAULT_PUK)!);
+    this.#pin = new ReferenceData(
+      requireReferenceText(options.pin ?? DEFAULT_PIN, 'PIN'),
+      padReferenceData(DEFAULT_PIN)!,
+    );
+    this.#puk = new ReferenceData(
+      requireReferenceText(options.puk ?? DEFAULT_PUK, 'PUK'),
+      padReferenceData(DEFAULT_PUK)!,
+    );
     const managementKey = options.managementKey ?? { algorithm: '3des', key: DEFAULT_MANAGEMENT_KEY };
     if (managementKey.algorithm !== '3des' && this.#versionBelow(5, 4, 0)) {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'AES management keys need firmware 5.4 or later');
@@ -234,7 +233,8 @@ export class PivSimulator implements SimulatedCard {
       const parsed = state as PivSimulatorState;
       if (parsed?.format !== 'minidriver-piv-sim/1') throw new Error('not a PIV simulator state');
       const keys = new Map<number, SlotKey>();
-      for (const [slot, keyState] of Object.entries(parsed.keys)) keys.set(Number.parseInt(slot, 16), SlotKey.fromState(keyState));
+      for (const [slot, keyState] of Object.entries(parsed.keys))
+        keys.set(Number.parseInt(slot, 16), SlotKey.fromState(keyState));
       const managementKey = new ManagementKey(
         parsed.managementKey.algorithm,
         Buffer.from(parsed.managementKey.key, 'hex'),
@@ -367,7 +367,8 @@ export class PivSimulator implements SimulatedCard {
   /** SELECT by AID: PIV (any prefix of its AID from the RID on) answers the APT; others 6A82. */
   #select(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
     if (apdu.p1 !== 0x04) fail(PivStatus.incorrectP1P2);
-    const isPiv = data.length >= 5 && data.length <= PIV_AID.length && data.every((byte, index) => byte === PIV_AID[index]);
+    const isPiv =
+      data.length >= 5 && data.length <= PIV_AID.length && data.every((byte, index) => byte === PIV_AID[index]);
     if (!isPiv) fail(PivStatus.notFound);
     // A YubiKey drops PIN and management-key status when PIV is selected again (yubico-piv-tool relies on it).
     this.#clearVolatileState();
@@ -777,7 +778,10 @@ function parseObjectTagList(data: Uint8Array): { tag: number | undefined; rest: 
 }
 
 /** Reads the YubiKey AA (PIN policy) and AB (touch policy) elements; out-of-range values answer 6A80. */
-function parsePolicies(items: readonly { tag: number; value: Uint8Array }[]): { pinPolicy: number; touchPolicy: number } {
+function parsePolicies(items: readonly { tag: number; value: Uint8Array }[]): {
+  pinPolicy: number;
+  touchPolicy: number;
+} {
   const pin = childWithTag(items, 0xaa);
   const touch = childWithTag(items, 0xab);
   const pinPolicy = pin === undefined ? PIN_POLICY.default : singleByte(pin.value);
@@ -798,7 +802,11 @@ function isExponent65537(value: Uint8Array): boolean {
 }
 
 function validateVersion(version: readonly number[]): readonly [number, number, number] {
-  if (!Array.isArray(version) || version.length !== 3 || !version.every((part) => Number.isInteger(part) && part >= 0 && part <= 255)) {
+  if (
+    !Array.isArray(version) ||
+    version.length !== 3 ||
+    !version.every((part) => Number.isInteger(part) && part >= 0 && part <= 255)
+  ) {
     throw new ScardError('SCARD_E_INVALID_PARAMETER', 'version must be three bytes [major, minor, patch]');
   }
   return [version[0]!, version[1]!, version[2]!];

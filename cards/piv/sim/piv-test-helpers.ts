@@ -32,7 +32,13 @@ export function transmit(card: PivSimulator, apdu: Uint8Array | string): TestRes
  * Sends a command the way a PC/SC client does: data split into 255-byte chained blocks, then GET RESPONSE
  * until the response is complete.
  */
-export function exchange(card: PivSimulator, ins: number, p1: number, p2: number, data: Uint8Array = new Uint8Array(0)): TestResponse {
+export function exchange(
+  card: PivSimulator,
+  ins: number,
+  p1: number,
+  p2: number,
+  data: Uint8Array = new Uint8Array(0),
+): TestResponse {
   let offset = 0;
   while (data.length - offset > 255) {
     const block = data.subarray(offset, offset + 255);
@@ -41,10 +47,16 @@ export function exchange(card: PivSimulator, ins: number, p1: number, p2: number
     offset += 255;
   }
   const last = data.subarray(offset);
-  let reply = transmit(card, encodeCommandApdu({ cla: 0x00, ins, p1, p2, data: last.length > 0 ? last : undefined, le: 256 }));
+  let reply = transmit(
+    card,
+    encodeCommandApdu({ cla: 0x00, ins, p1, p2, data: last.length > 0 ? last : undefined, le: 256 }),
+  );
   const parts = [reply.data];
   while (reply.statusWord >> 8 === 0x61) {
-    reply = transmit(card, encodeCommandApdu({ cla: 0x00, ins: 0xc0, p1: 0, p2: 0, le: (reply.statusWord & 0xff) || 256 }));
+    reply = transmit(
+      card,
+      encodeCommandApdu({ cla: 0x00, ins: 0xc0, p1: 0, p2: 0, le: reply.statusWord & 0xff || 256 }),
+    );
     parts.push(reply.data);
   }
   return { data: new Uint8Array(Buffer.concat(parts)), statusWord: reply.statusWord };
@@ -81,10 +93,19 @@ export function authenticateManagementKey(card: PivSimulator, algorithmId: numbe
   const decrypted = ecb(false, algorithmId, key, witness);
   const challenge = new Uint8Array(randomBytes(blockLength));
   const body = Buffer.concat([Buffer.of(0x80, blockLength), decrypted, Buffer.of(0x81, blockLength), challenge]);
-  const second = exchange(card, 0x87, algorithmId, 0x9b, new Uint8Array(Buffer.concat([Buffer.of(0x7c, body.length), body])));
+  const second = exchange(
+    card,
+    0x87,
+    algorithmId,
+    0x9b,
+    new Uint8Array(Buffer.concat([Buffer.of(0x7c, body.length), body])),
+  );
   if (second.statusWord !== 0x9000) return second.statusWord;
   const expected = ecb(true, algorithmId, key, challenge);
-  if (toHexString(second.data) !== toHexString(new Uint8Array(Buffer.concat([Buffer.of(0x7c, blockLength + 2, 0x82, blockLength), expected])))) {
+  if (
+    toHexString(second.data) !==
+    toHexString(new Uint8Array(Buffer.concat([Buffer.of(0x7c, blockLength + 2, 0x82, blockLength), expected])))
+  ) {
     throw new Error('card proved the wrong management key');
   }
   return second.statusWord;

@@ -28,6 +28,9 @@ export function childrenOf(node: TlvNode): TlvNode[] {
 }
 
 /** The first child with the tag, or undefined. */
-export function childWithTag<Node extends { readonly tag: number }>(nodes: readonly Node[], tag: number): Node | undefined {
+export function childWithTag<Node extends { readonly tag: number }>(
+  nodes: readonly Node[],
+  tag: number,
+): Node | undefined {
   return nodes.find((node) => node.tag === tag);
 }

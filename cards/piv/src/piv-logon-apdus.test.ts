@@ -52,6 +52,18 @@ describe('logon APDU counts (3 certificates: RSA-2048 9A, P-256 9C and 9D)', () 
     expect(counts).toEqual({ cold: 31, warm: 29 });
   });
 
+  it('listing the certificates (what pkcs15-tool --list-certificates does), NO_CACHE', async () => {
+    const card = await provisionedCard();
+    const recorder = new ApduRecorder();
+    const session = await CardSession.open(createPivPlugin(), recordingTransport(new SimTransport(card), recorder));
+    for (const name of (await session.enumFiles('mscp')).filter((file) => file !== 'cmapfile')) {
+      await session.readFile('mscp', name);
+    }
+    await session.close();
+    console.log(`PIV list certificates, NO_CACHE: ${recorder.totals().apdus}`);
+    expect(recorder.totals().apdus).toBe(20);
+  });
+
   it('SESSION_ONLY: the warm logon is answered from the session cache', async () => {
     const counts = await measure(createPivPlugin({ cacheMode: CacheMode.SESSION_ONLY }));
     console.log(`PIV logon APDUs, SESSION_ONLY: cold ${counts.cold}, warm ${counts.warm}`);

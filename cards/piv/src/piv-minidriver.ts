@@ -354,7 +354,8 @@ export class PivMinidriver implements Minidriver {
     const certificate = await this.#certificate(slot);
     if (certificate === null) return missing();
     const key = known?.publicKey ?? parsePublicKey(certificate) ?? (await this.#slot(slot))?.publicKey;
-    if (key === undefined) throw new ScardError('SCARD_E_COMM_DATA_LOST', `the certificate of slot ${slotName(slot)} does not parse`);
+    if (key === undefined)
+      throw new ScardError('SCARD_E_COMM_DATA_LOST', `the certificate of slot ${slotName(slot)} does not parse`);
     const kind = keyHalfOfSlot(slot, key.kind) === 'signature' ? 'ksc' : 'kxc';
     if (kind !== parsed.kind) return missing();
     return { der: certificate, slot, index: parsed.containerIndex };
@@ -537,12 +538,18 @@ export class PivMinidriver implements Minidriver {
       invalid(`the certificate's key is not the key of container ${parsed.containerIndex} (slot ${slotName(slot)})`);
     }
     if (state === null && this.#hasMetadata) {
-      throw new ScardError('SCARD_E_FILE_NOT_FOUND', `container ${parsed.containerIndex} holds no key for mscp/${name}`);
+      throw new ScardError(
+        'SCARD_E_FILE_NOT_FOUND',
+        `container ${parsed.containerIndex} holds no key for mscp/${name}`,
+      );
     }
     const keyKind = state?.publicKey.kind ?? certificateKey?.kind;
     const half = keyKind === undefined ? undefined : keyHalfOfSlot(slot, keyKind);
     if (half !== undefined && (half === 'signature' ? 'ksc' : 'kxc') !== parsed.kind) {
-      throw new ScardError('SCARD_E_FILE_NOT_FOUND', `container ${parsed.containerIndex} holds a ${half} key: no file mscp/${name}`);
+      throw new ScardError(
+        'SCARD_E_FILE_NOT_FOUND',
+        `container ${parsed.containerIndex} holds a ${half} key: no file mscp/${name}`,
+      );
     }
     this.#forgetCertificate(slot);
     await this.#app.putCertificate(slot, der, { compress: der.length > MAX_UNCOMPRESSED_CERTIFICATE });

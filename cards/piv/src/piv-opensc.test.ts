@@ -5,48 +5,31 @@
  * `pkcs15-tool --list-certificates` runs against it. Skipped without pcscd/OpenSC, failing on CI.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { provisionedCard } from './testing/provisioned-card.js';
 
-const LOCK_PATH = '/tmp/minidriver-vpcd-35964.lock';
 const READER = 'Virtual PCD 00 01';
 
-async function acquireLock(): Promise<number> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    try {
-      return openSync(LOCK_PATH, 'wx');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  throw new Error(`${LOCK_PATH} stayed locked for 150 s`);
-}
-
 describeWithTools(['pcscd', 'pkcs15-tool'], 'OpenSC on the same simulated card', () => {
-  let lock: number | undefined;
+  let releaseLock: (() => void) | undefined;
   let server: VpcdServer | undefined;
   let apdus = 0;
 
   beforeAll(async () => {
-    lock = await acquireLock();
+    releaseLock = await acquireVpcdPortLock(35964);
     const card = await provisionedCard();
     server = serveVpcd(card, { port: 35964, onApdu: () => apdus++ });
     await server.connected;
     // pcscd polls its readers: give it a moment to see the card before OpenSC connects.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-  }, 200_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server?.close();
-    if (lock !== undefined) {
-      closeSync(lock);
-      unlinkSync(LOCK_PATH);
-    }
+    releaseLock?.();
   });
 
   it('pkcs15-tool --list-certificates finds the 3 certificates; prints its APDU count', async () => {

@@ -10,8 +10,7 @@ import { ScardError, type TransportEvent } from '@minidriver/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PcscCard, PcscContext, type ReaderEvent, type ReaderWatch, withTransaction } from '../src/index.js';
 import { COUNTER_CARD_ATR, CounterCard } from './support/counter-card.js';
-import { pcscdRunning } from './support/pcscd.js';
-import { serveVpcd, type VpcdServer } from './support/vpcd-client.js';
+import { acquireVpcdPortLock, pcscdRunning, serveVpcd, type VpcdServer } from '@minidriver/sim';
 
 const READER = 'Virtual PCD 00 00';
 const PORT = 35963;
@@ -24,7 +23,7 @@ const putData = (value: number) => {
 const CLIENT = fileURLToPath(new URL('./fixtures/transaction-client.mjs', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-const available = await pcscdRunning();
+const available = pcscdRunning();
 if (!available && process.env.CI === 'true')
   throw new Error('pcscd is not running, and CI requires the PC/SC integration tests');
 if (!available) console.warn('skipping @minidriver/pcsc integration tests: pcscd is not running');
@@ -71,18 +70,21 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
   let watch: ReaderWatch;
   const events: ReaderEvent[] = [];
   let server: VpcdServer;
+  let releaseLock: (() => void) | undefined;
 
   beforeAll(async () => {
+    releaseLock = await acquireVpcdPortLock(PORT);
     // The child processes import the built package (Node 20 cannot run our TypeScript).
     execFileSync('pnpm', ['--filter', '@minidriver/pcsc', 'build'], { cwd: PACKAGE_DIR, stdio: 'ignore' });
     context = await PcscContext.establish();
     watch = context.watch({ initialState: false });
     watch.on('event', (event: ReaderEvent) => events.push(event));
-  });
+  }, 360_000); // the lock on reader 00 may be held by another package's pcscd tests for a while
 
   afterAll(async () => {
     await server?.close();
     await context?.release();
+    releaseLock?.();
   });
 
   it('lists the vpcd readers', async () => {

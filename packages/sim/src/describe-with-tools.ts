@@ -5,7 +5,14 @@
 import { describe } from 'vitest';
 import { missingToolsReason, onCi } from './testing.js';
 
-export { missingToolsReason, onCi, pcscdRunning, toolAvailable } from './testing.js';
+export {
+  acquireVpcdPortLock,
+  missingToolsReason,
+  onCi,
+  pcscdRunning,
+  toolAvailable,
+  vpcdPortLockPath,
+} from './testing.js';
 
 /**
  * Declares a suite that needs external tools: commands on PATH, or "pcscd" for the running daemon.

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { fromHex, toHex } from '@minidriver/core';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeWithTools, onCi } from './describe-with-tools.js';
+import { acquireVpcdPortLock, describeWithTools, onCi } from './describe-with-tools.js';
 import { ApduRecorder } from './recorder.js';
 import type { SimulatedCard } from './simulated-card.js';
 import { UnknownCard } from './unknown-card.js';
@@ -280,15 +280,24 @@ async function waitForCardPresence(present: boolean, ...args: string[]): Promise
 
 describeWithTools(['pcscd', 'opensc-tool'], 'serveVpcd through the running pcscd', () => {
   let bridge: VpcdServer | undefined;
+  let releaseLock: (() => void) | undefined;
   afterEach(async () => {
-    if (!bridge) return;
-    await bridge.close();
-    bridge = undefined;
-    await waitForCardPresence(false);
-  });
+    try {
+      if (bridge) {
+        await bridge.close();
+        bridge = undefined;
+        await waitForCardPresence(false);
+      }
+    } finally {
+      releaseLock?.();
+      releaseLock = undefined;
+    }
+  }, 90_000);
 
   it('shows the card in "Virtual PCD 00 01", answers APDUs, and ejects / inserts', async (context) => {
-    // vpcd serves one card per reader: if someone else's simulator sits in our reader we would only queue.
+    // Other packages' interop tests serve their simulators on this port too: take turns.
+    releaseLock = await acquireVpcdPortLock(VPCD_PORT);
+    // vpcd serves one card per reader: a card not taking the lock (a dev server) would make us queue.
     if ((await openscTool('-a')).ok) {
       const reason = `${READER} already holds another card`;
       if (onCi()) throw new Error(reason);
@@ -315,5 +324,5 @@ describeWithTools(['pcscd', 'opensc-tool'], 'serveVpcd through the running pcscd
     await bridge.insert();
     expect(bridge.isConnected()).toBe(true);
     expect((await waitForCardPresence(true)).trim()).toBe('3b:80:80:01:01');
-  }, 180_000);
+  }, 600_000);
 });

@@ -2,35 +2,57 @@
  * @module The `minidriver` program: global options, command dispatch, help, output mode and exit codes.
  */
 import type { ApduTraceHook } from '@minidriver/core';
-import { cardAccess, type CommandContext } from './commands/context.js';
 import type { Command } from './commands/command.js';
+import { type CommandContext, cardAccess } from './commands/context.js';
 import { COMMANDS, findCommand } from './commands/registry.js';
 import { createCredentialSource } from './input/credentials.js';
-import { colourWanted, createColours } from './output/colours.js';
 import { createTraceHook } from './output/apdu-trace.js';
+import { colourWanted, createColours } from './output/colours.js';
 import { reportError } from './output/error-report.js';
 import { type OptionSpecs, parseArguments } from './parse/arguments.js';
 import { ExitCode, UsageError } from './parse/usage-error.js';
 
 /** Options every command accepts. */
 export const GLOBAL_OPTIONS: OptionSpecs = {
-  reader: { type: 'string', placeholder: '<name|index>', description: 'PC/SC reader to use (default: the first with a card)' },
-  sim: { type: 'string', placeholder: '<card>', description: 'use the built-in simulated card (piv, openpgp); its state persists' },
+  reader: {
+    type: 'string',
+    placeholder: '<name|index>',
+    description: 'PC/SC reader to use (default: the first with a card)',
+  },
+  sim: {
+    type: 'string',
+    placeholder: '<card>',
+    description: 'use the built-in simulated card (piv, openpgp); its state persists',
+  },
   json: { type: 'boolean', description: 'print one JSON document for scripts' },
   trace: { type: 'boolean', description: 'print every APDU, decoded, on stderr (PINs shown as **)' },
   help: { type: 'boolean', alias: 'h', description: 'show help' },
   'pin-stdin': { type: 'boolean', description: 'read the PIN (and a new PIN, one per line) from stdin' },
   'pin-env': { type: 'string', placeholder: '<VAR>', description: 'read the user PIN from environment variable VAR' },
   'admin-pin-env': { type: 'string', placeholder: '<VAR>', description: 'read the admin PIN (OpenPGP PW3) from VAR' },
-  'admin-key-env': { type: 'string', placeholder: '<VAR>', description: 'read the admin key (hex; PIV management key) from VAR' },
+  'admin-key-env': {
+    type: 'string',
+    placeholder: '<VAR>',
+    description: 'read the admin key (hex; PIV management key) from VAR',
+  },
   'admin-key': { type: 'string', placeholder: 'default', description: "use the card's well-known default admin key" },
 };
 
 /** The global string options (their next token is a value, not the command). */
-const VALUE_OPTIONS = new Set(Object.entries(GLOBAL_OPTIONS).filter(([, spec]) => spec.type === 'string').map(([name]) => `--${name}`));
+const VALUE_OPTIONS = new Set(
+  Object.entries(GLOBAL_OPTIONS)
+    .filter(([, spec]) => spec.type === 'string')
+    .map(([name]) => `--${name}`),
+);
 
 function optionLines(specs: OptionSpecs): string[] {
-  const rows = Object.entries(specs).map(([name, spec]) => [`--${name}${spec.placeholder ? ` ${spec.placeholder}` : ''}${spec.alias ? `, -${spec.alias}` : ''}`, spec.description] as const);
+  const rows = Object.entries(specs).map(
+    ([name, spec]) =>
+      [
+        `--${name}${spec.placeholder ? ` ${spec.placeholder}` : ''}${spec.alias ? `, -${spec.alias}` : ''}`,
+        spec.description,
+      ] as const,
+  );
   const width = Math.max(0, ...rows.map(([left]) => left.length));
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
 }
@@ -86,7 +108,10 @@ export interface ProgramIo {
 }
 
 /** Runs the program with `argv` (without node and script) and returns the exit code. */
-export async function runProgram(argv: readonly string[], io: ProgramIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runProgram(
+  argv: readonly string[],
+  io: ProgramIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const colours = createColours(colourWanted(io.stdout));
   const errorColours = createColours(colourWanted(io.stderr));
   let json = argv.includes('--json');
@@ -108,8 +133,11 @@ export async function runProgram(argv: readonly string[], io: ProgramIo = { stdo
       io.stdout.write(`${helpText(command)}\n`);
       return ExitCode.SUCCESS;
     }
-    const trace: ApduTraceHook | undefined = options['trace'] ? createTraceHook((line) => io.stderr.write(`${errorColours.dim(line)}\n`)) : undefined;
-    const text = (key: string): string | undefined => (typeof options[key] === 'string' ? (options[key] as string) : undefined);
+    const trace: ApduTraceHook | undefined = options['trace']
+      ? createTraceHook((line) => io.stderr.write(`${errorColours.dim(line)}\n`))
+      : undefined;
+    const text = (key: string): string | undefined =>
+      typeof options[key] === 'string' ? (options[key] as string) : undefined;
     const sim = text('sim');
     const reader = text('reader');
     if (sim !== undefined && reader !== undefined) throw new UsageError('--sim and --reader exclude each other');

@@ -4,14 +4,14 @@
  * Skipped when pcscd is not running (a failure when CI=true).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { verify } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { acquireVpcdPortLock } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BIN, ensureBuilt, runCli, temporaryStateDirectory } from './run-cli.js';
-import { acquireVpcdLock } from './vpcd-lock.js';
 
 const READER = 'Virtual PCD 00 00';
 const PIN = '123456';
@@ -27,9 +27,28 @@ describeWithTools(['pcscd'], 'minidriver through pcscd + vpcd', () => {
     ensureBuilt();
     stateDirectory = temporaryStateDirectory();
     // Prepare the card state with the in-process simulator; `sim serve` then serves that same state.
-    const keygen = await run(['--sim', 'piv', 'keygen', '--container', '0', '--alg', 'rsa2048', '--admin-key', 'default', '--pin-env', 'TEST_PIN', '--self-signed', 'Served User', '--out', join(stateDirectory, 'pub.pem')], { TEST_PIN: PIN });
+    const keygen = await run(
+      [
+        '--sim',
+        'piv',
+        'keygen',
+        '--container',
+        '0',
+        '--alg',
+        'rsa2048',
+        '--admin-key',
+        'default',
+        '--pin-env',
+        'TEST_PIN',
+        '--self-signed',
+        'Served User',
+        '--out',
+        join(stateDirectory, 'pub.pem'),
+      ],
+      { TEST_PIN: PIN },
+    );
     expect(keygen.status, keygen.stderr).toBe(0);
-    releaseLock = await acquireVpcdLock();
+    releaseLock = await acquireVpcdPortLock(35963);
     server = spawn(process.execPath, [BIN, 'sim', 'serve', 'piv', '--vpcd', '127.0.0.1:35963'], {
       env: { ...process.env, NO_COLOR: '1', MINIDRIVER_STATE_DIR: stateDirectory },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,7 +62,13 @@ describeWithTools(['pcscd'], 'minidriver through pcscd + vpcd', () => {
     // Wait until pcscd reports the card in the reader (vpcd polls for it).
     for (let attempt = 0; attempt < 120; attempt++) {
       const readers = await run(['readers', '--json']);
-      if (readers.status === 0 && JSON.parse(readers.stdout).readers.some((reader: { name: string; cardPresent: boolean }) => reader.name === READER && reader.cardPresent)) return;
+      if (
+        readers.status === 0 &&
+        JSON.parse(readers.stdout).readers.some(
+          (reader: { name: string; cardPresent: boolean }) => reader.name === READER && reader.cardPresent,
+        )
+      )
+        return;
       await sleep(250);
     }
     throw new Error(`the served card never appeared in "${READER}": ${serverOutput}`);
@@ -67,7 +92,9 @@ describeWithTools(['pcscd'], 'minidriver through pcscd + vpcd', () => {
   it('readers lists the vpcd reader with the card and its ATR', async () => {
     const result = await run(['readers']);
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/Virtual PCD 00 00\s+present\s+3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 59 75 62 69 4b 65 79 40/);
+    expect(result.stdout).toMatch(
+      /Virtual PCD 00 00\s+present\s+3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 59 75 62 69 4b 65 79 40/,
+    );
   });
 
   it('info --reader names the reader and the plugin chosen by ATR', async () => {
@@ -81,16 +108,37 @@ describeWithTools(['pcscd'], 'minidriver through pcscd + vpcd', () => {
   it('certs reads the certificate made in the earlier invocation', async () => {
     const result = await run(['certs', '--reader', READER, '--json']);
     expect(result.status, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).certificates).toEqual([expect.objectContaining({ container: 0, subject: 'CN=Served User' })]);
+    expect(JSON.parse(result.stdout).certificates).toEqual([
+      expect.objectContaining({ container: 0, subject: 'CN=Served User' }),
+    ]);
   });
 
   it('sign through pcscd gives a signature node:crypto verifies', async () => {
     const message = join(stateDirectory, 'message');
     writeFileSync(message, 'signed through pcscd');
     const signature = join(stateDirectory, 'signature');
-    const result = await run(['sign', '--reader', READER, '--container', '0', '--hash', 'sha256', '--in', message, '--out', signature, '--pin-env', 'TEST_PIN'], { TEST_PIN: PIN });
+    const result = await run(
+      [
+        'sign',
+        '--reader',
+        READER,
+        '--container',
+        '0',
+        '--hash',
+        'sha256',
+        '--in',
+        message,
+        '--out',
+        signature,
+        '--pin-env',
+        'TEST_PIN',
+      ],
+      { TEST_PIN: PIN },
+    );
     expect(result.status, result.stderr).toBe(0);
-    expect(verify('sha256', readFileSync(message), readFileSync(join(stateDirectory, 'pub.pem')), readFileSync(signature))).toBe(true);
+    expect(
+      verify('sha256', readFileSync(message), readFileSync(join(stateDirectory, 'pub.pem')), readFileSync(signature)),
+    ).toBe(true);
   });
 
   it('a reader that does not exist is exit 1 with the SCARD code', async () => {

@@ -2,18 +2,19 @@
  * End-to-end tests of the built `minidriver` binary on the built-in simulated PIV card (`--sim piv`):
  * every command, human and --json output, exit codes, PIN handling and --trace redaction.
  */
-import { createPublicKey, verify, X509Certificate } from 'node:crypto';
-import { publicEncrypt, constants as cryptoConstants } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { createPublicKey, constants as cryptoConstants, publicEncrypt, verify, X509Certificate } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, temporaryStateDirectory } from './run-cli.js';
+import { BIN, ensureBuilt, runCli, temporaryStateDirectory } from './run-cli.js';
 
 const PIN = '123456';
 const PUK = '12345678';
 let stateDirectory: string;
 const sim = (...args: string[]) => ['--sim', 'piv', ...args];
-const run = (args: string[], options: { env?: Record<string, string>; input?: string } = {}) => runCli(args, { stateDirectory, ...options });
+const run = (args: string[], options: { env?: Record<string, string>; input?: string } = {}) =>
+  runCli(args, { stateDirectory, ...options });
 const file = (name: string) => join(stateDirectory, name);
 
 beforeAll(() => {
@@ -59,7 +60,27 @@ describe('usage and exit codes', () => {
   it('--help lists every command and exits 0', async () => {
     const result = await run(['--help']);
     expect(result.status).toBe(0);
-    for (const command of ['readers', 'identify', 'info', 'ls', 'cat', 'write', 'rm', 'mkdir', 'containers', 'certs', 'pin', 'keygen', 'import-cert', 'sign', 'decrypt', 'rm-container', 'apdu', 'sim', 'demo']) {
+    for (const command of [
+      'readers',
+      'identify',
+      'info',
+      'ls',
+      'cat',
+      'write',
+      'rm',
+      'mkdir',
+      'containers',
+      'certs',
+      'pin',
+      'keygen',
+      'import-cert',
+      'sign',
+      'decrypt',
+      'rm-container',
+      'apdu',
+      'sim',
+      'demo',
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
   });
@@ -99,7 +120,12 @@ describe('card inspection', () => {
     const result = await run(sim('readers', '--json'));
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout).readers).toEqual([
-      { index: 0, name: 'Simulated PIV (built-in)', cardPresent: true, atr: '3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 59 75 62 69 4b 65 79 40' },
+      {
+        index: 0,
+        name: 'Simulated PIV (built-in)',
+        cardPresent: true,
+        atr: '3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 59 75 62 69 4b 65 79 40',
+      },
     ]);
     expect((await run(sim('readers'))).stdout).toMatch(/Simulated PIV \(built-in\)\s+present\s+3b fd 13/);
   });
@@ -128,14 +154,22 @@ describe('card inspection', () => {
     expect(result.stdout).toMatch(/card GUID:\s+[0-9a-f]{32}/);
     expect(result.stdout).toMatch(/1\s+user\s+AlphaNumericPinType\s+PrimaryCardPin\s+3 retries left/);
     const document = JSON.parse((await run(sim('info', '--json'))).stdout);
-    expect(document).toMatchObject({ simulated: true, package: '@minidriver/card-piv', plugin: 'PIV', version: 7, cacheMode: 'NO_CACHE' });
+    expect(document).toMatchObject({
+      simulated: true,
+      package: '@minidriver/card-piv',
+      plugin: 'PIV',
+      version: 7,
+      cacheMode: 'NO_CACHE',
+    });
     expect(document.keySizes['rsa-exchange']).toMatchObject({ max: 2048 });
     expect(document.pins.find((pin: { id: number }) => pin.id === 1)).toMatchObject({ role: 'user', retriesLeft: 3 });
   });
 
   it('ls lists the root (with the mscp directory) and mscp', async () => {
     const root = JSON.parse((await run(sim('ls', '--json'))).stdout);
-    expect(root.entries.map((entry: { name: string }) => entry.name)).toEqual(expect.arrayContaining(['mscp', 'cardid', 'cardcf', 'cardapps']));
+    expect(root.entries.map((entry: { name: string }) => entry.name)).toEqual(
+      expect.arrayContaining(['mscp', 'cardid', 'cardcf', 'cardapps']),
+    );
     const mscp = await run(sim('ls', 'mscp'));
     expect(mscp.status).toBe(0);
     expect(mscp.stdout).toMatch(/cmapfile\s+\d+/);
@@ -162,7 +196,9 @@ describe('keys, certificates, signing and decryption', () => {
   });
 
   it('keygen generates RSA and ECDSA keys and prints or writes the public key', async () => {
-    const rsa = await run(sim('keygen', '--container', '0', '--alg', 'rsa2048', '--admin-key', 'default', '--out', file('pub0.pem')));
+    const rsa = await run(
+      sim('keygen', '--container', '0', '--alg', 'rsa2048', '--admin-key', 'default', '--out', file('pub0.pem')),
+    );
     expect(rsa.status).toBe(0);
     expect(createPublicKey(readFileSync(file('pub0.pem'))).asymmetricKeyDetails?.modulusLength).toBe(2048);
     const ec = await run(sim('keygen', '--container', '1', '--alg', 'p256', '--admin-key', 'default'));
@@ -174,7 +210,20 @@ describe('keys, certificates, signing and decryption', () => {
 
   it('keygen --self-signed stores a certificate signed by the card', async () => {
     const result = await run(
-      sim('keygen', '--container', '2', '--alg', 'rsa2048', '--admin-key', 'default', '--pin-env', 'TEST_PIN', '--self-signed', 'E2E User', '--json'),
+      sim(
+        'keygen',
+        '--container',
+        '2',
+        '--alg',
+        'rsa2048',
+        '--admin-key',
+        'default',
+        '--pin-env',
+        'TEST_PIN',
+        '--self-signed',
+        'E2E User',
+        '--json',
+      ),
       { env: { TEST_PIN: PIN } },
     );
     expect(result.status).toBe(0);
@@ -213,41 +262,135 @@ describe('keys, certificates, signing and decryption', () => {
     const message = Buffer.from('signed by the simulated card');
     writeFileSync(file('message'), message);
     const env = { TEST_PIN: PIN };
-    const pkcs1 = await run(sim('sign', '--container', '0', '--hash', 'sha256', '--in', file('message'), '--out', file('sig0'), '--pin-env', 'TEST_PIN'), { env });
+    const pkcs1 = await run(
+      sim(
+        'sign',
+        '--container',
+        '0',
+        '--hash',
+        'sha256',
+        '--in',
+        file('message'),
+        '--out',
+        file('sig0'),
+        '--pin-env',
+        'TEST_PIN',
+      ),
+      { env },
+    );
     expect(pkcs1.status).toBe(0);
     expect(verify('sha256', message, readFileSync(file('pub0.pem')), readFileSync(file('sig0')))).toBe(true);
-    const pss = await run(sim('sign', '--container', '0', '--hash', 'sha384', '--pss', '--in', file('message'), '--out', file('sig0pss'), '--pin-env', 'TEST_PIN'), { env });
+    const pss = await run(
+      sim(
+        'sign',
+        '--container',
+        '0',
+        '--hash',
+        'sha384',
+        '--pss',
+        '--in',
+        file('message'),
+        '--out',
+        file('sig0pss'),
+        '--pin-env',
+        'TEST_PIN',
+      ),
+      { env },
+    );
     expect(pss.status).toBe(0);
     expect(
-      verify('sha384', message, { key: readFileSync(file('pub0.pem')), padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 48 }, readFileSync(file('sig0pss'))),
+      verify(
+        'sha384',
+        message,
+        { key: readFileSync(file('pub0.pem')), padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 48 },
+        readFileSync(file('sig0pss')),
+      ),
     ).toBe(true);
-    const der = await run(sim('sign', '--container', '1', '--hash', 'sha256', '--in', file('message'), '--out', file('sig1'), '--pin-env', 'TEST_PIN'), { env });
+    const der = await run(
+      sim(
+        'sign',
+        '--container',
+        '1',
+        '--hash',
+        'sha256',
+        '--in',
+        file('message'),
+        '--out',
+        file('sig1'),
+        '--pin-env',
+        'TEST_PIN',
+      ),
+      { env },
+    );
     expect(der.status).toBe(0);
     expect(verify('sha256', message, readFileSync(file('pub1.pem')), readFileSync(file('sig1')))).toBe(true);
-    const raw = await run(sim('sign', '--container', '1', '--hash', 'sha256', '--format', 'raw', '--in', file('message'), '--out', file('sig1raw'), '--pin-stdin'), { input: `${PIN}\n` });
+    const raw = await run(
+      sim(
+        'sign',
+        '--container',
+        '1',
+        '--hash',
+        'sha256',
+        '--format',
+        'raw',
+        '--in',
+        file('message'),
+        '--out',
+        file('sig1raw'),
+        '--pin-stdin',
+      ),
+      { input: `${PIN}\n` },
+    );
     expect(raw.status).toBe(0);
     expect(readFileSync(file('sig1raw'))).toHaveLength(64);
-    expect(verify('sha256', message, { key: readFileSync(file('pub1.pem')), dsaEncoding: 'ieee-p1363' }, readFileSync(file('sig1raw')))).toBe(true);
+    expect(
+      verify(
+        'sha256',
+        message,
+        { key: readFileSync(file('pub1.pem')), dsaEncoding: 'ieee-p1363' },
+        readFileSync(file('sig1raw')),
+      ),
+    ).toBe(true);
   });
 
   it('sign without a PIN source on a non-TTY is a usage error', async () => {
     writeFileSync(file('message'), 'x');
-    const result = await run(sim('sign', '--container', '0', '--hash', 'sha256', '--in', file('message'), '--out', file('sig')));
+    const result = await run(
+      sim('sign', '--container', '0', '--hash', 'sha256', '--in', file('message'), '--out', file('sig')),
+    );
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('--pin-stdin');
   });
 
   it('decrypt recovers what node:crypto encrypted to the container key', async () => {
-    const ciphertext = publicEncrypt({ key: readFileSync(file('pub2.pem')), padding: cryptoConstants.RSA_PKCS1_PADDING }, Buffer.from('secret message'));
+    const ciphertext = publicEncrypt(
+      { key: readFileSync(file('pub2.pem')), padding: cryptoConstants.RSA_PKCS1_PADDING },
+      Buffer.from('secret message'),
+    );
     writeFileSync(file('ciphertext'), ciphertext);
-    const result = await run(sim('decrypt', '--container', '2', '--in', file('ciphertext'), '--out', file('plaintext'), '--pin-stdin'), { input: `${PIN}\n` });
+    const result = await run(
+      sim('decrypt', '--container', '2', '--in', file('ciphertext'), '--out', file('plaintext'), '--pin-stdin'),
+      { input: `${PIN}\n` },
+    );
     expect(result.status).toBe(0);
     expect(readFileSync(file('plaintext'), 'utf8')).toBe('secret message');
   });
 
   it('keygen --self-signed with an ECDSA P-384 key gives an ecdsa-with-SHA256 certificate that verifies', async () => {
     const result = await run(
-      sim('keygen', '--container', '3', '--alg', 'p384', '--admin-key', 'default', '--pin-stdin', '--self-signed', 'EC User', '--json'),
+      sim(
+        'keygen',
+        '--container',
+        '3',
+        '--alg',
+        'p384',
+        '--admin-key',
+        'default',
+        '--pin-stdin',
+        '--self-signed',
+        'EC User',
+        '--json',
+      ),
       { input: `${PIN}\n` },
     );
     expect(result.status, result.stderr).toBe(0);
@@ -280,7 +423,9 @@ describe('PINs', () => {
     expect(wrong.status).toBe(1);
     expect(wrong.stderr).toMatch(/SCARD_W_WRONG_CHV \(0x8010006b\).*2 tries left/);
     expect(wrong.stderr).not.toContain(PIN);
-    const unblocked = await run(sim('pin', 'unblock', '--admin-pin-env', 'TEST_PUK', '--new-pin-env', 'NEW_PIN'), { env: { TEST_PUK: PUK, NEW_PIN: PIN } });
+    const unblocked = await run(sim('pin', 'unblock', '--admin-pin-env', 'TEST_PUK', '--new-pin-env', 'NEW_PIN'), {
+      env: { TEST_PUK: PUK, NEW_PIN: PIN },
+    });
     expect(unblocked.status).toBe(0);
     expect(unblocked.stdout).toContain('3 retries left');
     expect((await run(sim('pin', 'verify', '--pin-stdin'), { input: `${PIN}\n` })).status).toBe(0);
@@ -292,7 +437,9 @@ describe('PINs', () => {
     });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('admin authenticated (admin-key)');
-    const wrongKey = await run(sim('pin', 'verify', '--role', 'admin', '--admin-key-env', 'ADMIN_KEY'), { env: { ADMIN_KEY: '00'.repeat(24) } });
+    const wrongKey = await run(sim('pin', 'verify', '--role', 'admin', '--admin-key-env', 'ADMIN_KEY'), {
+      env: { ADMIN_KEY: '00'.repeat(24) },
+    });
     expect(wrongKey.status).toBe(1);
     expect(wrongKey.stderr).toContain('SCARD_W_WRONG_CHV');
     expect(wrongKey.stderr).not.toContain('00'.repeat(24));
@@ -314,10 +461,14 @@ describe('files and raw APDUs', () => {
     const write = await run(sim('write', 'mscp/kxc02', '--in', file('cert.der'), '--admin-key', 'default'));
     expect(write.status).toBe(0);
     expect(write.stdout).toMatch(/^\d+ bytes written to mscp\/kxc02$/m);
-    expect(JSON.parse((await run(sim('certs', '--json'))).stdout).certificates.map((entry: { file: string }) => entry.file)).toContain('mscp/kxc02');
+    expect(
+      JSON.parse((await run(sim('certs', '--json'))).stdout).certificates.map((entry: { file: string }) => entry.file),
+    ).toContain('mscp/kxc02');
     const rm = await run(sim('rm', 'mscp/kxc02', '--admin-key', 'default'));
     expect(rm.status).toBe(0);
-    const files = JSON.parse((await run(sim('certs', '--json'))).stdout).certificates.map((entry: { file: string }) => entry.file);
+    const files = JSON.parse((await run(sim('certs', '--json'))).stdout).certificates.map(
+      (entry: { file: string }) => entry.file,
+    );
     expect(files).not.toContain('mscp/kxc02');
     writeFileSync(file('data.bin'), Buffer.from('hello'));
     // PIV holds only the files it maps onto its objects (piv.md §10): no free-form files or directories.
@@ -342,3 +493,92 @@ describe('files and raw APDUs', () => {
     expect((await run(sim('apdu', 'zz'))).status).toBe(2);
   });
 });
+
+describe('the simulated OpenPGP card (admin PIN instead of an admin key)', () => {
+  const pgp = (...args: string[]) => ['--sim', 'openpgp', ...args];
+
+  it('keygen asks for the admin PIN (PW3), then sign works with the user PIN', async () => {
+    const env = { ADMIN_PIN: '12345678', TEST_PIN: PIN };
+    const keygen = await run(
+      pgp(
+        'keygen',
+        '--container',
+        '0',
+        '--alg',
+        'rsa2048',
+        '--usage',
+        'sign',
+        '--admin-pin-env',
+        'ADMIN_PIN',
+        '--pin-env',
+        'TEST_PIN',
+        '--self-signed',
+        'PGP User',
+        '--out',
+        file('pgp.pem'),
+      ),
+      { env },
+    );
+    expect(keygen.status, keygen.stderr).toBe(0);
+    expect(keygen.stdout + keygen.stderr).not.toContain('12345678');
+    const certs = JSON.parse((await run(pgp('certs', '--json'))).stdout).certificates;
+    expect(certs).toEqual([expect.objectContaining({ container: 0, file: 'mscp/ksc00', subject: 'CN=PGP User' })]);
+    writeFileSync(file('pgp-message'), 'openpgp');
+    const sign = await run(
+      pgp(
+        'sign',
+        '--container',
+        '0',
+        '--hash',
+        'sha512',
+        '--in',
+        file('pgp-message'),
+        '--out',
+        file('pgp-sig'),
+        '--pin-env',
+        'TEST_PIN',
+      ),
+      { env },
+    );
+    expect(sign.status, sign.stderr).toBe(0);
+    expect(
+      verify('sha512', readFileSync(file('pgp-message')), readFileSync(file('pgp.pem')), readFileSync(file('pgp-sig'))),
+    ).toBe(true);
+  });
+
+  it('pin status reads the retry counters of PW1 and PW3', async () => {
+    const pins = JSON.parse((await run(pgp('pin', 'status', '--json'))).stdout).pins;
+    expect(pins.find((pin: { role: string }) => pin.role === 'admin')).toMatchObject({ retriesLeft: 3 });
+  });
+});
+
+describe.skipIf(spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status !== 0)(
+  'hidden PIN prompt on a terminal',
+  () => {
+    it('prompts on the TTY and never echoes what is typed', async () => {
+      // `script` gives the CLI a pseudo-terminal; the PIN is typed once the prompt has appeared.
+      const child = spawn(
+        'script',
+        ['-q', '-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --sim piv pin verify`, '/dev/null'],
+        {
+          env: { ...process.env, NO_COLOR: '1', MINIDRIVER_STATE_DIR: stateDirectory },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      let typed = false;
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        output += chunk;
+        if (!typed && output.includes('PIN: ')) {
+          typed = true;
+          child.stdin.write(`${PIN}\r`);
+        }
+      });
+      const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(status).toBe(0);
+      expect(output).toContain('PIN: ');
+      expect(output).toContain('PIN verified');
+      expect(output).not.toContain(PIN);
+    });
+  },
+);

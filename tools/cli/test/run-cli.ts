@@ -26,7 +26,11 @@ function newestSourceTime(directory: string): number {
 export function ensureBuilt(): void {
   const stale = !existsSync(BIN) || statSync(BIN).mtimeMs < newestSourceTime(join(CLI_DIRECTORY, 'src'));
   if (!stale) return;
-  const result = spawnSync('pnpm', ['--filter', '@minidriver/cli...', 'build'], { cwd: REPOSITORY_ROOT, stdio: 'pipe', encoding: 'utf8' });
+  const result = spawnSync('pnpm', ['--filter', '@minidriver/cli...', 'build'], {
+    cwd: REPOSITORY_ROOT,
+    stdio: 'pipe',
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`building the CLI failed:\n${result.stdout}\n${result.stderr}`);
 }
 
@@ -45,7 +49,9 @@ export interface CliResult {
 /** Runs `minidriver <args>` to completion. */
 export function runCli(
   args: readonly string[],
-  options: { readonly stateDirectory: string; readonly env?: Record<string, string>; readonly input?: string } = { stateDirectory: '' },
+  options: { readonly stateDirectory: string; readonly env?: Record<string, string>; readonly input?: string } = {
+    stateDirectory: '',
+  },
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {

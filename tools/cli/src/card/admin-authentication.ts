@@ -4,7 +4,7 @@
  * (OpenPGP PW3). The well-known default key is used only when the user asked for it.
  */
 import { createCipheriv } from 'node:crypto';
-import { type CardSession, CardProperty, ROLE_ADMIN, SecretType, ScardError, wipe } from '@minidriver/core';
+import { CardProperty, type CardSession, ROLE_ADMIN, ScardError, SecretType, wipe } from '@minidriver/core';
 import type { CredentialSource } from '../input/credentials.js';
 import { UsageError } from '../parse/usage-error.js';
 
@@ -23,18 +23,17 @@ export function defaultAdminKey(pluginName: string): Uint8Array | undefined {
 /** The response to an admin-key challenge: 3DES-ECB for 8-byte challenges, AES-ECB for 16-byte ones. */
 export function encryptChallenge(key: Uint8Array, challenge: Uint8Array): Uint8Array {
   const algorithm =
-    challenge.length === 8
-      ? 'des-ede3-ecb'
-      : challenge.length === 16
-        ? `aes-${key.length * 8}-ecb`
-        : undefined;
-  if (algorithm === undefined) throw new ScardError('SCARD_E_UNEXPECTED', `a ${challenge.length}-byte admin challenge is not 3DES or AES`);
+    challenge.length === 8 ? 'des-ede3-ecb' : challenge.length === 16 ? `aes-${key.length * 8}-ecb` : undefined;
+  if (algorithm === undefined)
+    throw new ScardError('SCARD_E_UNEXPECTED', `a ${challenge.length}-byte admin challenge is not 3DES or AES`);
   try {
     const cipher = createCipheriv(algorithm, key, null);
     cipher.setAutoPadding(false);
     return new Uint8Array(Buffer.concat([cipher.update(challenge), cipher.final()]));
   } catch (error) {
-    throw new ScardError('SCARD_E_INVALID_PARAMETER', `the admin key does not fit ${algorithm} (${key.length} bytes)`, { cause: error });
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', `the admin key does not fit ${algorithm} (${key.length} bytes)`, {
+      cause: error,
+    });
   }
 }
 
@@ -67,7 +66,8 @@ export async function authenticateAdmin(session: CardSession, credentials: Crede
     throw new UsageError('this operation needs the admin key: pass --admin-key-env VAR (hex) or --admin-key default');
   }
   const key = choice.kind === 'default' ? defaultAdminKey(session.pluginName) : choice.key;
-  if (key === undefined) throw new UsageError(`no well-known default admin key for a ${session.pluginName} card; use --admin-key-env VAR`);
+  if (key === undefined)
+    throw new UsageError(`no well-known default admin key for a ${session.pluginName} card; use --admin-key-env VAR`);
   try {
     const challenge = await session.getChallengeEx(ROLE_ADMIN);
     const response = encryptChallenge(key, challenge);

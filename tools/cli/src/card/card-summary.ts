@@ -5,16 +5,16 @@
  */
 import {
   CacheMode,
-  type CardSession,
   CardProperty,
+  type CardSession,
   KeySpec,
   ROLE_ADMIN,
   ROLE_USER,
   ScardError,
   SecretPurpose,
   SecretType,
-  toHex,
   type Transport,
+  toHex,
 } from '@minidriver/core';
 import { readPinStatus } from './pin-retries.js';
 
@@ -37,7 +37,11 @@ export interface CardSummary {
   readonly serial: string | null;
   readonly capabilities: { readonly keyGeneration: boolean; readonly certificateCompression: boolean } | null;
   readonly keySizes: Readonly<Record<string, { min: number; default: number; max: number; increment: number } | null>>;
-  readonly freeSpace: { readonly bytesAvailable: number | null; readonly containersAvailable: number | null; readonly maxContainers: number | null } | null;
+  readonly freeSpace: {
+    readonly bytesAvailable: number | null;
+    readonly containersAvailable: number | null;
+    readonly maxContainers: number | null;
+  } | null;
   readonly cacheMode: string;
   readonly pins: readonly PinSummary[];
 }
@@ -52,7 +56,13 @@ async function optional<T>(read: () => Promise<T>): Promise<T | null> {
   try {
     return await read();
   } catch (error) {
-    if (ScardError.isInstance(error) && (error.name === 'SCARD_E_UNSUPPORTED_FEATURE' || error.name === 'SCARD_E_INVALID_PARAMETER' || error.name === 'SCARD_E_FILE_NOT_FOUND')) return null;
+    if (
+      ScardError.isInstance(error) &&
+      (error.name === 'SCARD_E_UNSUPPORTED_FEATURE' ||
+        error.name === 'SCARD_E_INVALID_PARAMETER' ||
+        error.name === 'SCARD_E_FILE_NOT_FOUND')
+    )
+      return null;
     throw error;
   }
 }
@@ -85,12 +95,18 @@ export async function summariseCard(session: CardSession, transport?: Transport)
   ] as const) {
     const sizes = await optional(() => session.queryKeySizes(spec));
     keySizes[label] = sizes
-      ? { min: sizes.minimumBitLength, default: sizes.defaultBitLength, max: sizes.maximumBitLength, increment: sizes.incrementalBitLength }
+      ? {
+          min: sizes.minimumBitLength,
+          default: sizes.defaultBitLength,
+          max: sizes.maximumBitLength,
+          increment: sizes.incrementalBitLength,
+        }
       : null;
   }
   const space = await optional(() => session.queryFreeSpace());
   const known = (value: number): number | null => (value === UNKNOWN_VALUE ? null : value);
-  const pinList = (await optional(() => session.getProperty(CardProperty.CP_CARD_LIST_PINS))) ?? ((1 << ROLE_USER) | (1 << ROLE_ADMIN));
+  const pinList =
+    (await optional(() => session.getProperty(CardProperty.CP_CARD_LIST_PINS))) ?? (1 << ROLE_USER) | (1 << ROLE_ADMIN);
   const pins: PinSummary[] = [];
   for (let id = 0; id < 8; id++) {
     if ((pinList & (1 << id)) === 0) continue;
@@ -110,10 +126,16 @@ export async function summariseCard(session: CardSession, transport?: Transport)
     version: session.version,
     guid: guid ? toHex(guid) : null,
     serial: serial ? printableSerial(serial) : null,
-    capabilities: capabilities ? { keyGeneration: capabilities.keyGeneration, certificateCompression: capabilities.certificateCompression } : null,
+    capabilities: capabilities
+      ? { keyGeneration: capabilities.keyGeneration, certificateCompression: capabilities.certificateCompression }
+      : null,
     keySizes,
     freeSpace: space
-      ? { bytesAvailable: known(space.bytesAvailable), containersAvailable: known(space.keyContainersAvailable), maxContainers: known(space.maxKeyContainers) }
+      ? {
+          bytesAvailable: known(space.bytesAvailable),
+          containersAvailable: known(space.keyContainersAvailable),
+          maxContainers: known(space.maxKeyContainers),
+        }
       : null,
     cacheMode: nameOf(CacheMode, session.cacheMode),
     pins,

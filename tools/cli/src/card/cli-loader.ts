@@ -14,7 +14,8 @@ export function cliPackageDirectory(): string {
     const manifest = join(directory, 'package.json');
     if (existsSync(manifest)) {
       try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@minidriver/cli') return directory;
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === '@minidriver/cli')
+          return directory;
       } catch {
         // Not ours; keep walking.
       }

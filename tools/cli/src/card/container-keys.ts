@@ -7,9 +7,9 @@ import {
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_PKCS1,
   CARD_PADDING_PSS,
-  ecdsaRawToDer,
   type CardSession,
   type CertificateFileKind,
+  ecdsaRawToDer,
   KeySpec,
   keyBlobInfo,
   publicKeyBlobToKeyObject,
@@ -23,12 +23,16 @@ export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
 
 /** The CardCreateContainer parameters for an algorithm and usage (ECC key specs carry their size: dwKeySize 0). */
 export function keySpecFor(algorithm: string, usage: string | undefined): { keySpec: number; keySize: number } {
-  if (usage !== undefined && usage !== 'sign' && usage !== 'exchange') throw new UsageError('--usage must be sign or exchange');
+  if (usage !== undefined && usage !== 'sign' && usage !== 'exchange')
+    throw new UsageError('--usage must be sign or exchange');
   switch (algorithm) {
     case 'rsa2048':
     case 'rsa3072':
     case 'rsa4096':
-      return { keySpec: usage === 'sign' ? KeySpec.AT_SIGNATURE : KeySpec.AT_KEYEXCHANGE, keySize: Number(algorithm.slice(3)) };
+      return {
+        keySpec: usage === 'sign' ? KeySpec.AT_SIGNATURE : KeySpec.AT_KEYEXCHANGE,
+        keySize: Number(algorithm.slice(3)),
+      };
     case 'p256':
       return { keySpec: usage === 'exchange' ? KeySpec.AT_ECDHE_P256 : KeySpec.AT_ECDSA_P256, keySize: 0 };
     case 'p384':
@@ -74,7 +78,13 @@ export async function containerKeys(session: CardSession, index: number): Promis
         : algorithm === 'ECDSA'
           ? ecdsaKeySpec(bits)
           : ecdhKeySpec(bits);
-    keys.push({ keySpec, certificateKind: half === 'signature' ? 'ksc' : 'kxc', algorithm, bits, publicKey: publicKeyBlobToKeyObject(blob) });
+    keys.push({
+      keySpec,
+      certificateKind: half === 'signature' ? 'ksc' : 'kxc',
+      algorithm,
+      bits,
+      publicKey: publicKeyBlobToKeyObject(blob),
+    });
   }
   return keys;
 }
@@ -123,7 +133,11 @@ export async function signHash(
  * A {@link signHash} for X.509: SHA-256, RSA PKCS #1 v1.5, ECDSA as DER `Ecdsa-Sig-Value` (RFC 5480),
  * which is what a certificate's signature field holds.
  */
-export function certificateSigner(session: CardSession, containerIndex: number, key: ContainerKey): (sha256: Uint8Array) => Promise<Uint8Array> {
+export function certificateSigner(
+  session: CardSession,
+  containerIndex: number,
+  key: ContainerKey,
+): (sha256: Uint8Array) => Promise<Uint8Array> {
   return async (sha256) => {
     const signature = await signHash(session, containerIndex, key, sha256, 'sha256');
     return key.algorithm === 'RSA' ? signature : ecdsaRawToDer(signature);

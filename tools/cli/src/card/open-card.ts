@@ -5,10 +5,24 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type ApduTraceHook, CardSession, type MinidriverPlugin, ScardError, type Transport } from '@minidriver/core';
+import {
+  type ApduTraceHook,
+  CardSession,
+  type MinidriverPlugin,
+  ScardError,
+  type Transport,
+  traceTransport,
+} from '@minidriver/core';
 import type { Resolution } from '@minidriver/loader';
 import type { PcscCard, PcscContext } from '@minidriver/pcsc';
-import { ApduRecorder, loadCardState, recordingTransport, SimTransport, type SimulatedCard, saveCardState } from '@minidriver/sim';
+import {
+  ApduRecorder,
+  loadCardState,
+  recordingTransport,
+  SimTransport,
+  type SimulatedCard,
+  saveCardState,
+} from '@minidriver/sim';
 import { UsageError } from '../parse/usage-error.js';
 import { createCliLoader } from './cli-loader.js';
 import { explainPcscFailure, TRY_SIMULATOR_HINT } from './pcsc-failure.js';
@@ -112,11 +126,13 @@ async function chooseReader(context: PcscContext, reader: string | undefined): P
       return byIndex.name;
     }
     const byName = states.find((state) => state.name === reader) ?? states.find((state) => state.name.includes(reader));
-    if (!byName) throw new ScardError('SCARD_E_UNKNOWN_READER', `no reader named "${reader}" (run \`minidriver readers\`)`);
+    if (!byName)
+      throw new ScardError('SCARD_E_UNKNOWN_READER', `no reader named "${reader}" (run \`minidriver readers\`)`);
     return byName.name;
   }
   const withCard = states.find((state) => state.cardPresent);
-  if (!withCard) throw new ScardError('SCARD_E_NO_SMARTCARD', `no card in any of ${states.length} reader(s); ${TRY_SIMULATOR_HINT}`);
+  if (!withCard)
+    throw new ScardError('SCARD_E_NO_SMARTCARD', `no card in any of ${states.length} reader(s); ${TRY_SIMULATOR_HINT}`);
   return withCard.name;
 }
 
@@ -142,6 +158,8 @@ export async function openCardSession(
     });
     return {
       ...connected,
+      // The CLI's own exchanges (PIN retry probes) are traced like the session's.
+      transport: target.trace ? traceTransport(connected.transport, target.trace) : connected.transport,
       session,
       resolution,
       close: async () => {

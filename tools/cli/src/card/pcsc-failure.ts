@@ -7,9 +7,19 @@ import { ScardError } from '@minidriver/core';
 export const TRY_SIMULATOR_HINT = 'try `minidriver --sim piv <command>` to use the built-in simulated PIV card';
 
 /** Codes meaning there is no PC/SC service (daemon down, library missing). */
-const NO_SERVICE_CODES = new Set(['SCARD_E_NO_SERVICE', 'SCARD_E_SERVICE_STOPPED', 'SCARD_F_COMM_ERROR', 'SCARD_F_INTERNAL_ERROR']);
+const NO_SERVICE_CODES = new Set([
+  'SCARD_E_NO_SERVICE',
+  'SCARD_E_SERVICE_STOPPED',
+  'SCARD_F_COMM_ERROR',
+  'SCARD_F_INTERNAL_ERROR',
+]);
 /** Codes meaning there is no card to talk to. */
-const NO_CARD_CODES = new Set(['SCARD_E_NO_SMARTCARD', 'SCARD_W_REMOVED_CARD', 'SCARD_E_NO_READERS_AVAILABLE', 'SCARD_E_UNKNOWN_READER']);
+const NO_CARD_CODES = new Set([
+  'SCARD_E_NO_SMARTCARD',
+  'SCARD_W_REMOVED_CARD',
+  'SCARD_E_NO_READERS_AVAILABLE',
+  'SCARD_E_UNKNOWN_READER',
+]);
 
 /** The message of `error` without its leading `SCARD_X: ` (the CLI prints the code once). */
 export function messageWithoutCode(error: ScardError): string {
@@ -25,7 +35,9 @@ export function explainPcscFailure(error: unknown): ScardError {
   const code = scard.code;
   if (NO_SERVICE_CODES.has(scard.name)) {
     const inner = messageWithoutCode(scard);
-    const explanation = inner.includes('pcscd is not running') ? inner : `pcscd is not running or cannot be reached (${inner})`;
+    const explanation = inner.includes('pcscd is not running')
+      ? inner
+      : `pcscd is not running or cannot be reached (${inner})`;
     return new ScardError(code, `${explanation}; ${TRY_SIMULATOR_HINT}`, { cause: error });
   }
   if (NO_CARD_CODES.has(scard.name)) {

@@ -15,7 +15,10 @@ const PIN_REFERENCES: Readonly<Record<string, Readonly<Record<number, number>>>>
 };
 
 /** What the card said about a PIN. */
-export type PinStatus = { readonly state: 'verified' } | { readonly state: 'retries'; readonly retriesLeft: number } | { readonly state: 'unknown' };
+export type PinStatus =
+  | { readonly state: 'verified' }
+  | { readonly state: 'retries'; readonly retriesLeft: number }
+  | { readonly state: 'unknown' };
 
 /** Asks the card how many tries a PIN has left (inside one transaction on `transport`). */
 export async function readPinStatus(transport: Transport, pluginName: string, pinId: number): Promise<PinStatus> {
@@ -41,5 +44,7 @@ export async function readPinStatus(transport: Transport, pluginName: string, pi
 export function describePinStatus(status: PinStatus): string {
   if (status.state === 'verified') return 'verified';
   if (status.state === 'unknown') return '?';
-  return status.retriesLeft === 0 ? 'blocked' : `${status.retriesLeft} ${status.retriesLeft === 1 ? 'retry' : 'retries'} left`;
+  return status.retriesLeft === 0
+    ? 'blocked'
+    : `${status.retriesLeft} ${status.retriesLeft === 1 ? 'retry' : 'retries'} left`;
 }

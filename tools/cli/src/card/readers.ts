@@ -19,7 +19,10 @@ const SCARD_STATE_PRESENT = 0x0020;
 export async function listReaderStates(context: PcscContext): Promise<ReaderState[]> {
   const names = await context.listReaders();
   if (names.length === 0) return [];
-  const statuses = await context.getStatusChange(names.map((readerName) => ({ readerName })), 0);
+  const statuses = await context.getStatusChange(
+    names.map((readerName) => ({ readerName })),
+    0,
+  );
   return names.map((name, index) => {
     const status = statuses.find((candidate) => candidate.readerName === name);
     const cardPresent = status !== undefined && (status.eventState & SCARD_STATE_PRESENT) !== 0;

@@ -9,7 +9,8 @@ import type { Command } from './command.js';
 
 function parseApdu(text: string): Uint8Array {
   const compact = text.replace(/[\s:]/g, '');
-  if (!/^([0-9a-fA-F]{2})+$/.test(compact) || compact.length < 8) throw new UsageError(`"${text}" is not an APDU (at least 4 hex bytes)`);
+  if (!/^([0-9a-fA-F]{2})+$/.test(compact) || compact.length < 8)
+    throw new UsageError(`"${text}" is not an APDU (at least 4 hex bytes)`);
   return fromHex(compact);
 }
 

@@ -41,9 +41,12 @@ export async function listContainers(opened: OpenedCard): Promise<ContainerListi
     let keys: ContainerListing['keys'] = [];
     try {
       keys = (await containerKeys(opened.session, index)).map((key) => ({
-        type: key.algorithm === 'RSA' ? `RSA ${key.certificateKind === 'ksc' ? 'signature' : 'exchange'}` : key.algorithm,
+        type:
+          key.algorithm === 'RSA' ? `RSA ${key.certificateKind === 'ksc' ? 'signature' : 'exchange'}` : key.algorithm,
         bits: key.bits,
-        spkiSha256: createHash('sha256').update(key.publicKey.export({ type: 'spki', format: 'der' })).digest('hex'),
+        spkiSha256: createHash('sha256')
+          .update(key.publicKey.export({ type: 'spki', format: 'der' }))
+          .digest('hex'),
       }));
     } catch (error) {
       if (!ScardError.hasCode(error, 'SCARD_E_NO_KEY_CONTAINER')) throw error;
@@ -131,7 +134,15 @@ export const certsCommand: Command = {
         context.print(
           renderTable(
             ['#', 'file', 'subject', 'issuer', 'valid from', 'valid to', 'SHA-256'],
-            certificates.map((entry) => [String(entry.container), entry.file, entry.subject, entry.issuer, entry.validFrom.slice(0, 10), entry.validTo.slice(0, 10), entry.sha256]),
+            certificates.map((entry) => [
+              String(entry.container),
+              entry.file,
+              entry.subject,
+              entry.issuer,
+              entry.validFrom.slice(0, 10),
+              entry.validTo.slice(0, 10),
+              entry.sha256,
+            ]),
             context.colours.bold,
           ),
         );

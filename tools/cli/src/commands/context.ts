@@ -56,7 +56,11 @@ export function integerOption(context: CommandContext, name: string, max = 255):
 
 /** Wires the card access of a context. */
 export function cardAccess(target: { sim?: string; reader?: string }, trace: ApduTraceHook | undefined) {
-  const base = { ...(target.sim === undefined ? {} : { sim: target.sim }), ...(target.reader === undefined ? {} : { reader: target.reader }), ...(trace ? { trace } : {}) };
+  const base = {
+    ...(target.sim === undefined ? {} : { sim: target.sim }),
+    ...(target.reader === undefined ? {} : { reader: target.reader }),
+    ...(trace ? { trace } : {}),
+  };
   return {
     openSession: (options: { readonly version?: number } = {}) => openCardSession(base, options),
     connect: () => connectCard(base),

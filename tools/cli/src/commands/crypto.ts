@@ -4,9 +4,9 @@
  * openssl pkeyutl writes it), PKCS #1 v1.5 padded.
  */
 import { createHash } from 'node:crypto';
-import { readInputFile, writeOutputFile } from '../input/local-files.js';
 import { CARD_PADDING_PKCS1, ecdsaRawToDer, KeySpec, reverseBytes, ScardError, wipe } from '@minidriver/core';
 import { containerKeys, signHash, signingKey } from '../card/container-keys.js';
+import { readInputFile, writeOutputFile } from '../input/local-files.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
 import { integerOption, requireOption, stringOption } from './context.js';
@@ -27,7 +27,8 @@ export const signCommand: Command = {
   async run(context) {
     const index = integerOption(context, 'container');
     const hashName = requireOption(context, 'hash');
-    if (!['sha256', 'sha384', 'sha512'].includes(hashName)) throw new UsageError('--hash must be sha256, sha384 or sha512');
+    if (!['sha256', 'sha384', 'sha512'].includes(hashName))
+      throw new UsageError('--hash must be sha256, sha384 or sha512');
     const format = stringOption(context, 'format') ?? 'der';
     if (format !== 'der' && format !== 'raw') throw new UsageError('--format must be der or raw');
     const input = await readInputFile(requireOption(context, 'in'));
@@ -36,12 +37,23 @@ export const signCommand: Command = {
     return withCard(context, async (opened) => {
       const key = await signingKey(opened.session, index);
       if (context.options['pss'] && key.algorithm !== 'RSA') throw new UsageError('--pss applies to RSA keys only');
-      const raw = await withRole(context, opened, 'user', () => signHash(opened.session, index, key, hash, hashName, { pss: context.options['pss'] === true }));
+      const raw = await withRole(context, opened, 'user', () =>
+        signHash(opened.session, index, key, hash, hashName, { pss: context.options['pss'] === true }),
+      );
       const signature = key.algorithm === 'RSA' || format === 'raw' ? raw : ecdsaRawToDer(raw);
       await writeOutputFile(out, signature);
-      const scheme = key.algorithm === 'RSA' ? (context.options['pss'] ? 'RSA-PSS' : 'RSA PKCS#1 v1.5') : `ECDSA (${format})`;
+      const scheme =
+        key.algorithm === 'RSA' ? (context.options['pss'] ? 'RSA-PSS' : 'RSA PKCS#1 v1.5') : `ECDSA (${format})`;
       context.print(`${signature.length}-byte ${scheme} signature over ${hashName} written to ${out}`);
-      return { container: index, algorithm: key.algorithm, bits: key.bits, hash: hashName, scheme, bytes: signature.length, out };
+      return {
+        container: index,
+        algorithm: key.algorithm,
+        bits: key.bits,
+        hash: hashName,
+        scheme,
+        bytes: signature.length,
+        out,
+      };
     });
   },
 };
@@ -66,7 +78,13 @@ export const decryptCommand: Command = {
       }
       // CardRSADecrypt takes and returns little-endian data (CryptoAPI order).
       const plaintextLittleEndian = await withRole(context, opened, 'user', () =>
-        opened.session.rsaDecrypt({ version: 2, containerIndex: index, keySpec: KeySpec.AT_KEYEXCHANGE, data: reverseBytes(ciphertext), paddingType: CARD_PADDING_PKCS1 }),
+        opened.session.rsaDecrypt({
+          version: 2,
+          containerIndex: index,
+          keySpec: KeySpec.AT_KEYEXCHANGE,
+          data: reverseBytes(ciphertext),
+          paddingType: CARD_PADDING_PKCS1,
+        }),
       );
       const plaintext = reverseBytes(plaintextLittleEndian);
       wipe(plaintextLittleEndian);

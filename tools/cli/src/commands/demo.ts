@@ -5,15 +5,23 @@
  */
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { createPivPlugin } from '@minidriver/card-piv';
-import { CacheMode, CARD_CREATE_CONTAINER_KEY_GEN, certificateFileName, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
-import { createCliLoader } from '../card/cli-loader.js';
+import {
+  CARD_CREATE_CONTAINER_KEY_GEN,
+  CacheMode,
+  certificateFileName,
+  KeySpec,
+  ROLE_USER,
+  toHex,
+  wipe,
+} from '@minidriver/core';
 import { authenticateAdmin } from '../card/admin-authentication.js';
 import { summariseCard } from '../card/card-summary.js';
+import { createCliLoader } from '../card/cli-loader.js';
 import { certificateSigner, signHash, signingKey } from '../card/container-keys.js';
 import { openCardSession } from '../card/open-card.js';
-import { createSelfSignedCertificate } from '../x509/self-signed-certificate.js';
-import { renderPairs } from '../output/table.js';
 import { withSpinner } from '../output/spinner.js';
+import { renderPairs } from '../output/table.js';
+import { createSelfSignedCertificate } from '../x509/self-signed-certificate.js';
 import type { Command } from './command.js';
 
 /** The factory PIN of the simulated card (PIV default). */
@@ -29,7 +37,9 @@ export const demoCommand: Command = {
   async run(context) {
     const { colours } = context;
     const heading = (text: string): void => context.print(`\n${colours.bold(colours.cyan(text))}`);
-    context.print(colours.yellow('This card is SIMULATED: an in-process PIV card (YubiKey-like), no reader and no pcscd involved.'));
+    context.print(
+      colours.yellow('This card is SIMULATED: an in-process PIV card (YubiKey-like), no reader and no pcscd involved.'),
+    );
 
     // Nothing else can touch this in-process card, so the plugin may keep a session cache (its default is
     // NO_CACHE because a real PIV card has no cardcf to tell it when another application wrote it).
@@ -70,20 +80,32 @@ export const demoCommand: Command = {
       } finally {
         wipe(pin);
       }
-      context.print(`PIN verified (the simulated card's factory PIN, not shown). Authenticated roles: ${session.authenticatedPins === 1 << ROLE_USER ? 'user' : session.authenticatedPins}`);
+      context.print(
+        `PIN verified (the simulated card's factory PIN, not shown); the session now holds the ${(session.authenticatedPins & (1 << ROLE_USER)) !== 0 ? 'user' : 'no'} role`,
+      );
 
       heading('4. Generate a key on the card');
       await authenticateAdmin(session, {
         adminKey: () => ({ kind: 'default' }),
         secret: () => Promise.reject(new Error('the demo needs no other secret')),
       });
-      context.print('Admin authenticated with the well-known DEFAULT management key (fine for a fresh simulated card; never on a real one).');
+      context.print(
+        'Admin authenticated with the well-known DEFAULT management key (fine for a fresh simulated card; never on a real one).',
+      );
       await withSpinner('generating an RSA 2048 key on the card', () =>
         session.createContainer(DEMO_CONTAINER, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048),
       );
       const key = await signingKey(session, DEMO_CONTAINER);
-      const fingerprint = createHash('sha256').update(key.publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
-      context.print(renderPairs([['container', String(DEMO_CONTAINER)], ['key', `${key.algorithm} ${key.bits}`], ['SPKI SHA-256', fingerprint]]));
+      const fingerprint = createHash('sha256')
+        .update(key.publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex');
+      context.print(
+        renderPairs([
+          ['container', String(DEMO_CONTAINER)],
+          ['key', `${key.algorithm} ${key.bits}`],
+          ['SPKI SHA-256', fingerprint],
+        ]),
+      );
 
       heading('5. Self-signed certificate, signed by the card');
       const notBefore = new Date();
@@ -100,7 +122,12 @@ export const demoCommand: Command = {
       context.print(
         renderPairs([
           ['subject', x509.subject.replace(/\n/g, ', ')],
-          ['signature', certificateValid ? colours.green('verified with node:crypto X509Certificate.verify') : colours.red('INVALID')],
+          [
+            'signature',
+            certificateValid
+              ? colours.green('verified with node:crypto X509Certificate.verify')
+              : colours.red('INVALID'),
+          ],
           ['written to', `mscp/${certificateFile} (${certificate.length} bytes, read back ${readBack.length} bytes)`],
         ]),
       );
@@ -123,7 +150,11 @@ export const demoCommand: Command = {
       const totals = opened.recorder.totals();
       const stats = session.stats();
       context.print('');
-      context.print(colours.bold(`APDUs: ${totals.apdus} (${totals.bytesSent + totals.bytesReceived} bytes), cache hits: ${stats.cacheHits}`));
+      context.print(
+        colours.bold(
+          `APDUs: ${totals.apdus} (${totals.bytesSent + totals.bytesReceived} bytes), cache hits: ${stats.cacheHits}`,
+        ),
+      );
       return {
         simulated: true,
         atr: toHex(transport.atr),
@@ -132,7 +163,12 @@ export const demoCommand: Command = {
         card: summary,
         container: DEMO_CONTAINER,
         key: { algorithm: key.algorithm, bits: key.bits, spkiSha256: fingerprint },
-        certificate: { file: `mscp/${certificateFile}`, subject: x509.subject, verified: certificateValid, sha256: x509.fingerprint256 },
+        certificate: {
+          file: `mscp/${certificateFile}`,
+          subject: x509.subject,
+          verified: certificateValid,
+          sha256: x509.fingerprint256,
+        },
         signature: { message: DEMO_MESSAGE, bytes: signature.length, verified: signatureValid },
         apdus: totals.apdus,
         bytes: totals.bytesSent + totals.bytesReceived,

@@ -2,8 +2,9 @@
  * @module The logical file system: `ls [dir]`, `cat <dir/file> [--out f]`, `write <dir/file> --in f`,
  * `rm <dir/file>`, `mkdir <dir>`. Writes authenticate the admin only when the card asks for it.
  */
+
+import { DirectoryAccessCondition, decodeCardApps, FileAccessCondition, ScardError, toHex } from '@minidriver/core';
 import { readInputFile, writeOutputFile } from '../input/local-files.js';
-import { decodeCardApps, DirectoryAccessCondition, FileAccessCondition, ScardError, toHex } from '@minidriver/core';
 import { withSpinner } from '../output/spinner.js';
 import { renderTable } from '../output/table.js';
 import { UsageError } from '../parse/usage-error.js';
@@ -35,13 +36,17 @@ export const lsCommand: Command = {
       const entries: { name: string; size: number | null; accessCondition: string | null; directory: boolean }[] = [];
       if (directory === null) {
         // Directories are not files: the root lists them in cardapps (§4.2).
-        const applications = names.includes('cardapps') ? decodeCardApps(await opened.session.readFile(null, 'cardapps')) : [];
+        const applications = names.includes('cardapps')
+          ? decodeCardApps(await opened.session.readFile(null, 'cardapps'))
+          : [];
         for (const name of applications) entries.push({ name, size: null, accessCondition: null, directory: true });
       }
       for (const name of names) {
         try {
           const info = await opened.session.getFileInfo(directory, name);
-          const condition = Object.entries(FileAccessCondition).find(([, value]) => value === info.accessCondition)?.[0] ?? String(info.accessCondition);
+          const condition =
+            Object.entries(FileAccessCondition).find(([, value]) => value === info.accessCondition)?.[0] ??
+            String(info.accessCondition);
           entries.push({ name, size: info.size, accessCondition: condition, directory: false });
         } catch (error) {
           if (!ScardError.isInstance(error)) throw error;
@@ -52,7 +57,11 @@ export const lsCommand: Command = {
       context.print(
         renderTable(
           ['name', 'size', 'access'],
-          entries.map((entry) => [entry.directory ? context.colours.cyan(`${entry.name}/`) : entry.name, entry.size === null ? '-' : String(entry.size), entry.accessCondition ?? '-']),
+          entries.map((entry) => [
+            entry.directory ? context.colours.cyan(`${entry.name}/`) : entry.name,
+            entry.size === null ? '-' : String(entry.size),
+            entry.accessCondition ?? '-',
+          ]),
           context.colours.bold,
         ),
       );
@@ -78,11 +87,17 @@ export const catCommand: Command = {
       } else {
         for (let offset = 0; offset < data.length; offset += 16) {
           const row = data.subarray(offset, offset + 16);
-          const ascii = Array.from(row, (byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : '.')).join('');
+          const ascii = Array.from(row, (byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : '.')).join(
+            '',
+          );
           context.print(`${offset.toString(16).padStart(6, '0')}  ${toHex(row, ' ').padEnd(47)}  ${ascii}`);
         }
       }
-      return { path: displayPath(directory, name), size: data.length, ...(out === undefined ? { data: toHex(data) } : { out }) };
+      return {
+        path: displayPath(directory, name),
+        size: data.length,
+        ...(out === undefined ? { data: toHex(data) } : { out }),
+      };
     }),
 };
 
@@ -131,7 +146,9 @@ export const mkdirCommand: Command = {
   run: (context) =>
     withCard(context, async (opened) => {
       const name = requirePositional(context, 0, '<dir>');
-      await withRole(context, opened, 'admin', () => opened.session.createDirectory(name, DirectoryAccessCondition.AdminCreateDeleteDirAc));
+      await withRole(context, opened, 'admin', () =>
+        opened.session.createDirectory(name, DirectoryAccessCondition.AdminCreateDeleteDirAc),
+      );
       context.print(`created directory ${name}`);
       return { directory: name, created: true };
     }),

@@ -19,7 +19,9 @@ export const identifyCommand: Command = {
   name: 'identify',
   usage: '[--atr <hex>]',
   summary: 'parse the ATR and show which plugin would be chosen, and why',
-  options: { atr: { type: 'string', placeholder: '<hex>', description: 'identify this ATR instead of the card in the reader' } },
+  options: {
+    atr: { type: 'string', placeholder: '<hex>', description: 'identify this ATR instead of the card in the reader' },
+  },
   async run(context) {
     const atrText = stringOption(context, 'atr');
     let atr: Uint8Array;
@@ -40,12 +42,25 @@ export const identifyCommand: Command = {
         [
           ['ATR', toHex(atr, ' ')],
           ['convention', parsed.convention],
-          ['TCK', parsed.tckValid === undefined ? 'none needed' : parsed.tckValid ? 'valid' : context.colours.red('invalid')],
+          [
+            'TCK',
+            parsed.tckValid === undefined ? 'none needed' : parsed.tckValid ? 'valid' : context.colours.red('invalid'),
+          ],
           ['protocols', parsed.protocols.map((protocol) => `T=${protocol}`).join(', ')],
           ['historical bytes', toHex(parsed.historicalBytes, ' ') || '-'],
-          ['plugin', resolution ? `${resolution.packageName} (${resolution.pluginName}, card "${resolution.cardName}")` : context.colours.yellow('none')],
+          [
+            'plugin',
+            resolution
+              ? `${resolution.packageName} (${resolution.pluginName}, card "${resolution.cardName}")`
+              : context.colours.yellow('none'),
+          ],
           ['why', resolution ? resolution.reason : (identification.unresolvedReason ?? '-')],
-          ['database names', identification.names.length ? identification.names.join('; ') : (identification.databaseProblem ?? 'not in the database')],
+          [
+            'database names',
+            identification.names.length
+              ? identification.names.join('; ')
+              : (identification.databaseProblem ?? 'not in the database'),
+          ],
         ],
         context.colours.bold,
       ),
@@ -59,7 +74,13 @@ export const identifyCommand: Command = {
         historicalBytes: toHex(parsed.historicalBytes),
       },
       plugin: resolution
-        ? { package: resolution.packageName, name: resolution.pluginName, card: resolution.cardName, method: resolution.method, reason: resolution.reason }
+        ? {
+            package: resolution.packageName,
+            name: resolution.pluginName,
+            card: resolution.cardName,
+            method: resolution.method,
+            reason: resolution.reason,
+          }
         : null,
       unresolvedReason: identification.unresolvedReason ?? null,
       names: identification.names,

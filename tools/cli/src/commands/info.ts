@@ -10,7 +10,9 @@ import { withCard } from './session-helpers.js';
 
 function keySizeText(sizes: { min: number; default: number; max: number; increment: number } | null): string {
   if (!sizes) return '-';
-  return sizes.min === sizes.max ? `${sizes.min}` : `${sizes.min}..${sizes.max} step ${sizes.increment} (default ${sizes.default})`;
+  return sizes.min === sizes.max
+    ? `${sizes.min}`
+    : `${sizes.min}..${sizes.max} step ${sizes.increment} (default ${sizes.default})`;
 }
 
 export const infoCommand: Command = {
@@ -24,7 +26,8 @@ export const infoCommand: Command = {
       const { colours } = context;
       if (opened.simulated) context.print(colours.yellow('(simulated card)'));
       const space = summary.freeSpace;
-      const value = (number: number | null | undefined): string => (number === null || number === undefined ? 'unknown' : String(number));
+      const value = (number: number | null | undefined): string =>
+        number === null || number === undefined ? 'unknown' : String(number);
       context.print(
         renderPairs(
           [
@@ -35,8 +38,15 @@ export const infoCommand: Command = {
             ['serial', summary.serial ?? '-'],
             ['key generation', summary.capabilities ? String(summary.capabilities.keyGeneration) : '-'],
             ['cert compression', summary.capabilities ? String(summary.capabilities.certificateCompression) : '-'],
-            ...Object.entries(summary.keySizes).map(([label, sizes]) => [`key sizes ${label}`, keySizeText(sizes)] as [string, string]),
-            ['free space', space ? `${value(space.bytesAvailable)} bytes, ${value(space.containersAvailable)} of ${value(space.maxContainers)} containers free` : '-'],
+            ...Object.entries(summary.keySizes).map(
+              ([label, sizes]) => [`key sizes ${label}`, keySizeText(sizes)] as [string, string],
+            ),
+            [
+              'free space',
+              space
+                ? `${value(space.bytesAvailable)} bytes, ${value(space.containersAvailable)} of ${value(space.maxContainers)} containers free`
+                : '-',
+            ],
             ['cache mode', summary.cacheMode],
           ],
           colours.bold,
@@ -51,11 +61,23 @@ export const infoCommand: Command = {
             pin.role,
             pin.type,
             pin.purpose,
-            describePinStatus(pin.verified ? { state: 'verified' } : pin.retriesLeft === null ? { state: 'unknown' } : { state: 'retries', retriesLeft: pin.retriesLeft }),
+            describePinStatus(
+              pin.verified
+                ? { state: 'verified' }
+                : pin.retriesLeft === null
+                  ? { state: 'unknown' }
+                  : { state: 'retries', retriesLeft: pin.retriesLeft },
+            ),
           ]),
           colours.bold,
         ),
       );
-      return { simulated: opened.simulated, reader: opened.readerName, package: opened.resolution.packageName, card: opened.resolution.cardName, ...summary };
+      return {
+        simulated: opened.simulated,
+        reader: opened.readerName,
+        package: opened.resolution.packageName,
+        card: opened.resolution.cardName,
+        ...summary,
+      };
     }),
 };

@@ -2,28 +2,38 @@
  * @module Key containers: `keygen`, `import-cert`, `rm-container`. They need the admin (PIV management
  * key, GIDS admin key, OpenPGP PW3), asked for only when the card refuses without it.
  */
-import { readInputFile, writeOutputFile } from '../input/local-files.js';
+
 import { X509Certificate } from 'node:crypto';
 import { CARD_CREATE_CONTAINER_KEY_GEN, certificateFileName, ScardError } from '@minidriver/core';
 import { certificateSigner, containerKeys, keySpecFor } from '../card/container-keys.js';
-import { createSelfSignedCertificate } from '../x509/self-signed-certificate.js';
+import { readInputFile, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';
 import { UsageError } from '../parse/usage-error.js';
 import { derFromPemOrDer, toPem } from '../x509/pem.js';
+import { createSelfSignedCertificate } from '../x509/self-signed-certificate.js';
 import type { Command } from './command.js';
 import { integerOption, requireOption, requirePositional, stringOption } from './context.js';
 import { withCard, withRole } from './session-helpers.js';
 
 export const keygenCommand: Command = {
   name: 'keygen',
-  usage: '--container <n> --alg rsa2048|rsa3072|rsa4096|p256|p384 [--usage sign|exchange] [--out pub.pem] [--self-signed CN]',
+  usage:
+    '--container <n> --alg rsa2048|rsa3072|rsa4096|p256|p384 [--usage sign|exchange] [--out pub.pem] [--self-signed CN]',
   summary: 'generate a key pair on the card and print (or write) its public key as PEM',
   options: {
     container: { type: 'string', placeholder: '<n>', description: 'container index' },
     alg: { type: 'string', placeholder: '<alg>', description: 'rsa2048, rsa3072, rsa4096, p256 or p384' },
-    usage: { type: 'string', placeholder: 'sign|exchange', description: 'key usage (RSA default exchange, which also signs; EC default sign)' },
+    usage: {
+      type: 'string',
+      placeholder: 'sign|exchange',
+      description: 'key usage (RSA default exchange, which also signs; EC default sign)',
+    },
     out: { type: 'string', placeholder: '<file>', description: 'write the public key PEM here' },
-    'self-signed': { type: 'string', placeholder: '<CN>', description: 'also store a self-signed certificate (signed by the card) for the key' },
+    'self-signed': {
+      type: 'string',
+      placeholder: '<CN>',
+      description: 'also store a self-signed certificate (signed by the card) for the key',
+    },
   },
   async run(context) {
     const index = integerOption(context, 'container');
@@ -34,7 +44,9 @@ export const keygenCommand: Command = {
           opened.session.createContainer(index, CARD_CREATE_CONTAINER_KEY_GEN, keySpec, keySize),
         ),
       );
-      const key = (await containerKeys(opened.session, index)).find((candidate) => candidate.keySpec === keySpec) ?? (await containerKeys(opened.session, index))[0];
+      const key =
+        (await containerKeys(opened.session, index)).find((candidate) => candidate.keySpec === keySpec) ??
+        (await containerKeys(opened.session, index))[0];
       if (!key) throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no key after generation`);
       const pem = toPem(new Uint8Array(key.publicKey.export({ type: 'spki', format: 'der' })), 'PUBLIC KEY');
       const commonName = stringOption(context, 'self-signed');
@@ -44,12 +56,18 @@ export const keygenCommand: Command = {
         const now = new Date();
         const der = await withRole(context, opened, 'user', () =>
           createSelfSignedCertificate(
-            { commonName, publicKey: key.publicKey, notBefore: now, notAfter: new Date(now.getTime() + 365 * 86_400_000) },
+            {
+              commonName,
+              publicKey: key.publicKey,
+              notBefore: now,
+              notAfter: new Date(now.getTime() + 365 * 86_400_000),
+            },
             certificateSigner(opened.session, index, key),
           ),
         );
         const parsed = new X509Certificate(der);
-        if (!parsed.verify(key.publicKey)) throw new ScardError('SCARD_E_UNEXPECTED', 'the card produced a certificate signature that does not verify');
+        if (!parsed.verify(key.publicKey))
+          throw new ScardError('SCARD_E_UNEXPECTED', 'the card produced a certificate signature that does not verify');
         const name = certificateFileName(key.certificateKind, index);
         await withRole(context, opened, 'admin', () => opened.session.writeFile('mscp', name, der));
         certificate = { file: `mscp/${name}`, sha256: parsed.fingerprint256.replace(/:/g, '').toLowerCase() };
@@ -93,12 +111,20 @@ export const importCertCommand: Command = {
       const keys = await containerKeys(opened.session, index);
       const key = keys.find((candidate) => candidate.publicKey.equals(certificate.publicKey));
       if (!key) {
-        throw new ScardError('SCARD_E_INVALID_PARAMETER', `the certificate's public key is not the key of container ${index}`);
+        throw new ScardError(
+          'SCARD_E_INVALID_PARAMETER',
+          `the certificate's public key is not the key of container ${index}`,
+        );
       }
       const name = certificateFileName(key.certificateKind, index);
       await withRole(context, opened, 'admin', () => opened.session.writeFile('mscp', name, der));
       context.print(`certificate "${certificate.subject.replace(/\n/g, ', ')}" written to mscp/${name}`);
-      return { container: index, file: `mscp/${name}`, subject: certificate.subject, sha256: certificate.fingerprint256 };
+      return {
+        container: index,
+        file: `mscp/${name}`,
+        subject: certificate.subject,
+        sha256: certificate.fingerprint256,
+      };
     });
   },
 };

@@ -64,9 +64,15 @@ async function verify(context: CommandContext, opened: OpenedCard, role: 'user' 
 async function change(context: CommandContext, opened: OpenedCard, role: 'user' | 'admin') {
   const pinId: PinId = role === 'user' ? ROLE_USER : ROLE_ADMIN;
   if (role === 'admin' && (await isAdminChallengeResponse(opened))) {
-    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `changing the ${opened.session.pluginName} admin key from the CLI is not supported`);
+    throw new ScardError(
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      `changing the ${opened.session.pluginName} admin key from the CLI is not supported`,
+    );
   }
-  const current = await context.credentials.secret(role === 'user' ? 'Current PIN' : 'Current admin PIN', role === 'user' ? 'pin-env' : 'admin-pin-env');
+  const current = await context.credentials.secret(
+    role === 'user' ? 'Current PIN' : 'Current admin PIN',
+    role === 'user' ? 'pin-env' : 'admin-pin-env',
+  );
   const next = await context.credentials.secret(role === 'user' ? 'New PIN' : 'New admin PIN', 'new-pin-env');
   try {
     await opened.session.changeAuthenticatorEx(PIN_CHANGE_FLAG_CHANGEPIN, pinId, current, pinId, next);
@@ -82,7 +88,8 @@ async function unblock(context: CommandContext, opened: OpenedCard, role: 'user'
   const info = await opened.session.getProperty(CardProperty.CP_CARD_PIN_INFO, ROLE_USER);
   let unblocker: number | undefined;
   for (let id = 0; id < 8; id++) if (info.unblockPermission & (1 << id)) unblocker ??= id;
-  if (unblocker === undefined) throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'this card has no way to unblock the user PIN');
+  if (unblocker === undefined)
+    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'this card has no way to unblock the user PIN');
   if (unblocker === ROLE_ADMIN && (await isAdminChallengeResponse(opened))) {
     // GIDS-style: the admin key answers a challenge to unblock.
     const choice = context.credentials.adminKey();
@@ -97,7 +104,9 @@ async function unblock(context: CommandContext, opened: OpenedCard, role: 'user'
       wipe(key, next);
     }
   } else {
-    const unblockInfo = await opened.session.getProperty(CardProperty.CP_CARD_PIN_INFO, unblocker).catch(() => undefined);
+    const unblockInfo = await opened.session
+      .getProperty(CardProperty.CP_CARD_PIN_INFO, unblocker)
+      .catch(() => undefined);
     const label = unblockInfo?.purpose === SecretPurpose.UnblockOnlyPin ? 'PUK' : 'Admin PIN';
     const secret = await context.credentials.secret(label, 'admin-pin-env');
     const next = await context.credentials.secret('New PIN', 'new-pin-env');
@@ -120,7 +129,11 @@ async function status(context: CommandContext, opened: OpenedCard) {
         String(pin.id),
         pin.role,
         pin.type,
-        pin.verified ? 'verified' : pin.retriesLeft === null ? '?' : describePinStatus({ state: 'retries', retriesLeft: pin.retriesLeft }),
+        pin.verified
+          ? 'verified'
+          : pin.retriesLeft === null
+            ? '?'
+            : describePinStatus({ state: 'retries', retriesLeft: pin.retriesLeft }),
       ]),
       context.colours.bold,
     ),
@@ -134,12 +147,17 @@ export const pinCommand: Command = {
   summary: 'verify, change or unblock a PIN, or show retries left',
   options: {
     role: { type: 'string', placeholder: 'user|admin', description: 'which PIN (default user)' },
-    'new-pin-env': { type: 'string', placeholder: '<VAR>', description: 'read the new PIN from environment variable VAR' },
+    'new-pin-env': {
+      type: 'string',
+      placeholder: '<VAR>',
+      description: 'read the new PIN from environment variable VAR',
+    },
   },
   async run(context) {
     const action = requirePositional(context, 0, 'verify|change|unblock|status');
     const role = roleOf(context);
-    if (!['verify', 'change', 'unblock', 'status'].includes(action)) throw new UsageError(`unknown pin action "${action}"`);
+    if (!['verify', 'change', 'unblock', 'status'].includes(action))
+      throw new UsageError(`unknown pin action "${action}"`);
     return withCard(context, async (opened) => {
       if (action === 'verify') return verify(context, opened, role);
       if (action === 'change') return change(context, opened, role);

@@ -38,7 +38,12 @@ export const readersCommand: Command = {
       context.print(
         renderTable(
           ['#', 'reader', 'card', 'ATR'],
-          readers.map((reader) => [String(reader.index), reader.name, reader.cardPresent ? context.colours.green('present') : context.colours.dim('empty'), reader.atr]),
+          readers.map((reader) => [
+            String(reader.index),
+            reader.name,
+            reader.cardPresent ? context.colours.green('present') : context.colours.dim('empty'),
+            reader.atr,
+          ]),
           context.colours.bold,
         ),
       );

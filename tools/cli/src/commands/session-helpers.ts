@@ -34,11 +34,19 @@ export function authenticateAdministrator(context: CommandContext, opened: Opene
 }
 
 function needsAuthentication(error: unknown): boolean {
-  return ScardError.hasCode(error, 'SCARD_W_SECURITY_VIOLATION') || ScardError.hasCode(error, 'SCARD_W_CARD_NOT_AUTHENTICATED');
+  return (
+    ScardError.hasCode(error, 'SCARD_W_SECURITY_VIOLATION') ||
+    ScardError.hasCode(error, 'SCARD_W_CARD_NOT_AUTHENTICATED')
+  );
 }
 
 /** Runs `operation`; when the card refuses it for lack of `role`, authenticates that role and retries once. */
-export async function withRole<T>(context: CommandContext, opened: OpenedCard, role: 'user' | 'admin', operation: () => Promise<T>): Promise<T> {
+export async function withRole<T>(
+  context: CommandContext,
+  opened: OpenedCard,
+  role: 'user' | 'admin',
+  operation: () => Promise<T>,
+): Promise<T> {
   try {
     return await operation();
   } catch (error) {

@@ -31,8 +31,16 @@ export const simCommand: Command = {
   usage: 'serve <piv|openpgp> [--vpcd host:port] [--state file]',
   summary: 'serve a simulated card into pcscd through vpcd until interrupted',
   options: {
-    vpcd: { type: 'string', placeholder: '<host:port>', description: `where pcscd's vpcd listens (default 127.0.0.1:${VPCD_DEFAULT_PORT})` },
-    state: { type: 'string', placeholder: '<file>', description: 'card state file (default: the --sim state file of that card)' },
+    vpcd: {
+      type: 'string',
+      placeholder: '<host:port>',
+      description: `where pcscd's vpcd listens (default 127.0.0.1:${VPCD_DEFAULT_PORT})`,
+    },
+    state: {
+      type: 'string',
+      placeholder: '<file>',
+      description: 'card state file (default: the --sim state file of that card)',
+    },
   },
   async run(context) {
     const action = requirePositional(context, 0, 'serve');
@@ -47,7 +55,9 @@ export const simCommand: Command = {
     let apdus = 0;
     const server = serveVpcd(served, { host, port, onApdu: () => apdus++ });
     const reader = `Virtual PCD 00 ${String(port - VPCD_DEFAULT_PORT).padStart(2, '0')}`;
-    context.print(`serving simulated ${card.name} card (${restored ? 'state restored from' : 'fresh, state saved to'} ${stateFile})`);
+    context.print(
+      `serving simulated ${card.name} card (${restored ? 'state restored from' : 'fresh, state saved to'} ${stateFile})`,
+    );
     context.print(`vpcd ${host}:${port} — usually reader "${reader}"; stop with Ctrl-C`);
     const signal = interrupted();
     const first = await Promise.race([server.connected.then(() => 'connected' as const), signal]);

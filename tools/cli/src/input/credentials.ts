@@ -39,7 +39,10 @@ async function readAllStdin(): Promise<string> {
 }
 
 /** Builds the credential source from the command line and environment. */
-export function createCredentialSource(options: CredentialOptions, env: NodeJS.ProcessEnv = process.env): CredentialSource {
+export function createCredentialSource(
+  options: CredentialOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): CredentialSource {
   let stdinLines: string[] | undefined;
   const usedEnv = new Set<string>();
   const nextStdinLine = async (label: string): Promise<string> => {
@@ -50,24 +53,33 @@ export function createCredentialSource(options: CredentialOptions, env: NodeJS.P
   };
   return {
     async secret(label, envOption) {
-      const variable = envOption === 'pin-env' ? options.pinEnv : envOption === 'admin-pin-env' ? options.adminPinEnv : options.newPinEnv;
+      const variable =
+        envOption === 'pin-env'
+          ? options.pinEnv
+          : envOption === 'admin-pin-env'
+            ? options.adminPinEnv
+            : options.newPinEnv;
       // An environment variable supplies one secret; a second one (a new PIN) comes from the next source.
       if (variable !== undefined && !usedEnv.has(variable)) {
         usedEnv.add(variable);
         const value = env[variable];
-        if (value === undefined || value === '') throw new UsageError(`--${envOption}: environment variable ${variable} is not set`);
+        if (value === undefined || value === '')
+          throw new UsageError(`--${envOption}: environment variable ${variable} is not set`);
         return new TextEncoder().encode(value);
       }
       if (options.pinStdin) return new TextEncoder().encode(await nextStdinLine(label));
       if (!process.stdin.isTTY) {
-        throw new UsageError(`${label} needed: give --pin-stdin, --pin-env VAR or --admin-pin-env VAR, or run on a terminal`);
+        throw new UsageError(
+          `${label} needed: give --pin-stdin, --pin-env VAR or --admin-pin-env VAR, or run on a terminal`,
+        );
       }
       return new TextEncoder().encode(await promptHidden(`${label}: `));
     },
     adminKey() {
       if (options.adminKeyEnv !== undefined) {
         const value = env[options.adminKeyEnv];
-        if (value === undefined || value === '') throw new UsageError(`--admin-key-env: environment variable ${options.adminKeyEnv} is not set`);
+        if (value === undefined || value === '')
+          throw new UsageError(`--admin-key-env: environment variable ${options.adminKeyEnv} is not set`);
         let key: Uint8Array;
         try {
           key = fromHex(value);
@@ -77,7 +89,8 @@ export function createCredentialSource(options: CredentialOptions, env: NodeJS.P
         return { kind: 'key', key };
       }
       if (options.adminKey !== undefined) {
-        if (options.adminKey !== 'default') throw new UsageError('--admin-key accepts only "default" (pass a key with --admin-key-env VAR)');
+        if (options.adminKey !== 'default')
+          throw new UsageError('--admin-key accepts only "default" (pass a key with --admin-key-env VAR)');
         return { kind: 'default' };
       }
       return undefined;

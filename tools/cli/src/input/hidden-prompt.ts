@@ -6,7 +6,11 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 
 /** Asks `question` on stderr and reads one line from the TTY on stdin without echoing it. */
-export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let muted = false;
     const mutedOutput = new Writable({

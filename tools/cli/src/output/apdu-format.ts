@@ -7,31 +7,31 @@ import { decodeTlv, describeStatusWord, formatStatusWord, parseCommandApdu, type
 
 /** Interindustry and common proprietary instruction names (ISO 7816-4, PIV, OpenPGP, GIDS). */
 const INSTRUCTION_NAMES: Readonly<Record<number, string>> = {
-  0x20: 'VERIFY',
-  0x24: 'CHANGE REFERENCE DATA',
-  0x2a: 'PERFORM SECURITY OPERATION',
-  0x2c: 'RESET RETRY COUNTER',
-  0x44: 'ACTIVATE FILE',
-  0x46: 'GENERATE ASYMMETRIC KEY PAIR',
-  0x47: 'GENERATE ASYMMETRIC KEY PAIR',
-  0x84: 'GET CHALLENGE',
-  0x86: 'GENERAL AUTHENTICATE',
-  0x87: 'GENERAL AUTHENTICATE',
-  0x88: 'INTERNAL AUTHENTICATE',
-  0xa4: 'SELECT',
-  0xb0: 'READ BINARY',
-  0xc0: 'GET RESPONSE',
-  0xca: 'GET DATA',
-  0xcb: 'GET DATA',
-  0xd6: 'UPDATE BINARY',
-  0xda: 'PUT DATA',
-  0xdb: 'PUT DATA',
-  0xe6: 'TERMINATE DF',
-  0xf8: 'GET SERIAL (Yubico)',
-  0xfb: 'SET MANAGEMENT KEY (Yubico)',
-  0xfd: 'GET VERSION (Yubico)',
-  0xfe: 'IMPORT KEY (Yubico)',
-  0xf7: 'GET METADATA (Yubico)',
+  32: 'VERIFY',
+  36: 'CHANGE REFERENCE DATA',
+  42: 'PERFORM SECURITY OPERATION',
+  44: 'RESET RETRY COUNTER',
+  68: 'ACTIVATE FILE',
+  70: 'GENERATE ASYMMETRIC KEY PAIR',
+  71: 'GENERATE ASYMMETRIC KEY PAIR',
+  132: 'GET CHALLENGE',
+  134: 'GENERAL AUTHENTICATE',
+  135: 'GENERAL AUTHENTICATE',
+  136: 'INTERNAL AUTHENTICATE',
+  164: 'SELECT',
+  176: 'READ BINARY',
+  192: 'GET RESPONSE',
+  202: 'GET DATA',
+  203: 'GET DATA',
+  214: 'UPDATE BINARY',
+  218: 'PUT DATA',
+  219: 'PUT DATA',
+  230: 'TERMINATE DF',
+  248: 'GET SERIAL (Yubico)',
+  251: 'SET MANAGEMENT KEY (Yubico)',
+  253: 'GET VERSION (Yubico)',
+  254: 'IMPORT KEY (Yubico)',
+  247: 'GET METADATA (Yubico)',
 };
 
 /** The name of an instruction byte. */
@@ -47,7 +47,10 @@ function formatTlv(nodes: readonly TlvNode[], indent: string): string[] {
       lines.push(`${indent}${tag} (${node.value.length})`);
       lines.push(...formatTlv(node.children, `${indent}  `));
     } else {
-      const value = node.value.length > 32 ? `${toHex(node.value.subarray(0, 32))}… (${node.value.length} bytes)` : toHex(node.value);
+      const value =
+        node.value.length > 32
+          ? `${toHex(node.value.subarray(0, 32))}… (${node.value.length} bytes)`
+          : toHex(node.value);
       lines.push(`${indent}${tag} (${node.value.length}) ${value}`);
     }
   }
@@ -75,9 +78,16 @@ export function describeCommand(command: Uint8Array, redacted: boolean): string[
   }
   const header = toHex(command.subarray(0, 4));
   const data = parsed.data ?? new Uint8Array(0);
-  const shownData = data.length === 0 ? '' : redacted ? ' **' : ` ${data.length > 48 ? `${toHex(data.subarray(0, 48))}…` : toHex(data)}`;
+  const shownData =
+    data.length === 0
+      ? ''
+      : redacted
+        ? ' **'
+        : ` ${data.length > 48 ? `${toHex(data.subarray(0, 48))}…` : toHex(data)}`;
   const le = parsed.le === undefined ? '' : ` Le=${parsed.le}`;
-  const lines = [`> ${instructionName(parsed.ins)}  ${header}${data.length ? ` Lc=${data.length}` : ''}${shownData}${le}`];
+  const lines = [
+    `> ${instructionName(parsed.ins)}  ${header}${data.length ? ` Lc=${data.length}` : ''}${shownData}${le}`,
+  ];
   // SELECT by name carries an AID, not TLV.
   const isSelectByName = parsed.ins === 0xa4 && parsed.p1 === 0x04;
   if (!redacted && !isSelectByName && data.length > 0) lines.push(...(describeTlv(data) ?? []));
@@ -89,7 +99,10 @@ export function describeResponse(response: Uint8Array): string[] {
   if (response.length < 2) return [`< (${response.length} bytes: no status word)`];
   const statusWord = ((response[response.length - 2] as number) << 8) | (response[response.length - 1] as number);
   const data = response.subarray(0, response.length - 2);
-  const shown = data.length === 0 ? '' : ` ${data.length} bytes ${data.length > 48 ? `${toHex(data.subarray(0, 48))}…` : toHex(data)}`;
+  const shown =
+    data.length === 0
+      ? ''
+      : ` ${data.length} bytes ${data.length > 48 ? `${toHex(data.subarray(0, 48))}…` : toHex(data)}`;
   const lines = [`< ${formatStatusWord(statusWord)} ${describeStatusWord(statusWord)}${shown}`];
   if (data.length > 0) lines.push(...(describeTlv(data) ?? []));
   return lines;

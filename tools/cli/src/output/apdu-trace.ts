@@ -6,7 +6,9 @@ import type { ApduTraceHook } from '@minidriver/core';
 import { describeCommand, describeResponse } from './apdu-format.js';
 
 /** A trace hook writing decoded exchanges to `write` (stderr by default). */
-export function createTraceHook(write: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): ApduTraceHook {
+export function createTraceHook(
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): ApduTraceHook {
   return (entry) => {
     for (const line of describeCommand(entry.command, entry.redacted)) write(line);
     if (entry.response) for (const line of describeResponse(entry.response)) write(line);

@@ -17,13 +17,19 @@ export interface ErrorReport {
 /** Builds the report of `error`. */
 export function reportError(error: unknown): ErrorReport {
   if (error instanceof UsageError) {
-    return { exitCode: ExitCode.USAGE, message: `usage error: ${error.message}`, json: { error: { kind: 'usage', message: error.message } } };
+    return {
+      exitCode: ExitCode.USAGE,
+      message: `usage error: ${error.message}`,
+      json: { error: { kind: 'usage', message: error.message } },
+    };
   }
   const scard = ScardError.from(error);
   const code = `0x${(scard.code >>> 0).toString(16).padStart(8, '0')}`;
   const details: string[] = [];
-  if (scard.retriesLeft !== undefined && !/tries left/.test(scard.message)) details.push(`${scard.retriesLeft} retries left`);
-  if (scard.statusWord !== undefined && !scard.message.toUpperCase().includes(formatStatusWord(scard.statusWord))) details.push(`SW ${toHex(Uint8Array.of(scard.statusWord >> 8, scard.statusWord & 0xff))}`);
+  if (scard.retriesLeft !== undefined && !/tries left/.test(scard.message))
+    details.push(`${scard.retriesLeft} retries left`);
+  if (scard.statusWord !== undefined && !scard.message.toUpperCase().includes(formatStatusWord(scard.statusWord)))
+    details.push(`SW ${toHex(Uint8Array.of(scard.statusWord >> 8, scard.statusWord & 0xff))}`);
   const message = `${scard.name} (${code}): ${messageWithoutCode(scard)}${details.length ? ` [${details.join(', ')}]` : ''}`;
   return {
     exitCode: ExitCode.CARD_ERROR,

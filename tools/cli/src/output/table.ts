@@ -4,7 +4,11 @@
 import { stripAnsi } from './colours.js';
 
 /** Renders rows under a header, columns padded to their widest cell (two spaces between columns). */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], styleHeader = (text: string) => text): string {
+export function renderTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  styleHeader = (text: string) => text,
+): string {
   const widths = header.map((title, column) =>
     Math.max(stripAnsi(title).length, ...rows.map((row) => stripAnsi(row[column] ?? '').length)),
   );
@@ -20,7 +24,12 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 }
 
 /** Renders `label: value` pairs with the values aligned. */
-export function renderPairs(pairs: readonly (readonly [string, string])[], styleLabel = (text: string) => text): string {
+export function renderPairs(
+  pairs: readonly (readonly [string, string])[],
+  styleLabel = (text: string) => text,
+): string {
   const width = Math.max(0, ...pairs.map(([label]) => label.length));
-  return pairs.map(([label, value]) => `${styleLabel(`${label}:`)}${' '.repeat(width - label.length + 1)} ${value}`.trimEnd()).join('\n');
+  return pairs
+    .map(([label, value]) => `${styleLabel(`${label}:`)}${' '.repeat(width - label.length + 1)} ${value}`.trimEnd())
+    .join('\n');
 }

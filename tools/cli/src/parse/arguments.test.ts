@@ -32,15 +32,23 @@ describe('parseArguments', () => {
 
   it('never throws anything but UsageError, and keeps every non-option token in order', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string().filter((token) => !token.startsWith('-')), fc.constantFrom('--json', '--container', '-h', '--', '--x=1'))), (argv) => {
-        try {
-          const parsed = parseArguments(argv, SPECS);
-          const plain = argv.filter((token) => !token.startsWith('-'));
-          if (!argv.includes('--') && !argv.includes('--container')) expect(parsed.positionals).toEqual(plain);
-        } catch (error) {
-          expect(error).toBeInstanceOf(UsageError);
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string().filter((token) => !token.startsWith('-')),
+            fc.constantFrom('--json', '--container', '-h', '--', '--x=1'),
+          ),
+        ),
+        (argv) => {
+          try {
+            const parsed = parseArguments(argv, SPECS);
+            const plain = argv.filter((token) => !token.startsWith('-'));
+            if (!argv.includes('--') && !argv.includes('--container')) expect(parsed.positionals).toEqual(plain);
+          } catch (error) {
+            expect(error).toBeInstanceOf(UsageError);
+          }
+        },
+      ),
     );
   });
 });

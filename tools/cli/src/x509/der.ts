@@ -44,7 +44,9 @@ export function derUnsignedInteger(bytes: Uint8Array): Uint8Array {
 
 /** A small non-negative INTEGER. */
 export function derSmallInteger(value: number): Uint8Array {
-  return derUnsignedInteger(Uint8Array.of((value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff));
+  return derUnsignedInteger(
+    Uint8Array.of((value >>> 24) & 0xff, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff),
+  );
 }
 
 /** OBJECT IDENTIFIER from dotted text. */
@@ -55,7 +57,8 @@ export function derObjectIdentifier(dotted: string): Uint8Array {
   const bytes: number[] = [];
   for (const value of subidentifiers) {
     const group: number[] = [value & 0x7f];
-    for (let rest = Math.floor(value / 128); rest > 0; rest = Math.floor(rest / 128)) group.unshift(0x80 | (rest & 0x7f));
+    for (let rest = Math.floor(value / 128); rest > 0; rest = Math.floor(rest / 128))
+      group.unshift(0x80 | (rest & 0x7f));
     bytes.push(...group);
   }
   return derElement(0x06, Uint8Array.from(bytes));

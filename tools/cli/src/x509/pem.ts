@@ -5,7 +5,10 @@ import { UsageError } from '../parse/usage-error.js';
 
 /** DER wrapped as PEM with `label` (`CERTIFICATE`, `PUBLIC KEY`). */
 export function toPem(der: Uint8Array, label: string): string {
-  const base64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const base64 = Buffer.from(der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
 }
 

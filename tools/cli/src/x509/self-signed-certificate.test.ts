@@ -15,8 +15,16 @@ describe('DER encoders', () => {
     expect(hex(derUnsignedInteger(Uint8Array.of(0x80)))).toBe('02020080');
     expect(hex(derUnsignedInteger(Uint8Array.of(0, 0, 1)))).toBe('020101');
     // RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-    expect(Buffer.from(derTime(new Date('2049-12-31T23:59:59Z'))).toString('latin1').slice(2)).toBe('491231235959Z');
-    expect(Buffer.from(derTime(new Date('2050-01-01T00:00:00Z'))).toString('latin1').slice(2)).toBe('20500101000000Z');
+    expect(
+      Buffer.from(derTime(new Date('2049-12-31T23:59:59Z')))
+        .toString('latin1')
+        .slice(2),
+    ).toBe('491231235959Z');
+    expect(
+      Buffer.from(derTime(new Date('2050-01-01T00:00:00Z')))
+        .toString('latin1')
+        .slice(2),
+    ).toBe('20500101000000Z');
   });
 
   it('INTEGER round-trips through node:crypto-independent decoding', () => {
@@ -39,12 +47,20 @@ describe('createSelfSignedCertificate', () => {
     const notBefore = new Date('2026-01-01T00:00:00Z');
     const notAfter = new Date('2027-01-01T00:00:00Z');
     const hashes: Uint8Array[] = [];
-    const certificate = await createSelfSignedCertificate({ commonName: 'Test CN', publicKey: pair.publicKey, notBefore, notAfter }, async (hash) => {
-      hashes.push(hash);
-      // What a card does for PKCS #1 v1.5: DigestInfo(SHA-256) || hash, type 1 padding, private key.
-      const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), Buffer.from(hash)]);
-      return new Uint8Array(privateEncrypt({ key: pair.privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo));
-    });
+    const certificate = await createSelfSignedCertificate(
+      { commonName: 'Test CN', publicKey: pair.publicKey, notBefore, notAfter },
+      async (hash) => {
+        hashes.push(hash);
+        // What a card does for PKCS #1 v1.5: DigestInfo(SHA-256) || hash, type 1 padding, private key.
+        const digestInfo = Buffer.concat([
+          Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+          Buffer.from(hash),
+        ]);
+        return new Uint8Array(
+          privateEncrypt({ key: pair.privateKey, padding: constants.RSA_PKCS1_PADDING }, digestInfo),
+        );
+      },
+    );
     expect(hashes).toHaveLength(1);
     expect(hashes[0]).toHaveLength(32);
     const x509 = new X509Certificate(certificate);

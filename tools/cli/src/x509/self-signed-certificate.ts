@@ -2,7 +2,7 @@
  * @module A minimal self-signed X.509 v3 certificate (RFC 5280) whose signature comes from a card: the
  * caller gets the DER tbsCertificate's hash, has the card sign it, and the certificate is assembled.
  */
-import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, type KeyObject, randomBytes } from 'node:crypto';
 import {
   derBitString,
   derBoolean,
