@@ -293,10 +293,78 @@ describeWithTools(TOOLS, `OpenPGP simulator through pcscd (${READER}) with GnuPG
     expect(readFileSync(plaintext).equals(secret)).toBe(true);
   }, 120_000);
 
-  it('was driven through VERIFY, GENERATE, PUT DATA, PSO, INTERNAL AUTHENTICATE and SELECT DATA', () => {
+  it('imports a software NIST P-256 key with gpg keytocard (PUT DATA odd 4D) and signs with it', async () => {
+    const created = await run(
+      'gpg',
+      [
+        '--batch',
+        '--pinentry-mode',
+        'loopback',
+        '--passphrase',
+        '',
+        '--quick-gen-key',
+        'Imported Key <import@example.org>',
+        'nistp256',
+        'sign',
+        'never',
+      ],
+      env,
+    );
+    expect(created.status, created.stderr).toBe(0);
+    let editPrompts = 0;
+    const prompts: string[] = [];
+    const moved = await driveGpg(
+      ['--pinentry-mode', 'loopback', '--edit-key', 'import@example.org'],
+      env,
+      (keyword) => {
+        prompts.push(keyword);
+        switch (keyword) {
+          case 'keyedit.prompt':
+            editPrompts += 1;
+            return editPrompts === 1 ? 'keytocard' : editPrompts === 2 ? 'save' : 'quit';
+          case 'keyedit.keytocard.use_primary':
+          case 'cardedit.genkeys.replace_key':
+            return 'y';
+          case 'cardedit.genkeys.storekeytype':
+            return '1';
+          case 'passphrase.enter':
+            return PIN;
+          default:
+            return '';
+        }
+      },
+    );
+    expect(moved.status, `${moved.stderr}\nprompts: ${prompts.join(', ')}`).toBe(0);
+    const status = await run('gpg', ['--card-status'], env);
+    expect(status.stdout).toMatch(/Key attributes \.+: nistp256 rsa2048 rsa2048/);
+    const file = join(home, 'imported.txt');
+    const pinFile = join(home, 'pin.txt');
+    writeFileSync(file, 'signed with an imported key\n');
+    const signed = await run(
+      'gpg',
+      [
+        '--batch',
+        '--yes',
+        '--pinentry-mode',
+        'loopback',
+        '--passphrase-file',
+        pinFile,
+        '--local-user',
+        'import@example.org',
+        '--detach-sign',
+        file,
+      ],
+      env,
+    );
+    expect(signed.status, signed.stderr).toBe(0);
+    const verified = await run('gpg', ['--batch', '--status-fd', '1', '--verify', `${file}.sig`, file], env);
+    expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
+  }, 180_000);
+
+  it('was driven through VERIFY, GENERATE, PUT DATA (even and odd), PSO, INTERNAL AUTHENTICATE and SELECT DATA', () => {
     // The instructions the clients sent (besides probes of other card types, which get 6A82 / 6D00).
     const instructions = new Set(commands.map((command) => command.slice(2, 4)));
-    for (const ins of ['a4', 'ca', '20', '47', 'da', '2a', '88', 'a5']) expect(instructions).toContain(ins);
+    for (const ins of ['a4', 'ca', '20', '47', 'da', 'db', '2a', '88', 'a5']) expect(instructions).toContain(ins);
     // 6F00 would be the simulator failing internally.
     expect(statusWords).not.toContain('6f00');
     if (process.env['OPENPGP_INTEROP_TRACE']) {

@@ -8,7 +8,7 @@ import { createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { missingToolsReason, onCi, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { acquireVpcdPortLock, missingToolsReason, onCi, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PivSimulator } from './piv-simulator.js';
 
@@ -65,8 +65,11 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
     return seen;
   };
   let server: VpcdServer;
+  let releaseLock: (() => void) | undefined;
 
   beforeAll(async () => {
+    // Other test files (cards/piv/test, other packages) serve cards on this port too: take turns.
+    releaseLock = await acquireVpcdPortLock(PORT);
     server = serveVpcd(card, {
       port: PORT,
       onApdu: (command) => instructions.add(command[1]!.toString(16).padStart(2, '0')),
@@ -78,11 +81,15 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     throw new Error(`the simulated card never appeared in ${READER}`);
-  });
+  }, 400_000);
 
   afterAll(async () => {
-    await server?.close();
-    rmSync(directory, { recursive: true, force: true });
+    try {
+      await server?.close();
+    } finally {
+      releaseLock?.();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('yubico-piv-tool status shows version, serial, CHUID and CCC', async () => {

@@ -71,3 +71,36 @@ export interface ApduTraceEntry {
 
 /** A function that sees every APDU exchanged through a traced transport. */
 export type ApduTraceHook = (entry: ApduTraceEntry) => void;
+
+/**
+ * A Transport that behaves exactly like `transport` (ATR, protocol, transactions, events, close) but
+ * sends every APDU through `transmit`, which receives the inner transport's transmit to call. The one
+ * way to decorate a transport: tracing, recording and counting wrappers are built on it.
+ */
+export function interceptTransmit(
+  transport: Transport,
+  transmit: (command: Uint8Array, send: (command: Uint8Array) => Promise<Uint8Array>) => Promise<Uint8Array>,
+): Transport {
+  const send = (command: Uint8Array) => transport.transmit(command);
+  const decorated: Transport = {
+    get atr() {
+      return transport.atr;
+    },
+    get protocol() {
+      return transport.protocol;
+    },
+    get readerName() {
+      return transport.readerName;
+    },
+    get features() {
+      return transport.features;
+    },
+    transmit: (command) => transmit(command, send),
+    beginTransaction: () => transport.beginTransaction(),
+    endTransaction: (disposition) => transport.endTransaction(disposition),
+    reconnect: (initialization) => transport.reconnect(initialization),
+    close: (disposition) => transport.close(disposition),
+  };
+  if (transport.onEvent !== undefined) decorated.onEvent = transport.onEvent.bind(transport);
+  return decorated;
+}

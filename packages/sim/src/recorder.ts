@@ -3,7 +3,7 @@
  * tests ("signing takes exactly 3 APDUs") and benchmarks. `recordingTransport` puts one in front of any
  * Transport, real or simulated.
  */
-import type { Transport } from '@minidriver/core';
+import { interceptTransmit, type Transport } from '@minidriver/core';
 
 /** APDU counts for one operation. */
 export interface ApduStats {
@@ -113,32 +113,9 @@ export class ApduRecorder {
  * behaves exactly like it (same errors, same events, close passes through).
  */
 export function recordingTransport(transport: Transport, recorder: ApduRecorder): Transport {
-  const recording: Transport = {
-    get atr() {
-      return transport.atr;
-    },
-    get protocol() {
-      return transport.protocol;
-    },
-    get readerName() {
-      return transport.readerName;
-    },
-    get features() {
-      return transport.features;
-    },
-    async transmit(command) {
-      const response = await transport.transmit(command);
-      recorder.record(command, response);
-      return response;
-    },
-    beginTransaction: () => transport.beginTransaction(),
-    endTransaction: (disposition) => transport.endTransaction(disposition),
-    reconnect: (initialization) => transport.reconnect(initialization),
-    close: (disposition) => transport.close(disposition),
-  };
-  if (transport.onEvent) {
-    const onEvent = transport.onEvent.bind(transport);
-    recording.onEvent = (listener) => onEvent(listener);
-  }
-  return recording;
+  return interceptTransmit(transport, async (command, send) => {
+    const response = await send(command);
+    recorder.record(command, response);
+    return response;
+  });
 }

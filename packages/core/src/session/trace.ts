@@ -5,7 +5,7 @@
  * CHANGE REFERENCE DATA (24) and RESET RETRY COUNTER (2C), whatever the CLA. PIV GENERAL AUTHENTICATE of
  * the management key (87) carries a challenge/response, not a PIN, and is shown as sent.
  */
-import type { ApduTraceHook, Transport } from '../transport.js';
+import { type ApduTraceHook, interceptTransmit, type Transport } from '../transport.js';
 
 const SECRET_INSTRUCTIONS: ReadonlySet<number> = new Set([0x20, 0x21, 0x24, 0x2c]);
 
@@ -46,36 +46,16 @@ export function traceTransport(transport: Transport, hook: ApduTraceHook): Trans
       // A faulty trace hook must not break the card conversation.
     }
   };
-  const traced: Transport = {
-    get atr() {
-      return transport.atr;
-    },
-    get protocol() {
-      return transport.protocol;
-    },
-    get readerName() {
-      return transport.readerName;
-    },
-    get features() {
-      return transport.features;
-    },
-    async transmit(command: Uint8Array): Promise<Uint8Array> {
-      const shown = redactCommand(command);
-      const started = performance.now();
-      try {
-        const response = await transport.transmit(command);
-        report({ ...shown, response: new Uint8Array(response), durationMs: performance.now() - started });
-        return response;
-      } catch (error) {
-        report({ ...shown, error, durationMs: performance.now() - started });
-        throw error;
-      }
-    },
-    beginTransaction: () => transport.beginTransaction(),
-    endTransaction: (disposition) => transport.endTransaction(disposition),
-    reconnect: (initialization) => transport.reconnect(initialization),
-    close: (disposition) => transport.close(disposition),
-  };
-  if (transport.onEvent !== undefined) traced.onEvent = transport.onEvent.bind(transport);
-  return traced;
+  return interceptTransmit(transport, async (command, send) => {
+    const shown = redactCommand(command);
+    const started = performance.now();
+    try {
+      const response = await send(command);
+      report({ ...shown, response: new Uint8Array(response), durationMs: performance.now() - started });
+      return response;
+    } catch (error) {
+      report({ ...shown, error, durationMs: performance.now() - started });
+      throw error;
+    }
+  });
 }

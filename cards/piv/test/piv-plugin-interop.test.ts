@@ -1,0 +1,360 @@
+/**
+ * Interop of OUR PLUGIN with the real PIV clients: the PIV simulator is served into pcscd through vpcd
+ * ("Virtual PCD 00 01", port 35964) and the plugin talks to it through PC/SC (@minidriver/pcsc), like an
+ * application would; yubico-piv-tool and OpenSC (pkcs15-tool, pkcs11-tool) use the same card unchanged.
+ * 1. Keys generated and certificates written through the plugin are seen and used by OpenSC and
+ *    yubico-piv-tool.
+ * 2. A key and certificate created by yubico-piv-tool are read and used for signing through the plugin.
+ * Skipped with a reason when pcscd or a tool is missing; with CI=true a missing tool fails the run.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, createPublicKey, type KeyObject, verify, X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CARD_CREATE_CONTAINER_KEY_GEN,
+  CARD_PADDING_INFO_PRESENT,
+  CARD_PADDING_PKCS1,
+  CalgHash,
+  CardSession,
+  CONTAINER_MAP_VALID_CONTAINER,
+  certificateFileName,
+  decodeContainerMap,
+  KeySpec,
+  publicKeyBlobToKeyObject,
+  ROLE_ADMIN,
+  reverseBytes,
+} from '@minidriver/core';
+import { PcscContext } from '@minidriver/pcsc';
+import { acquireVpcdPortLock, missingToolsReason, onCi, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
+import { encryptManagementChallenge, plugin } from '../src/index.js';
+import { makeCardSignedCertificate } from './card-signed-certificate.js';
+
+const READER = 'Virtual PCD 00 01';
+const PORT = 35964;
+const PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
+const TOOLS = ['pcscd', 'yubico-piv-tool', 'pkcs15-tool', 'pkcs11-tool', 'openssl'];
+const PIN = '123456';
+
+interface RunResult {
+  readonly code: number;
+  readonly output: string;
+  readonly stdout: string;
+}
+
+/** Runs a tool asynchronously: the vpcd bridge lives on this event loop, so nothing may block it. */
+function run(command: string, args: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, output: `${stdout}${stderr}`, stdout });
+    });
+  });
+}
+
+const pivTool = (...args: string[]) => run('yubico-piv-tool', ['-r', READER, ...args]);
+
+/** Runs openssl and fails the test with its output when it fails. */
+async function openssl(...args: string[]): Promise<void> {
+  const result = await run('openssl', args);
+  if (result.code !== 0) throw new Error(`openssl ${args[0]} failed: ${result.output}`);
+}
+
+const pinBytes = () => new TextEncoder().encode(PIN);
+const sha256 = (data: Uint8Array | string) => new Uint8Array(createHash('sha256').update(data).digest());
+const spkiOf = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+const derOfPem = (pem: Buffer | string) => new Uint8Array(new X509Certificate(pem).raw);
+
+function describeInterop(name: string, body: () => void): void {
+  const reason = missingToolsReason(TOOLS) ?? (existsSync(PKCS11_MODULE) ? undefined : `needs ${PKCS11_MODULE}`);
+  if (reason === undefined) {
+    // Each client run takes 0.3-5 s through vpcd (OpenSC probes every reader): the defaults are too tight.
+    describe(name, { timeout: 180_000 }, body);
+    return;
+  }
+  if (onCi()) throw new Error(`${name}: ${reason} (CI=true: a missing tool is a failure)`);
+  describe.skip(`${name} — skipped: ${reason}`, body);
+}
+
+/**
+ * Opens our plugin on the card in READER through pcscd, runs `use`, and closes session, card and context.
+ * Connecting through PC/SC (not SimTransport) is the point: the plugin sees what any application sees.
+ */
+async function withPluginSession<T>(use: (session: CardSession) => Promise<T>): Promise<T> {
+  const context = await PcscContext.establish();
+  try {
+    const card = await context.connect(READER, { share: 'shared' });
+    try {
+      const session = await CardSession.open(plugin, card);
+      try {
+        return await use(session);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await card.close();
+    }
+  } finally {
+    await context.release();
+  }
+}
+
+/** Polls until yubico-piv-tool finds (or no longer finds) a PIV card in READER. */
+async function waitForCard(present: boolean): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    if (((await pivTool('-a', 'version')).code === 0) === present) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the simulated card is still ${present ? 'absent from' : 'present in'} ${READER}`);
+}
+
+describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'piv-plugin-interop-'));
+  const file = (name: string) => join(directory, name);
+  let releaseLock: (() => void) | undefined;
+  let server: VpcdServer | undefined;
+
+  /** Removes the card served before (if any) and serves `card` on READER until a client sees it. */
+  async function serveFreshCard(card: PivSimulator): Promise<void> {
+    if (server !== undefined) {
+      await server.close();
+      server = undefined;
+      await waitForCard(false);
+    }
+    server = serveVpcd(card, { port: PORT });
+    await server.connected;
+    await waitForCard(true);
+  }
+
+  beforeAll(async () => {
+    // Every package's vpcd tests on this port take turns; we hold the reader for the whole file.
+    releaseLock = await acquireVpcdPortLock(PORT);
+  }, 400_000);
+
+  afterAll(async () => {
+    try {
+      await server?.close();
+    } finally {
+      releaseLock?.();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('keys generated and certificates written through the plugin are used by OpenSC and yubico-piv-tool', async () => {
+    await serveFreshCard(new PivSimulator({ serial: 24681357 }));
+
+    const { rsaKey, ecKey, rsaCertificate, ecCertificate } = await withPluginSession(async (session) => {
+      const challenge = await session.getChallengeEx(ROLE_ADMIN);
+      await session.authenticateEx(ROLE_ADMIN, 0, encryptManagementChallenge(0x03, DEFAULT_MANAGEMENT_KEY, challenge));
+      await session.authenticatePin('user', pinBytes());
+      // Container 0 = 9A (RSA there is a key-exchange key), container 3 = 9E (P-256 there is ECDSA).
+      await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
+      await session.createContainer(3, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_ECDSA_P256, 0);
+      const rsaKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey!);
+      const ecKey = publicKeyBlobToKeyObject((await session.getContainerInfo(3)).signaturePublicKey!);
+      expect(rsaKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+      expect(ecKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+
+      // Self-signed by the card keys themselves, through the plugin's signData.
+      const rsaCertificate = await makeCardSignedCertificate(rsaKey, 'plugin 9a', async (tbs) => {
+        const signed = await session.signData({
+          version: 2,
+          containerIndex: 0,
+          keySpec: KeySpec.AT_KEYEXCHANGE,
+          signingFlags: CARD_PADDING_INFO_PRESENT,
+          hashAlgorithmId: 0,
+          data: sha256(tbs),
+          paddingType: CARD_PADDING_PKCS1,
+          paddingInfo: { algorithm: 'SHA256' },
+        });
+        return reverseBytes(signed.signature!);
+      });
+      const ecCertificate = await makeCardSignedCertificate(ecKey, 'plugin 9e', async (tbs) => {
+        const signed = await session.signData({
+          version: 1,
+          containerIndex: 3,
+          keySpec: KeySpec.AT_ECDSA_P256,
+          signingFlags: 0,
+          hashAlgorithmId: CalgHash.CALG_SHA_256,
+          data: sha256(tbs),
+        });
+        return signed.signature!;
+      });
+      expect(new X509Certificate(rsaCertificate).verify(rsaKey)).toBe(true);
+      expect(new X509Certificate(ecCertificate).verify(ecKey)).toBe(true);
+      await session.writeFile('mscp', certificateFileName('kxc', 0), rsaCertificate);
+      await session.writeFile('mscp', certificateFileName('ksc', 3), ecCertificate);
+      return { rsaKey, ecKey, rsaCertificate, ecCertificate };
+    });
+
+    // OpenSC pkcs15-tool: both certificates listed (PIV ids 01 = 9A, 04 = 9E) and read back byte for byte.
+    const listed = await run('pkcs15-tool', ['--reader', READER, '--list-certificates']);
+    expect(listed.code).toBe(0);
+    expect(listed.output).toMatch(/X\.509 Certificate \[Certificate for PIV Authentication\][\s\S]*?ID\s+: 01/);
+    expect(listed.output).toMatch(/X\.509 Certificate \[Certificate for Card Authentication\][\s\S]*?ID\s+: 04/);
+    const read01 = await run('pkcs15-tool', ['--reader', READER, '--read-certificate', '01']);
+    expect(read01.code).toBe(0);
+    expect(new X509Certificate(read01.stdout).subject).toBe('CN=plugin 9a');
+    expect(derOfPem(read01.stdout)).toEqual(rsaCertificate);
+    const read04 = await run('pkcs15-tool', ['--reader', READER, '--read-certificate', '04']);
+    expect(new X509Certificate(read04.stdout).subject).toBe('CN=plugin 9e');
+    expect(derOfPem(read04.stdout)).toEqual(ecCertificate);
+
+    // OpenSC pkcs11-tool: signs with 9A (PIN) and 9E (no PIN); the signatures verify with the plugin's keys.
+    const slots = await run('pkcs11-tool', ['--module', PKCS11_MODULE, '--list-slots']);
+    const slotIndex = /Slot (\d+) \(0x[0-9a-f]+\): Virtual PCD 00 01/.exec(slots.output)?.[1];
+    expect(slotIndex, slots.output).toBeDefined();
+    const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex!];
+    const message = 'signed by OpenSC with a key our plugin generated\n';
+    writeFileSync(file('message.txt'), message);
+    const rsaSigned = await run('pkcs11-tool', [
+      ...common,
+      '--login',
+      '--pin',
+      PIN,
+      '--sign',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '--id',
+      '01',
+      '-i',
+      file('message.txt'),
+      '-o',
+      file('message.rsa.sig'),
+    ]);
+    expect(rsaSigned.code, rsaSigned.output).toBe(0);
+    expect(verify('sha256', Buffer.from(message), rsaKey, readFileSync(file('message.rsa.sig')))).toBe(true);
+    const ecSigned = await run('pkcs11-tool', [
+      ...common,
+      '--sign',
+      '--mechanism',
+      'ECDSA-SHA256',
+      '--id',
+      '04',
+      '-i',
+      file('message.txt'),
+      '-o',
+      file('message.ec.sig'),
+    ]);
+    expect(ecSigned.code, ecSigned.output).toBe(0);
+    // pkcs11-tool writes the raw PKCS #11 form r‖s.
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(message),
+        { key: ecKey, dsaEncoding: 'ieee-p1363' },
+        readFileSync(file('message.ec.sig')),
+      ),
+    ).toBe(true);
+
+    // yubico-piv-tool: reads our certificates and test-signs with the keys behind them.
+    const readA = await pivTool('-a', 'read-certificate', '-s', '9a');
+    expect(readA.code, readA.output).toBe(0);
+    expect(derOfPem(readA.stdout)).toEqual(rsaCertificate);
+    writeFileSync(file('9a.cert.pem'), readA.stdout);
+    const testedA = await pivTool('-a', 'verify-pin', '-P', PIN, '-a', 'test-signature', '-s', '9a', '-i', file('9a.cert.pem'));
+    expect(testedA.code, testedA.output).toBe(0);
+    expect(testedA.output).toContain('Successful RSA verification');
+    const readE = await pivTool('-a', 'read-certificate', '-s', '9e');
+    expect(derOfPem(readE.stdout)).toEqual(ecCertificate);
+    writeFileSync(file('9e.cert.pem'), readE.stdout);
+    const testedE = await pivTool('-a', 'test-signature', '-s', '9e', '-i', file('9e.cert.pem'));
+    expect(testedE.code, testedE.output).toBe(0);
+    expect(testedE.output).toContain('Successful ECDSA verification');
+  });
+
+  it('a key and certificate created by yubico-piv-tool are read and used for signing through the plugin', async () => {
+    await serveFreshCard(new PivSimulator({ serial: 13579246 }));
+
+    // yubico-piv-tool authenticates with the default management key itself.
+    const generated = await pivTool('-a', 'generate', '-s', '9a', '-A', 'RSA2048', '-o', file('tool.pub.pem'));
+    expect(generated.output).toContain('Successfully generated a new private key');
+    // yubico-piv-tool 2.2 + OpenSSL 3 cannot self-sign (Yubico/yubico-piv-tool#388): a throwaway CA issues it.
+    await openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      file('ca.key'),
+      '-out',
+      file('ca.pem'),
+      '-subj',
+      '/CN=interop test CA',
+      '-days',
+      '2',
+    );
+    await openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      file('placeholder.key'),
+      '-out',
+      file('request.csr'),
+      '-subj',
+      '/CN=yubico-piv-tool 9a',
+    );
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      file('request.csr'),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-force_pubkey',
+      file('tool.pub.pem'),
+      '-out',
+      file('tool.cert.pem'),
+      '-days',
+      '2',
+    );
+    const imported = await pivTool('-a', 'import-certificate', '-s', '9a', '-i', file('tool.cert.pem'));
+    expect(imported.output).toContain('Successfully imported a new certificate');
+    const toolKey = createPublicKey(readFileSync(file('tool.pub.pem')));
+    const toolCertificate = derOfPem(readFileSync(file('tool.cert.pem')));
+
+    await withPluginSession(async (session) => {
+      const records = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
+      expect(records[0]!.flags & CONTAINER_MAP_VALID_CONTAINER).toBe(CONTAINER_MAP_VALID_CONTAINER);
+      expect(records[0]!.keyExchangeKeySizeBits).toBe(2048);
+      expect(records.slice(1).every((record) => record.flags === 0)).toBe(true);
+      expect(await session.readFile('mscp', certificateFileName('kxc', 0))).toEqual(toolCertificate);
+      const info = await session.getContainerInfo(0);
+      expect(info.signaturePublicKey).toBeUndefined();
+      expect(spkiOf(publicKeyBlobToKeyObject(info.keyExchangePublicKey!))).toEqual(spkiOf(toolKey));
+
+      await session.authenticatePin('user', pinBytes());
+      const message = 'signed through our plugin with a key yubico-piv-tool generated';
+      const signed = await session.signData({
+        version: 2,
+        containerIndex: 0,
+        keySpec: KeySpec.AT_KEYEXCHANGE,
+        signingFlags: CARD_PADDING_INFO_PRESENT,
+        hashAlgorithmId: 0,
+        data: sha256(message),
+        paddingType: CARD_PADDING_PKCS1,
+        paddingInfo: { algorithm: 'SHA256' },
+      });
+      expect(signed.signature!.length).toBe(256);
+      // The minidriver interface returns RSA signatures little-endian.
+      expect(verify('sha256', Buffer.from(message), toolKey, reverseBytes(signed.signature!))).toBe(true);
+      expect(
+        verify('sha256', Buffer.from(message), new X509Certificate(toolCertificate).publicKey, reverseBytes(signed.signature!)),
+      ).toBe(true);
+    });
+  });
+});
