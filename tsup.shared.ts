@@ -1,7 +1,10 @@
 import { defineConfig, type Options } from 'tsup';
 
 /** The one build every published package uses: ESM + CJS + declarations, for Node 20. */
-export function packageBuild(entry: Record<string, string> | string[] = ['src/index.ts'], extra: Partial<Options> = {}) {
+export function packageBuild(
+  entry: Record<string, string> | string[] = ['src/index.ts'],
+  extra: Partial<Options> = {},
+) {
   return defineConfig({
     entry,
     format: ['esm', 'cjs'],

@@ -16,7 +16,10 @@ if (typeof (Map as { groupBy?: unknown }).groupBy !== 'function') {
   };
 }
 if (typeof (Object as { groupBy?: unknown }).groupBy !== 'function') {
-  (Object as unknown as { groupBy: unknown }).groupBy = <V>(items: Iterable<V>, key: (item: V, index: number) => PropertyKey) => {
+  (Object as unknown as { groupBy: unknown }).groupBy = <V>(
+    items: Iterable<V>,
+    key: (item: V, index: number) => PropertyKey,
+  ) => {
     const groups: Record<PropertyKey, V[]> = Object.create(null);
     let index = 0;
     for (const item of items) {

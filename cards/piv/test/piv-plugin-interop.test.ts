@@ -104,11 +104,14 @@ async function withPluginSession<T>(use: (session: CardSession) => Promise<T>): 
 
 /** Polls until yubico-piv-tool finds (or no longer finds) a PIV card in READER. */
 async function waitForCard(present: boolean): Promise<void> {
+  let last: RunResult | undefined;
   for (let attempt = 0; attempt < 120; attempt++) {
-    if (((await pivTool('-a', 'version')).code === 0) === present) return;
+    last = await pivTool('-a', 'version');
+    if ((last.code === 0) === present) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`the simulated card is still ${present ? 'absent from' : 'present in'} ${READER}`);
+  const state = present ? 'absent from' : 'present in';
+  throw new Error(`the simulated card is still ${state} ${READER}: ${last?.output.trim()}`);
 }
 
 describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
@@ -120,12 +123,15 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
   /** Removes the card served before (if any) and serves `card` on READER until a client sees it. */
   async function serveFreshCard(card: PivSimulator): Promise<void> {
     if (server !== undefined) {
+      console.log('closing', Date.now());
       await server.close();
+      console.log('closed', Date.now());
       server = undefined;
       await waitForCard(false);
     }
     server = serveVpcd(card, { port: PORT });
     await server.connected;
+    console.log('connected', Date.now());
     await waitForCard(true);
   }
 
@@ -227,8 +233,12 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     ]);
     expect(rsaSigned.code, rsaSigned.output).toBe(0);
     expect(verify('sha256', Buffer.from(message), rsaKey, readFileSync(file('message.rsa.sig')))).toBe(true);
+    // 9E needs no PIN on the card, but OpenSC marks every PIV private key private: pkcs11-tool logs in.
     const ecSigned = await run('pkcs11-tool', [
       ...common,
+      '--login',
+      '--pin',
+      PIN,
       '--sign',
       '--mechanism',
       'ECDSA-SHA256',

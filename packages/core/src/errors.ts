@@ -35,6 +35,7 @@ export class ScardError extends Error {
   readonly retriesLeft: number | undefined;
   /** The ISO 7816 status word behind this error, if any. */
   readonly statusWord: number | undefined;
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read by isInstance through the global symbol.
   private readonly [MARKER] = true;
 
   constructor(code: number | ScardCodeName, message?: string, details: ScardErrorDetails = {}) {

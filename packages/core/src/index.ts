@@ -3,11 +3,12 @@
  * Specification v7), its errors, CARD_DATA version negotiation, the logical file system codecs, and
  * `CardSession`, the card interface layer applications use.
  */
-export * from './codes.js';
-export * from './errors.js';
+
 export * from './bytes.js';
-export * from './transport.js';
-export * from './contract/index.js';
 export * from './codecs/index.js';
+export * from './codes.js';
+export * from './contract/index.js';
 export * from './crypto/index.js';
+export * from './errors.js';
 export * from './session/index.js';
+export * from './transport.js';

@@ -28,7 +28,8 @@ for (const suite of suites) {
   }
 }
 
-const format = (value: number) => (Number.isFinite(value) ? (Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(4)) : '-');
+const format = (value: number) =>
+  Number.isFinite(value) ? (Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(4)) : '-';
 const nameWidth = Math.max(...rows.map((row) => row.name.length), 10);
 for (const row of rows) {
   const verdict = row.pass === undefined ? '' : row.pass ? '  ok' : '  MISSED';

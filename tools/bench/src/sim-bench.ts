@@ -1,8 +1,9 @@
 /**
  * SimTransport's own cost per APDU: the floor under every in-process test and the CLI's --sim mode.
  */
-import { SimTransport } from '@minidriver/sim';
+
 import type { SimulatedCard } from '@minidriver/sim';
+import { SimTransport } from '@minidriver/sim';
 import { type BenchResult, median } from './result.js';
 
 /** A card that answers every command with 90 00 at once, so only the transport is measured. */

@@ -3,7 +3,12 @@
  */
 import type { PinId, PinSet } from './constants.js';
 import type { MinidriverV5 } from './minidriver-v5.js';
-import type { CardPropertyName, CardPropertyTypes, ContainerPropertyName, ContainerPropertyTypes } from './properties.js';
+import type {
+  CardPropertyName,
+  CardPropertyTypes,
+  ContainerPropertyName,
+  ContainerPropertyTypes,
+} from './properties.js';
 import type { AuthenticateExResult, ChangeAuthenticatorRequest } from './structures.js';
 
 export interface MinidriverV6 extends MinidriverV5 {
