@@ -184,6 +184,35 @@ describe('OpenPgpSimulator: selection and data objects', () => {
   });
 });
 
+describe('OpenPgpSimulator: robustness', () => {
+  it('answers random data for every implemented INS with a defined status word, never 6F00 (property)', async () => {
+    const card = await freshCard();
+    await verify(card, 0x83, '12345678');
+    await putData(card, 0xc2, bytes(`12${P256_OID}`));
+    await generate(card, 0xb6);
+    await generate(card, 0xb8);
+    const instructions = [0xca, 0xcc, 0xa5, 0xda, 0xdb, 0x2a, 0x88, 0x47, 0x84, 0x22, 0xc0];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...instructions),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.uint8Array({ minLength: 1, maxLength: 300 }),
+        async (ins, p1, p2, data) => {
+          // Keep PW1 verified so the key operations parse their input instead of stopping at 6982.
+          await verify(card, 0x81, '123456');
+          await verify(card, 0x82, '123456');
+          const reply = await send(card, { ins, p1, p2, data, le: 65536 }, true);
+          expect(reply.statusWord).not.toBe(0x6f00);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    // The card still works afterwards.
+    expect((await getData(card, 0x6e)).statusWord).toBe(0x9000);
+  });
+});
+
 describe('OpenPgpSimulator: PINs', () => {
   it('counts wrong PW1 tries, reports them with an empty VERIFY and blocks at zero', async () => {
     const card = await freshCard();

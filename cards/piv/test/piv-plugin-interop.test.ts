@@ -123,15 +123,12 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
   /** Removes the card served before (if any) and serves `card` on READER until a client sees it. */
   async function serveFreshCard(card: PivSimulator): Promise<void> {
     if (server !== undefined) {
-      console.log('closing', Date.now());
       await server.close();
-      console.log('closed', Date.now());
       server = undefined;
       await waitForCard(false);
     }
     server = serveVpcd(card, { port: PORT });
     await server.connected;
-    console.log('connected', Date.now());
     await waitForCard(true);
   }
 
@@ -233,7 +230,7 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     ]);
     expect(rsaSigned.code, rsaSigned.output).toBe(0);
     expect(verify('sha256', Buffer.from(message), rsaKey, readFileSync(file('message.rsa.sig')))).toBe(true);
-    // 9E needs no PIN on the card, but OpenSC marks every PIV private key private: pkcs11-tool logs in.
+    // The plugin's CardCreateContainer bound the 9E key to the user PIN (policy "once").
     const ecSigned = await run('pkcs11-tool', [
       ...common,
       '--login',
@@ -265,13 +262,36 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     expect(readA.code, readA.output).toBe(0);
     expect(derOfPem(readA.stdout)).toEqual(rsaCertificate);
     writeFileSync(file('9a.cert.pem'), readA.stdout);
-    const testedA = await pivTool('-a', 'verify-pin', '-P', PIN, '-a', 'test-signature', '-s', '9a', '-i', file('9a.cert.pem'));
+    const testedA = await pivTool(
+      '-a',
+      'verify-pin',
+      '-P',
+      PIN,
+      '-a',
+      'test-signature',
+      '-s',
+      '9a',
+      '-i',
+      file('9a.cert.pem'),
+    );
     expect(testedA.code, testedA.output).toBe(0);
     expect(testedA.output).toContain('Successful RSA verification');
     const readE = await pivTool('-a', 'read-certificate', '-s', '9e');
     expect(derOfPem(readE.stdout)).toEqual(ecCertificate);
     writeFileSync(file('9e.cert.pem'), readE.stdout);
-    const testedE = await pivTool('-a', 'test-signature', '-s', '9e', '-i', file('9e.cert.pem'));
+    // CardCreateContainer binds a new key to ROLE_USER (PIN policy "once"), so 9E needs the PIN here too.
+    const testedE = await pivTool(
+      '-a',
+      'verify-pin',
+      '-P',
+      PIN,
+      '-a',
+      'test-signature',
+      '-s',
+      '9e',
+      '-i',
+      file('9e.cert.pem'),
+    );
     expect(testedE.code, testedE.output).toBe(0);
     expect(testedE.output).toContain('Successful ECDSA verification');
   });
@@ -363,7 +383,12 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
       // The minidriver interface returns RSA signatures little-endian.
       expect(verify('sha256', Buffer.from(message), toolKey, reverseBytes(signed.signature!))).toBe(true);
       expect(
-        verify('sha256', Buffer.from(message), new X509Certificate(toolCertificate).publicKey, reverseBytes(signed.signature!)),
+        verify(
+          'sha256',
+          Buffer.from(message),
+          new X509Certificate(toolCertificate).publicKey,
+          reverseBytes(signed.signature!),
+        ),
       ).toBe(true);
     });
   });
