@@ -10,12 +10,10 @@ import { constants, createPublicKey, publicEncrypt, verify as verifySignature } 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OpenPgpSimulator } from './openpgp-simulator.js';
-import { acquireVpcdPortLock } from './vpcd-port-lock.js';
-
 const PORT = 35964;
 const READER = 'Virtual PCD 00 01';
 const TOOLS = ['pcscd', 'gpg', 'gpgconf', 'openpgp-tool', 'pkcs15-tool', 'pkcs11-tool', 'opensc-tool'];

@@ -1,29 +1,76 @@
 /**
- * @module The built-in simulated cards `--sim <card>` and `sim serve <card>` can use.
+ * @module The built-in simulated cards `--sim <card>`, `sim serve <card>` and `demo` can use, and the one
+ * place that knows their factory secrets (published defaults of the simulators, used only by `demo`).
  */
+import { CacheMode, type MinidriverPlugin } from '@minidriver/core';
 import type { SimulatedCard } from '@minidriver/sim';
 import { UsageError } from '../parse/usage-error.js';
 
 /** Makes a factory-fresh simulated card. */
 type SimulatorFactory = (options: { readonly seed?: string }) => Promise<SimulatedCard>;
 
-const SIMULATORS: Readonly<Record<string, SimulatorFactory>> = {
-  piv: async (options) => {
-    const { PivSimulator } = await import('@minidriver/card-piv/sim');
-    return new PivSimulator(options.seed === undefined ? {} : { seed: options.seed });
+/** What the CLI knows about a built-in simulated card. */
+export interface SimulatorProfile {
+  /** What it is, for humans ("PIV card (YubiKey-like)"). */
+  readonly description: string;
+  readonly create: SimulatorFactory;
+  /** The factory user PIN of a fresh card (ROLE_USER). */
+  readonly factoryUserPin: string;
+  /**
+   * The factory admin secret of a fresh card. Which one is used is decided by the card's PIN_INFO for
+   * ROLE_ADMIN (challenge/response → the key, else the PIN), not by this table.
+   */
+  readonly factoryAdmin: {
+    /** What the card calls its admin secret ("management key", "admin PIN PW3"). */
+    readonly name: string;
+    /** `default`: the card's well-known default admin key (the CLI's `--admin-key default`). */
+    readonly key?: 'default';
+    readonly pin?: string;
+  };
+  /**
+   * The plugin `demo` uses on this in-process card, when it differs from the loaded one. Nothing else can
+   * touch the in-process card, so a plugin that could keep a session cache may do so here.
+   */
+  readonly demoPlugin?: () => Promise<MinidriverPlugin>;
+}
+
+const SIMULATORS: Readonly<Record<string, SimulatorProfile>> = {
+  piv: {
+    description: 'PIV card (YubiKey-like)',
+    create: async (options) => {
+      const { PivSimulator } = await import('@minidriver/card-piv/sim');
+      return new PivSimulator(options.seed === undefined ? {} : { seed: options.seed });
+    },
+    factoryUserPin: '123456',
+    factoryAdmin: { name: 'management key', key: 'default' },
+    // The PIV plugin's default is NO_CACHE because a real PIV card has no cardcf.
+    demoPlugin: async () => {
+      const { createPivPlugin } = await import('@minidriver/card-piv');
+      return createPivPlugin({ cacheMode: CacheMode.SESSION_ONLY });
+    },
   },
-  openpgp: async () => {
-    const { OpenPgpSimulator } = await import('@minidriver/card-openpgp/sim');
-    return new OpenPgpSimulator();
+  openpgp: {
+    description: 'OpenPGP card 3.4',
+    create: async () => {
+      const { OpenPgpSimulator } = await import('@minidriver/card-openpgp/sim');
+      return new OpenPgpSimulator();
+    },
+    factoryUserPin: '123456',
+    factoryAdmin: { name: 'admin PIN (PW3)', pin: '12345678' },
   },
 };
 
 /** Names accepted by `--sim`. */
 export const SIMULATOR_NAMES: readonly string[] = Object.keys(SIMULATORS);
 
+/** The profile of a simulated card by name; an unknown name is a usage error. */
+export function simulatorProfile(name: string): SimulatorProfile {
+  const profile = Object.hasOwn(SIMULATORS, name) ? SIMULATORS[name] : undefined;
+  if (!profile) throw new UsageError(`unknown simulated card "${name}" (choose ${SIMULATOR_NAMES.join(', ')})`);
+  return profile;
+}
+
 /** A fresh simulated card by name; an unknown name is a usage error. */
 export function createSimulator(name: string, options: { readonly seed?: string } = {}): Promise<SimulatedCard> {
-  const factory = Object.hasOwn(SIMULATORS, name) ? SIMULATORS[name] : undefined;
-  if (!factory) throw new UsageError(`unknown simulated card "${name}" (choose ${SIMULATOR_NAMES.join(', ')})`);
-  return factory(options);
+  return simulatorProfile(name).create(options);
 }
