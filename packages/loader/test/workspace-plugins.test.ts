@@ -4,13 +4,13 @@
  * loader rooted here discovers their `minidriver` manifests.
  */
 import { fileURLToPath } from 'node:url';
+import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator, YUBIKEY5_ATR } from '@minidriver/card-piv/sim';
 import { fromHex } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
 import { describe, expect, it } from 'vitest';
 import { Loader, type LoaderWarning } from '../src/index.js';
 
-const pivModule = (await import('@minidriver/card-piv')) as { plugin?: unknown };
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 function workspaceLoader(): { loader: Loader; warnings: LoaderWarning[] } {
@@ -50,14 +50,47 @@ describe('the repository card packages', () => {
     expect(openpgp?.packageName).toBe('@minidriver/card-openpgp');
   });
 
-  it.skipIf(pivModule.plugin === undefined)(
-    'open the PIV simulator through openCard with the real PIV plugin (skipped: @minidriver/card-piv does not export `plugin` yet)',
-    async () => {
-      const { loader } = workspaceLoader();
-      const session = await loader.openCard(new SimTransport(new PivSimulator({ seed: 'loader-real-piv' })));
-      expect(session.pluginName).toBe('PIV');
-      expect(session.version).toBe(7);
-      await session.close();
-    },
-  );
+  it('open the PIV simulator through openCard with the real PIV plugin, chosen by ATR', async () => {
+    const { loader } = workspaceLoader();
+    const session = await loader.openCard(new SimTransport(new PivSimulator({ seed: 'loader-real-piv' })));
+    expect(session.pluginName).toBe('PIV');
+    expect(session.version).toBe(7);
+    expect(await session.readFile(null, 'cardapps')).toEqual(fromHex('6d 73 63 70 00 00 00 00'));
+    await session.close();
+  });
+
+  it('open the OpenPGP simulator through openCard with the real OpenPGP plugin, chosen by ATR', async () => {
+    const { loader } = workspaceLoader();
+    const card = new OpenPgpSimulator();
+    expect((await loader.resolve(card.atr))?.method).toBe('atr');
+    const session = await loader.openCard(new SimTransport(card), { version: 6 });
+    expect(session.pluginName).toBe('OpenPGP');
+    expect(session.version).toBe(6);
+    expect((await session.readFile(null, 'cardid')).length).toBe(16);
+    await session.close();
+  });
+
+  // An ATR no manifest lists: the loader must find the application by SELECTing the plugins' AIDs.
+  const UNLISTED_ATR = fromHex('3b 88 80 01 00 00 00 00 00 00 00 00 09');
+
+  it('choose the OpenPGP plugin by AID when the ATR is unknown', async () => {
+    const { loader } = workspaceLoader();
+    Loader.forgetProbeResults();
+    const session = await loader.openCard(new SimTransport(new OpenPgpSimulator({ atr: UNLISTED_ATR })));
+    expect(session.pluginName).toBe('OpenPGP');
+    expect((await session.getContainerInfo(0).catch((error) => error)).name).toBe('SCARD_E_NO_KEY_CONTAINER');
+    await session.close();
+  });
+
+  it('choose the PIV plugin by AID when the ATR is unknown', async () => {
+    const { loader } = workspaceLoader();
+    Loader.forgetProbeResults();
+    const transport = new SimTransport(new PivSimulator({ atr: UNLISTED_ATR }));
+    const choice = await loader.choosePlugin(transport);
+    expect(choice?.packageName).toBe('@minidriver/card-piv');
+    expect(choice?.method).toBe('aid-probe');
+    const session = await loader.openCard(transport);
+    expect(session.pluginName).toBe('PIV');
+    await session.close();
+  });
 });

@@ -4,6 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import {
+  CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_PKCS1,
   CARD_PADDING_PSS,
@@ -14,6 +15,7 @@ import {
   keyBlobInfo,
   publicKeyBlobToKeyObject,
   reverseBytes,
+  ScardError,
 } from '@minidriver/core';
 import { UsageError } from '../parse/usage-error.js';
 
@@ -40,6 +42,36 @@ export function keySpecFor(algorithm: string, usage: string | undefined): { keyS
     default:
       throw new UsageError(`--alg must be one of ${KEY_ALGORITHMS.join(', ')}`);
   }
+}
+
+/**
+ * Generates a key pair of `algorithm` in container `index` and returns the key spec it went in as.
+ * With `usage` given, exactly that key spec. Without it, the algorithm's default usage (RSA exchange, EC
+ * sign) first; when the card answers SCARD_E_INVALID_PARAMETER — the container takes only the other
+ * usage (an OpenPGP signature slot takes no AT_KEYEXCHANGE key) — the other usage once. The contract has
+ * no property naming a container's allowed key specs before a key exists, so the card's answer decides.
+ */
+export async function generateContainerKey(
+  session: CardSession,
+  index: number,
+  algorithm: string,
+  usage: string | undefined,
+): Promise<number> {
+  const first = keySpecFor(algorithm, usage);
+  try {
+    await session.createContainer(index, CARD_CREATE_CONTAINER_KEY_GEN, first.keySpec, first.keySize);
+    return first.keySpec;
+  } catch (error) {
+    if (usage !== undefined || !ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')) throw error;
+  }
+  const defaultUsage = first.keySpec === KeySpec.AT_KEYEXCHANGE || isEcdhKeySpec(first.keySpec) ? 'exchange' : 'sign';
+  const other = keySpecFor(algorithm, defaultUsage === 'sign' ? 'exchange' : 'sign');
+  await session.createContainer(index, CARD_CREATE_CONTAINER_KEY_GEN, other.keySpec, other.keySize);
+  return other.keySpec;
+}
+
+function isEcdhKeySpec(keySpec: number): boolean {
+  return keySpec === KeySpec.AT_ECDHE_P256 || keySpec === KeySpec.AT_ECDHE_P384 || keySpec === KeySpec.AT_ECDHE_P521;
 }
 
 /** A public key of a container. */

@@ -4,8 +4,8 @@
  */
 
 import { X509Certificate } from 'node:crypto';
-import { CARD_CREATE_CONTAINER_KEY_GEN, certificateFileName, ScardError } from '@minidriver/core';
-import { certificateSigner, containerKeys, keySpecFor } from '../card/container-keys.js';
+import { certificateFileName, ScardError } from '@minidriver/core';
+import { certificateSigner, containerKeys, generateContainerKey, keySpecFor } from '../card/container-keys.js';
 import { readInputFile, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';
 import { UsageError } from '../parse/usage-error.js';
@@ -26,7 +26,8 @@ export const keygenCommand: Command = {
     usage: {
       type: 'string',
       placeholder: 'sign|exchange',
-      description: 'key usage (RSA default exchange, which also signs; EC default sign)',
+      description:
+        'key usage (RSA default exchange, which also signs; EC default sign; without it, the other usage when the container takes only that)',
     },
     out: { type: 'string', placeholder: '<file>', description: 'write the public key PEM here' },
     'self-signed': {
@@ -37,11 +38,13 @@ export const keygenCommand: Command = {
   },
   async run(context) {
     const index = integerOption(context, 'container');
-    const { keySpec, keySize } = keySpecFor(requireOption(context, 'alg'), stringOption(context, 'usage'));
+    const algorithm = requireOption(context, 'alg');
+    const usage = stringOption(context, 'usage');
+    keySpecFor(algorithm, usage); // usage errors before the card is opened
     return withCard(context, async (opened) => {
-      await withRole(context, opened, 'admin', () =>
-        withSpinner(`generating ${requireOption(context, 'alg')} on the card`, () =>
-          opened.session.createContainer(index, CARD_CREATE_CONTAINER_KEY_GEN, keySpec, keySize),
+      const keySpec = await withRole(context, opened, 'admin', () =>
+        withSpinner(`generating ${algorithm} on the card`, () =>
+          generateContainerKey(opened.session, index, algorithm, usage),
         ),
       );
       const key =
