@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { PcscContext, type PcscliteReader } from '@minidriver/pcsc';
-import { type SimulatedCard, serveVpcd } from '@minidriver/sim';
+import { acquireVpcdPortLock, type SimulatedCard, serveVpcd } from '@minidriver/sim';
 import { type BenchResult, median } from './result.js';
 
 export type { BenchResult } from './result.js';
@@ -85,6 +85,8 @@ async function timeOne(transmit: Transmitter): Promise<number> {
 
 /** Runs the comparison; needs pcscd with the vpcd reader "Virtual PCD 00 00" free. */
 export async function benchPcsc(): Promise<BenchResult[]> {
+  // Tests serving cards on the same reader take this lock too: wait for them rather than collide.
+  const releaseLock = await acquireVpcdPortLock(PORT);
   const server = serveVpcd(new EchoCard(), { port: PORT, reconnect: false });
   const context = await PcscContext.establish();
   try {
@@ -147,5 +149,6 @@ export async function benchPcsc(): Promise<BenchResult[]> {
   } finally {
     await context.release();
     await server.close();
+    releaseLock();
   }
 }

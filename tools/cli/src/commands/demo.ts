@@ -1,51 +1,86 @@
 /**
- * @module `minidriver demo`: the whole stack on the built-in simulated PIV card, with no reader and no
- * daemon — ATR detection, plugin loading, card info, PIN, key generation, a self-signed certificate
- * signed by the card, a signature verified with node:crypto, and the APDU/cache counts of the run.
+ * @module `minidriver demo`: the whole stack on a built-in simulated card (`--sim piv`, the default, or
+ * `--sim openpgp`), with no reader and no daemon — ATR detection, plugin loading, card info, PIN, admin
+ * authentication as the card's PIN_INFO asks, key generation, a self-signed certificate signed by the card
+ * and stored in the container's certificate file, a signature verified with node:crypto, and the
+ * APDU/cache counts of the run. Nothing in here is specific to one card: what differs comes from the
+ * minidriver contract or, for the simulators' factory secrets, from the simulator table.
  */
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { createPivPlugin } from '@minidriver/card-piv';
-import {
-  CARD_CREATE_CONTAINER_KEY_GEN,
-  CacheMode,
-  certificateFileName,
-  KeySpec,
-  ROLE_USER,
-  toHex,
-  wipe,
-} from '@minidriver/core';
-import { authenticateAdmin } from '../card/admin-authentication.js';
+import { certificateFileName, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
+import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
 import { summariseCard } from '../card/card-summary.js';
 import { createCliLoader } from '../card/cli-loader.js';
-import { certificateSigner, signHash, signingKey } from '../card/container-keys.js';
+import { certificateSigner, generateContainerKey, signHash, signingKey } from '../card/container-keys.js';
 import { openCardSession } from '../card/open-card.js';
+import { pinBeforeEachSignature } from '../card/signature-pin.js';
+import { type SimulatorProfile, simulatorProfile } from '../card/simulators.js';
+import type { CredentialSource } from '../input/credentials.js';
 import { withSpinner } from '../output/spinner.js';
 import { renderPairs } from '../output/table.js';
+import { UsageError } from '../parse/usage-error.js';
 import { createSelfSignedCertificate } from '../x509/self-signed-certificate.js';
 import type { Command } from './command.js';
+import { stringOption } from './context.js';
 
-/** The factory PIN of the simulated card (PIV default). */
-const DEMO_PIN = '123456';
+const DEFAULT_SIMULATOR = 'piv';
+/** Container 0: PIV 9A (authentication), OpenPGP signature key — both sign. */
 const DEMO_CONTAINER = 0;
+const DEMO_ALGORITHM = 'rsa2048';
 const DEMO_MESSAGE = 'Hello from minidriver';
+
+/** The simulator's factory secrets as a credential source, for {@link authenticateAdmin}. */
+function factoryCredentials(profile: SimulatorProfile): CredentialSource {
+  return {
+    secret: async (_label, envOption) => {
+      const value = envOption === 'admin-pin-env' ? profile.factoryAdmin.pin : undefined;
+      if (value === undefined)
+        throw new UsageError(`the demo knows no factory ${profile.factoryAdmin.name} for this simulated card`);
+      return new TextEncoder().encode(value);
+    },
+    adminKey: () => (profile.factoryAdmin.key === undefined ? undefined : { kind: profile.factoryAdmin.key }),
+  };
+}
+
+function describeAdmin(method: AdminMethod, profile: SimulatorProfile): string {
+  const name = profile.factoryAdmin.name;
+  switch (method) {
+    case 'default-admin-key':
+      return `Admin authenticated by challenge/response (PIN_INFO: ChallengeResponsePinType) with the well-known DEFAULT ${name} (fine for a fresh simulated card; never on a real one).`;
+    case 'admin-pin':
+      return `Admin authenticated with the simulated card's factory ${name} (PIN_INFO: AlphaNumericPinType; not shown; never keep a factory PIN on a real card).`;
+    default:
+      return `Admin authenticated with the simulated card's factory ${name}.`;
+  }
+}
 
 export const demoCommand: Command = {
   name: 'demo',
-  usage: '',
-  summary: 'run the whole stack on the built-in simulated PIV card (no reader, no daemon)',
+  usage: '[--sim piv|openpgp]',
+  summary: 'run the whole stack on a built-in simulated card (default piv; no reader, no daemon)',
   options: {},
   async run(context) {
+    if (stringOption(context, 'reader') !== undefined)
+      throw new UsageError('demo runs on a built-in simulated card: use --sim piv or --sim openpgp, not --reader');
+    const simulator = stringOption(context, 'sim') ?? DEFAULT_SIMULATOR;
+    const profile = simulatorProfile(simulator);
     const { colours } = context;
     const heading = (text: string): void => context.print(`\n${colours.bold(colours.cyan(text))}`);
     context.print(
-      colours.yellow('This card is SIMULATED: an in-process PIV card (YubiKey-like), no reader and no pcscd involved.'),
+      colours.yellow(
+        `This card is SIMULATED: an in-process ${profile.description}, no reader and no pcscd involved.`,
+      ),
     );
 
-    // Nothing else can touch this in-process card, so the plugin may keep a session cache (its default is
-    // NO_CACHE because a real PIV card has no cardcf to tell it when another application wrote it).
+    const demoPlugin = profile.demoPlugin ? await profile.demoPlugin() : undefined;
     const opened = await openCardSession(
-      { sim: 'piv', ephemeral: true, seed: 'minidriver-demo', ...(context.trace ? { trace: context.trace } : {}) },
-      { adaptPlugin: () => createPivPlugin({ cacheMode: CacheMode.SESSION_ONLY }) },
+      {
+        sim: simulator,
+        ephemeral: true,
+        seed: 'minidriver-demo',
+        ...(context.trace ? { trace: context.trace } : {}),
+      },
+      demoPlugin ? { adaptPlugin: () => demoPlugin } : {},
     );
     try {
       const { session, transport } = opened;
@@ -73,107 +108,134 @@ export const demoCommand: Command = {
         ]),
       );
 
-      heading('3. Verify the user PIN');
-      const pin = new TextEncoder().encode(DEMO_PIN);
+      // The factory user PIN, kept only as long as the demo needs it (a signature PIN may be asked again).
+      const userPin = new TextEncoder().encode(profile.factoryUserPin);
       try {
-        await session.authenticatePin('user', pin);
+        heading('3. Verify the user PIN');
+        await session.authenticatePin('user', userPin);
+        context.print(
+          `PIN verified (the simulated card's factory PIN, not shown); the session now holds the ${(session.authenticatedPins & (1 << ROLE_USER)) !== 0 ? 'user' : 'no'} role`,
+        );
+
+        heading('4. Generate a key on the card');
+        const adminMethod = await authenticateAdmin(session, factoryCredentials(profile));
+        context.print(describeAdmin(adminMethod, profile));
+        const keySpec = await withSpinner('generating an RSA 2048 key on the card', () =>
+          generateContainerKey(session, DEMO_CONTAINER, DEMO_ALGORITHM, undefined),
+        );
+        const key = await signingKey(session, DEMO_CONTAINER);
+        const fingerprint = createHash('sha256')
+          .update(key.publicKey.export({ type: 'spki', format: 'der' }))
+          .digest('hex');
+        context.print(
+          renderPairs([
+            ['container', String(DEMO_CONTAINER)],
+            ['key', `${key.algorithm} ${key.bits} (${keySpec === KeySpec.AT_SIGNATURE ? 'AT_SIGNATURE' : 'AT_KEYEXCHANGE'})`],
+            ['SPKI SHA-256', fingerprint],
+          ]),
+        );
+
+        // A card may want its signature PIN again before every signature (PIN_INFO PinCacheAlwaysPrompt).
+        const signaturePin = await pinBeforeEachSignature(session, DEMO_CONTAINER);
+        const beforeSignature = async (): Promise<void> => {
+          if (signaturePin !== undefined) await session.authenticateEx(signaturePin, 0, userPin);
+        };
+        if (signaturePin !== undefined) {
+          context.print(
+            `PIN ${signaturePin} is verified again before each signature (its PIN_INFO cache policy is PinCacheAlwaysPrompt).`,
+          );
+        }
+
+        heading('5. Self-signed certificate, signed by the card');
+        const notBefore = new Date();
+        const notAfter = new Date(notBefore.getTime() + 365 * 24 * 3600 * 1000);
+        const signCertificate = certificateSigner(session, DEMO_CONTAINER, key);
+        const certificate = await createSelfSignedCertificate(
+          {
+            commonName: `minidriver demo (simulated ${opened.resolution.cardName})`,
+            publicKey: key.publicKey,
+            notBefore,
+            notAfter,
+          },
+          async (sha256) => {
+            await beforeSignature();
+            return signCertificate(sha256);
+          },
+        );
+        const x509 = new X509Certificate(certificate);
+        const certificateValid = x509.verify(key.publicKey);
+        // The file follows the key's half from CardGetContainerInfo: ksc for AT_SIGNATURE, kxc for AT_KEYEXCHANGE.
+        const certificateFile = certificateFileName(key.certificateKind, DEMO_CONTAINER);
+        await session.writeFile('mscp', certificateFile, certificate);
+        const readBack = await session.readFile('mscp', certificateFile);
+        context.print(
+          renderPairs([
+            ['subject', x509.subject.replace(/\n/g, ', ')],
+            [
+              'signature',
+              certificateValid
+                ? colours.green('verified with node:crypto X509Certificate.verify')
+                : colours.red('INVALID'),
+            ],
+            ['written to', `mscp/${certificateFile} (${certificate.length} bytes, read back ${readBack.length} bytes)`],
+          ]),
+        );
+
+        heading('6. Sign a message and verify the signature');
+        const message = new TextEncoder().encode(DEMO_MESSAGE);
+        const hash = new Uint8Array(createHash('sha256').update(message).digest());
+        await beforeSignature();
+        const signature = await signHash(session, DEMO_CONTAINER, key, hash, 'sha256');
+        const signatureValid = verify('sha256', message, key.publicKey, signature);
+        context.print(
+          renderPairs([
+            ['message', JSON.stringify(DEMO_MESSAGE)],
+            ['signature', `${signature.length} bytes, RSA PKCS#1 v1.5 / SHA-256`],
+            ['verified', signatureValid ? colours.green('yes (node:crypto)') : colours.red('NO')],
+          ]),
+        );
+
+        // Reading the certificate again is answered from the data cache when the plugin keeps one.
+        await session.readFile('mscp', certificateFile);
+        const totals = opened.recorder.totals();
+        const stats = session.stats();
+        context.print('');
+        context.print(
+          colours.bold(
+            `APDUs: ${totals.apdus} (${totals.bytesSent + totals.bytesReceived} bytes), cache hits: ${stats.cacheHits}`,
+          ),
+        );
+        return {
+          simulated: true,
+          simulator,
+          atr: toHex(transport.atr),
+          plugin: opened.resolution.packageName,
+          cardName: opened.resolution.cardName,
+          reason: opened.resolution.reason,
+          card: summary,
+          adminAuthentication: adminMethod,
+          container: DEMO_CONTAINER,
+          key: {
+            algorithm: key.algorithm,
+            bits: key.bits,
+            keySpec: keySpec === KeySpec.AT_SIGNATURE ? 'AT_SIGNATURE' : 'AT_KEYEXCHANGE',
+            spkiSha256: fingerprint,
+          },
+          ...(signaturePin === undefined ? {} : { pinBeforeEachSignature: signaturePin }),
+          certificate: {
+            file: `mscp/${certificateFile}`,
+            subject: x509.subject,
+            verified: certificateValid,
+            sha256: x509.fingerprint256,
+          },
+          signature: { message: DEMO_MESSAGE, bytes: signature.length, verified: signatureValid },
+          apdus: totals.apdus,
+          bytes: totals.bytesSent + totals.bytesReceived,
+          cacheHits: stats.cacheHits,
+        };
       } finally {
-        wipe(pin);
+        wipe(userPin);
       }
-      context.print(
-        `PIN verified (the simulated card's factory PIN, not shown); the session now holds the ${(session.authenticatedPins & (1 << ROLE_USER)) !== 0 ? 'user' : 'no'} role`,
-      );
-
-      heading('4. Generate a key on the card');
-      await authenticateAdmin(session, {
-        adminKey: () => ({ kind: 'default' }),
-        secret: () => Promise.reject(new Error('the demo needs no other secret')),
-      });
-      context.print(
-        'Admin authenticated with the well-known DEFAULT management key (fine for a fresh simulated card; never on a real one).',
-      );
-      await withSpinner('generating an RSA 2048 key on the card', () =>
-        session.createContainer(DEMO_CONTAINER, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048),
-      );
-      const key = await signingKey(session, DEMO_CONTAINER);
-      const fingerprint = createHash('sha256')
-        .update(key.publicKey.export({ type: 'spki', format: 'der' }))
-        .digest('hex');
-      context.print(
-        renderPairs([
-          ['container', String(DEMO_CONTAINER)],
-          ['key', `${key.algorithm} ${key.bits}`],
-          ['SPKI SHA-256', fingerprint],
-        ]),
-      );
-
-      heading('5. Self-signed certificate, signed by the card');
-      const notBefore = new Date();
-      const notAfter = new Date(notBefore.getTime() + 365 * 24 * 3600 * 1000);
-      const certificate = await createSelfSignedCertificate(
-        { commonName: 'minidriver demo (simulated PIV)', publicKey: key.publicKey, notBefore, notAfter },
-        certificateSigner(session, DEMO_CONTAINER, key),
-      );
-      const x509 = new X509Certificate(certificate);
-      const certificateValid = x509.verify(key.publicKey);
-      const certificateFile = certificateFileName(key.certificateKind, DEMO_CONTAINER);
-      await session.writeFile('mscp', certificateFile, certificate);
-      const readBack = await session.readFile('mscp', certificateFile);
-      context.print(
-        renderPairs([
-          ['subject', x509.subject.replace(/\n/g, ', ')],
-          [
-            'signature',
-            certificateValid
-              ? colours.green('verified with node:crypto X509Certificate.verify')
-              : colours.red('INVALID'),
-          ],
-          ['written to', `mscp/${certificateFile} (${certificate.length} bytes, read back ${readBack.length} bytes)`],
-        ]),
-      );
-
-      heading('6. Sign a message and verify the signature');
-      const message = new TextEncoder().encode(DEMO_MESSAGE);
-      const hash = new Uint8Array(createHash('sha256').update(message).digest());
-      const signature = await signHash(session, DEMO_CONTAINER, key, hash, 'sha256');
-      const signatureValid = verify('sha256', message, key.publicKey, signature);
-      context.print(
-        renderPairs([
-          ['message', JSON.stringify(DEMO_MESSAGE)],
-          ['signature', `${signature.length} bytes, RSA PKCS#1 v1.5 / SHA-256`],
-          ['verified', signatureValid ? colours.green('yes (node:crypto)') : colours.red('NO')],
-        ]),
-      );
-
-      // Reading the certificate again is answered from the data cache, not the card.
-      await session.readFile('mscp', certificateFile);
-      const totals = opened.recorder.totals();
-      const stats = session.stats();
-      context.print('');
-      context.print(
-        colours.bold(
-          `APDUs: ${totals.apdus} (${totals.bytesSent + totals.bytesReceived} bytes), cache hits: ${stats.cacheHits}`,
-        ),
-      );
-      return {
-        simulated: true,
-        atr: toHex(transport.atr),
-        plugin: opened.resolution.packageName,
-        reason: opened.resolution.reason,
-        card: summary,
-        container: DEMO_CONTAINER,
-        key: { algorithm: key.algorithm, bits: key.bits, spkiSha256: fingerprint },
-        certificate: {
-          file: `mscp/${certificateFile}`,
-          subject: x509.subject,
-          verified: certificateValid,
-          sha256: x509.fingerprint256,
-        },
-        signature: { message: DEMO_MESSAGE, bytes: signature.length, verified: signatureValid },
-        apdus: totals.apdus,
-        bytes: totals.bytesSent + totals.bytesReceived,
-        cacheHits: stats.cacheHits,
-      };
     } finally {
       await opened.close();
     }
