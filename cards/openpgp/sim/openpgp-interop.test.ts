@@ -14,6 +14,7 @@ import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim
 import { describeWithTools } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OpenPgpSimulator } from './openpgp-simulator.js';
+
 const PORT = 35964;
 const READER = 'Virtual PCD 00 01';
 const TOOLS = ['pcscd', 'gpg', 'gpgconf', 'openpgp-tool', 'pkcs15-tool', 'pkcs11-tool', 'opensc-tool'];

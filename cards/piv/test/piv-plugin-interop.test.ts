@@ -26,7 +26,7 @@ import {
   ROLE_ADMIN,
   reverseBytes,
 } from '@minidriver/core';
-import { PcscContext } from '@minidriver/pcsc';
+import { PcscContext, SCARD_STATE_EMPTY, SCARD_STATE_PRESENT } from '@minidriver/pcsc';
 import { acquireVpcdPortLock, missingToolsReason, onCi, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
@@ -102,16 +102,36 @@ async function withPluginSession<T>(use: (session: CardSession) => Promise<T>): 
   }
 }
 
-/** Polls until yubico-piv-tool finds (or no longer finds) a PIV card in READER. */
-async function waitForCard(present: boolean): Promise<void> {
+/**
+ * Polls pcscd until READER reports the card present (or empty). Between two served cards pcscd must see
+ * the reader empty first: a card swapped in within one presence poll is never powered up by pcscd.
+ */
+async function waitForReaderState(present: boolean): Promise<void> {
+  const wanted = present ? SCARD_STATE_PRESENT : SCARD_STATE_EMPTY;
+  const context = await PcscContext.establish();
+  try {
+    let eventState = 0;
+    for (let attempt = 0; attempt < 240; attempt++) {
+      eventState = (await context.getStatusChange([{ readerName: READER }], 0))[0]?.eventState ?? 0;
+      if (eventState & wanted) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const state = present ? 'absent from' : 'present in';
+    throw new Error(`the simulated card is still ${state} ${READER} (state 0x${eventState.toString(16)})`);
+  } finally {
+    await context.release();
+  }
+}
+
+/** Polls until yubico-piv-tool can talk to the PIV card in READER (pcscd has powered it). */
+async function waitForPivCard(): Promise<void> {
   let last: RunResult | undefined;
   for (let attempt = 0; attempt < 120; attempt++) {
     last = await pivTool('-a', 'version');
-    if ((last.code === 0) === present) return;
+    if (last.code === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const state = present ? 'absent from' : 'present in';
-  throw new Error(`the simulated card is still ${state} ${READER}: ${last?.output.trim()}`);
+  throw new Error(`yubico-piv-tool never reached the card in ${READER}: ${last?.output.trim()}`);
 }
 
 describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
@@ -122,14 +142,14 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
 
   /** Removes the card served before (if any) and serves `card` on READER until a client sees it. */
   async function serveFreshCard(card: PivSimulator): Promise<void> {
-    if (server !== undefined) {
-      await server.close();
-      server = undefined;
-      await waitForCard(false);
-    }
+    await server?.close();
+    server = undefined;
+    // Also covers the card of the test file that held the port lock before us.
+    await waitForReaderState(false);
     server = serveVpcd(card, { port: PORT });
     await server.connected;
-    await waitForCard(true);
+    await waitForReaderState(true);
+    await waitForPivCard();
   }
 
   beforeAll(async () => {
@@ -140,6 +160,8 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
   afterAll(async () => {
     try {
       await server?.close();
+      // The next lock holder's card must not arrive before pcscd has seen ours leave.
+      if (server !== undefined) await waitForReaderState(false);
     } finally {
       releaseLock?.();
       rmSync(directory, { recursive: true, force: true });

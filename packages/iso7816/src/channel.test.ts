@@ -1,5 +1,12 @@
-import { type CardProtocol, concatBytes, fromHex, ScardError, type Transport, toHex } from '@minidriver/core';
-import { redactCommand } from '@minidriver/core';
+import {
+  type CardProtocol,
+  concatBytes,
+  fromHex,
+  redactCommand,
+  ScardError,
+  type Transport,
+  toHex,
+} from '@minidriver/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CommandApdu, encodeResponseApdu, parseCommandApdu } from './apdu.js';

@@ -7,8 +7,8 @@ import {
   CardProperty,
   type CardSession,
   ContainerProperty,
-  type PinId,
   PinCachePolicyType,
+  type PinId,
   ScardError,
 } from '@minidriver/core';
 
@@ -19,7 +19,10 @@ export async function pinBeforeEachSignature(session: CardSession, index: number
     pinId = await session.getContainerProperty(index, ContainerProperty.CCP_PIN_IDENTIFIER);
   } catch (error) {
     // A plugin without the property (CARD_DATA < 6 callers) has one user PIN that stays verified.
-    if (ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE') || ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER'))
+    if (
+      ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE') ||
+      ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')
+    )
       return undefined;
     throw error;
   }

@@ -56,7 +56,7 @@ const SIMULATORS: Readonly<Record<string, SimulatorProfile>> = {
       return new OpenPgpSimulator();
     },
     factoryUserPin: '123456',
-    factoryAdmin: { name: 'admin PIN (PW3)', pin: '12345678' },
+    factoryAdmin: { name: 'admin PIN PW3', pin: '12345678' },
   },
 };
 

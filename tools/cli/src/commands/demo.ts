@@ -67,9 +67,7 @@ export const demoCommand: Command = {
     const { colours } = context;
     const heading = (text: string): void => context.print(`\n${colours.bold(colours.cyan(text))}`);
     context.print(
-      colours.yellow(
-        `This card is SIMULATED: an in-process ${profile.description}, no reader and no pcscd involved.`,
-      ),
+      colours.yellow(`This card is SIMULATED: an in-process ${profile.description}, no reader and no pcscd involved.`),
     );
 
     const demoPlugin = profile.demoPlugin ? await profile.demoPlugin() : undefined;
@@ -130,7 +128,10 @@ export const demoCommand: Command = {
         context.print(
           renderPairs([
             ['container', String(DEMO_CONTAINER)],
-            ['key', `${key.algorithm} ${key.bits} (${keySpec === KeySpec.AT_SIGNATURE ? 'AT_SIGNATURE' : 'AT_KEYEXCHANGE'})`],
+            [
+              'key',
+              `${key.algorithm} ${key.bits} (${keySpec === KeySpec.AT_SIGNATURE ? 'AT_SIGNATURE' : 'AT_KEYEXCHANGE'})`,
+            ],
             ['SPKI SHA-256', fingerprint],
           ]),
         );
@@ -152,7 +153,7 @@ export const demoCommand: Command = {
         const signCertificate = certificateSigner(session, DEMO_CONTAINER, key);
         const certificate = await createSelfSignedCertificate(
           {
-            commonName: `minidriver demo (simulated ${opened.resolution.cardName})`,
+            commonName: `minidriver demo (simulated ${session.pluginName})`,
             publicKey: key.publicKey,
             notBefore,
             notAfter,

@@ -1,0 +1,322 @@
+/**
+ * Interop of OUR PLUGIN with the real OpenPGP clients: the OpenPGP simulator is served into pcscd through
+ * vpcd ("Virtual PCD 00 01", port 35964), and the plugin generates keys on it through PC/SC
+ * (@minidriver/pcsc), as an application would. Then, with the plugin gone, the real clients read the card:
+ * - GnuPG's `gpg --card-status` shows both keys complete: algorithm attributes, the v4 fingerprints and
+ *   the generation date the plugin wrote (issue: "a key the plugin generates is a complete OpenPGP key on
+ *   the card ... so GnuPG's --card-status shows it");
+ * - OpenSC (openpgp-tool, pkcs15-tool) lists the same keys, and hands out the same public keys;
+ * - gpg builds an OpenPGP key around the card's signature key (batch Key-Grip + the card's creation date),
+ *   computes its fingerprint itself (it equals what the plugin wrote), and signs with it on the card.
+ * The expected fingerprints are computed here from the public keys the plugin returned (getContainerInfo),
+ * with our own v4 packet encoder below (RFC 4880 §5.5.2, §12.2; RFC 6637 §9), not the plugin's.
+ * Skipped with a reason when pcscd or a tool is missing; with CI=true a missing tool fails the run.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CARD_CREATE_CONTAINER_KEY_GEN, CardSession, KeySpec, publicKeyBlobToKeyObject } from '@minidriver/core';
+import { PcscContext } from '@minidriver/pcsc';
+import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { describeWithTools } from '@minidriver/sim/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { OpenPgpSimulator } from '../sim/index.js';
+import { OpenPgpApplication, plugin } from '../src/index.js';
+
+const READER = 'Virtual PCD 00 01';
+const PORT = 35964;
+const TOOLS = ['pcscd', 'gpg', 'gpgconf', 'openpgp-tool', 'pkcs15-tool', 'opensc-tool'];
+/** The simulator's factory PINs (OpenPGP card defaults). */
+const PW1 = '123456';
+const PW3 = '12345678';
+const SERIAL = 0x24681357;
+
+interface Run {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a client asynchronously: the vpcd bridge answers the card's APDUs on this event loop. */
+function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
+      const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ status, stdout: stdout ?? '', stderr: stderr ?? '' });
+    });
+  });
+}
+
+const base64UrlBytes = (value: string | undefined) => new Uint8Array(Buffer.from(value ?? '', 'base64url'));
+
+/** An OpenPGP MPI: 2-byte big-endian bit count, then the magnitude without leading zero bytes. */
+function mpi(magnitude: Uint8Array): Buffer {
+  let start = 0;
+  while (start < magnitude.length - 1 && magnitude[start] === 0) start++;
+  const bytes = magnitude.subarray(start);
+  const bits = (bytes.length - 1) * 8 + (32 - Math.clz32(bytes[0] ?? 0));
+  return Buffer.concat([Buffer.from([bits >> 8, bits & 0xff]), bytes]);
+}
+
+/** OID of NIST P-256 without its DER tag and length (RFC 6637 §11). */
+const P256_OID = Buffer.from('2a8648ce3d030107', 'hex');
+
+/**
+ * The v4 fingerprint of `key` created at `creationTime`: SHA-1(99 ‖ length ‖ 04 ‖ time ‖ algorithm ‖
+ * material) with RSA (1: n, e) or ECDSA (19: OID, point 04 ‖ x ‖ y). Written independently of the plugin.
+ */
+function openPgpFingerprint(key: KeyObject, creationTime: number): string {
+  const jwk = key.export({ format: 'jwk' });
+  const header = Buffer.alloc(5);
+  header[0] = 4;
+  header.writeUInt32BE(creationTime, 1);
+  let body: Buffer;
+  if (jwk.kty === 'RSA') {
+    body = Buffer.concat([header, Buffer.from([1]), mpi(base64UrlBytes(jwk.n)), mpi(base64UrlBytes(jwk.e))]);
+  } else {
+    expect(jwk.crv).toBe('P-256');
+    const point = Buffer.concat([Buffer.from([4]), base64UrlBytes(jwk.x), base64UrlBytes(jwk.y)]);
+    body = Buffer.concat([header, Buffer.from([19, P256_OID.length]), P256_OID, mpi(point)]);
+  }
+  const prefix = Buffer.from([0x99, body.length >> 8, body.length & 0xff]);
+  return createHash('sha1').update(prefix).update(body).digest('hex').toUpperCase();
+}
+
+/** How gpg 2.2 prints a v4 fingerprint in --card-status: ten groups of four, two spaces in the middle. */
+function gpgFormat(fingerprint: string): string {
+  const groups = fingerprint.match(/.{4}/g) ?? [];
+  return `${groups.slice(0, 5).join(' ')}  ${groups.slice(5).join(' ')}`;
+}
+
+const spkiOf = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+
+/** gpg's isotimestamp (UTC): 2026-11-24 21:40:12. */
+const gpgDate = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+/** Opens our plugin on the card in READER through pcscd, runs `use`, closes session, card and context. */
+async function withPluginSession<T>(use: (session: CardSession) => Promise<T>): Promise<T> {
+  const context = await PcscContext.establish();
+  try {
+    const card = await context.connect(READER, { share: 'shared' });
+    try {
+      const session = await CardSession.open(plugin, card);
+      try {
+        return await use(session);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await card.close();
+    }
+  } finally {
+    await context.release();
+  }
+}
+
+describeWithTools(TOOLS, `OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READER})`, () => {
+  const home = mkdtempSync(join(tmpdir(), 'openpgp-plugin-interop-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, GNUPGHOME: home, LC_ALL: 'C', LANGUAGE: 'C' };
+  const card = new OpenPgpSimulator({ serial: SERIAL, pw1: PW1, pw3: PW3 });
+  let releaseLock: (() => void) | undefined;
+  let server: VpcdServer | undefined;
+  let signatureKey: KeyObject;
+  let authenticationKey: KeyObject;
+  /** Unix seconds around the plugin's key generation: the generation dates must fall inside. */
+  let generatedAfter = 0;
+  let generatedBefore = 0;
+  /** The fingerprints in C5 as the plugin's own application layer reads them back (hex, upper case). */
+  let cardFingerprints: string[] = [];
+
+  beforeAll(async () => {
+    // Every package's vpcd tests on this port take turns; we hold the reader for the whole file.
+    releaseLock = await acquireVpcdPortLock(PORT);
+    server = serveVpcd(card, { port: PORT });
+    await server.connected;
+    // Wait until pcscd has polled the reader and powered the card.
+    let atr = '';
+    for (let attempt = 0; attempt < 80 && !atr.includes('3b:da:18:ff'); attempt++) {
+      atr = (await run('opensc-tool', ['--reader', READER, '--atr'])).stdout.toLowerCase();
+      if (!atr.includes('3b:da:18:ff')) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(atr, `the simulated card never showed up in ${READER}`).toContain('3b:da:18:ff');
+
+    writeFileSync(join(home, 'scdaemon.conf'), `disable-ccid\nreader-port ${READER}\ncard-timeout 1\n`);
+    writeFileSync(join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
+    writeFileSync(join(home, 'gpg.conf'), 'pinentry-mode loopback\n');
+
+    // The plugin, through PC/SC: PW3, RSA 2048 for the signature key (container 0), P-256 for the
+    // authentication key (container 2). Container 1 (decryption) stays empty.
+    await withPluginSession(async (session) => {
+      await session.authenticatePin('admin', new TextEncoder().encode(PW3));
+      generatedAfter = Math.floor(Date.now() / 1000);
+      await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_SIGNATURE, 2048);
+      await session.createContainer(2, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_ECDSA_P256, 0);
+      generatedBefore = Math.ceil(Date.now() / 1000);
+      signatureKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).signaturePublicKey!);
+      authenticationKey = publicKeyBlobToKeyObject((await session.getContainerInfo(2)).signaturePublicKey!);
+    });
+    expect(signatureKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expect(authenticationKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+
+    // C5 read back through the plugin's application layer, on a fresh PC/SC connection.
+    const context = await PcscContext.establish();
+    try {
+      const connection = await context.connect(READER, { share: 'shared' });
+      try {
+        const application = new OpenPgpApplication(connection);
+        await application.selectApplication();
+        const data = await application.readApplicationData();
+        cardFingerprints = data.fingerprints.map((bytes) => Buffer.from(bytes).toString('hex').toUpperCase());
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await context.release();
+    }
+  }, 600_000);
+
+  /** What `gpg --card-status --with-colons` reports per slot (SIG, DEC, AUT). */
+  async function readCardStatus(): Promise<{ fingerprints: string[]; times: number[]; keygrips: string[] }> {
+    const colons = await run('gpg', ['--batch', '--with-colons', '--card-status'], env);
+    expect(colons.status, colons.stderr).toBe(0);
+    const fields = (tag: string) => {
+      const line = colons.stdout.split('\n').find((candidate) => candidate.startsWith(`${tag}:`));
+      expect(line, `no ${tag} line in\n${colons.stdout}`).toBeDefined();
+      return line!.split(':').slice(1, 4);
+    };
+    return { fingerprints: fields('fpr'), times: fields('fprtime').map(Number), keygrips: fields('grp') };
+  }
+
+  afterAll(async () => {
+    try {
+      await run('gpgconf', ['--kill', 'all'], env);
+      await server?.close();
+    } finally {
+      releaseLock?.();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('gpg --card-status shows both keys: attributes, fingerprints and the generation date the plugin wrote', async () => {
+    // fpr:<SIG>:<DEC>:<AUT>: (an empty slot is empty) and fprtime:<SIG>:<DEC>:<AUT>: (unix seconds).
+    const { fingerprints, times } = await readCardStatus();
+    const signatureTime = times[0]!;
+    const authenticationTime = times[2]!;
+    expect(times[1]).toBe(0);
+    for (const time of [signatureTime, authenticationTime]) {
+      expect(time).toBeGreaterThanOrEqual(generatedAfter);
+      expect(time).toBeLessThanOrEqual(generatedBefore);
+    }
+    const expectedSignature = openPgpFingerprint(signatureKey, signatureTime);
+    const expectedAuthentication = openPgpFingerprint(authenticationKey, authenticationTime);
+    expect(fingerprints).toEqual([expectedSignature, '', expectedAuthentication]);
+    expect(cardFingerprints).toEqual([expectedSignature, '00'.repeat(20), expectedAuthentication]);
+
+    const status = await run('gpg', ['--card-status'], env);
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(`Serial number \\.+: ${SERIAL.toString(16).toUpperCase().padStart(8, '0')}`),
+    );
+    expect(status.stdout).toMatch(/Key attributes \.+: rsa2048 rsa2048 nistp256/);
+    const lines = status.stdout.split('\n');
+    const lineAfter = (label: RegExp) => lines[lines.findIndex((line) => label.test(line)) + 1] ?? '';
+    expect(status.stdout).toContain(`Signature key ....: ${gpgFormat(expectedSignature)}`);
+    expect(lineAfter(/^Signature key/)).toBe(`      created ....: ${gpgDate(signatureTime)}`);
+    expect(status.stdout).toMatch(/Encryption key\.\.\.\.: \[none\]/);
+    expect(status.stdout).toContain(`Authentication key: ${gpgFormat(expectedAuthentication)}`);
+    expect(lineAfter(/^Authentication key/)).toBe(`      created ....: ${gpgDate(authenticationTime)}`);
+    // "today": the date gpg prints is the day the plugin generated the keys (UTC).
+    expect(gpgDate(signatureTime).slice(0, 10)).toBe(gpgDate(generatedBefore).slice(0, 10));
+  }, 120_000);
+
+  it('OpenSC (openpgp-tool, pkcs15-tool) lists the same keys and reads the same public keys', async () => {
+    // scdaemon may keep the reader after gpg: let it go so OpenSC can connect.
+    await run('gpgconf', ['--kill', 'scdaemon'], env);
+    const { fingerprints, times } = await readCardStatus();
+    const colonHex = (hex: string) => hex.toLowerCase().match(/../g)!.join(':');
+
+    // TZ=UTC: openpgp-tool prints the dates in local time.
+    const keyInfo = await run('openpgp-tool', ['--reader', READER, '--key-info'], { ...process.env, TZ: 'UTC' });
+    expect(keyInfo.status, keyInfo.stderr).toBe(0);
+    expect(keyInfo.stdout).toMatch(/Sig Algorithm:\s+RSA2048/);
+    expect(keyInfo.stdout).toMatch(new RegExp(`Sig Create Date:\\s+${gpgDate(times[0]!)}`));
+    expect(keyInfo.stdout).toMatch(new RegExp(`Sig Fingerprint:\\s+${colonHex(fingerprints[0]!)}`));
+    expect(keyInfo.stdout).toMatch(/Aut Algorithm:\s+ECDSA/);
+    expect(keyInfo.stdout).toMatch(new RegExp(`Aut Create Date:\\s+${gpgDate(times[2]!)}`));
+    expect(keyInfo.stdout).toMatch(new RegExp(`Aut Fingerprint:\\s+${colonHex(fingerprints[2]!)}`));
+    expect(keyInfo.stdout).toMatch(new RegExp(`Dec Fingerprint:\\s+${colonHex('00'.repeat(20))}`));
+
+    const listed = await run('pkcs15-tool', ['--reader', READER, '--list-public-keys']);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/Public RSA Key \[Signature key\][^\[]*ModLength\s+: 2048[^\[]*ID\s+: 01/);
+    expect(listed.stdout).toMatch(/Public EC Key \[Authentication key\][^\[]*FieldLength\s+: 256[^\[]*ID\s+: 03/);
+    expect(listed.stdout).not.toMatch(/Encryption key/);
+
+    // The public keys OpenSC hands out are the ones the plugin returned, byte for byte (SPKI).
+    for (const [id, key] of [
+      ['01', signatureKey],
+      ['03', authenticationKey],
+    ] as const) {
+      const read = await run('pkcs15-tool', ['--reader', READER, '--read-public-key', id]);
+      expect(read.status, read.stderr).toBe(0);
+      expect(spkiOf(createPublicKey(read.stdout))).toEqual(spkiOf(key));
+    }
+  }, 120_000);
+
+  it('gpg makes an OpenPGP key of the card signature key with the same fingerprint, and signs with it', async () => {
+    const { fingerprints, times, keygrips } = await readCardStatus();
+    // Batch key generation around an existing key (Key-Grip) created at the card's generation date:
+    // gpg computes the fingerprint itself and self-signs on the card (PW1 through loopback pinentry).
+    const creationDate = new Date(times[0]! * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const parameters = join(home, 'keygen.txt');
+    writeFileSync(
+      parameters,
+      [
+        'Key-Type: RSA',
+        `Key-Grip: ${keygrips[0]}`,
+        'Key-Usage: sign',
+        'Name-Real: Plugin Generated',
+        'Name-Email: plugin@example.org',
+        'Expire-Date: 0',
+        `Creation-Date: ${creationDate}`,
+        '%commit',
+        '',
+      ].join('\n'),
+    );
+    const generated = await run(
+      'gpg',
+      ['--batch', '--status-fd', '1', '--pinentry-mode', 'loopback', '--passphrase', PW1, '--gen-key', parameters],
+      env,
+    );
+    expect(generated.status, generated.stderr).toBe(0);
+    expect(generated.stdout).toMatch(new RegExp(`KEY_CREATED P ${fingerprints[0]}`));
+    expect(fingerprints[0]).toBe(openPgpFingerprint(signatureKey, times[0]!));
+
+    const message = join(home, 'message.txt');
+    writeFileSync(message, 'signed by GnuPG with a key our plugin generated\n');
+    const signed = await run(
+      'gpg',
+      [
+        '--batch',
+        '--yes',
+        '--pinentry-mode',
+        'loopback',
+        '--passphrase',
+        PW1,
+        '--local-user',
+        fingerprints[0]!,
+        '--detach-sign',
+        message,
+      ],
+      env,
+    );
+    expect(signed.status, signed.stderr).toBe(0);
+    const verified = await run('gpg', ['--batch', '--status-fd', '1', '--verify', `${message}.sig`, message], env);
+    expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
+    expect(verified.stdout).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprints[0]} `));
+    // The card counted both signatures (self-signature and the file's).
+    expect((await run('gpg', ['--card-status'], env)).stdout).toMatch(/Signature counter : 2/);
+  }, 180_000);
+});
