@@ -31,23 +31,43 @@ if (typeof (Object as { groupBy?: unknown }).groupBy !== 'function') {
   };
 }
 
+const allTests = [
+  'packages/*/src/**/*.test.ts',
+  'packages/*/test/**/*.test.ts',
+  'cards/*/src/**/*.test.ts',
+  'cards/*/sim/**/*.test.ts',
+  'cards/*/test/**/*.test.ts',
+  'tools/*/src/**/*.test.ts',
+  'tools/*/test/**/*.test.ts',
+];
+
+// Test files that put simulated cards into pcscd through vpcd and drive real clients. pcscd is one shared
+// daemon and some clients (opensc-tool) touch every reader, so these run one file at a time, after the
+// rest; the vpcd port lock of @minidriver/sim still guards against other processes (pnpm bench).
+const pcscdTests = [
+  'packages/pcsc/test/**/*.test.ts',
+  'packages/sim/src/vpcd.test.ts',
+  'cards/*/sim/*-interop.test.ts',
+  'cards/*/test/*-interop.test.ts',
+  'cards/piv/src/piv-opensc.test.ts',
+  'tools/cli/test/cli-pcscd.test.ts',
+];
+
 // One vitest run for the whole repo. Workspace packages resolve to their TypeScript sources through the
 // "source" export condition, so a test never runs against a stale dist/.
 export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'] } },
   test: {
-    include: [
-      'packages/*/src/**/*.test.ts',
-      'packages/*/test/**/*.test.ts',
-      'cards/*/src/**/*.test.ts',
-      'cards/*/sim/**/*.test.ts',
-      'cards/*/test/**/*.test.ts',
-      'tools/*/src/**/*.test.ts',
-      'tools/*/test/**/*.test.ts',
-    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: allTests, exclude: pcscdTests } },
+      {
+        extends: true,
+        test: { name: 'pcscd', include: pcscdTests, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
