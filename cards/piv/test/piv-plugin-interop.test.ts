@@ -134,6 +134,21 @@ async function waitForPivCard(): Promise<void> {
   throw new Error(`yubico-piv-tool never reached the card in ${READER}: ${last?.output.trim()}`);
 }
 
+/**
+ * The pkcs11-tool slot index of READER. OpenSC probes every reader; while another reader changes state its
+ * slot list can briefly miss ours, so it is asked again a few times.
+ */
+async function pkcs11SlotIndex(): Promise<string> {
+  let slots: RunResult | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    slots = await run('pkcs11-tool', ['--module', PKCS11_MODULE, '--list-slots']);
+    const index = /Slot (\d+) \(0x[0-9a-f]+\): Virtual PCD 00 01/.exec(slots.output)?.[1];
+    if (index !== undefined) return index;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`pkcs11-tool lists no slot for ${READER}: ${slots?.output}`);
+}
+
 describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
   const directory = mkdtempSync(join(tmpdir(), 'piv-plugin-interop-'));
   const file = (name: string) => join(directory, name);
@@ -228,11 +243,9 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     expect(new X509Certificate(read04.stdout).subject).toBe('CN=plugin 9e');
     expect(derOfPem(read04.stdout)).toEqual(ecCertificate);
 
-    // OpenSC pkcs11-tool: signs with 9A (PIN) and 9E (no PIN); the signatures verify with the plugin's keys.
-    const slots = await run('pkcs11-tool', ['--module', PKCS11_MODULE, '--list-slots']);
-    const slotIndex = /Slot (\d+) \(0x[0-9a-f]+\): Virtual PCD 00 01/.exec(slots.output)?.[1];
-    expect(slotIndex, slots.output).toBeDefined();
-    const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex!];
+    // OpenSC pkcs11-tool: signs with 9A and 9E; the signatures verify with the plugin's public keys.
+    const slotIndex = await pkcs11SlotIndex();
+    const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex];
     const message = 'signed by OpenSC with a key our plugin generated\n';
     writeFileSync(file('message.txt'), message);
     const rsaSigned = await run('pkcs11-tool', [
