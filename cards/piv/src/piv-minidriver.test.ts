@@ -167,8 +167,8 @@ describe('PIV plugin: containers, certificates and cryptography', () => {
     await session.createContainer(3, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_ECDSA_P256, 0);
     const key0 = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey!);
     const key3 = publicKeyBlobToKeyObject((await session.getContainerInfo(3)).signaturePublicKey!);
-    const certificate0 = makeTestCertificate(key0, 'container 0');
-    const certificate3 = makeTestCertificate(key3, 'container 3');
+    const certificate0 = await makeTestCertificate(key0, 'container 0');
+    const certificate3 = await makeTestCertificate(key3, 'container 3');
     await session.writeFile('mscp', 'kxc00', certificate0);
     await session.writeFile('mscp', 'ksc03', compressCertificate(certificate3));
     expect(await session.readFile('mscp', 'kxc00')).toEqual(certificate0);
@@ -201,7 +201,7 @@ describe('PIV plugin: containers, certificates and cryptography', () => {
       x: Buffer.from(generated.kind === 'ecc' ? generated.x : []).toString('base64url'),
       y: Buffer.from(generated.kind === 'ecc' ? generated.y : []).toString('base64url'),
     };
-    const gzipCertificate = makeTestCertificate(createPublicKey({ key: jwk, format: 'jwk' }), 'gzip');
+    const gzipCertificate = await makeTestCertificate(createPublicKey({ key: jwk, format: 'jwk' }), 'gzip');
     await pivApp.putCertificate(0x9a, gzipCertificate, { compress: true });
     const object = await pivApp.readObject(0x5fc105);
     await direct.endTransaction();

@@ -20,7 +20,9 @@ import {
   CardSession,
   CONTAINER_MAP_VALID_CONTAINER,
   certificateFileName,
+  createSelfSignedCertificate,
   decodeContainerMap,
+  ecdsaRawToDer,
   KeySpec,
   publicKeyBlobToKeyObject,
   ROLE_ADMIN,
@@ -31,7 +33,6 @@ import { acquireVpcdPortLock, missingToolsReason, onCi, serveVpcd, type VpcdServ
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
 import { encryptManagementChallenge, plugin } from '../src/index.js';
-import { makeCardSignedCertificate } from './card-signed-certificate.js';
 
 const READER = 'Virtual PCD 00 01';
 const PORT = 35964;
@@ -199,29 +200,39 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
       expect(ecKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
 
       // Self-signed by the card keys themselves, through the plugin's signData.
-      const rsaCertificate = await makeCardSignedCertificate(rsaKey, 'plugin 9a', async (tbs) => {
-        const signed = await session.signData({
-          version: 2,
-          containerIndex: 0,
-          keySpec: KeySpec.AT_KEYEXCHANGE,
-          signingFlags: CARD_PADDING_INFO_PRESENT,
-          hashAlgorithmId: 0,
-          data: sha256(tbs),
-          paddingType: CARD_PADDING_PKCS1,
-          paddingInfo: { algorithm: 'SHA256' },
-        });
-        return reverseBytes(signed.signature!);
+      const rsaCertificate = await createSelfSignedCertificate({
+        publicKey: rsaKey,
+        commonName: 'plugin 9a',
+        sign: async (tbs) => {
+          const signed = await session.signData({
+            version: 2,
+            containerIndex: 0,
+            keySpec: KeySpec.AT_KEYEXCHANGE,
+            signingFlags: CARD_PADDING_INFO_PRESENT,
+            hashAlgorithmId: 0,
+            data: sha256(tbs),
+            paddingType: CARD_PADDING_PKCS1,
+            paddingInfo: { algorithm: 'SHA256' },
+          });
+          // The minidriver's RSA signature is little-endian; X.509 carries it big-endian.
+          return reverseBytes(signed.signature!);
+        },
       });
-      const ecCertificate = await makeCardSignedCertificate(ecKey, 'plugin 9e', async (tbs) => {
-        const signed = await session.signData({
-          version: 1,
-          containerIndex: 3,
-          keySpec: KeySpec.AT_ECDSA_P256,
-          signingFlags: 0,
-          hashAlgorithmId: CalgHash.CALG_SHA_256,
-          data: sha256(tbs),
-        });
-        return signed.signature!;
+      const ecCertificate = await createSelfSignedCertificate({
+        publicKey: ecKey,
+        commonName: 'plugin 9e',
+        sign: async (tbs) => {
+          const signed = await session.signData({
+            version: 1,
+            containerIndex: 3,
+            keySpec: KeySpec.AT_ECDSA_P256,
+            signingFlags: 0,
+            hashAlgorithmId: CalgHash.CALG_SHA_256,
+            data: sha256(tbs),
+          });
+          // The card's r‖s becomes the DER Ecdsa-Sig-Value X.509 carries (RFC 5480).
+          return ecdsaRawToDer(signed.signature!);
+        },
       });
       expect(new X509Certificate(rsaCertificate).verify(rsaKey)).toBe(true);
       expect(new X509Certificate(ecCertificate).verify(ecKey)).toBe(true);

@@ -34,7 +34,7 @@ export async function provisionedCard(seed = 'provisioned'): Promise<PivSimulato
     await app.authenticateManagementKey(DEFAULT_MANAGEMENT_KEY);
     for (const { slot, algorithmId } of PROVISIONED_SLOTS) {
       const key = await app.generateKey(slot, algorithmId);
-      await app.putCertificate(slot, makeTestCertificate(keyObject(key), `slot ${slot.toString(16)}`));
+      await app.putCertificate(slot, await makeTestCertificate(keyObject(key), `slot ${slot.toString(16)}`));
     }
   } finally {
     await transport.endTransaction('reset');

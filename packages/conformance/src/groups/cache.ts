@@ -94,7 +94,7 @@ export function defineCacheTests(options: ConformanceOptions): void {
         const name = certificateFileOf(options, certificateContainer);
         const subjectKey = (created.get(certificateContainer) as CreatedContainer).publicKey;
         const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3')).certificateCompression;
-        const first = certificateFileContents(subjectKey, 500, 11, compresses);
+        const first = await certificateFileContents(subjectKey, 500, 11, compresses);
         await createCertificateFile(rig.session, name);
         await must(rig.session.writeFile('mscp', name, first), `§5.3.5 CardWriteFile(mscp/${name})`);
         checkBytesEqual(await must(rig.session.readFile('mscp', name), 'read'), first, '§5.3.4 read back');
@@ -102,7 +102,7 @@ export function defineCacheTests(options: ConformanceOptions): void {
         const cardcfBefore = decodeCardCacheFile(await must(rig.session.readFile(null, 'cardcf'), 'cardcf'));
 
         const other = await openSecondSession(options, rig);
-        const second = certificateFileContents(subjectKey, 700, 12, compresses);
+        const second = await certificateFileContents(subjectKey, 700, 12, compresses);
         try {
           await authenticateForWrites(options, other.session);
           await must(

@@ -230,14 +230,14 @@ export function defineFileTests(options: ConformanceOptions): void {
         const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3 CardQueryCapabilities'))
           .certificateCompression;
         await createCertificateFile(rig.session, name);
-        const small = certificateFileContents(subjectKey(), 600, 1, compresses);
+        const small = await certificateFileContents(subjectKey(), 600, 1, compresses);
         await must(rig.session.writeFile('mscp', name, small), `§5.3.5 CardWriteFile("mscp", "${name}")`);
         checkBytesEqual(
           await must(rig.session.readFile('mscp', name), '§5.3.4 read back'),
           small,
           `§5.3.4 mscp/${name} reads back as written`,
         );
-        const large = certificateFileContents(subjectKey(), 1500, 2, compresses);
+        const large = await certificateFileContents(subjectKey(), 1500, 2, compresses);
         await must(rig.session.writeFile('mscp', name, large), `§5.3.5 CardWriteFile("mscp", "${name}") growing it`);
         checkBytesEqual(
           await must(rig.session.readFile('mscp', name), '§5.3.4 read back'),
@@ -268,7 +268,8 @@ export function defineFileTests(options: ConformanceOptions): void {
         const name = certificateFileOf(options, certificateContainer);
         const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3 CardQueryCapabilities'))
           .certificateCompression;
-        const original = certificateFileContents(subjectKey(), 400, 4, compresses);
+        const original = await certificateFileContents(subjectKey(), 400, 4, compresses);
+        const unauthorised = await certificateFileContents(subjectKey(), 100, 5, compresses);
         await createCertificateFile(rig.session, name);
         await must(rig.session.writeFile('mscp', name, original), `§5.3.5 CardWriteFile("mscp", "${name}")`);
         if (rig.session.version >= 6)
@@ -276,7 +277,7 @@ export function defineFileTests(options: ConformanceOptions): void {
         else await must(rig.session.deauthenticate('user'), '§5.2.6 CardDeauthenticate("user")');
         try {
           await mustFail(
-            rig.session.writeFile('mscp', name, certificateFileContents(subjectKey(), 100, 5, compresses)),
+            rig.session.writeFile('mscp', name, unauthorised),
             'SCARD_W_SECURITY_VIOLATION',
             `§4.5/§11 CardWriteFile("mscp", "${name}") with nobody authenticated`,
           );

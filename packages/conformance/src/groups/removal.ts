@@ -114,16 +114,15 @@ export function defineRemovalTests(options: ConformanceOptions): void {
           const subjectKey = (created.get(index) as CreatedContainer).publicKey;
           const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3')).certificateCompression;
           await createCertificateFile(rig.session, name);
-          let current = certificateFileContents(subjectKey, 800, 100, compresses);
+          let current = await certificateFileContents(subjectKey, 800, 100, compresses);
           await must(rig.session.writeFile('mscp', name, current), `§5.3.5 CardWriteFile(mscp/${name})`);
-          const measured = await countApdus(rig, () =>
-            rig.session.writeFile('mscp', name, certificateFileContents(subjectKey, 900, 101, compresses)),
-          );
+          const replacement = await certificateFileContents(subjectKey, 900, 101, compresses);
+          const measured = await countApdus(rig, () => rig.session.writeFile('mscp', name, replacement));
           check(!measured.failed, `§5.3.5 CardWriteFile(mscp/${name}) without faults`, describeError(measured.error));
           current = await must(rig.session.readFile('mscp', name), 'read');
           const positions = Math.min(measured.apdus, MAX_POSITIONS);
           for (let position = 1; position <= positions; position++) {
-            const next = certificateFileContents(subjectKey, 800 + position * 7, 200 + position, compresses);
+            const next = await certificateFileContents(subjectKey, 800 + position * 7, 200 + position, compresses);
             const what = `CardWriteFile(mscp/${name}) interrupted after APDU ${position} of ${measured.apdus}`;
             const removed = await runWithRemoval(rig, position, () => rig.session.writeFile('mscp', name, next), what);
             if (removed) rig = await reinsert(options, rig);

@@ -2,7 +2,7 @@
  * @module The keys of a container: which key spec an `--alg`/`--usage` means, reading a container's
  * public key, and signing a hash with it (turning the minidriver's byte orders into the usual ones).
  */
-import type { KeyObject } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
@@ -162,15 +162,16 @@ export async function signHash(
 }
 
 /**
- * A {@link signHash} for X.509: SHA-256, RSA PKCS #1 v1.5, ECDSA as DER `Ecdsa-Sig-Value` (RFC 5480),
- * which is what a certificate's signature field holds.
+ * A {@link signHash} for X.509 (createSelfSignedCertificate's `sign`): SHA-256 of the tbsCertificate, RSA
+ * PKCS #1 v1.5, ECDSA as DER `Ecdsa-Sig-Value` (RFC 5480), which is what a certificate's signature holds.
  */
 export function certificateSigner(
   session: CardSession,
   containerIndex: number,
   key: ContainerKey,
-): (sha256: Uint8Array) => Promise<Uint8Array> {
-  return async (sha256) => {
+): (tbsCertificate: Uint8Array) => Promise<Uint8Array> {
+  return async (tbsCertificate) => {
+    const sha256 = new Uint8Array(createHash('sha256').update(tbsCertificate).digest());
     const signature = await signHash(session, containerIndex, key, sha256, 'sha256');
     return key.algorithm === 'RSA' ? signature : ecdsaRawToDer(signature);
   };

@@ -7,7 +7,7 @@
  * minidriver contract or, for the simulators' factory secrets, from the simulator table.
  */
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { certificateFileName, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
+import { certificateFileName, createSelfSignedCertificate, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
 import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
 import { summariseCard } from '../card/card-summary.js';
 import { createCliLoader } from '../card/cli-loader.js';
@@ -19,7 +19,6 @@ import type { CredentialSource } from '../input/credentials.js';
 import { withSpinner } from '../output/spinner.js';
 import { renderPairs } from '../output/table.js';
 import { UsageError } from '../parse/usage-error.js';
-import { createSelfSignedCertificate } from '../x509/self-signed-certificate.js';
 import type { Command } from './command.js';
 import { stringOption } from './context.js';
 
@@ -151,18 +150,16 @@ export const demoCommand: Command = {
         const notBefore = new Date();
         const notAfter = new Date(notBefore.getTime() + 365 * 24 * 3600 * 1000);
         const signCertificate = certificateSigner(session, DEMO_CONTAINER, key);
-        const certificate = await createSelfSignedCertificate(
-          {
-            commonName: `minidriver demo (simulated ${session.pluginName})`,
-            publicKey: key.publicKey,
-            notBefore,
-            notAfter,
-          },
-          async (sha256) => {
+        const certificate = await createSelfSignedCertificate({
+          commonName: `minidriver demo (simulated ${session.pluginName})`,
+          publicKey: key.publicKey,
+          notBefore,
+          notAfter,
+          sign: async (tbsCertificate) => {
             await beforeSignature();
-            return signCertificate(sha256);
+            return signCertificate(tbsCertificate);
           },
-        );
+        });
         const x509 = new X509Certificate(certificate);
         const certificateValid = x509.verify(key.publicKey);
         // The file follows the key's half from CardGetContainerInfo: ksc for AT_SIGNATURE, kxc for AT_KEYEXCHANGE.

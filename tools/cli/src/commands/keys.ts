@@ -4,13 +4,12 @@
  */
 
 import { X509Certificate } from 'node:crypto';
-import { certificateFileName, ScardError } from '@minidriver/core';
+import { certificateFileName, createSelfSignedCertificate, ScardError, toPem } from '@minidriver/core';
 import { certificateSigner, containerKeys, generateContainerKey, keySpecFor } from '../card/container-keys.js';
 import { readInputFile, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';
 import { UsageError } from '../parse/usage-error.js';
-import { derFromPemOrDer, toPem } from '../x509/pem.js';
-import { createSelfSignedCertificate } from '../x509/self-signed-certificate.js';
+import { derFromPemOrDer } from '../x509/pem.js';
 import type { Command } from './command.js';
 import { integerOption, requireOption, requirePositional, stringOption } from './context.js';
 import { withCard, withRole } from './session-helpers.js';
@@ -58,15 +57,13 @@ export const keygenCommand: Command = {
         if (key.algorithm === 'ECDH') throw new UsageError('an ECDH key cannot sign its own certificate');
         const now = new Date();
         const der = await withRole(context, opened, 'user', () =>
-          createSelfSignedCertificate(
-            {
-              commonName,
-              publicKey: key.publicKey,
-              notBefore: now,
-              notAfter: new Date(now.getTime() + 365 * 86_400_000),
-            },
-            certificateSigner(opened.session, index, key),
-          ),
+          createSelfSignedCertificate({
+            commonName,
+            publicKey: key.publicKey,
+            notBefore: now,
+            notAfter: new Date(now.getTime() + 365 * 86_400_000),
+            sign: certificateSigner(opened.session, index, key),
+          }),
         );
         const parsed = new X509Certificate(der);
         if (!parsed.verify(key.publicKey))

@@ -1,16 +1,7 @@
 /**
- * @module PEM armour (RFC 7468): wrapping DER, and reading DER from PEM or raw DER input.
+ * @module Reading DER from PEM (RFC 7468) or raw DER input; writing PEM is @minidriver/core's toPem.
  */
 import { UsageError } from '../parse/usage-error.js';
-
-/** DER wrapped as PEM with `label` (`CERTIFICATE`, `PUBLIC KEY`). */
-export function toPem(der: Uint8Array, label: string): string {
-  const base64 = Buffer.from(der)
-    .toString('base64')
-    .replace(/(.{64})/g, '$1\n')
-    .replace(/\n$/, '');
-  return `-----BEGIN ${label}-----\n${base64}\n-----END ${label}-----\n`;
-}
 
 /** The DER inside a PEM block labelled `label`, or the input itself when it is already DER. */
 export function derFromPemOrDer(input: Uint8Array, label: string): Uint8Array {
