@@ -37,3 +37,6 @@ for (const row of rows) {
   const note = row.note ? `  — ${row.note}` : '';
   console.log(`${row.name.padEnd(nameWidth)}  ${format(row.value).padStart(10)} ${row.unit}${goal}${verdict}${note}`);
 }
+
+// The pcsclite binding keeps a native reader monitor alive after its last reader is closed: end here.
+process.exit(0);
