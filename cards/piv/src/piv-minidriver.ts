@@ -81,6 +81,7 @@ import {
   retiredSlotsOfHistory,
   type SlotMetadata,
 } from './piv-objects.js';
+import { hasPinPad, verifyPinOnPinPad } from './piv-pin-pad.js';
 import {
   CONTAINER_SLOTS,
   containerGuid,
@@ -835,15 +836,26 @@ export class PivMinidriver implements Minidriver {
 
   async authenticateEx(pinId: PinId, flags: number, pinData: Uint8Array | undefined): Promise<AuthenticateExResult> {
     if ((flags & 0x30000000) !== 0) unsupported('PIV has no session PINs');
-    if (pinData === undefined) invalid('PIV PINs are entered on the host: PIN data is required');
     if (pinId === ROLE_ADMIN) {
+      if (pinData === undefined) invalid('the management key response is required');
       await this.#answerChallenge(pinData);
       return {};
     }
     if (pinId === PUK_PIN_ID) unsupported('the PUK only unblocks the PIN (changeAuthenticatorEx)');
     if (pinId !== ROLE_USER && pinId !== SIGNATURE_PIN_ID) invalid(`PIN ${pinId} does not exist on this card`);
+    // No PIN data = an external PIN (minidriver.md §5.2.7): typed on the reader's PIN pad when it has one.
+    // PIN data given is still verified from the host, PIN pad or not (§5.2.7 only says it may be ignored).
+    const transport = this.#context.transport;
+    if (pinData === undefined && !hasPinPad(transport)) {
+      invalid('this reader has no PIN pad: PIN data is required');
+    }
     this.#authenticated &= ~createPinSet(ROLE_USER, SIGNATURE_PIN_ID);
-    await this.#app.verifyPin(pinData);
+    if (pinData === undefined) {
+      // CARD_PIN_SILENT_CONTEXT forbids host UI only; the reader's keypad shows its own prompt.
+      if (hasPinPad(transport)) await verifyPinOnPinPad(transport);
+    } else {
+      await this.#app.verifyPin(pinData);
+    }
     // Both ids are the card PIN 80; id 4 additionally arms the next PIN-always (9C) operation.
     this.#authenticated |= createPinSet(ROLE_USER, pinId);
     return {};
@@ -1061,10 +1073,14 @@ export class PivMinidriver implements Minidriver {
 
   #pinInfo(pinId: number): PinInfo {
     const normal = { type: PinCachePolicyType.PinCacheNormal, info: 0 } as const;
+    // The card PIN (ids 1 and 4) is typed on the reader when it has a PIN pad (minidriver.md §6.3, §6.9).
+    const cardPinType = hasPinPad(this.#context.transport)
+      ? SecretType.ExternalPinType
+      : SecretType.AlphaNumericPinType;
     switch (pinId) {
       case ROLE_USER:
         return {
-          pinType: SecretType.AlphaNumericPinType,
+          pinType: cardPinType,
           purpose: SecretPurpose.PrimaryCardPin,
           changePermission: createPinSet(ROLE_USER),
           unblockPermission: createPinSet(PUK_PIN_ID),
@@ -1091,7 +1107,7 @@ export class PivMinidriver implements Minidriver {
         };
       case SIGNATURE_PIN_ID:
         return {
-          pinType: SecretType.AlphaNumericPinType,
+          pinType: cardPinType,
           purpose: SecretPurpose.DigitalSignaturePin,
           changePermission: createPinSet(SIGNATURE_PIN_ID),
           unblockPermission: createPinSet(PUK_PIN_ID),

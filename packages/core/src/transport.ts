@@ -43,6 +43,14 @@ export interface Transport {
   onEvent?(listener: (event: TransportEvent) => void): () => void;
   /** Reader features such as PIN pad support, when the transport knows them. */
   readonly features?: ReaderFeatures;
+  /**
+   * Sends a control code to the reader (SCardControl) and returns the reader's answer. Used for PC/SC
+   * part 10 secure PIN entry: `code` is a control code from {@link features} (e.g. `verifyPinDirect`),
+   * `data` the feature's input (e.g. a PIN_VERIFY_STRUCTURE); for FEATURE_VERIFY_PIN_DIRECT the answer is
+   * the card's status word (or the reader's 64 00 timeout / 64 01 cancelled). Optional: transports without
+   * a reader to talk to leave it out.
+   */
+  control?(code: number, data: Uint8Array): Promise<Uint8Array>;
   /** Disconnects; never throws. */
   close(disposition?: Disposition): Promise<void>;
 }
@@ -73,9 +81,10 @@ export interface ApduTraceEntry {
 export type ApduTraceHook = (entry: ApduTraceEntry) => void;
 
 /**
- * A Transport that behaves exactly like `transport` (ATR, protocol, transactions, events, close) but
- * sends every APDU through `transmit`, which receives the inner transport's transmit to call. The one
- * way to decorate a transport: tracing, recording and counting wrappers are built on it.
+ * A Transport that behaves exactly like `transport` (ATR, protocol, transactions, events, reader features
+ * and control, close) but sends every APDU through `transmit`, which receives the inner transport's
+ * transmit to call. The one way to decorate a transport: tracing, recording and counting wrappers are built
+ * on it.
  */
 export function interceptTransmit(
   transport: Transport,
@@ -102,5 +111,7 @@ export function interceptTransmit(
     close: (disposition) => transport.close(disposition),
   };
   if (transport.onEvent !== undefined) decorated.onEvent = transport.onEvent.bind(transport);
+  // Reader control codes are not APDUs: they go straight to the inner transport.
+  if (transport.control !== undefined) decorated.control = transport.control.bind(transport);
   return decorated;
 }

@@ -3,12 +3,39 @@
  * must cope with — transactions that exclude other transports on the same card, SCARD_W_RESET_CARD after
  * someone else reset the card, SCARD_W_REMOVED_CARD after a removal — and declarative fault injection.
  */
-import { type CardProtocol, type Disposition, ScardError, type Transport, type TransportEvent } from '@minidriver/core';
+import {
+  type CardProtocol,
+  type Disposition,
+  type ReaderFeatures,
+  ScardError,
+  type Transport,
+  type TransportEvent,
+  wipe,
+} from '@minidriver/core';
 import { processOnCard } from './card-process.js';
 import { type CardSlot, slotOf } from './card-slot.js';
 import { corruptResponse, delay, type FaultInjector, type FaultPlan, toFaultInjector } from './faults.js';
+import {
+  buildModifyApdu,
+  buildVerifyApdu,
+  encodeSimFeatureList,
+  type PinPad,
+  SIM_CONTROL_GET_FEATURE_REQUEST,
+  SIM_CONTROL_MODIFY_PIN_DIRECT,
+  SIM_CONTROL_VERIFY_PIN_DIRECT,
+  statusWordBytes,
+} from './pin-pad-reader.js';
 import type { ApduRecorder } from './recorder.js';
 import type { SimulatedCard } from './simulated-card.js';
+
+export type { PinPad, PinPadPrompt } from './pin-pad-reader.js';
+export {
+  parsePinModifyStructure,
+  parsePinVerifyStructure,
+  SIM_CONTROL_GET_FEATURE_REQUEST,
+  SIM_CONTROL_MODIFY_PIN_DIRECT,
+  SIM_CONTROL_VERIFY_PIN_DIRECT,
+} from './pin-pad-reader.js';
 
 /** Options of {@link SimTransport}. */
 export interface SimTransportOptions {
@@ -20,6 +47,12 @@ export interface SimTransportOptions {
   readonly faults?: FaultPlan | FaultInjector;
   /** Counts every successful exchange. */
   readonly recorder?: ApduRecorder;
+  /**
+   * Makes the reader a PIN-pad reader: `features` announces FEATURE_VERIFY_PIN_DIRECT and
+   * FEATURE_MODIFY_PIN_DIRECT, and `control` asks this keypad for the PIN (undefined = Cancel, which the
+   * reader answers 64 01).
+   */
+  readonly pinPad?: PinPad;
 }
 
 /**
@@ -36,6 +69,7 @@ export class SimTransport implements Transport {
   readonly faults: FaultInjector;
   readonly #slot: CardSlot;
   readonly #recorder: ApduRecorder | undefined;
+  readonly #pinPad: PinPad | undefined;
   readonly #listeners = new Set<(event: TransportEvent) => void>();
   /** The slot generation this transport last saw; a difference means "someone reset the card". */
   #seenGeneration: number;
@@ -55,6 +89,13 @@ export class SimTransport implements Transport {
     this.readerName = options.readerName ?? `Simulated ${card.name}`;
     this.faults = toFaultInjector(options.faults);
     this.#recorder = options.recorder;
+    this.#pinPad = options.pinPad;
+  }
+
+  /** The PIN-pad features (PC/SC part 10 control codes) when the reader has a PIN pad, else undefined. */
+  get features(): ReaderFeatures | undefined {
+    if (this.#pinPad === undefined) return undefined;
+    return { verifyPinDirect: SIM_CONTROL_VERIFY_PIN_DIRECT, modifyPinDirect: SIM_CONTROL_MODIFY_PIN_DIRECT };
   }
 
   /** The card's ATR (a copy). */
@@ -77,21 +118,58 @@ export class SimTransport implements Transport {
     if (!(command instanceof Uint8Array) || command.length < 4) {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'a command APDU has at least 4 bytes');
     }
-    return this.#withLock(async () => {
+    return this.#withLock(() => this.#exchange(command));
+  }
+
+  /**
+   * SCardControl on the simulated reader: CM_IOCTL_GET_FEATURE_REQUEST, and with a PIN pad
+   * FEATURE_VERIFY_PIN_DIRECT / FEATURE_MODIFY_PIN_DIRECT (input: PIN_VERIFY_STRUCTURE /
+   * PIN_MODIFY_STRUCTURE; answer: the card's status word, or the reader's 64 0x). Other codes:
+   * SCARD_E_UNSUPPORTED_FEATURE, as pcsc-lite answers.
+   */
+  async control(code: number, data: Uint8Array): Promise<Uint8Array> {
+    this.#requireOpen();
+    const pinPad = this.#pinPad;
+    if (code === SIM_CONTROL_GET_FEATURE_REQUEST) {
+      return pinPad === undefined ? new Uint8Array(0) : encodeSimFeatureList();
+    }
+    const isVerify = code === SIM_CONTROL_VERIFY_PIN_DIRECT;
+    if (pinPad === undefined || (!isVerify && code !== SIM_CONTROL_MODIFY_PIN_DIRECT)) {
+      throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `reader control code 0x${(code >>> 0).toString(16)}`);
+    }
+    if (!(data instanceof Uint8Array)) throw new ScardError('SCARD_E_INVALID_PARAMETER', 'control data must be bytes');
+    let built: Uint8Array | number;
+    try {
+      built = isVerify ? await buildVerifyApdu(pinPad, data) : await buildModifyApdu(pinPad, data);
+    } catch (error) {
+      throw ScardError.from(error, 'simulated PIN pad');
+    }
+    if (typeof built === 'number') return statusWordBytes(built);
+    const command = built;
+    try {
+      // The reader sends the APDU it built; the card's SW1 SW2 are the answer (data, if any, is dropped).
+      const response = await this.#withLock(() => this.#exchange(command));
+      return response.slice(response.length - 2);
+    } finally {
+      wipe(command);
+    }
+  }
+
+  /** One APDU exchange with the card, holding the slot: faults, recorder, reset/removal checks. */
+  async #exchange(command: Uint8Array): Promise<Uint8Array> {
+    this.#requireCardUnchanged();
+    const fault = this.faults.nextApdu();
+    if (fault.removeBefore) this.#removeCard();
+    let response = await processOnCard(this.#slot.card, command);
+    if (fault.removeAfter) this.#removeCard();
+    if (fault.unpowerAfter) {
+      this.#slot.powerCycleCard();
       this.#requireCardUnchanged();
-      const fault = this.faults.nextApdu();
-      if (fault.removeBefore) this.#removeCard();
-      let response = await processOnCard(this.#slot.card, command);
-      if (fault.removeAfter) this.#removeCard();
-      if (fault.unpowerAfter) {
-        this.#slot.powerCycleCard();
-        this.#requireCardUnchanged();
-      }
-      if (fault.corruptResponse) response = corruptResponse(response);
-      await delay(fault.delayMs);
-      this.#recorder?.record(command, response);
-      return response;
-    });
+    }
+    if (fault.corruptResponse) response = corruptResponse(response);
+    await delay(fault.delayMs);
+    this.#recorder?.record(command, response);
+    return response;
   }
 
   async beginTransaction(): Promise<void> {
