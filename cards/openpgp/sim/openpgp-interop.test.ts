@@ -5,49 +5,36 @@
  * CI=true a missing tool fails the run. The port is shared with the PIV interop tests: both take the
  * lock file /tmp/minidriver-vpcd-35964.lock first.
  */
-import { execFile, type SpawnOptions, spawn } from 'node:child_process';
+import { type SpawnOptions, spawn } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt, verify as verifySignature } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { describeWithTools } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  createGnupgHome,
+  describeInterop,
+  gpgDetachSign,
+  gpgVerify,
+  PORT,
+  READER,
+  type RunResult,
+  run,
+  waitForOpenPgpCard,
+} from '../test/interop-support.js';
 import { OpenPgpSimulator } from './openpgp-simulator.js';
 
-const PORT = 35964;
-const READER = 'Virtual PCD 00 01';
-const TOOLS = ['pcscd', 'gpg', 'gpgconf', 'openpgp-tool', 'pkcs15-tool', 'pkcs11-tool', 'opensc-tool'];
 /** How long to wait for the reader: another process may be serving a card on the same port. */
 const CONNECT_TIMEOUT_MS = 240_000;
 // With loopback pinentry gpg asks every PIN with the same prompt (passphrase.enter) and does not say
 // which one it wants, so this card gets PW1 = PW3: every answer is right.
 const PIN = '12345678';
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a client asynchronously: the vpcd bridge answers the card's APDUs in this same process, so a
- * synchronous spawn would block the event loop and deadlock the client against its own card.
- */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
-      const status = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ status, stdout: stdout ?? '', stderr: stderr ?? '' });
-    });
-  });
-}
-
 /**
  * Drives `gpg --command-fd 0 --status-fd 1` interactively: every GET_LINE / GET_BOOL / GET_HIDDEN
  * prompt is answered by `answer(keyword)`; gpg's prompts come in an order we do not hard-code.
  */
-function driveGpg(args: string[], env: NodeJS.ProcessEnv, answer: (keyword: string) => string): Promise<Run> {
+function driveGpg(args: string[], env: NodeJS.ProcessEnv, answer: (keyword: string) => string): Promise<RunResult> {
   return new Promise((resolve) => {
     const options: SpawnOptions = { env, stdio: ['pipe', 'pipe', 'pipe'] };
     const child = spawn('gpg', ['--no-tty', '--command-fd', '0', '--status-fd', '1', ...args], options);
@@ -77,7 +64,8 @@ function driveGpg(args: string[], env: NodeJS.ProcessEnv, answer: (keyword: stri
   });
 }
 
-describeWithTools(TOOLS, `OpenPGP simulator through pcscd (${READER}) with GnuPG and OpenSC`, () => {
+// The decryption and authentication tests also go through OpenSC's PKCS #11 module (pkcs11-tool).
+describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and OpenSC`, ['pkcs11-tool'], () => {
   let releaseLock: (() => void) | undefined;
   let server: VpcdServer | undefined;
   let home = '';
@@ -109,15 +97,8 @@ describeWithTools(TOOLS, `OpenPGP simulator through pcscd (${READER}) with GnuPG
     });
     await Promise.race([server.connected, timeout]).finally(() => clearTimeout(timer));
     // Wait until pcscd has polled the reader and powered the card.
-    for (let attempt = 0; attempt < 40; attempt++) {
-      if ((await run('opensc-tool', ['--reader', READER, '--atr'])).stdout.toLowerCase().includes('3b:da:18:ff')) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    home = mkdtempSync(join(tmpdir(), 'openpgp-sim-gnupg-'));
-    writeFileSync(join(home, 'scdaemon.conf'), `disable-ccid\nreader-port ${READER}\ncard-timeout 1\n`);
-    writeFileSync(join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
-    writeFileSync(join(home, 'gpg.conf'), 'pinentry-mode loopback\n');
-    env = { ...process.env, GNUPGHOME: home, LC_ALL: 'C', LANGUAGE: 'C' };
+    await waitForOpenPgpCard(40);
+    ({ home, env } = createGnupgHome('openpgp-sim-gnupg-'));
   }, 600_000);
 
   afterAll(async () => {
@@ -182,24 +163,9 @@ describeWithTools(TOOLS, `OpenPGP simulator through pcscd (${READER}) with GnuPG
     const pinFile = join(home, 'pin.txt');
     writeFileSync(file, 'signed by the simulated OpenPGP card\n');
     writeFileSync(pinFile, `${PIN}\n`);
-    const signed = await run(
-      'gpg',
-      [
-        '--batch',
-        '--yes',
-        '--pinentry-mode',
-        'loopback',
-        '--passphrase-file',
-        pinFile,
-        '--local-user',
-        'sim@example.org',
-        '--detach-sign',
-        file,
-      ],
-      env,
-    );
+    const signed = await gpgDetachSign(env, 'sim@example.org', file, { file: pinFile });
     expect(signed.status, signed.stderr).toBe(0);
-    const verified = await run('gpg', ['--batch', '--status-fd', '1', '--verify', `${file}.sig`, file], env);
+    const verified = await gpgVerify(env, file);
     expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
     expect(verified.stdout).toMatch(/\[GNUPG:\] VALIDSIG/);
   }, 120_000);
@@ -339,24 +305,9 @@ describeWithTools(TOOLS, `OpenPGP simulator through pcscd (${READER}) with GnuPG
     const file = join(home, 'imported.txt');
     const pinFile = join(home, 'pin.txt');
     writeFileSync(file, 'signed with an imported key\n');
-    const signed = await run(
-      'gpg',
-      [
-        '--batch',
-        '--yes',
-        '--pinentry-mode',
-        'loopback',
-        '--passphrase-file',
-        pinFile,
-        '--local-user',
-        'import@example.org',
-        '--detach-sign',
-        file,
-      ],
-      env,
-    );
+    const signed = await gpgDetachSign(env, 'import@example.org', file, { file: pinFile });
     expect(signed.status, signed.stderr).toBe(0);
-    const verified = await run('gpg', ['--batch', '--status-fd', '1', '--verify', `${file}.sig`, file], env);
+    const verified = await gpgVerify(env, file);
     expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
   }, 180_000);
 

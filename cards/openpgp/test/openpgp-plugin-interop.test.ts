@@ -12,42 +12,31 @@
  * with our own v4 packet encoder below (RFC 4880 §5.5.2, §12.2; RFC 6637 §9), not the plugin's.
  * Skipped with a reason when pcscd or a tool is missing; with CI=true a missing tool fails the run.
  */
-import { execFile } from 'node:child_process';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CARD_CREATE_CONTAINER_KEY_GEN, CardSession, KeySpec, publicKeyBlobToKeyObject } from '@minidriver/core';
-import { PcscContext } from '@minidriver/pcsc';
+import { CARD_CREATE_CONTAINER_KEY_GEN, KeySpec, publicKeyBlobToKeyObject } from '@minidriver/core';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { describeWithTools } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OpenPgpSimulator } from '../sim/index.js';
 import { OpenPgpApplication, plugin } from '../src/index.js';
+import {
+  createGnupgHome,
+  describeInterop,
+  gpgDetachSign,
+  gpgVerify,
+  PORT,
+  READER,
+  run,
+  waitForOpenPgpCard,
+  withPluginSession,
+  withReaderConnection,
+} from './interop-support.js';
 
-const READER = 'Virtual PCD 00 01';
-const PORT = 35964;
-const TOOLS = ['pcscd', 'gpg', 'gpgconf', 'openpgp-tool', 'pkcs15-tool', 'opensc-tool'];
 /** The simulator's factory PINs (OpenPGP card defaults). */
 const PW1 = '123456';
 const PW3 = '12345678';
 const SERIAL = 0x24681357;
-
-interface Run {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a client asynchronously: the vpcd bridge answers the card's APDUs on this event loop. */
-function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
-      const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ status, stdout: stdout ?? '', stderr: stderr ?? '' });
-    });
-  });
-}
 
 const base64UrlBytes = (value: string | undefined) => new Uint8Array(Buffer.from(value ?? '', 'base64url'));
 
@@ -95,27 +84,7 @@ const spkiOf = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
 /** gpg's isotimestamp (UTC): 2026-11-24 21:40:12. */
 const gpgDate = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
 
-/** Opens our plugin on the card in READER through pcscd, runs `use`, closes session, card and context. */
-async function withPluginSession<T>(use: (session: CardSession) => Promise<T>): Promise<T> {
-  const context = await PcscContext.establish();
-  try {
-    const card = await context.connect(READER, { share: 'shared' });
-    try {
-      const session = await CardSession.open(plugin, card);
-      try {
-        return await use(session);
-      } finally {
-        await session.close();
-      }
-    } finally {
-      await card.close();
-    }
-  } finally {
-    await context.release();
-  }
-}
-
-describeWithTools(TOOLS, `OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READER})`, () => {
+describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READER})`, [], () => {
   // Made in beforeAll: a skipped suite still runs this body, and would leave the directory behind.
   let home = '';
   let env: NodeJS.ProcessEnv = {};
@@ -136,22 +105,14 @@ describeWithTools(TOOLS, `OpenPGP plugin-generated keys seen by GnuPG and OpenSC
     server = serveVpcd(card, { port: PORT });
     await server.connected;
     // Wait until pcscd has polled the reader and powered the card.
-    let atr = '';
-    for (let attempt = 0; attempt < 80 && !atr.includes('3b:da:18:ff'); attempt++) {
-      atr = (await run('opensc-tool', ['--reader', READER, '--atr'])).stdout.toLowerCase();
-      if (!atr.includes('3b:da:18:ff')) await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const atr = await waitForOpenPgpCard(80);
     expect(atr, `the simulated card never showed up in ${READER}`).toContain('3b:da:18:ff');
 
-    home = mkdtempSync(join(tmpdir(), 'openpgp-plugin-interop-'));
-    env = { ...process.env, GNUPGHOME: home, LC_ALL: 'C', LANGUAGE: 'C' };
-    writeFileSync(join(home, 'scdaemon.conf'), `disable-ccid\nreader-port ${READER}\ncard-timeout 1\n`);
-    writeFileSync(join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
-    writeFileSync(join(home, 'gpg.conf'), 'pinentry-mode loopback\n');
+    ({ home, env } = createGnupgHome('openpgp-plugin-interop-'));
 
     // The plugin, through PC/SC: PW3, RSA 2048 for the signature key (container 0), P-256 for the
     // authentication key (container 2). Container 1 (decryption) stays empty.
-    await withPluginSession(async (session) => {
+    await withPluginSession(plugin, async (session) => {
       await session.authenticatePin('admin', new TextEncoder().encode(PW3));
       generatedAfter = Math.floor(Date.now() / 1000);
       await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_SIGNATURE, 2048);
@@ -164,20 +125,12 @@ describeWithTools(TOOLS, `OpenPGP plugin-generated keys seen by GnuPG and OpenSC
     expect(authenticationKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
 
     // C5 read back through the plugin's application layer, on a fresh PC/SC connection.
-    const context = await PcscContext.establish();
-    try {
-      const connection = await context.connect(READER, { share: 'shared' });
-      try {
-        const application = new OpenPgpApplication(connection);
-        await application.selectApplication();
-        const data = await application.readApplicationData();
-        cardFingerprints = data.fingerprints.map((bytes) => Buffer.from(bytes).toString('hex').toUpperCase());
-      } finally {
-        await connection.close();
-      }
-    } finally {
-      await context.release();
-    }
+    await withReaderConnection(async (connection) => {
+      const application = new OpenPgpApplication(connection);
+      await application.selectApplication();
+      const data = await application.readApplicationData();
+      cardFingerprints = data.fingerprints.map((bytes) => Buffer.from(bytes).toString('hex').toUpperCase());
+    });
   }, 600_000);
 
   /** What `gpg --card-status --with-colons` reports per slot (SIG, DEC, AUT). */
@@ -316,24 +269,9 @@ describeWithTools(TOOLS, `OpenPGP plugin-generated keys seen by GnuPG and OpenSC
     expect(countBefore).toBeGreaterThan(0);
     const message = join(home, 'message.txt');
     writeFileSync(message, 'signed by GnuPG with a key our plugin generated\n');
-    const signed = await run(
-      'gpg',
-      [
-        '--batch',
-        '--yes',
-        '--pinentry-mode',
-        'loopback',
-        '--passphrase',
-        PW1,
-        '--local-user',
-        fingerprints[0]!,
-        '--detach-sign',
-        message,
-      ],
-      env,
-    );
+    const signed = await gpgDetachSign(env, fingerprints[0]!, message, { value: PW1 });
     expect(signed.status, signed.stderr).toBe(0);
-    const verified = await run('gpg', ['--batch', '--status-fd', '1', '--verify', `${message}.sig`, message], env);
+    const verified = await gpgVerify(env, message);
     expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
     expect(verified.stdout).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprints[0]} `));
     // The card counted the file's signature (key generation made some before: self-signature, revocation).

@@ -3,57 +3,28 @@
  * independent clients that know real YubiKeys — yubico-piv-tool and OpenSC (pkcs15-tool, pkcs11-tool) — run
  * unchanged. Skipped with a reason when a tool or pcscd is missing; with CI=true a missing tool fails.
  */
-import { execFile } from 'node:child_process';
 import { createPublicKey, verify, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireVpcdPortLock, missingToolsReason, onCi, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  describeInterop,
+  findPkcs11SlotIndex,
+  issueCertificateFor,
+  PKCS11_MODULE,
+  PORT,
+  pivTestSignature,
+  pivTool,
+  READER,
+  run,
+  waitForPivCard,
+} from '../test/interop-support.js';
 import { PivSimulator } from './piv-simulator.js';
 
-const READER = 'Virtual PCD 00 01';
-const PORT = 35964;
-const PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
-const TOOLS = ['pcscd', 'yubico-piv-tool', 'pkcs15-tool', 'pkcs11-tool', 'openssl'];
-
-interface RunResult {
-  readonly code: number;
-  readonly output: string;
-}
-
-/** Runs a tool asynchronously (the vpcd bridge lives on this event loop, so nothing may block it). */
-function run(command: string, args: readonly string[], input?: string): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = execFile(command, args, { timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      // PIV_INTEROP_DEBUG=1 prints each client run and its duration.
-      if (process.env['PIV_INTEROP_DEBUG']) console.log(command, args.join(' '), Date.now() - started, 'ms', code);
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-const pivTool = (...args: string[]) => run('yubico-piv-tool', ['-r', READER, ...args]);
-
-function describeInterop(name: string, body: () => void): void {
-  const reason = missingToolsReason(TOOLS) ?? (readable(PKCS11_MODULE) ? undefined : `needs ${PKCS11_MODULE}`);
-  // Each client run takes 0.3-5 s (OpenSC probes every reader); the defaults are too tight.
-  if (reason === undefined) {
-    describe(name, { timeout: 120_000 }, body);
-    return;
-  }
-  if (onCi()) throw new Error(`${name}: ${reason} (CI=true: a missing tool is a failure)`);
-  describe.skip(`${name} — skipped: ${reason}`, body);
-}
-
-function readable(path: string): boolean {
-  return existsSync(path);
-}
-
-describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
+// Each client run takes 0.3-5 s (OpenSC probes every reader); the defaults are too tight.
+describeInterop('PIV simulator with real clients through pcscd + vpcd', 120_000, () => {
   const card = new PivSimulator({ serial: 13572468 });
   const directory = mkdtempSync(join(tmpdir(), 'piv-interop-'));
   const file = (name: string) => join(directory, name);
@@ -76,11 +47,7 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
     });
     await server.connected;
     // pcscd needs a moment to power the new card; poll until a client sees it.
-    for (let attempt = 0; attempt < 40; attempt++) {
-      if ((await pivTool('-a', 'version')).code === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`the simulated card never appeared in ${READER}`);
+    await waitForPivCard(40);
   }, 400_000);
 
   afterAll(async () => {
@@ -136,7 +103,13 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
       // real YubiKeys too. Only that failure is tolerated; then the certificate comes from a throwaway CA.
       expect(cardWasAskedToSign).toBe(false);
       expect(selfSigned.output).toContain('Failed signing certificate');
-      await makeCertificateFor(file('9a.pub.pem'), 'simulated 9a', file('9a.cert.pem'));
+      await issueCertificateFor({
+        publicKeyPath: file('9a.pub.pem'),
+        commonName: 'simulated 9a',
+        outputPath: file('9a.cert.pem'),
+        workDirectory: directory,
+        caKey: 'rsa-2048',
+      });
     }
     const imported = await pivTool('-a', 'import-certificate', '-s', '9a', '-i', file('9a.cert.pem'));
     expect(imported.output).toContain('Successfully imported a new certificate');
@@ -145,18 +118,7 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
   });
 
   it('verifies the PIN and makes a test signature with 9a', async () => {
-    const tested = await pivTool(
-      '-a',
-      'verify-pin',
-      '-P',
-      '123456',
-      '-a',
-      'test-signature',
-      '-s',
-      '9a',
-      '-i',
-      file('9a.cert.pem'),
-    );
+    const tested = await pivTestSignature('9a', file('9a.cert.pem'), '123456');
     expect(tested.code).toBe(0);
     expect(tested.output).toContain('Successful RSA verification');
   });
@@ -183,18 +145,7 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
     );
     expect(takeInstructions()).toContain('fe');
     expect((await pivTool('-a', 'import-certificate', '-s', '9d', '-i', file('9d.cert.pem'))).code).toBe(0);
-    const tested = await pivTool(
-      '-a',
-      'verify-pin',
-      '-P',
-      '123456',
-      '-a',
-      'test-signature',
-      '-s',
-      '9d',
-      '-i',
-      file('9d.cert.pem'),
-    );
+    const tested = await pivTestSignature('9d', file('9d.cert.pem'), '123456');
     expect(tested.output).toContain('Successful ECDSA verification');
   });
 
@@ -224,10 +175,9 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
   });
 
   it('OpenSC pkcs11-tool lists the objects and signs with 9a; the signature verifies with the certificate', async () => {
-    const slots = await run('pkcs11-tool', ['--module', PKCS11_MODULE, '--list-slots']);
-    const slotIndex = /Slot (\d+) \(0x[0-9a-f]+\): Virtual PCD 00 01/.exec(slots.output)?.[1];
-    expect(slotIndex).toBeDefined();
-    const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex!];
+    // Listed once: a missing slot fails the test.
+    const slotIndex = await findPkcs11SlotIndex(1);
+    const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex];
     const objects = await run('pkcs11-tool', [...common, '--list-objects']);
     expect(objects.code).toBe(0);
     expect(objects.output).toContain('Certificate for PIV Authentication');
@@ -279,59 +229,4 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', () => {
     expect(status.output).not.toContain('Slot 9a');
     expect(status.output).toContain('PIN tries left:\t3');
   });
-
-  /** A certificate for a public key, issued by a throwaway CA with openssl (when the tool cannot self-sign). */
-  async function makeCertificateFor(publicKeyPath: string, commonName: string, outputPath: string): Promise<void> {
-    const steps: string[][] = [
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        file('ca.key'),
-        '-out',
-        file('ca.pem'),
-        '-subj',
-        '/CN=interop test CA',
-        '-days',
-        '2',
-      ],
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        file('placeholder.key'),
-        '-out',
-        file('request.csr'),
-        '-subj',
-        `/CN=${commonName}`,
-      ],
-      [
-        'x509',
-        '-req',
-        '-in',
-        file('request.csr'),
-        '-CA',
-        file('ca.pem'),
-        '-CAkey',
-        file('ca.key'),
-        '-CAcreateserial',
-        '-force_pubkey',
-        publicKeyPath,
-        '-out',
-        outputPath,
-        '-days',
-        '2',
-      ],
-    ];
-    for (const step of steps) {
-      const result = await run('openssl', step);
-      if (result.code !== 0) throw new Error(`openssl ${step[0]} failed: ${result.output}`);
-    }
-  }
 });

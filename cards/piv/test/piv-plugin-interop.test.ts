@@ -7,9 +7,8 @@
  * 2. A key and certificate created by yubico-piv-tool are read and used for signing through the plugin.
  * Skipped with a reason when pcscd or a tool is missing; with CI=true a missing tool fails the run.
  */
-import { execFile } from 'node:child_process';
 import { createHash, createPublicKey, type KeyObject, verify, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,7 +16,6 @@ import {
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_PKCS1,
   CalgHash,
-  CardSession,
   CONTAINER_MAP_VALID_CONTAINER,
   certificateFileName,
   createSelfSignedCertificate,
@@ -28,129 +26,34 @@ import {
   ROLE_ADMIN,
   reverseBytes,
 } from '@minidriver/core';
-import { PcscContext, SCARD_STATE_EMPTY, SCARD_STATE_PRESENT } from '@minidriver/pcsc';
-import { acquireVpcdPortLock, missingToolsReason, onCi, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
 import { encryptManagementChallenge, plugin } from '../src/index.js';
+import {
+  describeInterop,
+  findPkcs11SlotIndex,
+  issueCertificateFor,
+  PKCS11_MODULE,
+  PORT,
+  pivTestSignature,
+  pivTool,
+  READER,
+  run,
+  waitForPivCard,
+  waitForReaderState,
+  withPluginSession,
+} from './interop-support.js';
 
-const READER = 'Virtual PCD 00 01';
-const PORT = 35964;
-const PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
-const TOOLS = ['pcscd', 'yubico-piv-tool', 'pkcs15-tool', 'pkcs11-tool', 'openssl'];
 const PIN = '123456';
-
-interface RunResult {
-  readonly code: number;
-  readonly output: string;
-  readonly stdout: string;
-}
-
-/** Runs a tool asynchronously: the vpcd bridge lives on this event loop, so nothing may block it. */
-function run(command: string, args: readonly string[]): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: 60_000, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, output: `${stdout}${stderr}`, stdout });
-    });
-  });
-}
-
-const pivTool = (...args: string[]) => run('yubico-piv-tool', ['-r', READER, ...args]);
-
-/** Runs openssl and fails the test with its output when it fails. */
-async function openssl(...args: string[]): Promise<void> {
-  const result = await run('openssl', args);
-  if (result.code !== 0) throw new Error(`openssl ${args[0]} failed: ${result.output}`);
-}
 
 const pinBytes = () => new TextEncoder().encode(PIN);
 const sha256 = (data: Uint8Array | string) => new Uint8Array(createHash('sha256').update(data).digest());
 const spkiOf = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
 const derOfPem = (pem: Buffer | string) => new Uint8Array(new X509Certificate(pem).raw);
 
-function describeInterop(name: string, body: () => void): void {
-  const reason = missingToolsReason(TOOLS) ?? (existsSync(PKCS11_MODULE) ? undefined : `needs ${PKCS11_MODULE}`);
-  if (reason === undefined) {
-    // Each client run takes 0.3-5 s through vpcd (OpenSC probes every reader): the defaults are too tight.
-    describe(name, { timeout: 180_000 }, body);
-    return;
-  }
-  if (onCi()) throw new Error(`${name}: ${reason} (CI=true: a missing tool is a failure)`);
-  describe.skip(`${name} — skipped: ${reason}`, body);
-}
-
-/**
- * Opens our plugin on the card in READER through pcscd, runs `use`, and closes session, card and context.
- * Connecting through PC/SC (not SimTransport) is the point: the plugin sees what any application sees.
- */
-async function withPluginSession<T>(use: (session: CardSession) => Promise<T>): Promise<T> {
-  const context = await PcscContext.establish();
-  try {
-    const card = await context.connect(READER, { share: 'shared' });
-    try {
-      const session = await CardSession.open(plugin, card);
-      try {
-        return await use(session);
-      } finally {
-        await session.close();
-      }
-    } finally {
-      await card.close();
-    }
-  } finally {
-    await context.release();
-  }
-}
-
-/**
- * Polls pcscd until READER reports the card present (or empty). Between two served cards pcscd must see
- * the reader empty first: a card swapped in within one presence poll is never powered up by pcscd.
- */
-async function waitForReaderState(present: boolean): Promise<void> {
-  const wanted = present ? SCARD_STATE_PRESENT : SCARD_STATE_EMPTY;
-  const context = await PcscContext.establish();
-  try {
-    let eventState = 0;
-    for (let attempt = 0; attempt < 240; attempt++) {
-      eventState = (await context.getStatusChange([{ readerName: READER }], 0))[0]?.eventState ?? 0;
-      if (eventState & wanted) return;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const state = present ? 'absent from' : 'present in';
-    throw new Error(`the simulated card is still ${state} ${READER} (state 0x${eventState.toString(16)})`);
-  } finally {
-    await context.release();
-  }
-}
-
-/** Polls until yubico-piv-tool can talk to the PIV card in READER (pcscd has powered it). */
-async function waitForPivCard(): Promise<void> {
-  let last: RunResult | undefined;
-  for (let attempt = 0; attempt < 120; attempt++) {
-    last = await pivTool('-a', 'version');
-    if (last.code === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`yubico-piv-tool never reached the card in ${READER}: ${last?.output.trim()}`);
-}
-
-/**
- * The pkcs11-tool slot index of READER. OpenSC probes every reader; while another reader changes state its
- * slot list can briefly miss ours, so it is asked again a few times.
- */
-async function pkcs11SlotIndex(): Promise<string> {
-  let slots: RunResult | undefined;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    slots = await run('pkcs11-tool', ['--module', PKCS11_MODULE, '--list-slots']);
-    const index = /Slot (\d+) \(0x[0-9a-f]+\): Virtual PCD 00 01/.exec(slots.output)?.[1];
-    if (index !== undefined) return index;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`pkcs11-tool lists no slot for ${READER}: ${slots?.output}`);
-}
-
-describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
+// Each client run takes 0.3-5 s through vpcd (OpenSC probes every reader): the defaults are too tight.
+describeInterop('PIV plugin with real clients through pcscd + vpcd', 180_000, () => {
   const directory = mkdtempSync(join(tmpdir(), 'piv-plugin-interop-'));
   const file = (name: string) => join(directory, name);
   let releaseLock: (() => void) | undefined;
@@ -165,7 +68,7 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     server = serveVpcd(card, { port: PORT });
     await server.connected;
     await waitForReaderState(true);
-    await waitForPivCard();
+    await waitForPivCard(120);
   }
 
   beforeAll(async () => {
@@ -187,7 +90,7 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
   it('keys generated and certificates written through the plugin are used by OpenSC and yubico-piv-tool', async () => {
     await serveFreshCard(new PivSimulator({ serial: 24681357 }));
 
-    const { rsaKey, ecKey, rsaCertificate, ecCertificate } = await withPluginSession(async (session) => {
+    const { rsaKey, ecKey, rsaCertificate, ecCertificate } = await withPluginSession(plugin, async (session) => {
       const challenge = await session.getChallengeEx(ROLE_ADMIN);
       await session.authenticateEx(ROLE_ADMIN, 0, encryptManagementChallenge(0x03, DEFAULT_MANAGEMENT_KEY, challenge));
       await session.authenticatePin('user', pinBytes());
@@ -255,7 +158,7 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     expect(derOfPem(read04.stdout)).toEqual(ecCertificate);
 
     // OpenSC pkcs11-tool: signs with 9A and 9E; the signatures verify with the plugin's public keys.
-    const slotIndex = await pkcs11SlotIndex();
+    const slotIndex = await findPkcs11SlotIndex(5);
     const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex];
     const message = 'signed by OpenSC with a key our plugin generated\n';
     writeFileSync(file('message.txt'), message);
@@ -308,36 +211,14 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     expect(readA.code, readA.output).toBe(0);
     expect(derOfPem(readA.stdout)).toEqual(rsaCertificate);
     writeFileSync(file('9a.cert.pem'), readA.stdout);
-    const testedA = await pivTool(
-      '-a',
-      'verify-pin',
-      '-P',
-      PIN,
-      '-a',
-      'test-signature',
-      '-s',
-      '9a',
-      '-i',
-      file('9a.cert.pem'),
-    );
+    const testedA = await pivTestSignature('9a', file('9a.cert.pem'), PIN);
     expect(testedA.code, testedA.output).toBe(0);
     expect(testedA.output).toContain('Successful RSA verification');
     const readE = await pivTool('-a', 'read-certificate', '-s', '9e');
     expect(derOfPem(readE.stdout)).toEqual(ecCertificate);
     writeFileSync(file('9e.cert.pem'), readE.stdout);
     // CardCreateContainer binds a new key to ROLE_USER (PIN policy "once"), so 9E needs the PIN here too.
-    const testedE = await pivTool(
-      '-a',
-      'verify-pin',
-      '-P',
-      PIN,
-      '-a',
-      'test-signature',
-      '-s',
-      '9e',
-      '-i',
-      file('9e.cert.pem'),
-    );
+    const testedE = await pivTestSignature('9e', file('9e.cert.pem'), PIN);
     expect(testedE.code, testedE.output).toBe(0);
     expect(testedE.output).toContain('Successful ECDSA verification');
   });
@@ -349,61 +230,19 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', () => {
     const generated = await pivTool('-a', 'generate', '-s', '9a', '-A', 'RSA2048', '-o', file('tool.pub.pem'));
     expect(generated.output).toContain('Successfully generated a new private key');
     // yubico-piv-tool 2.2 + OpenSSL 3 cannot self-sign (Yubico/yubico-piv-tool#388): a throwaway CA issues it.
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      file('ca.key'),
-      '-out',
-      file('ca.pem'),
-      '-subj',
-      '/CN=interop test CA',
-      '-days',
-      '2',
-    );
-    await openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      file('placeholder.key'),
-      '-out',
-      file('request.csr'),
-      '-subj',
-      '/CN=yubico-piv-tool 9a',
-    );
-    await openssl(
-      'x509',
-      '-req',
-      '-in',
-      file('request.csr'),
-      '-CA',
-      file('ca.pem'),
-      '-CAkey',
-      file('ca.key'),
-      '-CAcreateserial',
-      '-force_pubkey',
-      file('tool.pub.pem'),
-      '-out',
-      file('tool.cert.pem'),
-      '-days',
-      '2',
-    );
+    await issueCertificateFor({
+      publicKeyPath: file('tool.pub.pem'),
+      commonName: 'yubico-piv-tool 9a',
+      outputPath: file('tool.cert.pem'),
+      workDirectory: directory,
+      caKey: 'p-256',
+    });
     const imported = await pivTool('-a', 'import-certificate', '-s', '9a', '-i', file('tool.cert.pem'));
     expect(imported.output).toContain('Successfully imported a new certificate');
     const toolKey = createPublicKey(readFileSync(file('tool.pub.pem')));
     const toolCertificate = derOfPem(readFileSync(file('tool.cert.pem')));
 
-    await withPluginSession(async (session) => {
+    await withPluginSession(plugin, async (session) => {
       const records = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
       expect(records[0]!.flags & CONTAINER_MAP_VALID_CONTAINER).toBe(CONTAINER_MAP_VALID_CONTAINER);
       expect(records[0]!.keyExchangeKeySizeBits).toBe(2048);

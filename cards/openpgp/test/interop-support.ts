@@ -1,0 +1,149 @@
+/**
+ * Test support shared by the OpenPGP interop suites (sim/openpgp-interop.test.ts,
+ * test/openpgp-plugin-interop.test.ts): running the real clients without blocking the vpcd bridge, the
+ * tools check, the wait for the card in the reader, a throwaway GnuPG home, and PC/SC connections for the
+ * plugin. Not exported from the package.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CardSession, type MinidriverPlugin } from '@minidriver/core';
+import { type PcscCard, PcscContext } from '@minidriver/pcsc';
+import { describeWithTools } from '@minidriver/sim/testing';
+
+/**
+ * The vpcd reader (and its card socket port) the OpenPGP interop suites use. The port is shared with the
+ * PIV interop tests: everyone takes the lock file /tmp/minidriver-vpcd-35964.lock first.
+ */
+export const READER = 'Virtual PCD 00 01';
+export const PORT = 35964;
+/** The tools every OpenPGP interop suite needs. */
+const TOOLS = ['pcscd', 'gpg', 'gpgconf', 'openpgp-tool', 'pkcs15-tool', 'opensc-tool'];
+/** The start of the simulator's ATR as opensc-tool prints it. */
+const ATR_PREFIX = '3b:da:18:ff';
+
+export interface RunResult {
+  /** The exit code, -1 when the process ended without one; null only from a driven gpg killed by a signal. */
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a client asynchronously: the vpcd bridge answers the card's APDUs in this same process, so a
+ * synchronous spawn would block the event loop and deadlock the client against its own card.
+ */
+export function run(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
+      const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ status, stdout: stdout ?? '', stderr: stderr ?? '' });
+    });
+  });
+}
+
+/**
+ * A suite that needs pcscd, GnuPG and OpenSC (plus `extraTools`): skipped with a reason when one is
+ * missing, a failure instead with CI=true.
+ */
+export function describeInterop(name: string, extraTools: readonly string[], body: () => void): void {
+  describeWithTools([...TOOLS, ...extraTools], name, body);
+}
+
+/**
+ * Polls opensc-tool (every 250 ms, up to `attempts` times) until pcscd has powered the simulated card in
+ * READER. Returns the last ATR seen (lower case), for the caller to assert on.
+ */
+export async function waitForOpenPgpCard(attempts: number): Promise<string> {
+  let atr = '';
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    atr = (await run('opensc-tool', ['--reader', READER, '--atr'])).stdout.toLowerCase();
+    if (atr.includes(ATR_PREFIX)) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return atr;
+}
+
+export interface GnupgHome {
+  readonly home: string;
+  /** The environment for gpg: GNUPGHOME and the C locale (the tests match English output). */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A fresh GnuPG home (made under the temp directory with `prefix`) whose scdaemon uses READER through
+ * PC/SC only, lets the card go after a second, and takes PINs through loopback pinentry.
+ */
+export function createGnupgHome(prefix: string): GnupgHome {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(home, 'scdaemon.conf'), `disable-ccid\nreader-port ${READER}\ncard-timeout 1\n`);
+  writeFileSync(join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
+  writeFileSync(join(home, 'gpg.conf'), 'pinentry-mode loopback\n');
+  return { home, env: { ...process.env, GNUPGHOME: home, LC_ALL: 'C', LANGUAGE: 'C' } };
+}
+
+/** Connects to the card in READER through pcscd (shared), runs `use`, and closes card and context. */
+export async function withReaderConnection<T>(use: (card: PcscCard) => Promise<T>): Promise<T> {
+  const context = await PcscContext.establish();
+  try {
+    const card = await context.connect(READER, { share: 'shared' });
+    try {
+      return await use(card);
+    } finally {
+      await card.close();
+    }
+  } finally {
+    await context.release();
+  }
+}
+
+/** Opens `plugin` on the card in READER through pcscd, runs `use`, closes session, card and context. */
+export function withPluginSession<T>(plugin: MinidriverPlugin, use: (session: CardSession) => Promise<T>): Promise<T> {
+  return withReaderConnection(async (card) => {
+    const session = await CardSession.open(plugin, card);
+    try {
+      return await use(session);
+    } finally {
+      await session.close();
+    }
+  });
+}
+
+/** How gpg gets the PIN through loopback pinentry: from a file, or on the command line. */
+export type GpgPassphrase = { readonly file: string } | { readonly value: string };
+
+/** `gpg --detach-sign` of `file` (to `file`.sig) by `localUser`, the PIN through loopback pinentry. */
+export function gpgDetachSign(
+  env: NodeJS.ProcessEnv,
+  localUser: string,
+  file: string,
+  passphrase: GpgPassphrase,
+): Promise<RunResult> {
+  const passphraseArguments =
+    'file' in passphrase ? ['--passphrase-file', passphrase.file] : ['--passphrase', passphrase.value];
+  return run(
+    'gpg',
+    [
+      '--batch',
+      '--yes',
+      '--pinentry-mode',
+      'loopback',
+      ...passphraseArguments,
+      '--local-user',
+      localUser,
+      '--detach-sign',
+      file,
+    ],
+    env,
+  );
+}
+
+/** `gpg --verify` of `file`.sig against `file`, with the status lines (GOODSIG, VALIDSIG ...) on stdout. */
+export function gpgVerify(env: NodeJS.ProcessEnv, file: string): Promise<RunResult> {
+  return run('gpg', ['--batch', '--status-fd', '1', '--verify', `${file}.sig`, file], env);
+}
