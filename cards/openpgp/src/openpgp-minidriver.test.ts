@@ -20,6 +20,7 @@ import {
   CARD_PADDING_PSS,
   CacheMode,
   CalgHash,
+  CardProperty,
   CardSession,
   CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_VALID_CONTAINER,
@@ -149,6 +150,27 @@ describe('OpenPGP plugin: PINs', () => {
     const newPin = text('246810');
     await session.changeAuthenticatorEx(PIN_CHANGE_FLAG_UNBLOCK, ROLE_ADMIN, PW3, ROLE_USER, newPin);
     await session.authenticatePin('user', newPin);
+    await session.close();
+  });
+
+  it('CP_PIN_RETRIES_LEFT (our vendor property) reads the C4 counters without spending a try', async () => {
+    const { session } = await openCard();
+    const retriesLeft = (pinId: number) => session.getProperty(CardProperty.CP_PIN_RETRIES_LEFT, pinId);
+    // Fresh simulator: PW1 3, no Resetting Code (C4 byte 6 = 0), PW3 3.
+    expect(await retriesLeft(ROLE_USER)).toBe(3);
+    expect(await retriesLeft(ROLE_ADMIN)).toBe(3);
+    expect(await retriesLeft(RESETTING_CODE_PIN_ID)).toBe(0);
+    await expectScardError(session.authenticateEx(ROLE_USER, 0, text('000000')), 'SCARD_W_WRONG_CHV');
+    expect(await retriesLeft(ROLE_USER)).toBe(2);
+    expect(await retriesLeft(SIGNATURE_PIN_ID)).toBe(2); // the signature PIN is PW1 too
+    expect(await retriesLeft(ROLE_USER)).toBe(2); // reading did not spend a try
+    await expectScardError(session.authenticateEx(ROLE_ADMIN, 0, text('00000000')), 'SCARD_W_WRONG_CHV');
+    expect(await retriesLeft(ROLE_ADMIN)).toBe(2);
+    await expectScardError(retriesLeft(5), 'SCARD_E_INVALID_PARAMETER');
+    await expectScardError(
+      session.setProperty(CardProperty.CP_PIN_RETRIES_LEFT, 3, ROLE_USER),
+      'SCARD_E_UNSUPPORTED_FEATURE',
+    );
     await session.close();
   });
 

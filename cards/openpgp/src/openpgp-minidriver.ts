@@ -586,9 +586,24 @@ export class OpenPgpMinidriver implements Minidriver {
       case 'Key Import Support':
         // PRIVATEKEYBLOB / BCRYPT_ECCKEY_BLOB in the clear, sent with PUT DATA 4D.
         return CARD_KEY_IMPORT_PLAIN_TEXT;
+      case 'minidriver:PIN Retries Left':
+        return this.pinRetriesLeft(flags);
       default:
         return unsupported(`card property "${name}"`);
     }
+  }
+
+  /**
+   * Our vendor property CP_PIN_RETRIES_LEFT from the PW status bytes C4 (bytes 5-7, which GET DATA reads
+   * without spending a try): PW1 for the user and signature PINs, PW3 for the admin, the Resetting Code's
+   * own counter (0 also when no Resetting Code is set).
+   */
+  private async pinRetriesLeft(pinId: number): Promise<number> {
+    this.requirePinId(pinId);
+    const status = await this.application.readPasswordStatus();
+    if (pinId === ROLE_ADMIN) return status.retriesPw3;
+    if (pinId === RESETTING_CODE_PIN_ID) return status.retriesResetCode;
+    return status.retriesPw1;
   }
 
   private requirePinId(pinId: number): void {

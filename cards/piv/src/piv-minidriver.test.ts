@@ -17,6 +17,7 @@ import {
   CARD_AUTHENTICATE_PIN_PIN,
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_CREATE_CONTAINER_KEY_IMPORT,
+  CARD_DATA_VALUE_UNKNOWN,
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_NONE,
   CARD_PADDING_OAEP,
@@ -24,6 +25,7 @@ import {
   CARD_PADDING_PSS,
   CacheMode,
   CalgHash,
+  CardProperty,
   CardSession,
   CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_VALID_CONTAINER,
@@ -438,6 +440,42 @@ describe('PIV plugin: PINs and the management key', () => {
     await session.authenticateEx(ROLE_USER, 0, newPin);
     await session.changeAuthenticatorEx(2, ROLE_USER, newPin, ROLE_USER, PIN, 0);
     await session.authenticateEx(ROLE_USER, 0, PIN);
+    await session.close();
+  });
+
+  it('CP_PIN_RETRIES_LEFT (our vendor property) reads the counters without spending a try', async () => {
+    const retriesLeft = (session: CardSession, pinId: number) =>
+      session.getProperty(CardProperty.CP_PIN_RETRIES_LEFT, pinId);
+    const { session } = await openCard(); // simulator firmware 5.4.3: GET METADATA available
+    expect(await retriesLeft(session, ROLE_USER)).toBe(3);
+    await expect(session.authenticateEx(ROLE_USER, 0, new TextEncoder().encode('654321'))).rejects.toMatchObject({
+      name: 'SCARD_W_WRONG_CHV',
+      retriesLeft: 2,
+    });
+    expect(await retriesLeft(session, ROLE_USER)).toBe(2);
+    expect(await retriesLeft(session, 4)).toBe(2); // the signature PIN is card PIN 80 too
+    expect(await retriesLeft(session, ROLE_USER)).toBe(2); // reading did not spend a try
+    expect(await retriesLeft(session, 3)).toBe(3); // PUK: GET METADATA 81
+    expect(await retriesLeft(session, ROLE_ADMIN)).toBe(CARD_DATA_VALUE_UNKNOWN); // management key: no counter
+    await session.authenticateEx(ROLE_USER, 0, PIN); // a right PIN resets the counter; VERIFY would say 9000
+    expect(await retriesLeft(session, ROLE_USER)).toBe(3);
+    await expect(retriesLeft(session, 5)).rejects.toMatchObject({ name: 'SCARD_E_INVALID_PARAMETER' });
+    await expect(session.setProperty(CardProperty.CP_PIN_RETRIES_LEFT, 3, ROLE_USER)).rejects.toMatchObject({
+      name: 'SCARD_E_UNSUPPORTED_FEATURE',
+    });
+    await session.close();
+  });
+
+  it('CP_PIN_RETRIES_LEFT before firmware 5.3: empty VERIFY for the PIN, UNKNOWN for the PUK and once verified', async () => {
+    const { session } = await openCard({ card: new PivSimulator({ seed: 'card-piv-old', version: [4, 3, 5] }) });
+    await expect(session.authenticateEx(ROLE_USER, 0, new TextEncoder().encode('654321'))).rejects.toMatchObject({
+      name: 'SCARD_W_WRONG_CHV',
+    });
+    expect(await session.getProperty(CardProperty.CP_PIN_RETRIES_LEFT, ROLE_USER)).toBe(2);
+    expect(await session.getProperty(CardProperty.CP_PIN_RETRIES_LEFT, 3)).toBe(CARD_DATA_VALUE_UNKNOWN);
+    await session.authenticateEx(ROLE_USER, 0, PIN);
+    // VERIFY without data answers 9000 now and there is no GET METADATA to ask instead.
+    expect(await session.getProperty(CardProperty.CP_PIN_RETRIES_LEFT, ROLE_USER)).toBe(CARD_DATA_VALUE_UNKNOWN);
     await session.close();
   });
 

@@ -1168,6 +1168,8 @@ export class PivMinidriver implements Minidriver {
           return 1; // CARD_PIN_STRENGTH_PLAINTEXT: no session PINs
         case 'Key Import Support':
           return 0; // no secure key injection
+        case 'minidriver:PIN Retries Left':
+          return this.#pinRetriesLeft(flags);
         case 'Parent Window':
         case 'PIN Context String':
           return invalid(`"${name}" is write-only`);
@@ -1176,6 +1178,27 @@ export class PivMinidriver implements Minidriver {
       }
     };
     return (await answer()) as CardPropertyTypes[K];
+  }
+
+  /**
+   * Our vendor property CP_PIN_RETRIES_LEFT, never spending a try: the PIN (user and signature PIN share
+   * card PIN 80) from GET METADATA 80 (5.3+) or an empty VERIFY 80 (63Cx); the PUK from GET METADATA 81
+   * (5.3+ only: older cards have no way to ask); the management key has no retry counter.
+   * CARD_DATA_VALUE_UNKNOWN where the card cannot tell (an empty VERIFY answers 9000 once verified).
+   */
+  async #pinRetriesLeft(pinId: number): Promise<number> {
+    switch (pinId) {
+      case ROLE_USER:
+      case SIGNATURE_PIN_ID:
+        return (await this.#app.getPinRetries(PIN_REFERENCE)) ?? CARD_DATA_VALUE_UNKNOWN;
+      case PUK_PIN_ID:
+        if (!this.#hasMetadata) return CARD_DATA_VALUE_UNKNOWN;
+        return (await this.#app.getPinRetries(PUK_REFERENCE)) ?? CARD_DATA_VALUE_UNKNOWN;
+      case ROLE_ADMIN:
+        return CARD_DATA_VALUE_UNKNOWN;
+      default:
+        return invalid(`PIN ${pinId} does not exist on this card`);
+    }
   }
 
   async setProperty<K extends CardPropertyName>(name: K, _value: CardPropertyTypes[K], _flags: number): Promise<void> {

@@ -163,6 +163,13 @@ describe('card inspection', () => {
     });
     expect(document.keySizes['rsa-exchange']).toMatchObject({ max: 2048 });
     expect(document.pins.find((pin: { id: number }) => pin.id === 1)).toMatchObject({ role: 'user', retriesLeft: 3 });
+    // From the plugin's CP_PIN_RETRIES_LEFT: the PUK through GET METADATA 81; the management key has no counter.
+    expect(document.pins.find((pin: { id: number }) => pin.id === 3)).toMatchObject({ retriesLeft: 3 });
+    expect(document.pins.find((pin: { id: number }) => pin.id === 2)).toMatchObject({
+      role: 'admin',
+      retriesLeft: null,
+    });
+    expect(result.stdout).toMatch(/2\s+admin\s+\S+\s+\S+\s+\?/);
   });
 
   it('ls lists the root (with the mscp directory) and mscp', async () => {

@@ -136,6 +136,11 @@ const CARD_PROPERTY_CODECS: { [N in CardPropertyName]: CardCodec<N> } = {
     decode: (bytes) => decodeDword(bytes, 'Padding Schemes'),
   },
   'Chaining Modes': { encode: encodeMultiString, decode: decodeMultiString },
+  // Our vendor property: a DWORD like the PIN strengths (0xFFFFFFFF = CARD_DATA_VALUE_UNKNOWN).
+  'minidriver:PIN Retries Left': {
+    encode: (value) => encodeDword(value, 'PIN Retries Left'),
+    decode: (bytes) => decodeDword(bytes, 'PIN Retries Left'),
+  },
 };
 
 function cardCodec<N extends CardPropertyName>(name: N): CardCodec<N> {
@@ -146,7 +151,8 @@ function cardCodec<N extends CardPropertyName>(name: N): CardCodec<N> {
 
 /**
  * The `pbData` of a card property (§7.1): BOOL → 4 bytes 0/1; DWORD/PIN_SET → 4 bytes LE; structures →
- * their byte form (dwVersion current); `Card Identifier` → 16 bytes; `Parent Window` → 8-byte HWND;
+ * their byte form (dwVersion current); our vendor `minidriver:PIN Retries Left` → DWORD LE;
+ * `Card Identifier` → 16 bytes; `Parent Window` → 8-byte HWND;
  * `PIN Context String` → NUL-terminated UTF-16LE; `Algorithms`/`Chaining Modes` → multi-sz.
  * Unknown name or bad value → SCARD_E_INVALID_PARAMETER.
  */

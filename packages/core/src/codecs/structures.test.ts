@@ -163,6 +163,13 @@ describe('card properties (§7.1)', () => {
     expect(toHex(encodeCardProperty('Read Only Mode', true))).toBe('01000000');
     expect(toHex(encodeCardProperty('Cache Mode', 3))).toBe('03000000');
     expect(toHex(encodeCardProperty('PIN List', 0x07))).toBe('07000000');
+    // Our vendor property (not in the spec): a DWORD LE; 0xFFFFFFFF is CARD_DATA_VALUE_UNKNOWN.
+    expect(toHex(encodeCardProperty('minidriver:PIN Retries Left', 2))).toBe('02000000');
+    expect(toHex(encodeCardProperty('minidriver:PIN Retries Left', 0xffffffff))).toBe('ffffffff');
+    expect(decodeCardProperty('minidriver:PIN Retries Left', fromHex('03000000'))).toBe(3);
+    expect(() => decodeCardProperty('minidriver:PIN Retries Left', fromHex('0300'))).toThrowError(
+      /SCARD_E_INVALID_PARAMETER/,
+    );
     expect(toHex(encodeCardProperty('Parent Window', 0x1122334455667788n))).toBe('8877665544332211');
     expect(toHex(encodeCardProperty('PIN Context String', 'Hi'))).toBe('480069000000');
     expect(toHex(encodeCardProperty('Chaining Modes', ['ChainingModeCBC']))).toBe(
@@ -244,6 +251,7 @@ describe('card properties (§7.1)', () => {
       'Algorithms',
       'Padding Schemes',
       'Chaining Modes',
+      'minidriver:PIN Retries Left',
     ] as const;
     fc.assert(
       fc.property(fc.constantFrom(...names), fc.uint8Array({ maxLength: 40 }), (name, bytes) => {

@@ -26,6 +26,12 @@ export const CardProperty = {
   CP_ENUM_ALGORITHMS: 'Algorithms',
   CP_PADDING_SCHEMES: 'Padding Schemes',
   CP_CHAINING_MODES: 'Chaining Modes',
+  /**
+   * Our vendor extension (§5.7 "Vendors may add custom properties"), read-only: the tries a PIN has left
+   * (flags = PIN id), asked without spending one. CARD_DATA_VALUE_UNKNOWN (0xFFFFFFFF) when the card
+   * cannot tell. Lets applications read retry counters without card-specific APDUs.
+   */
+  CP_PIN_RETRIES_LEFT: 'minidriver:PIN Retries Left',
 } as const;
 
 /** The value type of each card property. `flags` of getProperty carries a PIN id or key spec where noted. */
@@ -60,6 +66,11 @@ export interface CardPropertyTypes {
   /** flags = CARD_CIPHER_OPERATION or CARD_ASYMMETRIC_OPERATION. */
   'Padding Schemes': number;
   'Chaining Modes': string[];
+  /**
+   * Vendor extension, read-only. flags = PIN id; a DWORD: tries left, or CARD_DATA_VALUE_UNKNOWN
+   * (0xFFFFFFFF) when the card cannot tell without spending a try.
+   */
+  'minidriver:PIN Retries Left': number;
 }
 
 /** A card property name. */

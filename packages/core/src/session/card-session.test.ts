@@ -203,6 +203,16 @@ describe('parameter checks (§1.5, §5): exact code, plugin not called', () => {
     ['getProperty PIN Information PIN id 8', 'SCARD_E_INVALID_PARAMETER', (s) => s.getProperty('PIN Information', 8)],
     ['getProperty of write-only Parent Window', 'SCARD_E_INVALID_PARAMETER', (s) => s.getProperty('Parent Window')],
     ['setProperty Free Space', 'SCARD_E_UNSUPPORTED_FEATURE', (s) => s.setProperty('Free Space', {} as never)],
+    [
+      'setProperty of the read-only vendor PIN Retries Left',
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      (s) => s.setProperty('minidriver:PIN Retries Left', 3, 1),
+    ],
+    [
+      'getProperty PIN Retries Left PIN id 8',
+      'SCARD_E_INVALID_PARAMETER',
+      (s) => s.getProperty('minidriver:PIN Retries Left', 8),
+    ],
     ['setProperty with flags', 'SCARD_E_INVALID_PARAMETER', (s) => s.setProperty('Parent Window', 0n, 1)],
     ['getContainerProperty unknown', 'SCARD_E_INVALID_PARAMETER', (s) => s.getContainerProperty(0, 'Nope' as never)],
     ['getContainerProperty flags', 'SCARD_E_INVALID_PARAMETER', (s) => s.getContainerProperty(0, 'PIN Identifier', 1)],

@@ -20,6 +20,7 @@ const PIN_ID_FLAG_PROPERTIES: ReadonlySet<string> = new Set([
   CardProperty.CP_CARD_PIN_STRENGTH_VERIFY,
   CardProperty.CP_CARD_PIN_STRENGTH_CHANGE,
   CardProperty.CP_CARD_PIN_STRENGTH_UNBLOCK,
+  CardProperty.CP_PIN_RETRIES_LEFT,
 ]);
 /** Properties whose dwFlags is CARD_CIPHER_OPERATION (1) or CARD_ASYMMETRIC_OPERATION (2). */
 const OPERATION_FLAG_PROPERTIES: ReadonlySet<string> = new Set([

@@ -13,10 +13,9 @@ import {
   ScardError,
   SecretPurpose,
   SecretType,
-  type Transport,
   toHex,
 } from '@minidriver/core';
-import { readPinStatus } from './pin-retries.js';
+import { isPinVerified, readRetriesLeft } from './pin-retries.js';
 
 /** One PIN of the card. */
 export interface PinSummary {
@@ -24,8 +23,9 @@ export interface PinSummary {
   readonly role: string;
   readonly type: string;
   readonly purpose: string;
-  /** Tries left (null when the card cannot say), or "verified". */
+  /** Tries left (null when the card cannot say), from the plugin's CP_PIN_RETRIES_LEFT. */
   readonly retriesLeft: number | null;
+  /** The session holds this PIN verified (CP_CARD_AUTHENTICATED_STATE). */
   readonly verified: boolean;
 }
 
@@ -82,7 +82,7 @@ function roleName(id: number, purpose: number | undefined): string {
 }
 
 /** Reads the summary through the session (every value through CardGetProperty and friends). */
-export async function summariseCard(session: CardSession, transport?: Transport): Promise<CardSummary> {
+export async function summariseCard(session: CardSession): Promise<CardSummary> {
   const guid = await optional(() => session.getProperty(CardProperty.CP_CARD_GUID));
   const serial = await optional(() => session.getProperty(CardProperty.CP_CARD_SERIAL_NO));
   const capabilities = await optional(() => session.queryCapabilities());
@@ -111,14 +111,13 @@ export async function summariseCard(session: CardSession, transport?: Transport)
   for (let id = 0; id < 8; id++) {
     if ((pinList & (1 << id)) === 0) continue;
     const info = await optional(() => session.getProperty(CardProperty.CP_CARD_PIN_INFO, id));
-    const status = transport ? await readPinStatus(transport, session.pluginName, id) : ({ state: 'unknown' } as const);
     pins.push({
       id,
       role: roleName(id, info?.purpose),
       type: info ? nameOf(SecretType, info.pinType) : 'unknown',
       purpose: info ? nameOf(SecretPurpose, info.purpose) : 'unknown',
-      retriesLeft: status.state === 'retries' ? status.retriesLeft : null,
-      verified: status.state === 'verified',
+      retriesLeft: await readRetriesLeft(session, id),
+      verified: await isPinVerified(session, id),
     });
   }
   return {

@@ -1,18 +1,9 @@
 /**
- * @module Retries left on a PIN. The minidriver contract has no "retries left" query (a wrong PIN reports
- * them in SCARD_W_WRONG_CHV), so the CLI asks the card the ISO 7816-4 way: VERIFY with no data for the
- * PIN's reference answers 63Cx (x tries left) or 9000 (already verified), consuming no try. The
- * reference of each PIN is card-specific, hence the table by plugin name.
+ * @module Retries left on a PIN, asked through the minidriver contract: the plugin answers our vendor
+ * property CP_PIN_RETRIES_LEFT (flags = PIN id) the way its card allows, so the CLI sends no card-specific
+ * APDU. "Verified" comes from CP_CARD_AUTHENTICATED_STATE.
  */
-import { ScardError, type Transport } from '@minidriver/core';
-
-/** VERIFY references by plugin name and minidriver PIN id. */
-const PIN_REFERENCES: Readonly<Record<string, Readonly<Record<number, number>>>> = {
-  // PIV: the application PIN (80) backs both the user PIN and the "PIN always" signature PIN.
-  PIV: { 1: 0x80, 4: 0x80 },
-  // OpenPGP card 3.4: PW1 for signing (81), PW1 for decryption (82), PW3 admin (83).
-  OpenPGP: { 1: 0x82, 2: 0x83, 3: 0x81 },
-};
+import { CARD_DATA_VALUE_UNKNOWN, CardProperty, type CardSession, ScardError } from '@minidriver/core';
 
 /** What the card said about a PIN. */
 export type PinStatus =
@@ -20,24 +11,37 @@ export type PinStatus =
   | { readonly state: 'retries'; readonly retriesLeft: number }
   | { readonly state: 'unknown' };
 
-/** Asks the card how many tries a PIN has left (inside one transaction on `transport`). */
-export async function readPinStatus(transport: Transport, pluginName: string, pinId: number): Promise<PinStatus> {
-  const reference = PIN_REFERENCES[pluginName]?.[pinId];
-  if (reference === undefined) return { state: 'unknown' };
-  await transport.beginTransaction();
+/** Tries left on `pinId` from the plugin, or null when the card (or an older plugin) cannot say. */
+export async function readRetriesLeft(session: CardSession, pinId: number): Promise<number | null> {
   try {
-    const response = await transport.transmit(Uint8Array.of(0x00, 0x20, 0x00, reference));
-    const statusWord = ((response[response.length - 2] ?? 0) << 8) | (response[response.length - 1] ?? 0);
-    if (statusWord === 0x9000) return { state: 'verified' };
-    if ((statusWord & 0xfff0) === 0x63c0) return { state: 'retries', retriesLeft: statusWord & 0x0f };
-    if (statusWord === 0x6983) return { state: 'retries', retriesLeft: 0 };
-    return { state: 'unknown' };
+    const retriesLeft = await session.getProperty(CardProperty.CP_PIN_RETRIES_LEFT, pinId);
+    return retriesLeft === CARD_DATA_VALUE_UNKNOWN ? null : retriesLeft;
   } catch (error) {
-    if (ScardError.isInstance(error)) return { state: 'unknown' };
+    // A plugin without the vendor property, or a PIN it does not know: the count is simply unknown.
+    if (
+      ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE') ||
+      ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')
+    )
+      return null;
     throw error;
-  } finally {
-    await transport.endTransaction('leave').catch(() => undefined);
   }
+}
+
+/** Whether the session holds `pinId` verified (CP_CARD_AUTHENTICATED_STATE), false when the plugin cannot say. */
+export async function isPinVerified(session: CardSession, pinId: number): Promise<boolean> {
+  try {
+    return ((await session.getProperty(CardProperty.CP_CARD_AUTHENTICATED_STATE)) & (1 << pinId)) !== 0;
+  } catch (error) {
+    if (ScardError.isInstance(error)) return false;
+    throw error;
+  }
+}
+
+/** The status of one PIN: verified, its tries left, or unknown. */
+export async function readPinStatus(session: CardSession, pinId: number): Promise<PinStatus> {
+  if (await isPinVerified(session, pinId)) return { state: 'verified' };
+  const retriesLeft = await readRetriesLeft(session, pinId);
+  return retriesLeft === null ? { state: 'unknown' } : { state: 'retries', retriesLeft };
 }
 
 /** "3 retries left", "verified", "blocked" or "?". */

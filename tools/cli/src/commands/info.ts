@@ -22,7 +22,7 @@ export const infoCommand: Command = {
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {
-      const summary = await summariseCard(opened.session, opened.transport);
+      const summary = await summariseCard(opened.session);
       const { colours } = context;
       if (opened.simulated) context.print(colours.yellow('(simulated card)'));
       const space = summary.freeSpace;

@@ -42,7 +42,7 @@ async function isAdminChallengeResponse(opened: OpenedCard): Promise<boolean> {
 }
 
 async function statusLine(opened: OpenedCard, pinId: number): Promise<string> {
-  return describePinStatus(await readPinStatus(opened.transport, opened.session.pluginName, pinId));
+  return describePinStatus(await readPinStatus(opened.session, pinId));
 }
 
 async function verify(context: CommandContext, opened: OpenedCard, role: 'user' | 'admin') {
@@ -121,7 +121,7 @@ async function unblock(context: CommandContext, opened: OpenedCard, role: 'user'
 }
 
 async function status(context: CommandContext, opened: OpenedCard) {
-  const { pins } = await summariseCard(opened.session, opened.transport);
+  const { pins } = await summariseCard(opened.session);
   context.print(
     renderTable(
       ['PIN', 'role', 'type', 'status'],
