@@ -1,4 +1,4 @@
-import { fromHex, ScardError, toHex } from '@minidriver/core';
+import { fromHex, ScardError } from '@minidriver/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,19 +9,7 @@ import {
   parseCommandApdu,
   parseResponseApdu,
 } from './apdu.js';
-
-const hex = (bytes: Uint8Array) => toHex(bytes, ' ');
-
-function expectScardError(action: () => unknown, code: string): void {
-  try {
-    action();
-  } catch (error) {
-    expect(ScardError.isInstance(error)).toBe(true);
-    expect((error as ScardError).name).toBe(code);
-    return;
-  }
-  throw new Error('expected a ScardError');
-}
+import { expectScardError, hex } from './test-support.js';
 
 describe('encodeCommandApdu, short form', () => {
   it('case 1: ACTIVATE FILE 00 44 00 00 (iso7816.md §6.5)', () => {

@@ -2,19 +2,7 @@ import { fromHex, ScardError, toHex } from '@minidriver/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isContactlessAtr, matchAtr, parseAtr, parseAtrPattern, parseHistoricalBytes } from './atr.js';
-
-const hex = (bytes: Uint8Array) => toHex(bytes, ' ');
-
-function expectScardError(action: () => unknown, code: string): void {
-  try {
-    action();
-  } catch (error) {
-    expect(ScardError.isInstance(error)).toBe(true);
-    expect((error as ScardError).name).toBe(code);
-    return;
-  }
-  throw new Error('expected a ScardError');
-}
+import { expectScardError, hex } from './test-support.js';
 
 // Origin: piv.md §8 (OpenSC/Yubico ATR tables); the same bytes appear in pcsc-tools smartcard_list.txt.
 const YUBIKEY5 = fromHex('3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40');

@@ -1,6 +1,7 @@
-import { concatBytes, fromHex, ScardError, toHex } from '@minidriver/core';
+import { concatBytes, fromHex, ScardError } from '@minidriver/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectScardError, hex } from './test-support.js';
 import {
   decodeLength,
   decodeTlv,
@@ -14,19 +15,6 @@ import {
   type TlvNode,
   tagBytes,
 } from './tlv.js';
-
-const hex = (bytes: Uint8Array) => toHex(bytes, ' ');
-
-function expectScardError(action: () => unknown, code: string): void {
-  try {
-    action();
-  } catch (error) {
-    expect(ScardError.isInstance(error)).toBe(true);
-    expect((error as ScardError).name).toBe(code);
-    return;
-  }
-  throw new Error('expected a ScardError');
-}
 
 describe('lengths (iso7816.md §5.2)', () => {
   it.each([
