@@ -50,9 +50,11 @@ describe.skipIf(skipReason !== undefined)('wrapPcscliteReader (pcsclite npm bind
       pcsc.on('reader', (candidate: PcscliteReader & NodeJS.EventEmitter) => {
         candidate.on('error', () => undefined);
         if (candidate.name !== READER) return;
-        // Connect once pcsclite has seen the card present (its status event), not before.
-        candidate.on('status', (status: { state: number }) => {
-          if (status.state & 0x20 /* SCARD_STATE_PRESENT */) {
+        // Connect once pcsclite sees OUR card present: the previous test file's card may still be in the
+        // reader until pcscd notices its removal.
+        candidate.on('status', (status: { state: number; atr?: Buffer }) => {
+          const present = (status.state & 0x20) /* SCARD_STATE_PRESENT */ !== 0;
+          if (present && status.atr && toHex(new Uint8Array(status.atr)) === toHex(COUNTER_CARD_ATR)) {
             clearTimeout(timer);
             resolve(candidate);
           }
