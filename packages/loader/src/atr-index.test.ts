@@ -62,6 +62,23 @@ describe('AtrIndex', () => {
     expect(index.lookup(fromHex('3b 12 34 56'))).toEqual([]);
   });
 
+  it('returns a fresh array: a caller cannot corrupt the index through a result', () => {
+    const index = new AtrIndex<string>();
+    index.add(parseManifestAtr(YUBIKEY4), 'yubikey4');
+    const first = index.lookup(fromHex(YUBIKEY4));
+    first.length = 0;
+    expect(index.lookup(fromHex(YUBIKEY4)).map((hit) => hit.value)).toEqual(['yubikey4']);
+  });
+
+  it('recompiles after an add', () => {
+    const index = new AtrIndex<string>();
+    index.add(parseManifestAtr('3b 01 02'), 'one');
+    expect(index.lookup(fromHex('3b 01 02')).map((hit) => hit.value)).toEqual(['one']);
+    index.add(parseManifestAtr('3b 00 02', 'ff 00 ff'), 'two');
+    expect(index.lookup(fromHex('3b 01 02')).map((hit) => hit.value)).toEqual(['one', 'two']);
+    expect(index.lookup(fromHex('3b 7f 02')).map((hit) => hit.value)).toEqual(['two']);
+  });
+
   it('matches partial masks bit by bit', () => {
     const index = new AtrIndex<string>();
     index.add(createAtrPattern(fromHex('3b 80'), fromHex('ff f0')), 'nibble');
@@ -88,20 +105,29 @@ describe('AtrIndex', () => {
           const patterns = raw.map(([atr, mask]) =>
             createAtrPattern(Uint8Array.from(atr.map((byte, i) => byte & (mask[i] as number))), Uint8Array.from(mask)),
           );
-          const index = new AtrIndex<number>();
+          // The compiled automaton, and the bounded trie walk it falls back to.
+          const compiled = new AtrIndex<number>();
+          const walked = new AtrIndex<number>({ maxStates: 0 });
           patterns.forEach((pattern, position) => {
-            index.add(pattern, position);
+            compiled.add(pattern, position);
+            walked.add(pattern, position);
           });
           // Query both random ATRs and ATRs built to match some patterns.
           const queries = [...atrs.map((atr) => Uint8Array.from(atr)), ...patterns.map((pattern) => pattern.atr)];
           for (const atr of queries) {
             const expected = patterns.flatMap((pattern, position) => (patternMatches(pattern, atr) ? [position] : []));
-            const found = index.lookup(atr).map((hit) => hit.value);
+            const found = compiled.lookup(atr).map((hit) => hit.value);
             expect([...found].sort((a, b) => a - b)).toEqual(expected);
-            // Exact ones come first.
-            const firstMasked = found.findIndex((position) => !(patterns[position]?.exact ?? false));
-            if (firstMasked >= 0)
-              expect(found.slice(firstMasked).every((position) => !patterns[position]?.exact)).toBe(true);
+            // Exact ones come first, then registration order.
+            const exactFirst = [...expected].sort(
+              (a, b) => Number(patterns[b]?.exact) - Number(patterns[a]?.exact) || a - b,
+            );
+            expect(found).toEqual(exactFirst);
+            expect(walked.lookup(atr).map((hit) => hit.value)).toEqual(exactFirst);
+          }
+          if (patterns.length > 0) {
+            expect(compiled.compiled).toBe(true);
+            expect(walked.compiled).toBe(false);
           }
         },
       ),
