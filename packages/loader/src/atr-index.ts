@@ -270,12 +270,15 @@ function compileAutomaton<T>(tries: Map<number, TrieNode<T>>, maxStates: number)
 /** Writes the states as records; chains of single-edge states reached from one place become runs. */
 function layOut<T>(states: readonly BuildState<T>[], rootStates: Int32Array): Automaton<T> {
   const incoming = new Int32Array(states.length);
+  const count = (state: number, by = 1): void => {
+    if (state !== DEAD) incoming[state] = (incoming[state] as number) + by;
+  };
   for (const state of states) {
-    if (state.fallback !== DEAD) incoming[state.fallback]++;
-    for (const [, target] of state.edges) incoming[target]++;
+    count(state.fallback);
+    for (const [, target] of state.edges) count(target);
   }
   // A root is always a record of its own.
-  for (const root of rootStates) if (root !== DEAD) incoming[root] += 2;
+  for (const root of rootStates) count(root, 2);
   const chainLink = (state: BuildState<T>): boolean =>
     state.hits === undefined && state.fallback === DEAD && state.edges.length === 1;
 
