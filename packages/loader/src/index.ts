@@ -1,7 +1,10 @@
 /**
- * @module @minidriver/loader — picks the right card plugin from the card's ATR: reads plugin manifests
- * without importing plugin code, resolves the ATR through an index (exact hash + masked trie), falls
- * back to AID probing, applies a trust policy, and imports only the plugin it chose.
+ * Picks the right card plugin from the card's ATR: reads plugin manifests (checked against the JSON
+ * Schema shipped as `@minidriver/loader/manifest.schema.json`) without importing plugin code, resolves
+ * the ATR through an index (exact hash + masked trie), falls back to AID probing, applies a trust
+ * policy, and imports only the plugin it chose.
+ *
+ * @packageDocumentation
  */
 
 export { type ProbeOutcome, type ProbeStep, planProbe, probeAids } from './aid-probe.js';
@@ -27,6 +30,7 @@ export {
   type PluginInfo,
   type Resolution,
 } from './loader.js';
-export { type ValidatedManifest, validateManifest } from './manifest.js';
+export { MANIFEST_SCHEMA, type ValidatedManifest, validateManifest } from './manifest.js';
+export { errorNamingPackage } from './plugin-guard.js';
 export type { LoaderWarning, PluginModule, PluginSource } from './plugin-record.js';
 export { computePluginIntegrity, type TrustedPackage, type TrustPolicy } from './trust.js';

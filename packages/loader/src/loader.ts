@@ -22,6 +22,7 @@ import {
 import { problemOf, validateManifest } from './manifest.js';
 import { openReader } from './owned-reader.js';
 import { DEFAULT_CONDITIONS, resolvePluginEntry } from './package-entry.js';
+import { errorNamingPackage, guardPlugin } from './plugin-guard.js';
 import type { LoaderWarning, PluginModule, PluginRecord, PluginSource } from './plugin-record.js';
 import { type AtrCandidate, describeChoice, rankCandidates, tiedWithWinner } from './precedence.js';
 import { assertTrusted, type TrustPolicy } from './trust.js';
@@ -242,22 +243,30 @@ export class Loader {
     const record = this.records.get(resolution.packageName);
     if (!record) throw new ScardError('SCARD_E_INVALID_PARAMETER', `unknown plugin package ${resolution.packageName}`);
     await assertTrusted(record, this.options.trust ?? 'installed', this.dependencyNames);
-    const module = record.module ?? (await this.importRecord(record));
-    const plugin = pluginOf(module);
+    let plugin: MinidriverPlugin | undefined;
+    let declared: unknown;
+    try {
+      const module = record.module ?? (await this.importRecord(record));
+      plugin = pluginOf(module);
+      declared = plugin?.cardDataVersions;
+    } catch (error) {
+      throw errorNamingPackage(record.packageName, error, 'loading its plugin');
+    }
     if (!plugin) {
       throw new ScardError(
         'SCARD_E_UNEXPECTED',
         `${record.packageName}: its module exports neither "plugin" nor a default plugin with acquireContext`,
       );
     }
-    const declared = record.manifest.cardDataVersions;
-    if (plugin.cardDataVersions?.min !== declared.min || plugin.cardDataVersions?.current !== declared.current) {
+    const claimed = record.manifest.cardDataVersions;
+    const versions = declared as { min?: unknown; current?: unknown } | undefined;
+    if (versions?.min !== claimed.min || versions?.current !== claimed.current) {
       throw new ScardError(
         'SCARD_E_UNEXPECTED',
-        `${record.packageName}: plugin.cardDataVersions ${JSON.stringify(plugin.cardDataVersions)} differ from its manifest's ${JSON.stringify(declared)}`,
+        `${record.packageName}: plugin.cardDataVersions ${JSON.stringify(declared) ?? 'undefined'} differ from its manifest's ${JSON.stringify(claimed)}`,
       );
     }
-    return plugin;
+    return guardPlugin(plugin, record.packageName);
   }
 
   /**
@@ -274,8 +283,9 @@ export class Loader {
     );
     const owned = typeof readerOrTransport === 'string';
     const transport = owned ? await openReader(readerOrTransport) : readerOrTransport;
+    let resolution: Resolution | undefined;
     try {
-      const resolution = await this.choosePlugin(transport);
+      resolution = await this.choosePlugin(transport);
       const plugin = await this.loadPlugin(resolution);
       return await CardSession.open(plugin, transport, {
         ...(options.version === undefined ? {} : { version: options.version }),
@@ -284,7 +294,7 @@ export class Loader {
       });
     } catch (error) {
       if (owned) await transport.close().catch(() => undefined);
-      throw ScardError.from(error, 'openCard');
+      throw resolution ? errorNamingPackage(resolution.packageName, error) : ScardError.from(error, 'openCard');
     }
   }
 
@@ -469,7 +479,7 @@ export class Loader {
     try {
       return (await import(pathToFileURL(entry).href)) as PluginModule;
     } catch (error) {
-      throw ScardError.from(error, `importing plugin ${record.packageName} from ${entry}`);
+      throw errorNamingPackage(record.packageName, error, `importing ${entry}`);
     }
   }
 

@@ -1,10 +1,15 @@
 /**
- * @module Validation of the `minidriver` manifest of a card package's package.json (shared/design.md).
- * The loader reads manifests without importing plugin code, so this is the only check a plugin gets
- * before it is indexed.
+ * Validation of the `minidriver` manifest of a card package's package.json. The loader reads manifests
+ * without importing plugin code, so this is the only check a plugin gets before it is indexed. The shape
+ * is checked against the JSON Schema the package ships (`@minidriver/loader/manifest.schema.json`), then
+ * what a schema cannot say (ATR/mask agreement, `min <= current`) is checked here.
+ *
+ * @packageDocumentation
  */
-import type { CardDataVersions, PluginManifest } from '@minidriver/core';
+import { Validator } from '@cfworker/json-schema';
+import type { CardDataVersions, ManifestSimulator, PluginManifest } from '@minidriver/core';
 import { fromHex, ScardError } from '@minidriver/core';
+import manifestSchema from '../manifest.schema.json' with { type: 'json' };
 import { type AtrPattern, parseManifestAtr } from './atr-pattern.js';
 
 /** A manifest that passed validation, with its ATR patterns and AIDs decoded. */
@@ -16,85 +21,126 @@ export interface ValidatedManifest {
   readonly aids: readonly Uint8Array[];
 }
 
+/** The JSON Schema (draft 2020-12) of the `minidriver` manifest, as shipped in manifest.schema.json. */
+export const MANIFEST_SCHEMA: Readonly<Record<string, unknown>> = manifestSchema;
+
+const validator = new Validator(manifestSchema as object, '2020-12', false);
+
+/** Keywords whose errors only say that something deeper failed. */
+const WRAPPER_KEYWORDS = new Set(['properties', 'items', 'prefixItems', 'allOf', 'anyOf', 'oneOf', '$ref', 'false']);
+
 /**
- * Validates a `minidriver` manifest. Throws SCARD_E_INVALID_PARAMETER whose message names the problem
- * (the caller adds the package's name).
+ * Validates a `minidriver` manifest. Throws SCARD_E_INVALID_PARAMETER whose message names the first
+ * problem (the caller adds the package's name).
  */
 export function validateManifest(value: unknown): ValidatedManifest {
-  if (!isRecord(value)) throw invalid('the "minidriver" field is not an object');
-  const { name, atrs, aids, cardDataVersions, entry } = value;
-  if (typeof name !== 'string' || name.trim() === '') throw invalid('"name" must be a non-empty string');
-  if (!Array.isArray(atrs)) throw invalid('"atrs" must be an array');
-  if (aids !== undefined && !Array.isArray(aids)) throw invalid('"aids" must be an array of hex strings');
-  if (atrs.length === 0 && (aids === undefined || aids.length === 0)) {
+  const problem = schemaProblem(value);
+  if (problem !== undefined) throw invalid(problem);
+  const raw = value as {
+    name: string;
+    atrs: { atr: string; mask?: string; name?: string }[];
+    aids?: string[];
+    cardDataVersions: CardDataVersions;
+    entry?: string;
+    simulator?: ManifestSimulator;
+  };
+  if (raw.atrs.length === 0 && (raw.aids === undefined || raw.aids.length === 0)) {
     throw invalid('the manifest has neither "atrs" nor "aids", so no card could ever select it');
   }
-  const patterns = atrs.map((atrEntry, index) => {
-    if (!isRecord(atrEntry) || typeof atrEntry.atr !== 'string')
-      throw invalid(`"atrs[${index}].atr" must be a hex string`);
-    if (atrEntry.mask !== undefined && typeof atrEntry.mask !== 'string')
-      throw invalid(`"atrs[${index}].mask" must be a hex string`);
-    if (atrEntry.name !== undefined && typeof atrEntry.name !== 'string')
-      throw invalid(`"atrs[${index}].name" must be a string`);
+  const patterns = raw.atrs.map((atrEntry, index) => {
     try {
-      const pattern = parseManifestAtr(atrEntry.atr, atrEntry.mask as string | undefined);
-      return atrEntry.name === undefined ? { pattern } : { pattern, name: atrEntry.name as string };
+      const pattern = parseManifestAtr(atrEntry.atr, atrEntry.mask);
+      return atrEntry.name === undefined ? { pattern } : { pattern, name: atrEntry.name };
     } catch (error) {
       throw invalid(`"atrs[${index}]": ${problemOf(error)}`);
     }
   });
-  const aidBytes = (aids ?? []).map((aid: unknown, index: number) => {
-    if (typeof aid !== 'string') throw invalid(`"aids[${index}]" must be a hex string`);
-    let bytes: Uint8Array;
-    try {
-      bytes = fromHex(aid);
-    } catch (error) {
-      throw invalid(`"aids[${index}]": ${problemOf(error)}`);
-    }
-    // ISO/IEC 7816-4: an AID has 5 to 16 bytes.
-    if (bytes.length < 5 || bytes.length > 16)
-      throw invalid(`"aids[${index}]" has ${bytes.length} bytes (5 to 16 allowed)`);
-    return bytes;
-  });
-  const versions = validateVersions(cardDataVersions);
-  if (entry !== undefined) {
-    if (typeof entry !== 'string' || entry === '') throw invalid('"entry" must be a non-empty relative path');
-    if (entry.startsWith('/') || /^[a-zA-Z]:/.test(entry) || entry.split(/[\\/]/).includes('..')) {
-      throw invalid(`"entry" "${entry}" must stay inside the package`);
-    }
-  }
+  const aids = (raw.aids ?? []).map((aid) => fromHex(aid));
+  const { min, current } = raw.cardDataVersions;
+  if (min > current) throw invalid(`"cardDataVersions.min" (${min}) exceeds "current" (${current})`);
   const manifest: PluginManifest = {
-    name,
-    atrs: (atrs as Record<string, unknown>[]).map((atrEntry) => ({
-      atr: atrEntry.atr as string,
-      ...(atrEntry.mask === undefined ? {} : { mask: atrEntry.mask as string }),
-      ...(atrEntry.name === undefined ? {} : { name: atrEntry.name as string }),
+    name: raw.name,
+    atrs: raw.atrs.map((atrEntry) => ({
+      atr: atrEntry.atr,
+      ...(atrEntry.mask === undefined ? {} : { mask: atrEntry.mask }),
+      ...(atrEntry.name === undefined ? {} : { name: atrEntry.name }),
     })),
-    ...(aids === undefined ? {} : { aids: [...(aids as string[])] }),
-    cardDataVersions: versions,
-    ...(entry === undefined ? {} : { entry: entry as string }),
+    ...(raw.aids === undefined ? {} : { aids: [...raw.aids] }),
+    cardDataVersions: { min, current },
+    ...(raw.entry === undefined ? {} : { entry: raw.entry }),
+    ...(raw.simulator === undefined ? {} : { simulator: { name: raw.simulator.name, module: raw.simulator.module } }),
   };
-  return { manifest, patterns, aids: aidBytes };
+  return { manifest, patterns, aids };
 }
 
-function validateVersions(value: unknown): CardDataVersions {
-  if (!isRecord(value)) throw invalid('"cardDataVersions" must be an object { min, current }');
-  const { min, current } = value;
-  for (const [label, version] of [
-    ['min', min],
-    ['current', current],
-  ] as const) {
-    if (version !== 4 && version !== 5 && version !== 6 && version !== 7) {
-      throw invalid(`"cardDataVersions.${label}" must be 4, 5, 6 or 7 (got ${JSON.stringify(version)})`);
-    }
+/** The first problem the JSON Schema finds, in words; undefined when the manifest has the right shape. */
+function schemaProblem(value: unknown): string | undefined {
+  const result = validator.validate(value);
+  if (result.valid) return undefined;
+  const error = result.errors.find((candidate) => !WRAPPER_KEYWORDS.has(candidate.keyword)) ?? result.errors[0];
+  if (!error) return 'the manifest does not match its schema';
+  const where = locationName(error.instanceLocation);
+  const here = valueAt(value, error.instanceLocation) as Record<string, unknown>;
+  const node = schemaNode(error.keywordLocation);
+  if (error.keyword === 'required') {
+    const missing = ((node?.required ?? []) as string[]).find((property) => !Object.hasOwn(here, property));
+    return `${where} lacks ${JSON.stringify(missing ?? '?')}`;
   }
-  if ((min as number) > (current as number))
-    throw invalid(`"cardDataVersions.min" (${min}) exceeds "current" (${current})`);
-  return { min, current } as CardDataVersions;
+  if (error.keyword === 'additionalProperties') {
+    const known = (node?.properties ?? {}) as Record<string, unknown>;
+    const unknown = Object.keys(here).find((property) => !Object.hasOwn(known, property));
+    const allowed = Object.keys(known)
+      .map((name) => JSON.stringify(name))
+      .join(', ');
+    return `${where} has an unknown property ${JSON.stringify(unknown ?? '?')} (the manifest schema allows ${allowed})`;
+  }
+  const expected = typeof node?.description === 'string' ? node.description : `valid (${error.error})`;
+  return `${where} must be ${expected}${describeValue(valueAt(value, error.instanceLocation))}`;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** `#/atrs/0/atr` -> `"atrs[0].atr"`; `#` -> `the "minidriver" field`. */
+function locationName(pointer: string): string {
+  const parts = pointerParts(pointer);
+  if (parts.length === 0) return 'the "minidriver" field';
+  let text = '';
+  for (const part of parts) text += /^\d+$/.test(part) ? `[${part}]` : text === '' ? part : `.${part}`;
+  return `"${text}"`;
+}
+
+function pointerParts(pointer: string): string[] {
+  return pointer
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((part) => part !== '')
+    .map((part) => decodeURIComponent(part).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** The schema object that holds the failing keyword (`#/properties/name/minLength` -> the name schema). */
+function schemaNode(keywordLocation: string): Record<string, unknown> | undefined {
+  let node: unknown = manifestSchema;
+  const parts = pointerParts(keywordLocation).slice(0, -1);
+  for (const part of parts) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return typeof node === 'object' && node !== null ? (node as Record<string, unknown>) : undefined;
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node = root;
+  for (const part of pointerParts(pointer)) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/** `, got "3b zz"` (shortened), or nothing for objects and arrays. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? ', got an array' : ', got an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return `, got ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
 function invalid(problem: string): ScardError {

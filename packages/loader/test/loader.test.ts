@@ -198,7 +198,7 @@ describe('discovery', () => {
       await loader.register({ plugin }, { manifest: { name: '', atrs: [], cardDataVersions: { min: 4, current: 7 } } }),
     ).toBeUndefined();
     expect(warnings.at(-1)?.message).toMatch(
-      /module:InMemory: malformed manifest skipped: "name" must be a non-empty string/,
+      /module:InMemory: malformed manifest skipped: "name" must be a non-empty name of the card family/,
     );
     await expect(loader.register('no-such-package')).rejects.toThrow(
       /SCARD_E_INVALID_PARAMETER: plugin package no-such-package is not installed/,

@@ -86,4 +86,17 @@ export interface PluginManifest {
   readonly cardDataVersions: CardDataVersions;
   /** Module to import relative to the package (default: the package's main export). */
   readonly entry?: string;
+  /** The package's simulator of its card, for tools that run a plugin without a reader. */
+  readonly simulator?: ManifestSimulator;
+}
+
+/** The `simulator` of a manifest: where a card package's simulator lives. */
+export interface ManifestSimulator {
+  /** Its name for `minidriver --sim <name>` and `sim serve <name>`: lowercase letters, digits, dashes. */
+  readonly name: string;
+  /**
+   * A subpath of the package (an `exports` key such as `./sim`, or a file such as `./dist/sim.js`) whose
+   * module exports `createSimulator(options?: { seed?: string })`, returning a fresh simulated card.
+   */
+  readonly module: string;
 }
