@@ -162,6 +162,26 @@ describe('createCardChannel', () => {
     expect(hex(result)).toBe('ab cd');
   });
 
+  it('a 61xx to an intermediate block fails the command instead of looking successful (issue #11 item 3)', async () => {
+    // A hostile card answers 61 02 to the first block; GET RESPONSE would then end in 9000.
+    const transport = scriptedTransport([
+      [`10 db 3f ff ff ${hex(bytesOf(255))}`, '61 02'],
+      ['00 c0 00 00 02', 'aa bb 90 00'],
+    ]);
+    const channel = createCardChannel(transport);
+    await expectScardRejection(
+      channel.transmitOk({ cla: 0, ins: 0xdb, p1: 0x3f, p2: 0xff, data: bytesOf(600) }),
+      'SCARD_E_UNEXPECTED',
+    );
+    expect(transport.remaining).toBe(1);
+    const wrongLength = scriptedTransport([[`10 db 3f ff ff ${hex(bytesOf(255))}`, '6c 10']]);
+    await expectScardRejection(
+      createCardChannel(wrongLength).send({ cla: 0, ins: 0xdb, p1: 0x3f, p2: 0xff, data: bytesOf(600) }),
+      'SCARD_E_UNEXPECTED',
+    );
+    expect(wrongLength.remaining).toBe(0);
+  });
+
   it('stops a chain at an intermediate status word other than 9000 and returns it', async () => {
     const transport = scriptedTransport([[`10 db 3f ff ff ${hex(bytesOf(255))}`, '68 84']]);
     const channel = createCardChannel(transport);
@@ -332,7 +352,42 @@ describe('createCardChannel', () => {
       createCardChannel(endless).send({ cla: 0, ins: 0xca, p1: 0, p2: 0x6e, le: 256 }),
       'SCARD_E_COMM_DATA_LOST',
     );
-    expect(count).toBe(4097);
+    expect(count).toBe(513);
+  });
+
+  it('bounds GET RESPONSE by total bytes: 64 KB answers followed by 61 00 stop at 65,536 bytes (issue #11 item 9)', async () => {
+    let count = 0;
+    const big = concatBytes(new Uint8Array(65_536), fromHex('61 00'));
+    const flood: Transport = {
+      ...scriptedTransport([]),
+      transmit: async () => {
+        count++;
+        return big;
+      },
+    };
+    await expectScardRejection(
+      createCardChannel(flood).send({ cla: 0, ins: 0xca, p1: 0, p2: 0x6e, le: 256 }),
+      'SCARD_E_COMM_DATA_LOST',
+    );
+    expect(count).toBe(1);
+  });
+
+  it('bounds GET RESPONSE by the Le the caller asked for (issue #11 item 9)', async () => {
+    const transport = scriptedTransport([
+      ['00 84 00 00 08', `${hex(bytesOf(8))} 61 08`],
+      ['00 c0 00 00 08', `${hex(bytesOf(8))} 90 00`],
+    ]);
+    await expectScardRejection(
+      createCardChannel(transport).send({ cla: 0, ins: 0x84, p1: 0, p2: 0, le: 8 }),
+      'SCARD_E_COMM_DATA_LOST',
+    );
+    const exact = scriptedTransport([
+      ['00 84 00 00 08', `${hex(bytesOf(4))} 61 04`],
+      ['00 c0 00 00 04', `${hex(bytesOf(4, 4))} 90 00`],
+    ]);
+    expect(hex((await createCardChannel(exact).send({ cla: 0, ins: 0x84, p1: 0, p2: 0, le: 8 })).data)).toBe(
+      hex(bytesOf(8)),
+    );
   });
 
   it('rejects bad options with SCARD_E_INVALID_PARAMETER', () => {

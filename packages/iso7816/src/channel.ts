@@ -13,6 +13,7 @@ import {
   type CommandApdu,
   encodeCommandApdu,
   MAX_EXTENDED_DATA,
+  MAX_EXTENDED_LE,
   MAX_SHORT_DATA,
   MAX_SHORT_LE,
   parseResponseApdu,
@@ -60,8 +61,22 @@ export interface CardChannelOptions {
 /** INS codes whose data field is a secret (PINs, PUKs): VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER. */
 const PIN_INSTRUCTIONS: ReadonlySet<number> = new Set([0x20, 0x24, 0x2c]);
 
-/** Upper bound on GET RESPONSE rounds, so a card that answers 61xx forever cannot hang the caller. */
-const MAX_GET_RESPONSE_ROUNDS = 4096;
+/**
+ * Upper bound on GET RESPONSE rounds: the largest response (65,536 bytes) in 256-byte pieces, twice over. A card
+ * that answers 61xx forever, or dribbles a few bytes per round, cannot hold the caller for long.
+ */
+const MAX_GET_RESPONSE_ROUNDS = 512;
+
+/**
+ * The most response bytes one command may gather through GET RESPONSE: its Le when the caller asked for a
+ * precise length (below 256, or an extended Le), otherwise the extended-length maximum (65,536). A short Le of
+ * 256 (`00`) means "all there is" (iso7816.md §2 step 2), so it is bounded by the extended maximum only.
+ */
+export function responseLimitOf(apdu: Pick<CommandApdu, 'le'>): number {
+  const le = apdu.le;
+  if (le === undefined || le === MAX_SHORT_LE || le > MAX_EXTENDED_LE || le < 1) return MAX_EXTENDED_LE;
+  return le;
+}
 
 /** True for the commands whose data field is a PIN or PUK. */
 export function isPinCommand(apdu: Pick<CommandApdu, 'ins'>): boolean {
@@ -109,8 +124,10 @@ export function createTransportSender(
 /**
  * Command chaining (ISO 7816-4 §5.1.1.1, iso7816.md §2 step 3): data longer than `maxData` goes in
  * blocks of `maxData` bytes; every block but the last has CLA | 0x10 and no Le, and must answer
- * `9000` — any other status word is returned at once and the rest of the chain is not sent. The
- * last block carries the original CLA and Le.
+ * `9000`. Any other status word fails the whole command and the rest of the chain is not sent: an error
+ * or warning status word is returned at once; `61xx` or `6Cxx` (which the processors above would follow
+ * and could turn into a final `9000`) throws SCARD_E_UNEXPECTED, because the card did not take the chain.
+ * The last block carries the original CLA and Le.
  */
 export function createChainingSender(next: ApduSender, maxData: number): ApduSender {
   if (!Number.isInteger(maxData) || maxData < 1 || maxData > MAX_EXTENDED_DATA) {
@@ -134,7 +151,16 @@ export function createChainingSender(next: ApduSender, maxData: number): ApduSen
           data: data.subarray(offset, offset + maxData),
         };
         const response = await next.send(block);
-        if (response.statusWord !== SW.SUCCESS) return response;
+        if (response.statusWord === SW.SUCCESS) continue;
+        const group = response.statusWord >> 8;
+        if (group === 0x61 || group === 0x6c) {
+          wipe(response.data);
+          throw new ScardError(
+            'SCARD_E_UNEXPECTED',
+            `card answered ${response.statusWord.toString(16).padStart(4, '0')} to block ${offset / maxData + 1} of a chained command; the command did not complete`,
+          );
+        }
+        return response;
       }
       return next.send({ ...apdu, data: data.subarray(offset) });
     },
@@ -159,7 +185,8 @@ export function createWrongLengthSender(next: ApduSender): ApduSender {
 /**
  * `61xx` handling (iso7816.md §2 step 2): while the card says xx more bytes are available, send
  * GET RESPONSE (`00 C0 00 00 xx`, xx = 00 meaning 256) and append the data. The final status word
- * is the one of the last GET RESPONSE.
+ * is the one of the last GET RESPONSE. The whole response is bounded by {@link responseLimitOf} and the
+ * rounds by 512: past either, SCARD_E_COMM_DATA_LOST (nothing gathered is kept).
  */
 export function createGetResponseSender(next: ApduSender, getResponseIns = 0xc0): ApduSender {
   return {
@@ -169,19 +196,25 @@ export function createGetResponseSender(next: ApduSender, getResponseIns = 0xc0)
       const parts: Uint8Array[] = [response.data];
       // GET RESPONSE goes on the same logical channel, without chaining or SM bits.
       const cla = (apdu.cla & 0x80) === 0 ? apdu.cla & 0x03 : 0x00;
+      const limit = responseLimitOf(apdu);
+      let total = response.data.length;
       let rounds = 0;
+      const giveUp = (why: string): never => {
+        wipe(...parts);
+        throw new ScardError('SCARD_E_COMM_DATA_LOST', why);
+      };
       while (response.statusWord >> 8 === 0x61) {
+        // 61xx announces at least one more byte.
+        if (total >= limit) giveUp(`card response exceeds ${limit} bytes`);
         if (++rounds > MAX_GET_RESPONSE_ROUNDS) {
-          wipe(...parts);
-          throw new ScardError(
-            'SCARD_E_COMM_DATA_LOST',
-            `card still answers 61xx after ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE`,
-          );
+          giveUp(`card still answers 61xx after ${MAX_GET_RESPONSE_ROUNDS} GET RESPONSE`);
         }
         const available = response.statusWord & 0xff || 256;
         response = await next.send({ cla, ins: getResponseIns, p1: 0, p2: 0, le: available });
         parts.push(response.data);
+        total += response.data.length;
       }
+      if (total > limit) giveUp(`card response exceeds ${limit} bytes`);
       const data = concatBytes(...parts);
       // The parts may hold secrets (decrypted keys); only the concatenation survives.
       wipe(...parts);
