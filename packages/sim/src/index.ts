@@ -5,6 +5,7 @@
 
 export * from './card-process.js';
 export * from './faults.js';
+export * from './file-lock.js';
 export * from './persistence.js';
 export * from './recorder.js';
 export * from './sim-transport.js';

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex, ScardError } from '@minidriver/core';
@@ -8,6 +9,7 @@ import {
   autosaveCard,
   CARD_STATE_FORMAT,
   loadCardState,
+  openCardState,
   parseCardStateFile,
   saveCardState,
   writeFileAtomically,
@@ -171,4 +173,90 @@ describe('autosaveCard', () => {
     expect(await loadCardState(second, path)).toBe(true);
     expect(second.blobs).toEqual(['01']);
   });
+});
+
+describe('hostile state files and failed saves (issue #11 items 10-12)', () => {
+  it("a failed save keeps the card's real answer and its change; nothing new runs until the change is on disk (item 10)", async () => {
+    const path = join(directory, 'not-yet', 'card.json');
+    const card = new BlobCard();
+    const saving = autosaveCard(card, path);
+    // The save fails (no directory): the answer is still the card's own 9000, not 6F00.
+    expect(await saving.process(fromHex('00DA000001AA'))).toEqual(fromHex('9000'));
+    await expect(saving.flush()).rejects.toSatisfy(ScardError.isInstance);
+    // While the change is not on disk the card runs nothing new.
+    expect(await saving.process(fromHex('00DA000001BB'))).toEqual(fromHex('6F00'));
+    expect(card.blobs).toEqual(['aa']);
+    await mkdir(join(directory, 'not-yet'));
+    expect(await saving.process(fromHex('00DA000001CC'))).toEqual(fromHex('9000'));
+    await saving.flush();
+    const restored = new BlobCard();
+    await loadCardState(restored, path);
+    expect(restored.blobs).toEqual(['aa', 'cc']);
+  });
+
+  it('openCardState refuses a state directory it cannot write before the card runs anything (item 10)', async () => {
+    const notADirectory = join(directory, 'file');
+    await writeFile(notADirectory, 'x');
+    await expect(openCardState(new BlobCard(), join(notADirectory, 'card.json'))).rejects.toSatisfy(
+      ScardError.isInstance,
+    );
+    // /proc/self exists but no file can be created in it, not even by root.
+    if (process.platform === 'linux') {
+      await expect(openCardState(new BlobCard(), '/proc/self/sim-card.json')).rejects.toSatisfy(
+        isCode('SCARD_E_NO_ACCESS'),
+      );
+    }
+  });
+
+  it('creates the state directory 0700 and serialises concurrent users of one state file (item 11)', async () => {
+    const path = join(directory, 'private', 'card.json');
+    const users = Array.from({ length: 6 }, async (_, index) => {
+      const card = new BlobCard();
+      const lease = await openCardState(card, path);
+      try {
+        const saving = autosaveCard(card, path);
+        await saving.process(fromHex(`00DA000001${index.toString(16).padStart(2, '0')}`));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await saving.flush();
+      } finally {
+        lease.release();
+      }
+    });
+    await Promise.all(users);
+    const restored = new BlobCard();
+    await loadCardState(restored, path);
+    // Every user saw the others' blobs: none of the six changes was lost.
+    expect(restored.blobs.sort()).toEqual(['00', '01', '02', '03', '04', '05']);
+    if (process.platform !== 'win32') expect((await stat(join(directory, 'private'))).mode & 0o777).toBe(0o700);
+    expect(await readdir(join(directory, 'private'))).toEqual(['card.json']);
+  });
+
+  it('a lock held by a live process makes the next user wait, then SCARD_E_SHARING_VIOLATION', async () => {
+    const path = join(directory, 'card.json');
+    const lease = await openCardState(new BlobCard(), path);
+    await expect(openCardState(new BlobCard(), path, { timeoutMs: 200 })).rejects.toSatisfy(
+      isCode('SCARD_E_SHARING_VIOLATION'),
+    );
+    lease.release();
+    (await openCardState(new BlobCard(), path, { timeoutMs: 200 })).release();
+  });
+
+  it.skipIf(process.platform === 'win32')(
+    'a FIFO, a directory or a symbolic link as state file is refused at once (item 12)',
+    async () => {
+      const fifo = join(directory, 'fifo.json');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      await expect(loadCardState(new BlobCard(), fifo)).rejects.toSatisfy(isCode('SCARD_E_INVALID_PARAMETER'));
+      await expect(openCardState(new BlobCard(), fifo)).rejects.toSatisfy(isCode('SCARD_E_INVALID_PARAMETER'));
+      await mkdir(join(directory, 'dir.json'));
+      await expect(loadCardState(new BlobCard(), join(directory, 'dir.json'))).rejects.toSatisfy(
+        isCode('SCARD_E_INVALID_PARAMETER'),
+      );
+      await symlink(fifo, join(directory, 'link.json'));
+      await expect(loadCardState(new BlobCard(), join(directory, 'link.json'))).rejects.toSatisfy(
+        isCode('SCARD_E_INVALID_PARAMETER'),
+      );
+    },
+    5_000,
+  );
 });

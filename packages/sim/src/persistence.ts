@@ -5,10 +5,15 @@
  * old file or the new one, never a broken one.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ScardError } from '@minidriver/core';
+import { acquireFileLock } from './file-lock.js';
 import type { SimulatedCard } from './simulated-card.js';
+
+/** The largest state file accepted (a full PIV card with every object is well under 1 MB). */
+export const MAX_CARD_STATE_BYTES = 16 * 1024 * 1024;
 
 /** The `format` field that marks a card state file. */
 export const CARD_STATE_FORMAT = 'minidriver-sim-card-state';
@@ -96,13 +101,8 @@ export async function loadCardState(card: SimulatedCard, path: string): Promise<
       `loading the state of simulated card "${card.name}" is not supported`,
     );
   }
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw ScardError.from(error, `reading ${path}`);
-  }
+  const text = await readStateText(path);
+  if (text === undefined) return false;
   const file = parseCardStateFile(text, path);
   if (file.card !== card.name) {
     throw new ScardError(
@@ -118,6 +118,103 @@ export async function loadCardState(card: SimulatedCard, path: string): Promise<
     });
   }
   return true;
+}
+
+/**
+ * The text of the state file at `path`, or undefined when there is none. Only a regular file is read: it is
+ * opened without following a symbolic link and without blocking (a FIFO or device would hang the reader),
+ * checked with fstat, and read up to {@link MAX_CARD_STATE_BYTES}.
+ */
+async function readStateText(path: string): Promise<string | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | (fsConstants.O_NOFOLLOW ?? 0));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP')
+      throw new ScardError('SCARD_E_INVALID_PARAMETER', `${path} is a symbolic link, not a card state file`);
+    throw ScardError.from(error, `reading ${path}`);
+  }
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new ScardError('SCARD_E_INVALID_PARAMETER', `${path} is not a regular file`);
+    if (stats.size > MAX_CARD_STATE_BYTES) {
+      throw new ScardError('SCARD_E_COMM_DATA_LOST', `${path} is larger than ${MAX_CARD_STATE_BYTES} bytes`);
+    }
+    return await handle.readFile('utf8');
+  } catch (error) {
+    throw ScardError.from(error, `reading ${path}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** What {@link openCardState} hands back: the card's state file, locked for this process. */
+export interface CardStateLease {
+  /** The state file. */
+  readonly path: string;
+  /** True when a saved state was loaded into the card, false for a fresh card. */
+  readonly restored: boolean;
+  /** Saves the card's state now (atomically; throws ScardError when it cannot). */
+  save(): Promise<void>;
+  /** Releases the lock (idempotent). */
+  release(): void;
+}
+
+/**
+ * Takes the state file `path` of `card` for this process: creates its directory (mode 0700: the state holds
+ * private keys and PIN counters), takes the lock file `<path>.lock` (waiting up to `timeoutMs` for another
+ * process, then SCARD_E_SHARING_VIOLATION), checks that the state can be written back (a read-only
+ * directory or file fails here, before the card has done anything, so no card change can be lost), and
+ * loads the saved state. Concurrent processes thus see each other's changes: none is lost.
+ */
+export async function openCardState(
+  card: SimulatedCard,
+  path: string,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<CardStateLease> {
+  const directory = dirname(path);
+  try {
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw ScardError.from(error, `creating the card state directory ${directory}`);
+  }
+  let release: () => void;
+  try {
+    release = await acquireFileLock(`${path}.lock`, {
+      timeoutMs: options.timeoutMs ?? 60_000,
+      what: `card state ${path}`,
+      onTimeout: (message) =>
+        new ScardError('SCARD_E_SHARING_VIOLATION', `${message} (another process uses this card)`),
+    });
+  } catch (error) {
+    if (ScardError.isInstance(error)) throw error;
+    throw new ScardError('SCARD_E_NO_ACCESS', `cannot lock the card state ${path} (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  try {
+    await assertWritable(path);
+    const restored = await loadCardState(card, path);
+    return { path, restored, save: () => saveCardState(card, path), release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** Throws SCARD_E_NO_ACCESS unless an existing state file at `path` is a regular file this process may replace. */
+async function assertWritable(path: string): Promise<void> {
+  try {
+    const stats = await lstat(path);
+    if (!stats.isFile()) throw new ScardError('SCARD_E_INVALID_PARAMETER', `${path} is not a regular file`);
+    await access(path, fsConstants.W_OK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (ScardError.isInstance(error)) throw error;
+    throw new ScardError('SCARD_E_NO_ACCESS', `the card state ${path} cannot be written`, { cause: error });
+  }
 }
 
 /** Parses and checks a state file's text; anything else throws SCARD_E_COMM_DATA_LOST. */
@@ -154,7 +251,11 @@ export interface AutosavingCard extends SimulatedCard {
  * Wraps `card` so that every APDU that changed its persistent state is followed by an atomic save to
  * `path` before the response is returned (so a response the host saw is always on disk). Whether the
  * state changed is decided by comparing the serialised state, so the card needs `saveState`.
- * Typical CLI use: `await loadCardState(card, path)` at start, then serve `autosaveCard(card, path)`.
+ * Typical use: `await openCardState(card, path)` at start, then serve `autosaveCard(card, path)`.
+ *
+ * A failed save never replaces the card's real answer and never drops the change: the answer is returned,
+ * {@link AutosavingCard.flush} rejects with the save error, and the card refuses every later APDU (6F00,
+ * without running it) until a save of the changed state succeeds.
  */
 export function autosaveCard(card: SimulatedCard, path: string): AutosavingCard {
   if (typeof card.saveState !== 'function') {
@@ -164,12 +265,29 @@ export function autosaveCard(card: SimulatedCard, path: string): AutosavingCard 
     );
   }
   let lastSaved: string | undefined;
-  let pending: Promise<void> = Promise.resolve();
+  let saveError: unknown;
   const saveIfChanged = async (): Promise<void> => {
     const text = serializeCardState(card);
-    if (text === lastSaved) return;
-    await writeFileAtomically(path, text);
-    lastSaved = text;
+    if (text === lastSaved) {
+      saveError = undefined;
+      return;
+    }
+    try {
+      await writeFileAtomically(path, text);
+      lastSaved = text;
+      saveError = undefined;
+    } catch (error) {
+      saveError = error;
+    }
+  };
+  let queue: Promise<void> = Promise.resolve();
+  const serialised = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
   };
   const wrapped: AutosavingCard = {
     get name() {
@@ -181,16 +299,23 @@ export function autosaveCard(card: SimulatedCard, path: string): AutosavingCard 
     powerOn: () => card.powerOn(),
     powerOff: () => card.powerOff(),
     reset: () => card.reset(),
-    async process(command) {
-      if (lastSaved === undefined) lastSaved = serializeCardState(card);
-      const response = await card.process(command);
-      // A failed save fails this APDU (the simulator answers 6F00) but not the ones after it.
-      pending = pending.catch(() => undefined).then(saveIfChanged);
-      await pending;
-      return response;
-    },
+    process: (command) =>
+      serialised(async () => {
+        if (lastSaved === undefined) lastSaved = serializeCardState(card);
+        if (saveError !== undefined) {
+          // The last change is not on disk yet: try again, and run nothing new until it is.
+          await saveIfChanged();
+          if (saveError !== undefined) return Uint8Array.of(0x6f, 0x00);
+        }
+        const response = await card.process(command);
+        await saveIfChanged();
+        return response;
+      }),
     saveState: () => card.saveState?.(),
-    flush: () => pending,
+    flush: () =>
+      serialised(async () => {
+        if (saveError !== undefined) throw ScardError.from(saveError, `saving ${path}`);
+      }),
   };
   if (typeof card.loadState === 'function') {
     const loadState = card.loadState.bind(card);

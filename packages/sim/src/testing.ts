@@ -5,9 +5,10 @@
  * `@minidriver/sim/testing` does that for vitest suites. This module does not import vitest.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { acquireFileLock } from './file-lock.js';
 
 /** True when `command` is found on PATH (checked with `command -v`, no side effects). */
 export function toolAvailable(command: string): boolean {
@@ -44,54 +45,12 @@ export function vpcdPortLockPath(port: number): string {
   return join(process.platform === 'win32' ? tmpdir() : '/tmp', `minidriver-vpcd-${port}.lock`);
 }
 
-/** A lock file without a pid counts as stale only after this long (it may be being written). */
-const ANONYMOUS_LOCK_STALE_MS = 15 * 60_000;
-
-function vpcdPortLockHeld(path: string): boolean {
-  try {
-    const content = readFileSync(path, 'utf8').trim();
-    if (!/^\d+$/.test(content)) return Date.now() - statSync(path).mtimeMs < ANONYMOUS_LOCK_STALE_MS;
-    process.kill(Number(content), 0);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // ESRCH: the owner died. ENOENT: released meanwhile. EPERM and anything else: held.
-    return code !== 'ESRCH' && code !== 'ENOENT';
-  }
-}
-
 /**
  * Waits until this process owns vpcd `port` for its tests and returns the release function. vpcd serves
  * one card per reader, so test files of different packages that use the same port must take turns.
  * The lock is a file created exclusively (`wx`) holding the owner's pid; a dead owner's lock is taken
  * over. The same file convention is used by the card packages' interop tests.
  */
-export async function acquireVpcdPortLock(port: number, timeoutMs = 300_000): Promise<() => void> {
-  const path = vpcdPortLockPath(port);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const descriptor = openSync(path, 'wx');
-      try {
-        writeSync(descriptor, String(process.pid));
-      } finally {
-        closeSync(descriptor);
-      }
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === String(process.pid)) rmSync(path, { force: true });
-        } catch {
-          // Already gone.
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (!vpcdPortLockHeld(path)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`vpcd port ${port} stayed locked by another test for ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+export function acquireVpcdPortLock(port: number, timeoutMs = 300_000): Promise<() => void> {
+  return acquireFileLock(vpcdPortLockPath(port), { timeoutMs, what: `vpcd port ${port} (another test)` });
 }

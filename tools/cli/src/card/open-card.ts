@@ -3,8 +3,6 @@
  * or a PC/SC reader (`--reader`, else the first reader with a card), with the plugin the loader
  * chooses from the ATR, APDU counting and optional tracing.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import {
   type ApduTraceHook,
   CardSession,
@@ -17,11 +15,12 @@ import type { Resolution } from '@minidriver/loader';
 import type { PcscCard, PcscContext } from '@minidriver/pcsc';
 import {
   ApduRecorder,
-  loadCardState,
+  autosaveCard,
+  type CardStateLease,
+  openCardState,
   recordingTransport,
   SimTransport,
   type SimulatedCard,
-  saveCardState,
 } from '@minidriver/sim';
 import { UsageError } from '../parse/usage-error.js';
 import { createCliLoader } from './cli-loader.js';
@@ -50,7 +49,10 @@ export interface ConnectedCard {
   readonly recorder: ApduRecorder;
   readonly simulated: boolean;
   readonly readerName: string;
-  /** Ends the connection (and saves a simulator's state). Never throws. */
+  /**
+   * Ends the connection. For a simulator with a state file: waits for the last save and releases the
+   * state lock; throws only when the card's state could not be saved (see {@link useCard}).
+   */
   close(): Promise<void>;
 }
 
@@ -67,24 +69,65 @@ export async function connectCard(target: CardTarget): Promise<ConnectedCard> {
   return connectReader(target.reader, recorder);
 }
 
+/**
+ * The simulator with its state file: the file is locked for the whole command (concurrent invocations
+ * take turns, none loses another's change), checked writable before the card runs anything, and every
+ * APDU that changes the card is saved before its answer is returned.
+ */
 async function connectSimulator(name: string, recorder: ApduRecorder, target: CardTarget): Promise<ConnectedCard> {
-  const card: SimulatedCard = await createSimulator(name, target.seed === undefined ? {} : { seed: target.seed });
-  const stateFile = target.ephemeral ? undefined : simulatorStateFile(name);
-  if (stateFile) await loadCardState(card, stateFile);
+  const fresh: SimulatedCard = await createSimulator(name, target.seed === undefined ? {} : { seed: target.seed });
+  let lease: CardStateLease | undefined;
+  let card = fresh;
+  if (!target.ephemeral) {
+    lease = await openCardState(fresh, simulatorStateFile(name));
+    card = autosaveCard(fresh, lease.path);
+  }
   const transport = new SimTransport(card, { recorder, readerName: `Simulated ${card.name} (built-in)` });
+  const saving = card === fresh ? undefined : (card as ReturnType<typeof autosaveCard>);
   return {
     transport,
     recorder,
     simulated: true,
     readerName: transport.readerName,
     close: async () => {
-      await transport.close();
-      if (stateFile) {
-        await mkdir(dirname(stateFile), { recursive: true });
-        await saveCardState(card, stateFile);
+      try {
+        await transport.close();
+        await saving?.flush();
+      } finally {
+        lease?.release();
       }
     },
   };
+}
+
+/**
+ * Runs `work` on `connected` and closes it whatever happens. A close failure (a simulator whose state could
+ * not be saved) never hides the work's own error: it is added to that error's message, code and retries
+ * kept. After successful work it is the error, since the card's change did not reach its state file.
+ */
+export async function useCard<C extends ConnectedCard, T>(connected: C, work: (card: C) => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await work(connected);
+  } catch (error) {
+    const closeError = await connected.close().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    if (closeError === undefined) throw error;
+    const original = ScardError.from(error);
+    throw new ScardError(original.code, `${messageOf(original)}; also: ${messageOf(ScardError.from(closeError))}`, {
+      ...(original.retriesLeft === undefined ? {} : { retriesLeft: original.retriesLeft }),
+      ...(original.statusWord === undefined ? {} : { statusWord: original.statusWord }),
+      cause: error,
+    });
+  }
+  await connected.close();
+  return result;
+}
+
+function messageOf(error: ScardError): string {
+  return error.message.startsWith(`${error.name}: `) ? error.message.slice(error.name.length + 2) : error.message;
 }
 
 async function connectReader(reader: string | undefined, recorder: ApduRecorder): Promise<ConnectedCard> {
@@ -163,12 +206,16 @@ export async function openCardSession(
       session,
       resolution,
       close: async () => {
-        await session.close();
-        await connected.close();
+        try {
+          await session.close();
+        } finally {
+          await connected.close();
+        }
       },
     };
   } catch (error) {
-    await connected.close();
+    // The error of opening is the one to report; the card changed nothing worth a second message.
+    await connected.close().catch(() => undefined);
     throw error;
   }
 }

@@ -3,6 +3,7 @@
  * prints each exchange decoded. VERIFY-class data is shown as `**`.
  */
 import { fromHex, redactCommand, toHex } from '@minidriver/core';
+import { useCard } from '../card/open-card.js';
 import { describeCommand, describeResponse } from '../output/apdu-format.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
@@ -24,7 +25,7 @@ export const apduCommand: Command = {
     const commands = context.positionals.map(parseApdu);
     const connected = await context.connect();
     const exchanges: { command: string; response: string; statusWord: string; description: string[] }[] = [];
-    try {
+    await useCard(connected, async () => {
       await connected.transport.beginTransaction();
       try {
         for (const command of commands) {
@@ -42,9 +43,7 @@ export const apduCommand: Command = {
       } finally {
         await connected.transport.endTransaction('leave').catch(() => undefined);
       }
-    } finally {
-      await connected.close();
-    }
+    });
     return { reader: connected.readerName, exchanges };
   },
 };

@@ -4,6 +4,7 @@
  */
 import { fromHex, toHex } from '@minidriver/core';
 import { createCliLoader } from '../card/cli-loader.js';
+import { useCard } from '../card/open-card.js';
 import { renderPairs } from '../output/table.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
@@ -27,12 +28,7 @@ export const identifyCommand: Command = {
     let atr: Uint8Array;
     if (atrText !== undefined) atr = parseHexArgument(atrText, '--atr');
     else {
-      const connected = await context.connect();
-      try {
-        atr = connected.transport.atr;
-      } finally {
-        await connected.close();
-      }
+      atr = await useCard(await context.connect(), async (connected) => connected.transport.atr);
     }
     const identification = await createCliLoader().identify(atr);
     const parsed = identification.atr;

@@ -5,17 +5,12 @@
  */
 import { ScardError, wipe } from '@minidriver/core';
 import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
-import type { OpenedCard } from '../card/open-card.js';
+import { type OpenedCard, useCard } from '../card/open-card.js';
 import type { CommandContext } from './context.js';
 
 /** Opens the card, runs `work`, and closes the card (saving a simulator's state) whatever happens. */
 export async function withCard<T>(context: CommandContext, work: (opened: OpenedCard) => Promise<T>): Promise<T> {
-  const opened = await context.openSession();
-  try {
-    return await work(opened);
-  } finally {
-    await opened.close();
-  }
+  return useCard(await context.openSession(), work);
 }
 
 /** Verifies the user PIN from the command line's credential source. */

@@ -2,9 +2,7 @@
  * @module `minidriver sim serve <card> [--vpcd host:port] [--state file]`: puts a simulated card into
  * pcscd through vpcd until interrupted; the card's state is saved after every change.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { autosaveCard, loadCardState, serveVpcd, VPCD_DEFAULT_PORT } from '@minidriver/sim';
+import { autosaveCard, openCardState, serveVpcd, VPCD_DEFAULT_PORT } from '@minidriver/sim';
 import { createSimulator } from '../card/simulators.js';
 import { simulatorStateFile } from '../card/state-directory.js';
 import { UsageError } from '../parse/usage-error.js';
@@ -49,8 +47,8 @@ export const simCommand: Command = {
     const { host, port } = parseHostPort(stringOption(context, 'vpcd') ?? `127.0.0.1:${VPCD_DEFAULT_PORT}`);
     const card = await createSimulator(name);
     const stateFile = stringOption(context, 'state') ?? simulatorStateFile(name);
-    await mkdir(dirname(stateFile), { recursive: true });
-    const restored = await loadCardState(card, stateFile);
+    const lease = await openCardState(card, stateFile);
+    const restored = lease.restored;
     const served = autosaveCard(card, stateFile);
     let apdus = 0;
     const server = serveVpcd(served, { host, port, onApdu: () => apdus++ });
@@ -66,7 +64,11 @@ export const simCommand: Command = {
       await signal;
     }
     await server.close();
-    await served.flush().catch(() => undefined);
+    try {
+      await served.flush();
+    } finally {
+      lease.release();
+    }
     context.print(`stopped after ${apdus} APDUs`);
     return { card: card.name, host, port, stateFile, apdus };
   },
