@@ -6,12 +6,23 @@
 import { createRequire } from 'node:module';
 import { PcscContext, type PcscliteReader } from '@minidriver/pcsc';
 import { acquireVpcdPortLock, type SimulatedCard, serveVpcd } from '@minidriver/sim';
+import { progress, withDeadline } from './deadline.js';
 import { type BenchResult, median } from './result.js';
 
 export type { BenchResult } from './result.js';
 
 const READER = 'Virtual PCD 00 00';
 const PORT = 35963;
+/** How long one step may take (connecting, a card event, one APDU) before the benchmark gives up. */
+const STEP_TIMEOUT_MS = 15_000;
+const PCSCD_HINT = 'is pcscd running with vsmartcard-vpcd? (`opensc-tool -l` lists its readers)';
+
+/** Where the benchmark's card is served; tests point it at a reader that never answers. */
+export interface PcscBenchOptions {
+  readonly reader?: string;
+  readonly port?: number;
+  readonly timeoutMs?: number;
+}
 const SAMPLES = 500;
 const WARMUP = 50;
 const COMMAND = Uint8Array.of(0x00, 0xca, 0x00, 0x00, 0x04);
@@ -37,7 +48,10 @@ type PcscliteModule = () => {
 type Transmitter = (command: Uint8Array) => Promise<Uint8Array>;
 
 /** Connects to our reader through `pcsclite`, or explains why it cannot. */
-async function connectPcsclite(): Promise<{ transmit: Transmitter; close: () => void } | { reason: string }> {
+async function connectPcsclite(
+  readerName: string,
+  timeoutMs: number,
+): Promise<{ transmit: Transmitter; close: () => void } | { reason: string }> {
   let factory: PcscliteModule;
   try {
     factory = createRequire(import.meta.url)('pcsclite') as PcscliteModule;
@@ -48,33 +62,46 @@ async function connectPcsclite(): Promise<{ transmit: Transmitter; close: () => 
   }
   const pcsc = factory();
   pcsc.on('error', () => undefined);
-  const reader = await new Promise<PcscliteReader & NodeJS.EventEmitter>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pcsclite did not report reader "${READER}"`)), 10_000);
-    pcsc.on('reader', (candidate) => {
-      candidate.on('error', () => undefined);
-      if (candidate.name === READER) {
-        clearTimeout(timer);
-        resolve(candidate);
-      }
-    });
-  });
-  const protocol = await new Promise<number>((resolve, reject) =>
-    reader.connect({ share_mode: 2 /* SCARD_SHARE_SHARED */, protocol: 3 }, (error, active) =>
-      error ? reject(error) : resolve(active),
-    ),
-  );
-  return {
-    transmit: (command) =>
-      new Promise((resolve, reject) =>
-        reader.transmit(Buffer.from(command), 258, protocol, (error, response) =>
-          error ? reject(error) : resolve(new Uint8Array(response)),
+  try {
+    const reader = await withDeadline(
+      new Promise<PcscliteReader & NodeJS.EventEmitter>((resolve) => {
+        pcsc.on('reader', (candidate) => {
+          candidate.on('error', () => undefined);
+          if (candidate.name === readerName) resolve(candidate);
+        });
+      }),
+      timeoutMs,
+      `pcsclite did not report reader "${readerName}"`,
+    );
+    const protocol = await withDeadline(
+      new Promise<number>((resolve, reject) =>
+        reader.connect({ share_mode: 2 /* SCARD_SHARE_SHARED */, protocol: 3 }, (error, active) =>
+          error ? reject(error) : resolve(active),
         ),
       ),
-    close: () => {
-      reader.disconnect(0, () => undefined);
-      pcsc.close();
-    },
-  };
+      timeoutMs,
+      `pcsclite could not connect to "${readerName}"`,
+    );
+    return {
+      transmit: (command) =>
+        withDeadline(
+          new Promise((resolve, reject) =>
+            reader.transmit(Buffer.from(command), 258, protocol, (error, response) =>
+              error ? reject(error) : resolve(new Uint8Array(response)),
+            ),
+          ),
+          timeoutMs,
+          `pcsclite got no answer from "${readerName}"`,
+        ),
+      close: () => {
+        reader.disconnect(0, () => undefined);
+        pcsc.close();
+      },
+    };
+  } catch (error) {
+    pcsc.close();
+    return { reason: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 async function timeOne(transmit: Transmitter): Promise<number> {
@@ -83,21 +110,45 @@ async function timeOne(transmit: Transmitter): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1000;
 }
 
-/** Runs the comparison; needs pcscd with the vpcd reader "Virtual PCD 00 00" free. */
-export async function benchPcsc(): Promise<BenchResult[]> {
+/**
+ * Runs the comparison; needs pcscd with the vpcd reader "Virtual PCD 00 00" free. Every wait has a
+ * deadline: a wedged pcscd or a reader that never reports the card rejects with a message saying which step
+ * did not happen.
+ */
+export async function benchPcsc(options: PcscBenchOptions = {}): Promise<BenchResult[]> {
+  const readerName = options.reader ?? READER;
+  const port = options.port ?? PORT;
+  const timeoutMs = options.timeoutMs ?? STEP_TIMEOUT_MS;
   // Tests serving cards on the same reader take this lock too: wait for them rather than collide.
-  const releaseLock = await acquireVpcdPortLock(PORT);
-  const server = serveVpcd(new EchoCard(), { port: PORT, reconnect: false });
-  const context = await PcscContext.establish();
+  progress(`waiting for vpcd port ${port} (tests serving cards there take turns with the benchmark)`);
+  const releaseLock = await acquireVpcdPortLock(port, 10 * 60_000);
+  const server = serveVpcd(new EchoCard(), { port, reconnect: false });
+  let context: PcscContext | undefined;
   try {
-    await server.connected;
+    progress('connecting to pcscd');
+    context = await withDeadline(PcscContext.establish(), timeoutMs, `pcscd did not answer (${PCSCD_HINT})`);
+    await withDeadline(server.connected, timeoutMs, `pcscd's vpcd did not accept port ${port} (${PCSCD_HINT})`);
     // Wait until pcscd reports the card present, so both clients connect to the same powered card.
+    progress(`waiting for pcscd to report the card in "${readerName}"`);
     const watch = context.watch();
-    await watch.waitFor((event) => event.type === 'card-inserted' && event.readerName === READER);
-    await watch.close();
-    const card = await context.connect(READER, { share: 'shared' });
-    const ours: Transmitter = (command) => card.transmit(command);
-    const theirs = await connectPcsclite();
+    try {
+      await withDeadline(
+        watch.waitFor((event) => event.type === 'card-inserted' && event.readerName === readerName),
+        timeoutMs,
+        `pcscd did not report a card in reader "${readerName}" (${PCSCD_HINT})`,
+      );
+    } finally {
+      await withDeadline(watch.close(), timeoutMs, 'the reader watch did not stop').catch(() => undefined);
+    }
+    const card = await withDeadline(
+      context.connect(readerName, { share: 'shared' }),
+      timeoutMs,
+      `could not connect to "${readerName}"`,
+    );
+    const ours: Transmitter = (command) =>
+      withDeadline(card.transmit(command), timeoutMs, `no answer from the card in "${readerName}"`);
+    progress('measuring');
+    const theirs = await connectPcsclite(readerName, timeoutMs);
     const oursSamples: number[] = [];
     const theirsSamples: number[] = [];
     for (let index = 0; index < WARMUP; index++) {
@@ -108,7 +159,7 @@ export async function benchPcsc(): Promise<BenchResult[]> {
       oursSamples.push(await timeOne(ours));
       if ('transmit' in theirs) theirsSamples.push(await timeOne(theirs.transmit));
     }
-    await card.disconnect();
+    await withDeadline(card.disconnect(), timeoutMs, `could not disconnect from "${readerName}"`);
     const oursMedian = median(oursSamples);
     const rows: BenchResult[] = [
       {
@@ -147,7 +198,8 @@ export async function benchPcsc(): Promise<BenchResult[]> {
     );
     return rows;
   } finally {
-    await context.release();
+    if (context)
+      await withDeadline(context.release(), timeoutMs, 'pcscd did not release the context').catch(() => undefined);
     await server.close();
     releaseLock();
   }
