@@ -1,0 +1,100 @@
+/**
+ * @packageDocumentation
+ * The PC/SC side of a key store (internal): a context of its own, the cards already present when it starts,
+ * then card insertions and removals from a ReaderWatch, for every reader or the ones named. Connections are
+ * shared (other applications keep using the cards); @minidriver/pcsc is imported only when PC/SC is used.
+ */
+import { ScardError, type Transport } from '@minidriver/core';
+import type { PcscContext, ReaderEvent, ReaderWatch } from '@minidriver/pcsc';
+
+/** What the reader source reports to its store. */
+export interface ReaderHandlers {
+  /** A card is in `readerName` (present at start, or inserted later). */
+  inserted(readerName: string): void;
+  /** The card left `readerName` (or the reader left). */
+  removed(readerName: string): void;
+  /** The watch failed; no more events will come. */
+  failed(error: ScardError): void;
+}
+
+/** True when `readerName` is one of `wanted` (exact name, or a part of it); every reader when `wanted` is undefined. */
+export function readerWanted(readerName: string, wanted: readonly string[] | undefined): boolean {
+  if (wanted === undefined) return true;
+  return wanted.some((name) => readerName === name || readerName.includes(name));
+}
+
+async function importPcsc(): Promise<typeof import('@minidriver/pcsc')> {
+  try {
+    return await import('@minidriver/pcsc');
+  } catch (error) {
+    throw new ScardError(
+      'SCARD_E_NO_SERVICE',
+      'watching PC/SC readers needs @minidriver/pcsc: install it next to @minidriver/keystore',
+      { cause: error },
+    );
+  }
+}
+
+/** PC/SC readers watched for one key store. */
+export class PcscReaders {
+  private watch: ReaderWatch | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly context: PcscContext,
+    private readonly wanted: readonly string[] | undefined,
+    private readonly handlers: ReaderHandlers,
+  ) {}
+
+  /**
+   * Establishes a context, reports the cards present now (awaited, so a store opens with them), then
+   * keeps reporting insertions and removals until {@link close}.
+   */
+  static async start(wanted: readonly string[] | undefined, handlers: ReaderHandlers): Promise<PcscReaders> {
+    const pcsc = await importPcsc();
+    const context = await pcsc.PcscContext.establish();
+    const readers = new PcscReaders(context, wanted, handlers);
+    try {
+      const names = (await context.listReaders()).filter((name) => readerWanted(name, wanted));
+      if (names.length > 0) {
+        const states = await context.getStatusChange(
+          names.map((readerName) => ({ readerName })),
+          0,
+        );
+        for (const state of states) {
+          const present =
+            (state.eventState & pcsc.SCARD_STATE_PRESENT) !== 0 && (state.eventState & pcsc.SCARD_STATE_MUTE) === 0;
+          if (present) handlers.inserted(state.readerName);
+        }
+      }
+      readers.watch = context.watch({ initialState: true });
+      readers.watch.on('event', (event: ReaderEvent) => readers.onEvent(event));
+      readers.watch.on('error', (error: ScardError) => {
+        if (!readers.closed) handlers.failed(error);
+      });
+    } catch (error) {
+      await context.release().catch(() => undefined);
+      throw ScardError.from(error, 'watching PC/SC readers');
+    }
+    return readers;
+  }
+
+  /** A shared connection to the card in `readerName`: a Transport with real PC/SC transactions. */
+  connect(readerName: string): Promise<Transport> {
+    return this.context.connect(readerName, { share: 'shared' });
+  }
+
+  /** Stops watching and releases the context (closing connections still open). Never throws. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.watch?.close();
+    await this.context.release().catch(() => undefined);
+  }
+
+  private onEvent(event: ReaderEvent): void {
+    if (this.closed || !readerWanted(event.readerName, this.wanted)) return;
+    if (event.type === 'card-inserted') this.handlers.inserted(event.readerName);
+    else if (event.type === 'card-removed' || event.type === 'reader-removed') this.handlers.removed(event.readerName);
+  }
+}
