@@ -1,90 +1,29 @@
 /**
- * @module The `minidriver` program: global options, command dispatch, help, output mode and exit codes.
+ * @packageDocumentation
+ * The `minidriver` program: global options, configuration file, command dispatch, help, version, output
+ * mode and exit codes.
  */
 import type { ApduTraceHook } from '@minidriver/core';
+import { cliVersion } from './card/cli-loader.js';
 import type { Command } from './commands/command.js';
 import { type CommandContext, cardAccess } from './commands/context.js';
-import { COMMANDS, findCommand } from './commands/registry.js';
+import { COMMAND_NAMES, COMMANDS, findCommand } from './commands/registry.js';
+import { type CliConfig, loadConfig } from './config/config-file.js';
+import { GLOBAL_OPTIONS, VALUE_OPTIONS } from './global-options.js';
+import { commandHelp, programHelp } from './help-text.js';
 import { createCredentialSource } from './input/credentials.js';
 import { createTraceHook } from './output/apdu-trace.js';
 import { colourWanted, createColours } from './output/colours.js';
 import { reportError } from './output/error-report.js';
-import { type OptionSpecs, parseArguments } from './parse/arguments.js';
+import { parseArguments } from './parse/arguments.js';
+import { didYouMean } from './parse/suggest.js';
 import { ExitCode, UsageError } from './parse/usage-error.js';
 
-/** Options every command accepts. */
-export const GLOBAL_OPTIONS: OptionSpecs = {
-  reader: {
-    type: 'string',
-    placeholder: '<name|index>',
-    description: 'PC/SC reader to use (default: the first with a card)',
-  },
-  sim: {
-    type: 'string',
-    placeholder: '<card>',
-    description: 'use the built-in simulated card (piv, openpgp); its state persists',
-  },
-  json: { type: 'boolean', description: 'print one JSON document for scripts' },
-  trace: { type: 'boolean', description: 'print every APDU, decoded, on stderr (PINs shown as **)' },
-  help: { type: 'boolean', alias: 'h', description: 'show help' },
-  'pin-stdin': { type: 'boolean', description: 'read the PIN (and a new PIN, one per line) from stdin' },
-  'pin-env': { type: 'string', placeholder: '<VAR>', description: 'read the user PIN from environment variable VAR' },
-  'admin-pin-env': { type: 'string', placeholder: '<VAR>', description: 'read the admin PIN (OpenPGP PW3) from VAR' },
-  'admin-key-env': {
-    type: 'string',
-    placeholder: '<VAR>',
-    description: 'read the admin key (hex; PIV management key) from VAR',
-  },
-  'admin-key': { type: 'string', placeholder: 'default', description: "use the card's well-known default admin key" },
-};
-
-/** The global string options (their next token is a value, not the command). */
-const VALUE_OPTIONS = new Set(
-  Object.entries(GLOBAL_OPTIONS)
-    .filter(([, spec]) => spec.type === 'string')
-    .map(([name]) => `--${name}`),
-);
-
-function optionLines(specs: OptionSpecs): string[] {
-  const rows = Object.entries(specs).map(
-    ([name, spec]) =>
-      [
-        `--${name}${spec.placeholder ? ` ${spec.placeholder}` : ''}${spec.alias ? `, -${spec.alias}` : ''}`,
-        spec.description,
-      ] as const,
-  );
-  const width = Math.max(0, ...rows.map(([left]) => left.length));
-  return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
-}
+export { GLOBAL_OPTIONS } from './global-options.js';
 
 /** The help text of the program, or of one command. */
 export function helpText(command?: Command): string {
-  if (command) {
-    return [
-      `usage: minidriver ${command.name}${command.usage ? ` ${command.usage}` : ''} [global options]`,
-      '',
-      command.summary,
-      ...(Object.keys(command.options).length ? ['', 'options:', ...optionLines(command.options)] : []),
-      '',
-      'global options:',
-      ...optionLines(GLOBAL_OPTIONS),
-    ].join('\n');
-  }
-  const width = Math.max(...COMMANDS.map((entry) => entry.name.length));
-  return [
-    'usage: minidriver <command> [options]',
-    '',
-    'Inspect and use any smart card through its minidriver plugin.',
-    '',
-    'commands:',
-    ...COMMANDS.map((entry) => `  ${entry.name.padEnd(width)}  ${entry.summary}`),
-    '',
-    'global options:',
-    ...optionLines(GLOBAL_OPTIONS),
-    '',
-    'Exit codes: 0 success, 1 card or PC/SC error, 2 usage error.',
-    'Try `minidriver demo`, or `minidriver --sim piv info` for the built-in simulated PIV card.',
-  ].join('\n');
+  return command ? commandHelp(command) : programHelp(COMMANDS);
 }
 
 /** Finds the command word: the first token that is neither an option nor a global option's value. */
@@ -107,18 +46,34 @@ export interface ProgramIo {
   readonly stderr: NodeJS.WriteStream;
 }
 
+function colourEnabled(stream: NodeJS.WriteStream, config: CliConfig): boolean {
+  const noColour = process.env['NO_COLOR'];
+  if (noColour !== undefined && noColour !== '') return false;
+  if (config.color === 'always') return true;
+  if (config.color === 'never') return false;
+  return colourWanted(stream);
+}
+
 /** Runs the program with `argv` (without node and script) and returns the exit code. */
 export async function runProgram(
   argv: readonly string[],
   io: ProgramIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  const colours = createColours(colourWanted(io.stdout));
-  const errorColours = createColours(colourWanted(io.stderr));
+  let colours = createColours(colourWanted(io.stdout));
+  let errorColours = createColours(colourWanted(io.stderr));
   let json = argv.includes('--json');
   try {
     const { name, rest } = splitCommand(argv);
     if (name === undefined) {
       const { options } = parseArguments(rest, GLOBAL_OPTIONS);
+      if (options['version']) {
+        io.stdout.write(
+          options['json']
+            ? `${JSON.stringify({ name: 'minidriver', version: cliVersion(), node: process.version }, null, 2)}\n`
+            : `minidriver ${cliVersion()}\n`,
+        );
+        return ExitCode.SUCCESS;
+      }
       if (options['help']) {
         io.stdout.write(`${helpText()}\n`);
         return ExitCode.SUCCESS;
@@ -126,21 +81,33 @@ export async function runProgram(
       throw new UsageError('no command given (run `minidriver --help`)');
     }
     const command = findCommand(name);
-    if (!command) throw new UsageError(`unknown command "${name}" (run \`minidriver --help\`)`);
+    if (!command) {
+      throw new UsageError(`unknown command "${name}"${didYouMean(name, COMMAND_NAMES)} (run \`minidriver --help\`)`);
+    }
     const { options, positionals } = parseArguments(rest, { ...GLOBAL_OPTIONS, ...command.options });
-    json = options['json'] === true;
     if (options['help']) {
       io.stdout.write(`${helpText(command)}\n`);
       return ExitCode.SUCCESS;
     }
-    const trace: ApduTraceHook | undefined = options['trace']
-      ? createTraceHook((line) => io.stderr.write(`${errorColours.dim(line)}\n`))
-      : undefined;
+    if (options['version']) throw new UsageError('--version takes no command (run `minidriver --version`)');
     const text = (key: string): string | undefined =>
       typeof options[key] === 'string' ? (options[key] as string) : undefined;
-    const sim = text('sim');
-    const reader = text('reader');
+    const { config, path: configPath } = loadConfig(process.env, text('config'));
+    json = options['json'] === true || (config.json === true && options['json'] === undefined);
+    colours = createColours(colourEnabled(io.stdout, config));
+    errorColours = createColours(colourEnabled(io.stderr, config));
+    const trace: ApduTraceHook | undefined =
+      options['trace'] || config.trace
+        ? createTraceHook((line) => io.stderr.write(`${errorColours.dim(line)}\n`))
+        : undefined;
+    let sim = text('sim');
+    let reader = text('reader');
     if (sim !== undefined && reader !== undefined) throw new UsageError('--sim and --reader exclude each other');
+    // The configuration's card is a default: any card named on the command line replaces it.
+    if (sim === undefined && reader === undefined) {
+      sim = config.sim;
+      reader = config.reader;
+    }
     const pinEnv = text('pin-env');
     const adminPinEnv = text('admin-pin-env');
     const adminKeyEnv = text('admin-key-env');
@@ -152,6 +119,9 @@ export async function runProgram(
       json,
       colours,
       trace,
+      config,
+      configPath,
+      io,
       credentials: createCredentialSource({
         pinStdin: options['pin-stdin'] === true,
         ...(pinEnv === undefined ? {} : { pinEnv }),
@@ -163,10 +133,17 @@ export async function runProgram(
       print: (line = '') => {
         if (!json) io.stdout.write(`${line}\n`);
       },
-      ...cardAccess({ ...(sim === undefined ? {} : { sim }), ...(reader === undefined ? {} : { reader }) }, trace),
+      ...cardAccess(
+        {
+          ...(sim === undefined ? {} : { sim }),
+          ...(reader === undefined ? {} : { reader }),
+          ...(config.stateDirectory === undefined ? {} : { stateDirectory: config.stateDirectory }),
+        },
+        trace,
+      ),
     };
     const result = await command.run(context);
-    if (json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (json && result !== undefined) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return ExitCode.SUCCESS;
   } catch (error) {
     const report = reportError(error);

@@ -58,7 +58,7 @@ describe('minidriver demo --sim openpgp', () => {
     expect(document).toMatchObject({
       simulated: true,
       simulator: 'openpgp',
-      plugin: '@minidriver/card-openpgp',
+      plugin: { package: '@minidriver/card-openpgp', name: 'OpenPGP' },
       adminAuthentication: 'admin-pin',
       container: 0,
       key: { algorithm: 'RSA', bits: 2048, keySpec: 'AT_SIGNATURE' },
@@ -75,7 +75,7 @@ describe('minidriver demo --sim openpgp', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({
       simulator: 'piv',
-      plugin: '@minidriver/card-piv',
+      plugin: { package: '@minidriver/card-piv' },
       adminAuthentication: 'default-admin-key',
       key: { keySpec: 'AT_KEYEXCHANGE' },
       certificate: { file: 'mscp/kxc00', verified: true },
@@ -103,8 +103,7 @@ describe('commands on --sim openpgp', () => {
     expect(document).toMatchObject({
       simulated: true,
       reader: 'Simulated OpenPGP (built-in)',
-      package: '@minidriver/card-openpgp',
-      plugin: 'OpenPGP',
+      plugin: { package: '@minidriver/card-openpgp', name: 'OpenPGP' },
       version: 7,
       capabilities: { keyGeneration: true, certificateCompression: true },
       freeSpace: { containersAvailable: 3, maxContainers: 3 },

@@ -47,7 +47,7 @@ describe('minidriver demo', () => {
     expect(result.status).toBe(0);
     const document = JSON.parse(result.stdout);
     expect(document.simulated).toBe(true);
-    expect(document.plugin).toBe('@minidriver/card-piv');
+    expect(document.plugin).toMatchObject({ package: '@minidriver/card-piv', name: 'PIV', method: 'atr' });
     expect(document.key).toMatchObject({ algorithm: 'RSA', bits: 2048 });
     expect(document.certificate.verified).toBe(true);
     expect(document.signature.verified).toBe(true);
@@ -152,12 +152,11 @@ describe('card inspection', () => {
     expect(result.stdout).toContain('(simulated card)');
     expect(result.stdout).toMatch(/CARD_DATA version:\s+7/);
     expect(result.stdout).toMatch(/card GUID:\s+[0-9a-f]{32}/);
-    expect(result.stdout).toMatch(/1\s+user\s+AlphaNumericPinType\s+PrimaryCardPin\s+3 retries left/);
+    expect(result.stdout).toMatch(/1\s+user\s+AlphaNumericPinType\s+PrimaryCardPin\s+3 tries left/);
     const document = JSON.parse((await run(sim('info', '--json'))).stdout);
     expect(document).toMatchObject({
       simulated: true,
-      package: '@minidriver/card-piv',
-      plugin: 'PIV',
+      plugin: { package: '@minidriver/card-piv', name: 'PIV', card: 'YubiKey 5' },
       version: 7,
       cacheMode: 'NO_CACHE',
     });
@@ -434,7 +433,7 @@ describe('PINs', () => {
       env: { TEST_PUK: PUK, NEW_PIN: PIN },
     });
     expect(unblocked.status).toBe(0);
-    expect(unblocked.stdout).toContain('3 retries left');
+    expect(unblocked.stdout).toContain('3 tries left');
     expect((await run(sim('pin', 'verify', '--pin-stdin'), { input: `${PIN}\n` })).status).toBe(0);
   });
 

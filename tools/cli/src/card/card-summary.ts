@@ -31,7 +31,6 @@ export interface PinSummary {
 
 /** The card summary, as `--json` prints it. */
 export interface CardSummary {
-  readonly plugin: string;
   readonly version: number;
   readonly guid: string | null;
   readonly serial: string | null;
@@ -121,7 +120,6 @@ export async function summariseCard(session: CardSession): Promise<CardSummary> 
     });
   }
   return {
-    plugin: session.pluginName,
     version: session.version,
     guid: guid ? toHex(guid) : null,
     serial: serial ? printableSerial(serial) : null,

@@ -30,3 +30,15 @@ export function cliPackageDirectory(): string {
 export function createCliLoader(warnings: LoaderWarning[] = []): Loader {
   return new Loader({ applicationRoot: cliPackageDirectory(), onWarning: (warning) => warnings.push(warning) });
 }
+
+/** The version of @minidriver/cli (from its package.json). */
+export function cliVersion(): string {
+  try {
+    const manifest = JSON.parse(readFileSync(join(cliPackageDirectory(), 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof manifest.version === 'string' ? manifest.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

@@ -41,6 +41,8 @@ export interface CardTarget {
   readonly ephemeral?: boolean;
   /** Simulator only: seed for the card's non-key randomness. */
   readonly seed?: string;
+  /** Simulator only: the state directory from the configuration file (MINIDRIVER_STATE_DIR wins). */
+  readonly stateDirectory?: string;
 }
 
 /** A transport to the card, before any plugin is chosen (for `apdu`, `identify`). */
@@ -79,7 +81,7 @@ async function connectSimulator(name: string, recorder: ApduRecorder, target: Ca
   let lease: CardStateLease | undefined;
   let card = fresh;
   if (!target.ephemeral) {
-    lease = await openCardState(fresh, simulatorStateFile(name));
+    lease = await openCardState(fresh, simulatorStateFile(name, process.env, target.stateDirectory));
     card = autosaveCard(fresh, lease.path);
   }
   const transport = new SimTransport(card, { recorder, readerName: `Simulated ${card.name} (built-in)` });

@@ -44,11 +44,11 @@ export async function readPinStatus(session: CardSession, pinId: number): Promis
   return retriesLeft === null ? { state: 'unknown' } : { state: 'retries', retriesLeft };
 }
 
-/** "3 retries left", "verified", "blocked" or "?". */
+/** "3 tries left", "1 try left", "verified", "blocked" or "?". */
 export function describePinStatus(status: PinStatus): string {
   if (status.state === 'verified') return 'verified';
   if (status.state === 'unknown') return '?';
   return status.retriesLeft === 0
     ? 'blocked'
-    : `${status.retriesLeft} ${status.retriesLeft === 1 ? 'retry' : 'retries'} left`;
+    : `${status.retriesLeft} ${status.retriesLeft === 1 ? 'try' : 'tries'} left`;
 }

@@ -19,6 +19,7 @@ export const apduCommand: Command = {
   name: 'apdu',
   usage: '<hex>...',
   summary: 'send raw APDUs and decode the answers',
+  examples: ['minidriver --sim piv apdu 00a4040005a000000308 00fd000000   # SELECT PIV, GET VERSION'],
   options: {},
   async run(context) {
     if (context.positionals.length === 0) throw new UsageError('give at least one APDU in hex');

@@ -1,6 +1,7 @@
 /**
- * @module What a command is: its name, options, help, and a run function that gets a context and
- * returns its JSON result (human output is written through the context as it goes).
+ * @packageDocumentation
+ * What a command is: its name, options, help, and a run function that gets a context and returns its
+ * JSON result (human output is written through the context as it goes).
  */
 import type { OptionSpecs } from '../parse/arguments.js';
 import type { CommandContext } from './context.js';
@@ -14,6 +15,10 @@ export interface Command {
   readonly summary: string;
   /** Options beyond the global ones. */
   readonly options: OptionSpecs;
+  /** Its first positional words, when it has subcommands (`verify`, `change`... for `pin`). */
+  readonly subcommands?: readonly string[];
+  /** Example command lines shown by `minidriver help <command>`, each with a `# comment`. */
+  readonly examples?: readonly string[];
   /** Runs the command; the value returned is the `--json` document. */
   run(context: CommandContext): Promise<unknown>;
 }

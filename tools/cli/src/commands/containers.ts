@@ -60,6 +60,7 @@ export const containersCommand: Command = {
   name: 'containers',
   usage: '',
   summary: 'list key containers: index, GUID, flags, key type and size, public key fingerprint',
+  examples: ['minidriver containers                    # slots shown by name on PIV (9a, 9c, 9d, 9e)'],
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {
@@ -101,6 +102,7 @@ export const certsCommand: Command = {
   name: 'certs',
   usage: '',
   summary: 'list certificates: container, subject, issuer, validity, SHA-256 fingerprint',
+  examples: ['minidriver certs', 'minidriver certs --pem > certificates.pem   # every certificate as PEM'],
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {

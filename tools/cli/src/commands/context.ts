@@ -1,9 +1,11 @@
 /**
- * @module The context a command runs in: its parsed arguments, output (human or JSON), colours,
+ * @packageDocumentation
+ * The context a command runs in: its parsed arguments, configuration, output (human or JSON), colours,
  * credentials and access to the card.
  */
 import type { ApduTraceHook } from '@minidriver/core';
 import { type ConnectedCard, connectCard, type OpenedCard, openCardSession } from '../card/open-card.js';
+import type { CliConfig } from '../config/config-file.js';
 import type { CredentialSource } from '../input/credentials.js';
 import type { Colours } from '../output/colours.js';
 import { UsageError } from '../parse/usage-error.js';
@@ -15,6 +17,11 @@ export interface CommandContext {
   readonly json: boolean;
   readonly colours: Colours;
   readonly credentials: CredentialSource;
+  /** The configuration file's settings (empty when there is none) and where it was looked for. */
+  readonly config: CliConfig;
+  readonly configPath: string;
+  /** The program's output streams (for commands that write raw bytes: `--out -`, `--pem`). */
+  readonly io: { readonly stdout: NodeJS.WritableStream; readonly stderr: NodeJS.WritableStream };
   /** Writes a line of human output (nothing in `--json` mode). */
   print(text?: string): void;
   /** Opens a session on the card (simulator or reader); the caller closes it. */
@@ -55,10 +62,14 @@ export function integerOption(context: CommandContext, name: string, max = 255):
 }
 
 /** Wires the card access of a context. */
-export function cardAccess(target: { sim?: string; reader?: string }, trace: ApduTraceHook | undefined) {
+export function cardAccess(
+  target: { sim?: string; reader?: string; stateDirectory?: string },
+  trace: ApduTraceHook | undefined,
+) {
   const base = {
     ...(target.sim === undefined ? {} : { sim: target.sim }),
     ...(target.reader === undefined ? {} : { reader: target.reader }),
+    ...(target.stateDirectory === undefined ? {} : { stateDirectory: target.stateDirectory }),
     ...(trace ? { trace } : {}),
   };
   return {

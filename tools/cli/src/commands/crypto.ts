@@ -16,9 +16,13 @@ export const signCommand: Command = {
   name: 'sign',
   usage: '--container <n> --hash sha256|sha384|sha512 [--pss] --in f --out f [--format der|raw]',
   summary: 'hash a file and sign the hash on the card',
+  examples: [
+    'minidriver sign --container 9c --hash sha256 --in doc.txt --out doc.sig',
+    'openssl dgst -sha256 -verify pub.pem -signature doc.sig doc.txt',
+  ],
   options: {
     container: { type: 'string', placeholder: '<n>', description: 'container index' },
-    hash: { type: 'string', placeholder: '<hash>', description: 'sha256, sha384 or sha512' },
+    hash: { type: 'string', placeholder: 'sha256|sha384|sha512', description: 'the hash to sign' },
     pss: { type: 'boolean', description: 'RSA-PSS (salt = hash length) instead of PKCS #1 v1.5' },
     in: { type: 'string', placeholder: '<file>', description: 'the data to sign' },
     out: { type: 'string', placeholder: '<file>', description: 'where the signature goes' },
@@ -62,6 +66,10 @@ export const decryptCommand: Command = {
   name: 'decrypt',
   usage: '--container <n> --in f --out f',
   summary: 'decrypt an RSA PKCS #1 v1.5 ciphertext with the container key',
+  examples: [
+    'openssl pkeyutl -encrypt -pubin -inkey pub.pem -in msg -out msg.enc',
+    'minidriver decrypt --container 9d --in msg.enc --out -',
+  ],
   options: {
     container: { type: 'string', placeholder: '<n>', description: 'container index' },
     in: { type: 'string', placeholder: '<file>', description: 'the ciphertext (big-endian, as openssl writes it)' },

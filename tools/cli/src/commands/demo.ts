@@ -6,6 +6,7 @@
  * APDU/cache counts of the run. Nothing in here is specific to one card: what differs comes from the
  * minidriver contract or, for the simulators' factory secrets, from the simulator table.
  */
+
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { certificateFileName, createSelfSignedCertificate, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
 import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
@@ -13,6 +14,7 @@ import { summariseCard } from '../card/card-summary.js';
 import { createCliLoader } from '../card/cli-loader.js';
 import { certificateSigner, generateContainerKey, signHash, signingKey } from '../card/container-keys.js';
 import { openCardSession } from '../card/open-card.js';
+import { pluginJson } from '../card/plugin-json.js';
 import { pinBeforeEachSignature } from '../card/signature-pin.js';
 import { type SimulatorProfile, simulatorProfile } from '../card/simulators.js';
 import type { CredentialSource } from '../input/credentials.js';
@@ -57,6 +59,7 @@ export const demoCommand: Command = {
   name: 'demo',
   usage: '[--sim piv|openpgp]',
   summary: 'run the whole stack on a built-in simulated card (default piv; no reader, no daemon)',
+  examples: ['minidriver demo', 'minidriver demo --sim openpgp --json'],
   options: {},
   async run(context) {
     if (stringOption(context, 'reader') !== undefined)
@@ -207,9 +210,7 @@ export const demoCommand: Command = {
           simulated: true,
           simulator,
           atr: toHex(transport.atr),
-          plugin: opened.resolution.packageName,
-          cardName: opened.resolution.cardName,
-          reason: opened.resolution.reason,
+          plugin: pluginJson(opened.resolution),
           card: summary,
           adminAuthentication: adminMethod,
           container: DEMO_CONTAINER,

@@ -28,6 +28,7 @@ export const lsCommand: Command = {
   name: 'ls',
   usage: '[dir]',
   summary: 'list a directory of the logical file system (root by default)',
+  examples: ['minidriver ls', 'minidriver ls mscp'],
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {
@@ -73,6 +74,11 @@ export const catCommand: Command = {
   name: 'cat',
   usage: '<dir/file> [--out f]',
   summary: 'read a file (hex dump, or raw bytes with --out)',
+  examples: [
+    'minidriver cat mscp/cmapfile',
+    'minidriver cat mscp/kxc00 --pem            # a certificate file as PEM',
+    'minidriver cat cardid --out - | xxd          # raw bytes to stdout',
+  ],
   options: { out: { type: 'string', placeholder: '<file>', description: 'write the contents to this file' } },
   run: (context) =>
     withCard(context, async (opened) => {
@@ -105,6 +111,7 @@ export const writeCommand: Command = {
   name: 'write',
   usage: '<dir/file> --in f',
   summary: 'write a file (created when missing)',
+  examples: ['minidriver write mscp/notes --in notes.txt', 'echo hello | minidriver write mscp/notes --in -'],
   options: { in: { type: 'string', placeholder: '<file>', description: 'the bytes to write' } },
   run: (context) =>
     withCard(context, async (opened) => {
@@ -128,6 +135,7 @@ export const rmCommand: Command = {
   name: 'rm',
   usage: '<dir/file>',
   summary: 'delete a file',
+  examples: ['minidriver rm mscp/notes --force'],
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {
@@ -142,6 +150,7 @@ export const mkdirCommand: Command = {
   name: 'mkdir',
   usage: '<dir>',
   summary: 'create a directory (admin create/delete access)',
+  examples: ['minidriver mkdir app1'],
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {

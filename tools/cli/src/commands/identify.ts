@@ -5,6 +5,7 @@
 import { fromHex, toHex } from '@minidriver/core';
 import { createCliLoader } from '../card/cli-loader.js';
 import { useCard } from '../card/open-card.js';
+import { pluginJson } from '../card/plugin-json.js';
 import { renderPairs } from '../output/table.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
@@ -20,6 +21,10 @@ export const identifyCommand: Command = {
   name: 'identify',
   usage: '[--atr <hex>]',
   summary: 'parse the ATR and show which plugin would be chosen, and why',
+  examples: [
+    'minidriver identify',
+    'minidriver identify --atr "3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 59 75 62 69 4b 65 79 40"',
+  ],
   options: {
     atr: { type: 'string', placeholder: '<hex>', description: 'identify this ATR instead of the card in the reader' },
   },
@@ -69,15 +74,7 @@ export const identifyCommand: Command = {
         protocols: parsed.protocols,
         historicalBytes: toHex(parsed.historicalBytes),
       },
-      plugin: resolution
-        ? {
-            package: resolution.packageName,
-            name: resolution.pluginName,
-            card: resolution.cardName,
-            method: resolution.method,
-            reason: resolution.reason,
-          }
-        : null,
+      plugin: resolution ? pluginJson(resolution) : null,
       unresolvedReason: identification.unresolvedReason ?? null,
       names: identification.names,
     };

@@ -4,6 +4,7 @@
  */
 import { summariseCard } from '../card/card-summary.js';
 import { describePinStatus } from '../card/pin-retries.js';
+import { pluginJson } from '../card/plugin-json.js';
 import { renderPairs, renderTable } from '../output/table.js';
 import type { Command } from './command.js';
 import { withCard } from './session-helpers.js';
@@ -19,6 +20,7 @@ export const infoCommand: Command = {
   name: 'info',
   usage: '',
   summary: 'plugin, version, GUID, serial, capabilities, key sizes, free space, cache mode, PINs',
+  examples: ['minidriver --sim piv info', 'minidriver --reader 0 info --json'],
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {
@@ -75,8 +77,7 @@ export const infoCommand: Command = {
       return {
         simulated: opened.simulated,
         reader: opened.readerName,
-        package: opened.resolution.packageName,
-        card: opened.resolution.cardName,
+        plugin: pluginJson(opened.resolution),
         ...summary,
       };
     }),

@@ -19,9 +19,14 @@ export const keygenCommand: Command = {
   usage:
     '--container <n> --alg rsa2048|rsa3072|rsa4096|p256|p384 [--usage sign|exchange] [--out pub.pem] [--self-signed CN]',
   summary: 'generate a key pair on the card and print (or write) its public key as PEM',
+  examples: [
+    'minidriver keygen --container 9a --alg p256 --out pub.pem',
+    'minidriver keygen --container 9c --alg rsa2048 --pin-policy always --touch-policy cached --self-signed Alice',
+    'minidriver keygen --container 9a --alg p256 --force   # replace a key without asking',
+  ],
   options: {
     container: { type: 'string', placeholder: '<n>', description: 'container index' },
-    alg: { type: 'string', placeholder: '<alg>', description: 'rsa2048, rsa3072, rsa4096, p256 or p384' },
+    alg: { type: 'string', placeholder: 'rsa2048|rsa3072|rsa4096|p256|p384', description: 'key algorithm and size' },
     usage: {
       type: 'string',
       placeholder: 'sign|exchange',
@@ -96,6 +101,10 @@ export const importCertCommand: Command = {
   name: 'import-cert',
   usage: '--container <n> <file.pem|der>',
   summary: "store a certificate in a container (its public key must match the container's)",
+  examples: [
+    'minidriver import-cert --container 9a cert.pem',
+    'openssl x509 -in cert.pem | minidriver import-cert --container 9a -',
+  ],
   options: { container: { type: 'string', placeholder: '<n>', description: 'container index' } },
   async run(context) {
     const index = integerOption(context, 'container');
@@ -133,6 +142,7 @@ export const rmContainerCommand: Command = {
   name: 'rm-container',
   usage: '<n>',
   summary: 'delete a key container',
+  examples: ['minidriver rm-container 9a --force'],
   options: {},
   async run(context) {
     const text = requirePositional(context, 0, '<n>');

@@ -145,6 +145,13 @@ export const pinCommand: Command = {
   name: 'pin',
   usage: 'verify|change|unblock|status [--role user|admin]',
   summary: 'verify, change or unblock a PIN, or show retries left',
+  examples: [
+    'minidriver pin status',
+    'minidriver pin change                 # current PIN once, the new PIN twice',
+    'minidriver pin change --role puk',
+    "printf '12345678\\n654321\\n' | minidriver pin unblock --pin-stdin",
+  ],
+  subcommands: ['verify', 'change', 'unblock', 'status'],
   options: {
     role: { type: 'string', placeholder: 'user|admin', description: 'which PIN (default user)' },
     'new-pin-env': {

@@ -13,6 +13,7 @@ export const readersCommand: Command = {
   name: 'readers',
   usage: '',
   summary: 'list readers, card presence and ATR',
+  examples: ['minidriver readers', 'minidriver readers --json'],
   options: {},
   async run(context) {
     let readers: ReaderState[];

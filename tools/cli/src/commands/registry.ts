@@ -1,5 +1,6 @@
 /**
- * @module Every `minidriver` command, by name, in help order.
+ * @packageDocumentation
+ * Every `minidriver` command, by name, in help order.
  */
 import { apduCommand } from './apdu.js';
 import type { Command } from './command.js';
@@ -10,6 +11,7 @@ import { catCommand, lsCommand, mkdirCommand, rmCommand, writeCommand } from './
 import { identifyCommand } from './identify.js';
 import { infoCommand } from './info.js';
 import { importCertCommand, keygenCommand, rmContainerCommand } from './keys.js';
+import { configCommand, createCompletionCommand, createHelpCommand, createSchemaCommand } from './meta.js';
 import { pinCommand } from './pin.js';
 import { readersCommand } from './readers.js';
 import { simCommand } from './sim-serve.js';
@@ -35,7 +37,14 @@ export const COMMANDS: readonly Command[] = [
   apduCommand,
   simCommand,
   demoCommand,
+  createHelpCommand(() => COMMANDS),
+  createCompletionCommand(() => COMMANDS),
+  configCommand,
+  createSchemaCommand(() => COMMANDS),
 ];
+
+/** The command names (for "did you mean"). */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map((command) => command.name);
 
 /** The command named `name`, if any. */
 export function findCommand(name: string): Command | undefined {

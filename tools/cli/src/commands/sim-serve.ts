@@ -28,6 +28,11 @@ export const simCommand: Command = {
   name: 'sim',
   usage: 'serve <piv|openpgp> [--vpcd host:port] [--state file]',
   summary: 'serve a simulated card into pcscd through vpcd until interrupted',
+  examples: [
+    'minidriver sim serve piv                              # reader "Virtual PCD 00 00"',
+    'minidriver sim serve openpgp --vpcd 127.0.0.1:35964   # reader "Virtual PCD 00 01"',
+  ],
+  subcommands: ['serve'],
   options: {
     vpcd: {
       type: 'string',

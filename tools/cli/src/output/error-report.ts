@@ -14,6 +14,11 @@ export interface ErrorReport {
   readonly json: Record<string, unknown>;
 }
 
+/** "1 try left", "3 tries left", "no tries left". */
+export function triesLeftText(count: number): string {
+  return count === 0 ? 'no tries left' : `${count} ${count === 1 ? 'try' : 'tries'} left`;
+}
+
 /** Builds the report of `error`. */
 export function reportError(error: unknown): ErrorReport {
   if (error instanceof UsageError) {
@@ -24,15 +29,17 @@ export function reportError(error: unknown): ErrorReport {
     };
   }
   const scard = ScardError.from(error);
+  // Ctrl-C at a prompt or during an operation: the shell's convention for SIGINT, 128 + 2.
+  const cancelled = ScardError.hasCode(scard, 'SCARD_W_CANCELLED_BY_USER');
   const code = `0x${(scard.code >>> 0).toString(16).padStart(8, '0')}`;
   const details: string[] = [];
-  if (scard.retriesLeft !== undefined && !/tries left/.test(scard.message))
-    details.push(`${scard.retriesLeft} retries left`);
+  if (scard.retriesLeft !== undefined && !/tr(y|ies) left/.test(scard.message))
+    details.push(triesLeftText(scard.retriesLeft));
   if (scard.statusWord !== undefined && !scard.message.toUpperCase().includes(formatStatusWord(scard.statusWord)))
     details.push(`SW ${toHex(Uint8Array.of(scard.statusWord >> 8, scard.statusWord & 0xff))}`);
   const message = `${scard.name} (${code}): ${messageWithoutCode(scard)}${details.length ? ` [${details.join(', ')}]` : ''}`;
   return {
-    exitCode: ExitCode.CARD_ERROR,
+    exitCode: cancelled ? ExitCode.CANCELLED : ExitCode.CARD_ERROR,
     message,
     json: {
       error: {

@@ -2,6 +2,7 @@
  * @module A small command-line parser: `--name value`, `--name=value`, boolean flags, `--` to end
  * options, and positional arguments. Anything not declared is a {@link UsageError}.
  */
+import { didYouMean } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
 /** One option a command accepts. */
@@ -54,7 +55,11 @@ export function parseArguments(argv: readonly string[], specs: OptionSpecs): Par
       continue;
     }
     const spec = specs[name];
-    if (spec === undefined) throw new UsageError(`unknown option --${name}`);
+    if (spec === undefined) {
+      throw new UsageError(
+        `unknown option --${name}${didYouMean(name, Object.keys(specs)).replace(/"([^"]+)"/, '"--$1"')}`,
+      );
+    }
     if (spec.type === 'boolean') {
       if (inlineValue !== undefined) throw new UsageError(`--${name} takes no value`);
       options[name] = true;

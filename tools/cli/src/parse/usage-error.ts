@@ -14,4 +14,6 @@ export const ExitCode = {
   CARD_ERROR: 1,
   /** A usage error. */
   USAGE: 2,
+  /** Cancelled by the user (Ctrl-C): SCARD_W_CANCELLED_BY_USER, 128 + SIGINT. */
+  CANCELLED: 130,
 } as const;
