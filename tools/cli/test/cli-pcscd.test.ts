@@ -101,7 +101,12 @@ describeWithTools(['pcscd'], 'minidriver through pcscd + vpcd', () => {
     const result = await run(['info', '--reader', READER, '--json']);
     expect(result.status, result.stderr).toBe(0);
     const document = JSON.parse(result.stdout);
-    expect(document).toMatchObject({ simulated: false, reader: READER, plugin: { package: '@minidriver/card-piv' }, version: 7 });
+    expect(document).toMatchObject({
+      simulated: false,
+      reader: READER,
+      plugin: { package: '@minidriver/card-piv' },
+      version: 7,
+    });
     expect(document.pins[0]).toMatchObject({ role: 'user', retriesLeft: 3 });
   });
 

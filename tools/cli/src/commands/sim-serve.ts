@@ -51,7 +51,8 @@ export const simCommand: Command = {
     const name = requirePositional(context, 1, '<card>');
     const { host, port } = parseHostPort(stringOption(context, 'vpcd') ?? `127.0.0.1:${VPCD_DEFAULT_PORT}`);
     const card = await createSimulator(name);
-    const stateFile = stringOption(context, 'state') ?? simulatorStateFile(name);
+    const stateFile =
+      stringOption(context, 'state') ?? simulatorStateFile(name, process.env, context.config.stateDirectory);
     const lease = await openCardState(card, stateFile);
     const restored = lease.restored;
     const served = autosaveCard(card, stateFile);
