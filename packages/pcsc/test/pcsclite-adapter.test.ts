@@ -2,7 +2,8 @@
  * The `pcsclite` adapter against the real npm binding, through pcscd and vpcd (reader "Virtual PCD 00 00").
  * `pcsclite` is an optional peer of this package and its native build needs Node's headers, so the repo
  * installs it only as an optional dependency of tools/bench; the test loads it from there and skips with a
- * reason when it could not be built. pcscd itself is required on CI.
+ * reason when it could not be built locally. On CI (`CI=true`) both pcscd and the built binding are
+ * required: .ci/run gives node-gyp the local Node headers (npm_config_nodedir), so it builds offline.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,9 @@ function loadPcsclite(): PcscliteFactory | string {
 const pcsclite = loadPcsclite();
 const available = pcscdRunning();
 if (!available && process.env.CI === 'true') throw new Error('pcscd is not running, and CI requires the PC/SC tests');
+if (typeof pcsclite === 'string' && process.env.CI === 'true') {
+  throw new Error(`${pcsclite}; CI requires the pcsclite adapter tests (see npm_config_nodedir in .ci/run)`);
+}
 const skipReason = !available ? 'pcscd is not running' : typeof pcsclite === 'string' ? pcsclite : undefined;
 if (skipReason) console.warn(`skipping the pcsclite adapter tests: ${skipReason}`);
 
