@@ -106,6 +106,8 @@ export interface PivMinidriverOptions {
 
 /** Largest certificate object stored uncompressed; larger certificates are gzipped (Yubico: 3052 bytes). */
 const MAX_UNCOMPRESSED_CERTIFICATE = 3052;
+/** Largest certificate file accepted: its length must fit the 16-bit length of a compressed certificate file. */
+const MAX_CERTIFICATE_FILE = 65_535;
 const MSCP = 'mscp';
 const CARDAPPS = encodeCardApps([MSCP]);
 const PIN_LIST: PinSet = createPinSet(ROLE_USER, ROLE_ADMIN, PUK_PIN_ID, SIGNATURE_PIN_ID);
@@ -523,6 +525,10 @@ export class PivMinidriver implements Minidriver {
     const slot = parsed === undefined ? undefined : slotOfContainer(parsed.containerIndex);
     if (parsed === undefined || slot === undefined)
       throw new ScardError('SCARD_E_FILE_NOT_FOUND', `no file mscp/${name}`);
+    // Refused before any decoding or compression: a huge input costs nothing.
+    if (data.length > MAX_CERTIFICATE_FILE) {
+      throw new ScardError('SCARD_E_INVALID_PARAMETER', `a certificate file is at most ${MAX_CERTIFICATE_FILE} bytes`);
+    }
     let der: Uint8Array;
     try {
       der = decodeCertificateFile(data);

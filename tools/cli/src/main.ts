@@ -82,7 +82,8 @@ export async function runProgram(
     }
     const command = findCommand(name);
     if (!command) {
-      throw new UsageError(`unknown command "${name}"${didYouMean(name, COMMAND_NAMES)} (run \`minidriver --help\`)`);
+      // The name itself is not echoed: it may be a secret typed in the wrong place.
+      throw new UsageError(`unknown command${didYouMean(name, COMMAND_NAMES)} (run \`minidriver --help\`)`);
     }
     const { options, positionals } = parseArguments(rest, { ...GLOBAL_OPTIONS, ...command.options });
     if (options['help']) {

@@ -167,7 +167,7 @@ async function chooseReader(context: PcscContext, reader: string | undefined): P
   if (reader !== undefined) {
     if (/^\d+$/.test(reader)) {
       const byIndex = states[Number(reader)];
-      if (!byIndex) throw new UsageError(`there is no reader ${reader} (run \`minidriver readers\`)`);
+      if (!byIndex) throw new UsageError(`there are only ${states.length} reader(s) (run \`minidriver readers\`)`);
       return byIndex.name;
     }
     const byName = states.find((state) => state.name === reader) ?? states.find((state) => state.name.includes(reader));

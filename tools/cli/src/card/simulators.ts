@@ -66,7 +66,7 @@ export const SIMULATOR_NAMES: readonly string[] = Object.keys(SIMULATORS);
 /** The profile of a simulated card by name; an unknown name is a usage error. */
 export function simulatorProfile(name: string): SimulatorProfile {
   const profile = Object.hasOwn(SIMULATORS, name) ? SIMULATORS[name] : undefined;
-  if (!profile) throw new UsageError(`unknown simulated card "${name}" (choose ${SIMULATOR_NAMES.join(', ')})`);
+  if (!profile) throw new UsageError(`unknown simulated card (choose ${SIMULATOR_NAMES.join(', ')})`);
   return profile;
 }
 

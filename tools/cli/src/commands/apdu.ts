@@ -8,10 +8,11 @@ import { describeCommand, describeResponse } from '../output/apdu-format.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
 
-function parseApdu(text: string): Uint8Array {
+/** Parses argument `position` (1-based); a malformed one is not echoed: it may be a VERIFY with a PIN in it. */
+function parseApdu(text: string, position: number): Uint8Array {
   const compact = text.replace(/[\s:]/g, '');
   if (!/^([0-9a-fA-F]{2})+$/.test(compact) || compact.length < 8)
-    throw new UsageError(`"${text}" is not an APDU (at least 4 hex bytes)`);
+    throw new UsageError(`APDU argument ${position} is not an APDU (at least 4 hex bytes, whole bytes)`);
   return fromHex(compact);
 }
 
@@ -23,7 +24,7 @@ export const apduCommand: Command = {
   options: {},
   async run(context) {
     if (context.positionals.length === 0) throw new UsageError('give at least one APDU in hex');
-    const commands = context.positionals.map(parseApdu);
+    const commands = context.positionals.map((text, index) => parseApdu(text, index + 1));
     const connected = await context.connect();
     const exchanges: { command: string; response: string; statusWord: string; description: string[] }[] = [];
     await useCard(connected, async () => {

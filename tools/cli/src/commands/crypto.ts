@@ -6,7 +6,13 @@
 import { createHash } from 'node:crypto';
 import { CARD_PADDING_PKCS1, ecdsaRawToDer, KeySpec, reverseBytes, ScardError, wipe } from '@minidriver/core';
 import { containerKeys, signHash, signingKey } from '../card/container-keys.js';
-import { readInputFile, writeOutputFile } from '../input/local-files.js';
+import {
+  CIPHERTEXT_INPUT,
+  MESSAGE_INPUT,
+  readInputFile,
+  streamInputFile,
+  writeOutputFile,
+} from '../input/local-files.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
 import { integerOption, requireOption, stringOption } from './context.js';
@@ -35,9 +41,11 @@ export const signCommand: Command = {
       throw new UsageError('--hash must be sha256, sha384 or sha512');
     const format = stringOption(context, 'format') ?? 'der';
     if (format !== 'der' && format !== 'raw') throw new UsageError('--format must be der or raw');
-    const input = await readInputFile(requireOption(context, 'in'));
     const out = requireOption(context, 'out');
-    const hash = new Uint8Array(createHash(hashName).update(input).digest());
+    // The message is hashed as it is read: bounded memory whatever its size, bounded by MESSAGE_INPUT.
+    const hasher = createHash(hashName);
+    await streamInputFile(requireOption(context, 'in'), MESSAGE_INPUT, (chunk) => hasher.update(chunk));
+    const hash = new Uint8Array(hasher.digest());
     return withCard(context, async (opened) => {
       const key = await signingKey(opened.session, index);
       if (context.options['pss'] && key.algorithm !== 'RSA') throw new UsageError('--pss applies to RSA keys only');
@@ -77,7 +85,7 @@ export const decryptCommand: Command = {
   },
   async run(context) {
     const index = integerOption(context, 'container');
-    const ciphertext = await readInputFile(requireOption(context, 'in'));
+    const ciphertext = await readInputFile(requireOption(context, 'in'), CIPHERTEXT_INPUT);
     const out = requireOption(context, 'out');
     return withCard(context, async (opened) => {
       const keys = await containerKeys(opened.session, index);

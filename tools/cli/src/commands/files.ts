@@ -4,7 +4,7 @@
  */
 
 import { DirectoryAccessCondition, decodeCardApps, FileAccessCondition, ScardError, toHex } from '@minidriver/core';
-import { readInputFile, writeOutputFile } from '../input/local-files.js';
+import { CARD_FILE_INPUT, readInputFile, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';
 import { renderTable } from '../output/table.js';
 import { UsageError } from '../parse/usage-error.js';
@@ -116,7 +116,7 @@ export const writeCommand: Command = {
   run: (context) =>
     withCard(context, async (opened) => {
       const { directory, name } = splitFilePath(requirePositional(context, 0, '<dir/file>'));
-      const data = await readInputFile(requireOption(context, 'in'));
+      const data = await readInputFile(requireOption(context, 'in'), CARD_FILE_INPUT);
       await withRole(context, opened, 'admin', async () => {
         try {
           await opened.session.writeFile(directory, name, data);

@@ -6,7 +6,7 @@
 import { X509Certificate } from 'node:crypto';
 import { certificateFileName, createSelfSignedCertificate, ScardError, toPem } from '@minidriver/core';
 import { certificateSigner, containerKeys, generateContainerKey, keySpecFor } from '../card/container-keys.js';
-import { readInputFile, writeOutputFile } from '../input/local-files.js';
+import { CERTIFICATE_INPUT, readInputFile, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';
 import { UsageError } from '../parse/usage-error.js';
 import { derFromPemOrDer } from '../x509/pem.js';
@@ -109,7 +109,7 @@ export const importCertCommand: Command = {
   async run(context) {
     const index = integerOption(context, 'container');
     const file = requirePositional(context, 0, '<file.pem|der>');
-    const der = derFromPemOrDer(await readInputFile(file), 'CERTIFICATE');
+    const der = derFromPemOrDer(await readInputFile(file, CERTIFICATE_INPUT), 'CERTIFICATE');
     let certificate: X509Certificate;
     try {
       certificate = new X509Certificate(der);

@@ -20,6 +20,7 @@ import { authenticateAdmin, defaultAdminKey, encryptChallenge } from '../card/ad
 import { summariseCard } from '../card/card-summary.js';
 import type { OpenedCard } from '../card/open-card.js';
 import { describePinStatus, readPinStatus } from '../card/pin-retries.js';
+import { readSecretPair } from '../input/credentials.js';
 import { renderTable } from '../output/table.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
@@ -69,11 +70,11 @@ async function change(context: CommandContext, opened: OpenedCard, role: 'user' 
       `changing the ${opened.session.pluginName} admin key from the CLI is not supported`,
     );
   }
-  const current = await context.credentials.secret(
-    role === 'user' ? 'Current PIN' : 'Current admin PIN',
-    role === 'user' ? 'pin-env' : 'admin-pin-env',
+  const [current, next] = await readSecretPair(
+    context.credentials,
+    [role === 'user' ? 'Current PIN' : 'Current admin PIN', role === 'user' ? 'pin-env' : 'admin-pin-env'],
+    [role === 'user' ? 'New PIN' : 'New admin PIN', 'new-pin-env'],
   );
-  const next = await context.credentials.secret(role === 'user' ? 'New PIN' : 'New admin PIN', 'new-pin-env');
   try {
     await opened.session.changeAuthenticatorEx(PIN_CHANGE_FLAG_CHANGEPIN, pinId, current, pinId, next);
   } finally {
@@ -96,7 +97,10 @@ async function unblock(context: CommandContext, opened: OpenedCard, role: 'user'
     if (!choice) throw new UsageError('unblocking needs the admin key: --admin-key-env VAR or --admin-key default');
     const key = choice.kind === 'default' ? defaultAdminKey(opened.session.pluginName) : choice.key;
     if (!key) throw new UsageError(`no default admin key for ${opened.session.pluginName}`);
-    const next = await context.credentials.secret('New PIN', 'new-pin-env');
+    const next = await context.credentials.secret('New PIN', 'new-pin-env').catch((error: unknown) => {
+      wipe(key);
+      throw error;
+    });
     try {
       const response = encryptChallenge(key, await opened.session.getChallenge());
       await opened.session.unblockPin('user', response, next, 0, CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE);
@@ -108,8 +112,11 @@ async function unblock(context: CommandContext, opened: OpenedCard, role: 'user'
       .getProperty(CardProperty.CP_CARD_PIN_INFO, unblocker)
       .catch(() => undefined);
     const label = unblockInfo?.purpose === SecretPurpose.UnblockOnlyPin ? 'PUK' : 'Admin PIN';
-    const secret = await context.credentials.secret(label, 'admin-pin-env');
-    const next = await context.credentials.secret('New PIN', 'new-pin-env');
+    const [secret, next] = await readSecretPair(
+      context.credentials,
+      [label, 'admin-pin-env'],
+      ['New PIN', 'new-pin-env'],
+    );
     try {
       await opened.session.changeAuthenticatorEx(PIN_CHANGE_FLAG_UNBLOCK, unblocker as PinId, secret, ROLE_USER, next);
     } finally {
@@ -164,7 +171,7 @@ export const pinCommand: Command = {
     const action = requirePositional(context, 0, 'verify|change|unblock|status');
     const role = roleOf(context);
     if (!['verify', 'change', 'unblock', 'status'].includes(action))
-      throw new UsageError(`unknown pin action "${action}"`);
+      throw new UsageError('unknown pin action (choose verify, change, unblock or status)');
     return withCard(context, async (opened) => {
       if (action === 'verify') return verify(context, opened, role);
       if (action === 'change') return change(context, opened, role);

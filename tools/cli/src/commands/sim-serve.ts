@@ -47,7 +47,7 @@ export const simCommand: Command = {
   },
   async run(context) {
     const action = requirePositional(context, 0, 'serve');
-    if (action !== 'serve') throw new UsageError(`unknown sim action "${action}" (only "serve")`);
+    if (action !== 'serve') throw new UsageError('unknown sim action (only "serve")');
     const name = requirePositional(context, 1, '<card>');
     const { host, port } = parseHostPort(stringOption(context, 'vpcd') ?? `127.0.0.1:${VPCD_DEFAULT_PORT}`);
     const card = await createSimulator(name);

@@ -3,7 +3,7 @@
  * `--admin-pin-env VAR`, `--admin-key-env VAR` (hex), `--admin-key default`, or a hidden prompt on a
  * TTY. Secrets are returned as bytes the caller wipes; they are never printed.
  */
-import { fromHex } from '@minidriver/core';
+import { fromHex, wipe } from '@minidriver/core';
 import { UsageError } from '../parse/usage-error.js';
 import { promptHidden } from './hidden-prompt.js';
 
@@ -30,12 +30,46 @@ interface CredentialOptions {
   readonly adminKey?: string;
 }
 
+/** The most `--pin-stdin` reads: a few secrets of a few hundred bytes each, never a whole file. */
+export const MAX_SECRET_STDIN_BYTES = 4096;
+
 async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  for (const chunk of chunks) chunk.fill(0);
-  return text;
+  let total = 0;
+  try {
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      total += (chunk as Buffer).length;
+      if (total > MAX_SECRET_STDIN_BYTES) {
+        process.stdin.destroy();
+        throw new UsageError(`--pin-stdin: more than ${MAX_SECRET_STDIN_BYTES} bytes on stdin`);
+      }
+    }
+    const all = Buffer.concat(chunks);
+    const text = all.toString('utf8');
+    all.fill(0);
+    return text;
+  } finally {
+    for (const chunk of chunks) chunk.fill(0);
+  }
+}
+
+/**
+ * Reads two secrets in turn (current and new PIN, PUK and new PIN). When the second cannot be had, the first
+ * is wiped before the error propagates; the caller wipes both after use.
+ */
+export async function readSecretPair(
+  source: CredentialSource,
+  first: readonly [label: string, envOption: SecretEnvOption],
+  second: readonly [label: string, envOption: SecretEnvOption],
+): Promise<[Uint8Array, Uint8Array]> {
+  const one = await source.secret(...first);
+  try {
+    return [one, await source.secret(...second)];
+  } catch (error) {
+    wipe(one);
+    throw error;
+  }
 }
 
 /** Builds the credential source from the command line and environment. */
@@ -63,8 +97,10 @@ export function createCredentialSource(
       if (variable !== undefined && !usedEnv.has(variable)) {
         usedEnv.add(variable);
         const value = env[variable];
+        // The name is not repeated: a user who typed the secret itself where its variable's name goes
+        // must not see it echoed (terminal scrollback, CI logs).
         if (value === undefined || value === '')
-          throw new UsageError(`--${envOption}: environment variable ${variable} is not set`);
+          throw new UsageError(`--${envOption}: the environment variable it names is not set`);
         return new TextEncoder().encode(value);
       }
       if (options.pinStdin) return new TextEncoder().encode(await nextStdinLine(label));
@@ -79,12 +115,12 @@ export function createCredentialSource(
       if (options.adminKeyEnv !== undefined) {
         const value = env[options.adminKeyEnv];
         if (value === undefined || value === '')
-          throw new UsageError(`--admin-key-env: environment variable ${options.adminKeyEnv} is not set`);
+          throw new UsageError('--admin-key-env: the environment variable it names is not set');
         let key: Uint8Array;
         try {
           key = fromHex(value);
         } catch {
-          throw new UsageError(`--admin-key-env: ${options.adminKeyEnv} is not hex`);
+          throw new UsageError('--admin-key-env: the environment variable it names does not hold hex');
         }
         return { kind: 'key', key };
       }

@@ -1,8 +1,11 @@
 /**
  * @module Reading and writing the user's files (`--in`, `--out`). A file that cannot be read or written
- * is the user's mistake, so it is a usage error (exit 2) naming the file, not a card error.
+ * is the user's mistake, so it is a usage error (exit 2) naming the file, not a card error. Every read is
+ * bounded: an input larger than what it is for (`/dev/zero` as `--in`) stops at the bound with a usage error,
+ * in bounded memory and time.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../parse/usage-error.js';
 
 function reason(error: unknown): string {
@@ -16,12 +19,65 @@ function reason(error: unknown): string {
         : String((error as Error).message);
 }
 
-/** The bytes of `path`. */
-export async function readInputFile(path: string): Promise<Uint8Array> {
+/** What a bounded read is for: its limit in bytes and the words of the error past it. */
+export interface InputBound {
+  /** The most bytes accepted. */
+  readonly maxBytes: number;
+  /** What the input is, for the message ("a card file", "an RSA ciphertext"). */
+  readonly what: string;
+}
+
+/** The bound of `minidriver write`: a card file is at most 65,535 bytes (the largest BER-TLV object of a card). */
+export const CARD_FILE_INPUT: InputBound = { maxBytes: 65_535, what: 'a card file' };
+/** The bound of `minidriver decrypt`: an RSA-4096 ciphertext is 512 bytes. */
+export const CIPHERTEXT_INPUT: InputBound = { maxBytes: 512, what: 'an RSA ciphertext' };
+/** The bound of a certificate to import (PEM of the largest card file). */
+export const CERTIFICATE_INPUT: InputBound = { maxBytes: 128 * 1024, what: 'a certificate' };
+/** The bound of a message to sign: it is hashed here, streamed, never held whole. */
+export const MESSAGE_INPUT: InputBound = { maxBytes: 256 * 1024 * 1024, what: 'a message to sign' };
+
+function tooLarge(path: string, bound: InputBound): UsageError {
+  return new UsageError(`${path} is larger than ${bound.maxBytes} bytes, the most ${bound.what} can be`);
+}
+
+/**
+ * Streams `path` to `consume` chunk by chunk, failing with a usage error as soon as more than
+ * `bound.maxBytes` arrived (works for regular files, pipes and devices alike).
+ */
+export async function streamInputFile(
+  path: string,
+  bound: InputBound,
+  consume: (chunk: Uint8Array) => void,
+): Promise<number> {
+  let total = 0;
+  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
   try {
-    return new Uint8Array(await readFile(path));
+    for await (const chunk of stream) {
+      const bytes = chunk as Buffer;
+      total += bytes.length;
+      if (total > bound.maxBytes) {
+        bytes.fill(0);
+        throw tooLarge(path, bound);
+      }
+      consume(bytes);
+    }
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read ${path}: ${reason(error)}`);
+  } finally {
+    stream.destroy();
+  }
+  return total;
+}
+
+/** The bytes of `path`, at most `bound.maxBytes` of them (more is a usage error). */
+export async function readInputFile(path: string, bound: InputBound): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  try {
+    await streamInputFile(path, bound, (chunk) => chunks.push(new Uint8Array(chunk)));
+    return new Uint8Array(Buffer.concat(chunks));
+  } finally {
+    for (const chunk of chunks) chunk.fill(0);
   }
 }
 

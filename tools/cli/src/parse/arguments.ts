@@ -49,7 +49,7 @@ export function parseArguments(argv: readonly string[], specs: OptionSpecs): Par
       inlineValue = equals === -1 ? undefined : token.slice(equals + 1);
     } else if (/^-[A-Za-z]$/.test(token)) {
       name = byAlias.get(token.slice(1));
-      if (name === undefined) throw new UsageError(`unknown option ${token}`);
+      if (name === undefined) throw new UsageError('unknown one-letter option (run `minidriver --help`)');
     } else {
       positionals.push(token);
       continue;
