@@ -3,6 +3,7 @@
  * Gnuk, SmartPGP, …). The simulator lives at the subpath `@minidriver/card-openpgp/sim`.
  */
 import type { CardContext, Minidriver, MinidriverPlugin } from '@minidriver/core';
+import { OPENPGP_SECRET_APDUS } from './openpgp-commands.js';
 import { OpenPgpMinidriver } from './openpgp-minidriver.js';
 
 export { OpenPgpApplication } from './openpgp-application.js';
@@ -24,6 +25,7 @@ export const plugin: MinidriverPlugin = {
   async acquireContext(context: CardContext, _flags: number): Promise<Minidriver> {
     return OpenPgpMinidriver.open(context);
   },
+  secretApdus: OPENPGP_SECRET_APDUS,
 };
 
 export default plugin;

@@ -22,6 +22,7 @@ import {
   importKeyCommand,
   internalAuthenticateCommand,
   type KeySlot,
+  OPENPGP_SECRET_APDUS,
   PasswordReference,
   putDataCommand,
   resetRetryCounterAsAdminCommand,
@@ -66,7 +67,7 @@ export class OpenPgpApplication {
 
   constructor(transport: Transport) {
     // OpenPGP v3 cards announce extended length; the channel falls back to chaining over T=0.
-    this.channel = createCardChannel(transport, { extendedLength: true });
+    this.channel = createCardChannel(transport, { extendedLength: true, secretApdus: OPENPGP_SECRET_APDUS });
   }
 
   /** SELECT the application; SCARD_E_UNKNOWN_CARD when the card has none, SCARD_E_CARD_UNSUPPORTED when terminated. */

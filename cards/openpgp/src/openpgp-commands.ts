@@ -2,6 +2,7 @@
  * @module Command APDU builders of the OpenPGP card application (openpgp.md §4). Pure functions: each
  * returns the `CommandApdu` of one card command and sends nothing.
  */
+import type { SecretApdu } from '@minidriver/core';
 import type { CommandApdu } from '@minidriver/iso7816';
 
 /** The partial AID every OpenPGP application answers to (openpgp.md §1). */
@@ -26,6 +27,18 @@ const CONTROL_REFERENCE_TEMPLATE: Readonly<Record<KeySlot, number>> = { 0: 0xb6,
 
 /** Le asking for "up to 256 bytes"; longer answers arrive through 61xx / GET RESPONSE or extended Le. */
 const SHORT_LE = 256;
+
+/**
+ * The OpenPGP card commands that carry a secret beyond the ISO ones (traces redact them, the channel wipes
+ * them): PUT DATA of the Resetting Code (D3) and of the PSO:DEC/ENC AES key (D5), key import (PUT DATA odd,
+ * extended header list 4D), and PSO:DECIPHER, which answers decrypted data or an ECDH shared secret.
+ */
+export const OPENPGP_SECRET_APDUS: readonly SecretApdu[] = Object.freeze([
+  { ins: 0xda, p1: 0x00, p2: 0xd3, data: true },
+  { ins: 0xda, p1: 0x00, p2: 0xd5, data: true },
+  { ins: 0xdb, p1: 0x3f, p2: 0xff, data: true },
+  { ins: 0x2a, p1: 0x80, p2: 0x86, response: true },
+]);
 
 /** SELECT the OpenPGP application by its partial AID (P2 00: "with FCI", the only form it supports). */
 export function selectCommand(): CommandApdu {

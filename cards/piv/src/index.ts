@@ -3,6 +3,7 @@
  * PIV and CAC cards, YubiKey, Nitrokey, PIVKey …), and PivApplication for direct use of the PIV card edge.
  */
 import { CacheMode, type MinidriverPlugin } from '@minidriver/core';
+import { PIV_SECRET_APDUS } from './piv-commands.js';
 import { PivMinidriver, type PivMinidriverOptions } from './piv-minidriver.js';
 
 export { encryptManagementChallenge, PivApplication } from './piv-application.js';
@@ -17,6 +18,7 @@ export function createPivPlugin(options: PivMinidriverOptions = {}): MinidriverP
     name: 'PIV',
     cardDataVersions: { min: 4, current: 7 },
     acquireContext: (context) => PivMinidriver.open(context, options),
+    secretApdus: PIV_SECRET_APDUS,
   };
 }
 

@@ -19,6 +19,7 @@ import {
   logoutCommand,
   MANAGEMENT_KEY_REFERENCE,
   PIN_REFERENCE,
+  PIV_SECRET_APDUS,
   PivAlgorithmId,
   PUK_REFERENCE,
   putDataCommand,
@@ -115,7 +116,7 @@ export class PivApplication {
 
   /** `transport` must be inside a transaction the caller holds for multi-command sequences. */
   constructor(transport: Transport) {
-    this.#channel = createCardChannel(transport);
+    this.#channel = createCardChannel(transport, { secretApdus: PIV_SECRET_APDUS });
   }
 
   async #send(apdu: CommandApdu): Promise<{ data: Uint8Array; statusWord: number }> {
@@ -313,7 +314,12 @@ export class PivApplication {
 
   /** YubiKey SET MANAGEMENT KEY (management key authenticated). */
   async setManagementKey(algorithmId: number, key: Uint8Array): Promise<void> {
-    await this.#sendOk(setManagementKeyCommand(algorithmId, key), 'data', 'SET MANAGEMENT KEY');
+    const command = setManagementKeyCommand(algorithmId, key);
+    try {
+      await this.#sendOk(command, 'data', 'SET MANAGEMENT KEY');
+    } finally {
+      if (command.data) wipe(command.data);
+    }
   }
 
   /** The private key operation of `slot` on `input` (padded RSA block, or the hash for ECDSA): the `82` result. */
@@ -358,7 +364,12 @@ export class PivApplication {
     algorithmId: number,
     items: readonly { tag: number; value: Uint8Array }[],
   ): Promise<void> {
-    await this.#sendOk(importKeyCommand(algorithmId, slot, items), 'data', `IMPORT KEY into slot ${slotName(slot)}`);
+    const command = importKeyCommand(algorithmId, slot, items);
+    try {
+      await this.#sendOk(command, 'data', `IMPORT KEY into slot ${slotName(slot)}`);
+    } finally {
+      if (command.data) wipe(command.data);
+    }
   }
 
   /** YubiKey 5.7 DELETE KEY (MOVE KEY to FF). SCARD_E_UNSUPPORTED_FEATURE when the card does not know it. */

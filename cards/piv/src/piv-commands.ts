@@ -2,6 +2,7 @@
  * @module PIV command APDUs (piv.md §6, §8): one builder per card command, wire constants with their
  * spec names. Builders only build; sending and status mapping live in PivApplication.
  */
+import type { SecretApdu } from '@minidriver/core';
 import type { CommandApdu } from '@minidriver/iso7816';
 
 /** The right-truncated PIV AID everyone sends (piv.md §1). */
@@ -21,6 +22,17 @@ export const INS_GET_METADATA = 0xf7;
 export const INS_SET_MANAGEMENT_KEY = 0xff;
 export const INS_IMPORT_KEY = 0xfe;
 export const INS_MOVE_KEY = 0xf6;
+
+/**
+ * The PIV commands that carry a secret beyond the ISO ones (traces redact them, the channel wipes them):
+ * SET MANAGEMENT KEY and IMPORT ASYMMETRIC KEY (Yubico extensions) carry a key; GENERAL AUTHENTICATE
+ * answers decrypted data or an ECDH shared secret (and management-key witnesses).
+ */
+export const PIV_SECRET_APDUS: readonly SecretApdu[] = Object.freeze([
+  { ins: INS_SET_MANAGEMENT_KEY, p1: 0xff, data: true },
+  { ins: INS_IMPORT_KEY, data: true },
+  { ins: INS_GENERAL_AUTHENTICATE, response: true },
+]);
 
 export const TAG_OBJ_ID = 0x5c;
 export const TAG_OBJ_DATA = 0x53;

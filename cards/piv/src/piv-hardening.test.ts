@@ -1,12 +1,20 @@
 /**
  * Regression tests of the hostile-input audit (issue #11) for the PIV plugin.
  */
+import { constants, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
 import {
+  type ApduTraceEntry,
   CARD_CREATE_CONTAINER_KEY_GEN,
+  CARD_CREATE_CONTAINER_KEY_IMPORT,
+  CARD_PADDING_PKCS1,
   CardSession,
+  encodeRsaPrivateKeyBlob,
   interceptTransmit,
   KeySpec,
+  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
+  ROLE_USER,
+  reverseBytes,
   ScardError,
 } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
@@ -22,8 +30,7 @@ describe('PIV writeFile bounds (issue #11 item 8)', () => {
       return send(command);
     });
     const session = await CardSession.open(plugin, transport);
-    const challenge = await session.getChallengeEx(ROLE_ADMIN);
-    await session.authenticateEx(ROLE_ADMIN, 0, encryptManagementChallenge(0x03, DEFAULT_MANAGEMENT_KEY, challenge));
+    await authenticateAdmin(session);
     await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
     // Looks like DER (30 84 ...) so that nothing but its size can stop it; zeros gzip to almost nothing.
     const huge = new Uint8Array(64 * 1024 * 1024);
@@ -35,4 +42,95 @@ describe('PIV writeFile bounds (issue #11 item 8)', () => {
     // The session may read cardcf/freshness, but no certificate object went to the card.
     expect(apdus - before).toBeLessThanOrEqual(2);
   }, 60_000);
+});
+
+/** True when `needle` occurs in `haystack`. */
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack).indexOf(Buffer.from(needle)) !== -1;
+}
+
+/** A session whose trace entries and transmit buffers are kept, to look for secrets after the fact. */
+async function openWatched() {
+  const handed: Uint8Array[] = [];
+  const transport = interceptTransmit(new SimTransport(new PivSimulator({ seed: 'hardening' })), (command, send) => {
+    handed.push(command);
+    return send(command);
+  });
+  const entries: ApduTraceEntry[] = [];
+  const session = await CardSession.open(plugin, transport, { trace: (entry) => entries.push(entry) });
+  const exposes = (secret: Uint8Array) =>
+    handed.some((buffer) => contains(buffer, secret)) ||
+    entries.some(
+      (entry) => contains(entry.command, secret) || (entry.response !== undefined && contains(entry.response, secret)),
+    );
+  return { session, entries, exposes };
+}
+
+async function authenticateAdmin(session: CardSession): Promise<void> {
+  const challenge = await session.getChallengeEx(ROLE_ADMIN);
+  await session.authenticateEx(ROLE_ADMIN, 0, encryptManagementChallenge(0x03, DEFAULT_MANAGEMENT_KEY, challenge));
+}
+
+describe('PIV secrets in traces and transmit buffers (issue #11 items 5, 6)', () => {
+  it('SET MANAGEMENT KEY: the new key is in no trace entry and no buffer handed to transmit', async () => {
+    const { session, entries, exposes } = await openWatched();
+    const newKey = new Uint8Array(randomBytes(24));
+    const change = await session.getChallengeEx(ROLE_ADMIN);
+    await session.changeAuthenticatorEx(
+      2,
+      ROLE_ADMIN,
+      encryptManagementChallenge(0x03, DEFAULT_MANAGEMENT_KEY, change),
+      ROLE_ADMIN,
+      newKey,
+      0,
+    );
+    const set = entries.find((entry) => entry.command[1] === 0xff);
+    expect(set?.redacted).toBe(true);
+    expect(exposes(newKey)).toBe(false);
+    await session.close();
+  });
+
+  it('IMPORT KEY: no part of the private key is in a trace entry or a transmit buffer', async () => {
+    const { session, exposes } = await openWatched();
+    await authenticateAdmin(session);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const b = (text: string | undefined) => new Uint8Array(Buffer.from(text as string, 'base64url'));
+    const blob = encodeRsaPrivateKeyBlob(
+      {
+        modulus: b(rsa.n),
+        publicExponent: b(rsa.e),
+        privateExponent: b(rsa.d),
+        prime1: b(rsa.p),
+        prime2: b(rsa.q),
+        exponent1: b(rsa.dp),
+        exponent2: b(rsa.dq),
+        coefficient: b(rsa.qi),
+      },
+      'keyExchange',
+    );
+    await session.createContainer(4, CARD_CREATE_CONTAINER_KEY_IMPORT, KeySpec.AT_KEYEXCHANGE, 0, blob);
+    for (const part of [rsa.p, rsa.q, rsa.dp, rsa.dq, rsa.qi]) expect(exposes(b(part).subarray(0, 16))).toBe(false);
+    await session.close();
+  });
+
+  it('decrypted plaintext is redacted in the trace and wiped from the raw response (item 6)', async () => {
+    const { session, entries, exposes } = await openWatched();
+    await authenticateAdmin(session);
+    await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
+    const rsaKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey as Uint8Array);
+    await session.authenticateEx(ROLE_USER, 0, new TextEncoder().encode('123456'));
+    const secret = new Uint8Array(randomBytes(32));
+    const ciphertext = publicEncrypt({ key: rsaKey, padding: constants.RSA_PKCS1_PADDING }, secret);
+    const plain = await session.rsaDecrypt({
+      version: 2,
+      containerIndex: 0,
+      keySpec: KeySpec.AT_KEYEXCHANGE,
+      data: reverseBytes(new Uint8Array(ciphertext)),
+      paddingType: CARD_PADDING_PKCS1,
+    });
+    expect(reverseBytes(plain)).toEqual(secret);
+    expect(exposes(secret)).toBe(false);
+    expect(entries.some((entry) => entry.responseRedacted === true)).toBe(true);
+    await session.close();
+  });
 });

@@ -65,16 +65,29 @@ export interface ReaderFeatures {
 
 /** One APDU exchange as seen by a trace hook. Secret command data is already redacted. */
 export interface ApduTraceEntry {
-  /** The command as sent; for VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER the data field is redacted. */
+  /** The command as sent; the data field of a secret-bearing command (VERIFY, a new key...) is zeroed. */
   readonly command: Uint8Array;
   /** True when the command's data field was replaced because it carried a secret. */
   readonly redacted: boolean;
-  /** The response APDU, or undefined when transmit failed. */
+  /** The response APDU, or undefined when transmit failed; its data is zeroed when it carried a secret. */
   readonly response?: Uint8Array;
+  /** True when the response's data was zeroed because it carried a secret (decrypted data, a challenge). */
+  readonly responseRedacted?: boolean;
   /** The error transmit threw, if any. */
   readonly error?: unknown;
   /** Milliseconds the exchange took. */
   readonly durationMs: number;
+}
+
+/** A command APDU whose data or response carries a secret, matched by INS (and P1, P2 when given). */
+export interface SecretApdu {
+  readonly ins: number;
+  readonly p1?: number;
+  readonly p2?: number;
+  /** The command data is secret (a PIN, a key): redacted in traces, the command buffer wiped after sending. */
+  readonly data?: boolean;
+  /** The response data is secret (plaintext, a shared secret): redacted in traces, wiped after use. */
+  readonly response?: boolean;
 }
 
 /** A function that sees every APDU exchanged through a traced transport. */

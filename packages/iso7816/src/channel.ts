@@ -7,7 +7,16 @@
  * The channel takes no transaction: the caller (CardSession) holds one around every multi-APDU
  * sequence, so chains and GET RESPONSE loops are never interleaved with another application's commands.
  */
-import { concatBytes, redactCommand, ScardError, type Transport, wipe } from '@minidriver/core';
+import {
+  concatBytes,
+  createSecretApduTracker,
+  redactCommand,
+  redactResponse,
+  ScardError,
+  type SecretApdu,
+  type Transport,
+  wipe,
+} from '@minidriver/core';
 import {
   CLA_CHAINING,
   type CommandApdu,
@@ -52,8 +61,13 @@ export interface CardChannelOptions {
   /** INS of GET RESPONSE (default 0xC0). */
   readonly getResponseIns?: number;
   /**
-   * Sees every APDU exchanged on the wire. The data field of VERIFY / CHANGE REFERENCE DATA /
-   * RESET RETRY COUNTER is replaced by `*` (0x2A) bytes before the hook sees it.
+   * The card's secret-bearing commands beyond the ISO ones (the plugin's `secretApdus`): their command buffer
+   * is wiped once sent, their raw response once parsed, and `trace` sees them redacted.
+   */
+  readonly secretApdus?: readonly SecretApdu[];
+  /**
+   * Sees every APDU exchanged on the wire, redacted by core's redactCommand (VERIFY / CHANGE REFERENCE DATA /
+   * RESET RETRY COUNTER data and the `secretApdus` zeroed; secret response data zeroed).
    */
   readonly trace?: (command: Uint8Array, response: Uint8Array) => void;
 }
@@ -91,9 +105,11 @@ export function isPinCommand(apdu: Pick<CommandApdu, 'ins'>): boolean {
  */
 export function createTransportSender(
   transport: Pick<Transport, 'transmit'>,
-  options: { extended?: boolean; trace?: CardChannelOptions['trace'] } = {},
+  options: { extended?: boolean; trace?: CardChannelOptions['trace']; secretApdus?: readonly SecretApdu[] } = {},
 ): ApduSender {
   const extended = options.extended === true;
+  const rules = options.secretApdus ?? [];
+  const secrets = createSecretApduTracker(rules);
   return {
     async send(apdu) {
       const limited: CommandApdu =
@@ -105,18 +121,28 @@ export function createTransportSender(
         );
       }
       const command = encodeCommandApdu(limited);
-      // Redact before the PIN command buffer is wiped below.
-      const traced = options.trace ? redactCommand(command).command : undefined;
+      const secret = secrets.classify(command);
+      // Redact before the secret command buffer is wiped below.
+      const traced = options.trace ? redactCommand(command, rules, secret).command : undefined;
       let responseBytes: Uint8Array;
       try {
         responseBytes = await transport.transmit(command);
       } catch (error) {
+        secrets.settle(undefined);
         throw ScardError.from(error, 'transmit');
       } finally {
-        if (isPinCommand(apdu)) wipe(command);
+        if (secret.data || isPinCommand(apdu)) wipe(command);
       }
-      if (options.trace && traced) options.trace(traced, responseBytes.slice());
-      return parseResponseApdu(responseBytes);
+      secrets.settle(responseBytes);
+      if (options.trace && traced) {
+        options.trace(traced, secret.response ? redactResponse(responseBytes) : responseBytes.slice());
+      }
+      try {
+        return parseResponseApdu(responseBytes);
+      } finally {
+        // parseResponseApdu copied the data: the raw buffer of a secret answer is not left behind.
+        if (secret.response) wipe(responseBytes);
+      }
     },
   };
 }
@@ -237,7 +263,11 @@ export function createCardChannel(transport: Transport, options: CardChannelOpti
     throw new ScardError('SCARD_E_INVALID_PARAMETER', `getResponseIns must be a byte, got ${getResponseIns}`);
   }
   const extended = options.extendedLength === true && transport.protocol !== 'T0';
-  const wire = createTransportSender(transport, { extended, trace: options.trace });
+  const wire = createTransportSender(transport, {
+    extended,
+    ...(options.trace ? { trace: options.trace } : {}),
+    ...(options.secretApdus ? { secretApdus: options.secretApdus } : {}),
+  });
   const chained = createChainingSender(wire, extended ? MAX_EXTENDED_DATA : maxShortData);
   const sender = createGetResponseSender(createWrongLengthSender(chained), getResponseIns);
   return {

@@ -2,7 +2,7 @@
  * @module What a card package exports (a MinidriverPlugin), what it receives (a CardContext, the
  * counterpart of the caller-owned members of CARD_DATA), and the manifest the loader reads.
  */
-import type { Transport } from '../transport.js';
+import type { SecretApdu, Transport } from '../transport.js';
 import type { CardDataVersion } from './constants.js';
 import type { Minidriver } from './minidriver-v7.js';
 import type { DecryptPadding, SignDataRequest } from './structures.js';
@@ -65,6 +65,12 @@ export interface MinidriverPlugin {
    * transaction. `flags` is 0 or CARD_SECURE_KEY_INJECTION_NO_CARD_MODE (validated by the session).
    */
   acquireContext(context: CardContext, flags: number): Promise<Minidriver>;
+  /**
+   * The card's secret-bearing commands beyond the ISO ones (VERIFY, CHANGE REFERENCE DATA, RESET RETRY
+   * COUNTER, GET CHALLENGE): the session's APDU trace redacts them. The plugin's channel should wipe them
+   * with the same list.
+   */
+  readonly secretApdus?: readonly SecretApdu[];
 }
 
 /** One ATR pattern of a manifest. */

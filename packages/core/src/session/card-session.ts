@@ -241,7 +241,9 @@ export class CardSession {
       throw new ScardError('SCARD_E_INVALID_HANDLE', 'no transport to the card');
     }
     const baseTransport = noCardMode ? (transport ?? NO_CARD_TRANSPORT) : (transport as Transport);
-    const effectiveTransport = options.trace ? traceTransport(baseTransport, options.trace) : baseTransport;
+    const effectiveTransport = options.trace
+      ? traceTransport(baseTransport, options.trace, plugin.secretApdus ?? [])
+      : baseTransport;
     const session = new CardSession(plugin, effectiveTransport, version, noCardMode);
     await session.acquire(plugin, flags, options);
     return session;

@@ -24,5 +24,14 @@ export {
   resolveStructureVersion,
   validateCardDataVersions,
 } from './negotiate.js';
-export { redactCommand, traceTransport } from './trace.js';
+export {
+  createSecretApduTracker,
+  ISO_SECRET_APDUS,
+  redactCommand,
+  redactResponse,
+  type SecretApduTracker,
+  type SecretParts,
+  secretPartsOf,
+  traceTransport,
+} from './trace.js';
 export { type TransactionScope, withTransaction } from './with-transaction.js';

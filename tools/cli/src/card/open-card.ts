@@ -204,7 +204,9 @@ export async function openCardSession(
     return {
       ...connected,
       // The CLI's own exchanges (PIN retry probes) are traced like the session's.
-      transport: target.trace ? traceTransport(connected.transport, target.trace) : connected.transport,
+      transport: target.trace
+        ? traceTransport(connected.transport, target.trace, plugin.secretApdus ?? [])
+        : connected.transport,
       session,
       resolution,
       close: async () => {

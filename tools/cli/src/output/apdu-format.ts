@@ -94,16 +94,18 @@ export function describeCommand(command: Uint8Array, redacted: boolean): string[
   return lines;
 }
 
-/** Lines describing a response APDU. */
-export function describeResponse(response: Uint8Array): string[] {
+/** Lines describing a response APDU (`redacted`: its data was a secret and was zeroed). */
+export function describeResponse(response: Uint8Array, redacted = false): string[] {
   if (response.length < 2) return [`< (${response.length} bytes: no status word)`];
   const statusWord = ((response[response.length - 2] as number) << 8) | (response[response.length - 1] as number);
   const data = response.subarray(0, response.length - 2);
   const shown =
     data.length === 0
       ? ''
-      : ` ${data.length} bytes ${data.length > 48 ? `${toHex(data.subarray(0, 48))}…` : toHex(data)}`;
+      : redacted
+        ? ` ${data.length} bytes **`
+        : ` ${data.length} bytes ${data.length > 48 ? `${toHex(data.subarray(0, 48))}…` : toHex(data)}`;
   const lines = [`< ${formatStatusWord(statusWord)} ${describeStatusWord(statusWord)}${shown}`];
-  if (data.length > 0) lines.push(...(describeTlv(data) ?? []));
+  if (data.length > 0 && !redacted) lines.push(...(describeTlv(data) ?? []));
   return lines;
 }

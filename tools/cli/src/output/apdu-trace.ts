@@ -1,6 +1,7 @@
 /**
- * @module `--trace`: every APDU exchanged, decoded, on stderr. The session hands us commands with secret
- * data already zeroed (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER); we print that data as `**`.
+ * @module `--trace`: every APDU exchanged, decoded, on stderr. The session hands us exchanges with secret
+ * data already zeroed (PINs, new keys, imported keys in commands; plaintext and shared secrets in
+ * responses); we print that data as `**`.
  */
 import type { ApduTraceHook } from '@minidriver/core';
 import { describeCommand, describeResponse } from './apdu-format.js';
@@ -11,7 +12,8 @@ export function createTraceHook(
 ): ApduTraceHook {
   return (entry) => {
     for (const line of describeCommand(entry.command, entry.redacted)) write(line);
-    if (entry.response) for (const line of describeResponse(entry.response)) write(line);
+    if (entry.response)
+      for (const line of describeResponse(entry.response, entry.responseRedacted === true)) write(line);
     else write(`< failed: ${entry.error instanceof Error ? entry.error.message : String(entry.error)}`);
   };
 }

@@ -1,0 +1,91 @@
+/**
+ * Regression tests of the hostile-card audit (issue #11) for the OpenPGP plugin.
+ */
+import { constants, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
+import {
+  type ApduTraceEntry,
+  CARD_CREATE_CONTAINER_KEY_GEN,
+  CARD_CREATE_CONTAINER_KEY_IMPORT,
+  CARD_PADDING_PKCS1,
+  CardSession,
+  encodeEccPrivateKeyBlob,
+  interceptTransmit,
+  KeySpec,
+  publicKeyBlobToKeyObject,
+  ROLE_ADMIN,
+  reverseBytes,
+} from '@minidriver/core';
+import { SimTransport } from '@minidriver/sim';
+import { describe, expect, it } from 'vitest';
+import { OpenPgpSimulator } from '../sim/index.js';
+import { plugin, RESETTING_CODE_PIN_ID } from './index.js';
+
+const text = (value: string) => new TextEncoder().encode(value);
+const PW1 = text('123456');
+const PW3 = text('12345678');
+
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  return Buffer.from(haystack).indexOf(Buffer.from(needle)) !== -1;
+}
+
+/** A session whose trace entries and transmit buffers are kept, to look for secrets after the fact. */
+async function openWatched() {
+  const handed: Uint8Array[] = [];
+  const transport = interceptTransmit(new SimTransport(new OpenPgpSimulator()), (command, send) => {
+    handed.push(command);
+    return send(command);
+  });
+  const entries: ApduTraceEntry[] = [];
+  const session = await CardSession.open(plugin, transport, { version: 7, trace: (entry) => entries.push(entry) });
+  const exposes = (secret: Uint8Array) =>
+    handed.some((buffer) => contains(buffer, secret)) ||
+    entries.some(
+      (entry) => contains(entry.command, secret) || (entry.response !== undefined && contains(entry.response, secret)),
+    );
+  return { session, entries, exposes };
+}
+
+describe('OpenPGP secrets in traces and transmit buffers (issue #11 items 5, 6)', () => {
+  it('PUT DATA D3: the new Resetting Code is in no trace entry and no transmit buffer', async () => {
+    const { session, entries, exposes } = await openWatched();
+    const code = text('73920461');
+    await session.changeAuthenticatorEx(2, ROLE_ADMIN, PW3, RESETTING_CODE_PIN_ID, code, 0);
+    expect(entries.find((entry) => entry.command[1] === 0xda && entry.command[3] === 0xd3)?.redacted).toBe(true);
+    expect(exposes(text('73920461'))).toBe(false);
+    await session.close();
+  });
+
+  it('PUT DATA 4D: the imported private scalar is in no trace entry and no transmit buffer', async () => {
+    const { session, exposes } = await openWatched();
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const coordinate = (value: string | undefined) => new Uint8Array(Buffer.from(value as string, 'base64url'));
+    const d = coordinate(jwk.d);
+    const blob = encodeEccPrivateKeyBlob({ curve: 'P-256', x: coordinate(jwk.x), y: coordinate(jwk.y), d }, 'ecdh');
+    await session.authenticatePin('admin', PW3);
+    await session.createContainer(1, CARD_CREATE_CONTAINER_KEY_IMPORT, KeySpec.AT_ECDHE_P256, 0, blob);
+    expect(exposes(d.subarray(0, 16))).toBe(false);
+    await session.close();
+  });
+
+  it('PSO:DECIPHER plaintext is redacted in the trace (item 6)', async () => {
+    const { session, entries, exposes } = await openWatched();
+    await session.authenticatePin('admin', PW3);
+    await session.createContainer(1, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
+    const info = await session.getContainerInfo(1);
+    const publicKey = publicKeyBlobToKeyObject(info.keyExchangePublicKey as Uint8Array);
+    const secret = new Uint8Array(randomBytes(32));
+    const ciphertext = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, secret);
+    await session.authenticatePin('user', PW1);
+    const plain = await session.rsaDecrypt({
+      version: 2,
+      containerIndex: 1,
+      keySpec: KeySpec.AT_KEYEXCHANGE,
+      data: reverseBytes(new Uint8Array(ciphertext)),
+      paddingType: CARD_PADDING_PKCS1,
+    });
+    expect(reverseBytes(plain)).toEqual(secret);
+    expect(exposes(secret)).toBe(false);
+    expect(entries.some((entry) => entry.responseRedacted === true)).toBe(true);
+    await session.close();
+  });
+});
