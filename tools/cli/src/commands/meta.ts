@@ -23,7 +23,7 @@ function commandNamed(commands: readonly Command[], name: string): Command {
   const command = commands.find((candidate) => candidate.name === name);
   if (!command) {
     throw new UsageError(
-      `unknown command "${name}"${didYouMean(
+      `unknown command${didYouMean(
         name,
         commands.map((candidate) => candidate.name),
       )} (run \`minidriver --help\`)`,
@@ -66,7 +66,7 @@ export function createCompletionCommand(commands: CommandList): Command {
     async run(context) {
       const shell = requirePositional(context, 0, 'bash|zsh|fish');
       if (!(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
-        throw new UsageError(`no completion for "${shell}"${didYouMean(shell, COMPLETION_SHELLS)} (bash, zsh, fish)`);
+        throw new UsageError(`no completion for that shell${didYouMean(shell, COMPLETION_SHELLS)} (bash, zsh, fish)`);
       }
       const script = completionScript(shell as CompletionShell, commands(), GLOBAL_OPTIONS);
       if (!context.json) context.io.stdout.write(script);
@@ -90,7 +90,7 @@ export const configCommand: Command = {
   async run(context) {
     const action = requirePositional(context, 0, 'path|show|check');
     if (!['path', 'show', 'check'].includes(action)) {
-      throw new UsageError(`unknown config action "${action}"${didYouMean(action, ['path', 'show', 'check'])}`);
+      throw new UsageError(`unknown config action${didYouMean(action, ['path', 'show', 'check'])}`);
     }
     // The file was read (and validated) before the command ran: reaching here means it is valid.
     if (action === 'path') context.print(context.configPath);
