@@ -5,9 +5,15 @@
  * metadata, management key, PIN retries, reset, key import). Cryptography is real (node:crypto).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ScardError } from '@minidriver/core';
+import { concatBytes, ScardError } from '@minidriver/core';
 import { encodeResponseApdu, encodeTlv, type ParsedCommandApdu, parseCommandApdu } from '@minidriver/iso7816';
 import type { SimulatedCard } from '@minidriver/sim';
+import {
+  ATTESTATION_CERTIFICATE_TAG,
+  ATTESTATION_SLOT,
+  createAttestationCertificate,
+  createAttestationKey,
+} from './piv-attestation.js';
 import { isAsymmetricAlgorithm, rsaBitsOf, SlotKey, type SlotKeyState } from './piv-keys.js';
 import {
   DEFAULT_MANAGEMENT_KEY,
@@ -355,8 +361,10 @@ export class PivSimulator implements SimulatedCard {
         return this.#resetApplication(apdu);
       case 0xfe:
         return this.#importKey(apdu, data);
+      case 0xf9:
+        return this.#attest(apdu);
       default:
-        // Includes ATTEST (F9) and MOVE KEY (F6), which this simulator does not implement.
+        // Includes MOVE KEY (F6), which this simulator does not implement.
         return fail(PivStatus.instructionNotSupported);
     }
   }
@@ -633,6 +641,37 @@ export class PivSimulator implements SimulatedCard {
     return new Uint8Array(0);
   }
 
+  /**
+   * YubiKey ATTEST (4.3+): the attestation certificate of a key generated in `slot`, signed by the F9 key
+   * (made on first use). An imported key or an empty slot cannot be attested (6A80 / 6A88 as on a YubiKey).
+   */
+  #attest(apdu: ParsedCommandApdu): Uint8Array {
+    if (this.#versionBelow(4, 3, 0)) fail(PivStatus.instructionNotSupported);
+    if (apdu.p2 !== 0x00 || !isKeySlot(apdu.p1)) fail(PivStatus.incorrectP1P2);
+    const key = this.#keys.get(apdu.p1);
+    if (key === undefined) fail(PivStatus.referenceNotFound);
+    if (key.origin !== 'generated') fail(PivStatus.incorrectData);
+    let attestationKey = this.#keys.get(ATTESTATION_SLOT);
+    if (attestationKey === undefined) {
+      const created = createAttestationKey();
+      attestationKey = created.key;
+      this.#keys.set(ATTESTATION_SLOT, attestationKey);
+      this.#objects.write(
+        ATTESTATION_CERTIFICATE_TAG,
+        encodeTlv(0x53, concatBytes(encodeTlv(0x70, created.certificate), encodeTlv(0x71, Uint8Array.of(0)))),
+      );
+      this.#stateChanged = true;
+    }
+    return createAttestationCertificate(attestationKey, {
+      slot: apdu.p1,
+      key,
+      pinPolicy: key.pinPolicy === PIN_POLICY.default ? defaultPinPolicy(apdu.p1) : key.pinPolicy,
+      touchPolicy: key.touchPolicy === TOUCH_POLICY.default ? TOUCH_POLICY.never : key.touchPolicy,
+      firmware: this.#version,
+      serial: this.#serial,
+    });
+  }
+
   /** YubiKey RESET: allowed only once both PIN and PUK are blocked; back to factory state. */
   #resetApplication(apdu: ParsedCommandApdu): Uint8Array {
     if (apdu.p1 !== 0 || apdu.p2 !== 0) fail(PivStatus.incorrectP1P2);
@@ -640,8 +679,13 @@ export class PivSimulator implements SimulatedCard {
     this.#pin = new ReferenceData(padReferenceData(DEFAULT_PIN)!, padReferenceData(DEFAULT_PIN)!);
     this.#puk = new ReferenceData(padReferenceData(DEFAULT_PUK)!, padReferenceData(DEFAULT_PUK)!);
     this.#managementKey = new ManagementKey('3des', DEFAULT_MANAGEMENT_KEY);
+    // The attestation key and its certificate survive a reset, as on a YubiKey.
+    const attestationKey = this.#keys.get(ATTESTATION_SLOT);
+    const attestationCertificate = this.#objects.read(ATTESTATION_CERTIFICATE_TAG);
     this.#keys.clear();
     this.#objects.clear();
+    if (attestationKey !== undefined) this.#keys.set(ATTESTATION_SLOT, attestationKey);
+    if (attestationCertificate !== undefined) this.#objects.write(ATTESTATION_CERTIFICATE_TAG, attestationCertificate);
     this.#writeFactoryObjects();
     this.#clearVolatileState();
     this.#stateChanged = true;

@@ -376,6 +376,48 @@ describe('transactions (§1.2)', () => {
   });
 });
 
+describe('manage: card-specific management in a session transaction', () => {
+  it('runs the operation inside one transaction with the plugin, then forgets authentication and cached data', async () => {
+    const card = new MemoryCard();
+    card.installKey(0, KeySpec.AT_SIGNATURE, generateTestRsaKey());
+    const { session, transport } = await openRig({}, {}, card);
+    await session.authenticatePin('user', PIN);
+    await session.readFile(null, 'cardid');
+    const begins = transport.beginCount;
+    const seen = await session.manage(async (access) => {
+      expect(transport.beginCount).toBe(begins + 1);
+      expect(access.transport).toBeDefined();
+      return { plugin: access.pluginName, hasMinidriver: typeof access.minidriver.readFile === 'function' };
+    });
+    expect(seen).toEqual({ plugin: session.pluginName, hasMinidriver: true });
+    expect(transport.endCount).toBe(transport.beginCount);
+    expect(session.authenticatedPins).toBe(0);
+    expect(card.commandsOutsideTransaction).toEqual([]);
+  });
+
+  it('turns a failure into a ScardError, refuses a missing operation and a closed session', async () => {
+    const { session } = await openRig();
+    await expectCode(
+      session.manage(async () => {
+        throw new Error('boom');
+      }),
+      'SCARD_E_UNEXPECTED',
+    );
+    await expectCode(
+      session.manage(async () => {
+        throw new ScardError('SCARD_W_WRONG_CHV', 'wrong');
+      }),
+      'SCARD_W_WRONG_CHV',
+    );
+    await expectCode(session.manage(undefined as never), 'SCARD_E_INVALID_PARAMETER');
+    await session.close();
+    await expectCode(
+      session.manage(async () => 1),
+      'SCARD_E_INVALID_HANDLE',
+    );
+  });
+});
+
 describe('data cache (§4.8, §10)', () => {
   it('a second readFile is served from the cache with only the cardcf read', async () => {
     const { session, plugin } = await openRig();

@@ -69,6 +69,7 @@ import type {
 import { padSignature, unpadDecryption } from '../crypto/index.js';
 import { ScardError } from '../errors.js';
 import type { ApduTraceHook, Transport, TransportEvent } from '../transport.js';
+import type { CardManagementOperation } from './card-management.js';
 import {
   type CardDeriveKeyInfo,
   type CardDhAgreementInfo,
@@ -583,6 +584,38 @@ export class CardSession {
     if (this.mode !== CacheMode.GLOBAL_CACHE) this.cache?.clear();
     this.cache = undefined;
     this.authenticated = 0;
+  }
+
+  /**
+   * Runs a card-specific management operation (outside the minidriver contract, written by the card's
+   * package) inside one transaction of this session, serialised with its other calls. The operation may
+   * change anything on the card, so afterwards the session forgets what it had cached and which PINs it
+   * held authenticated. Only ScardError escapes; not available in no-card mode.
+   */
+  manage<T>(operation: CardManagementOperation<T>): Promise<T> {
+    try {
+      this.requireOpen();
+      if (this.noCardMode) throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'no card management in no-card mode');
+      if (typeof operation !== 'function') throw new ScardError('SCARD_E_INVALID_PARAMETER', 'operation is missing');
+    } catch (error) {
+      return Promise.reject(ScardError.from(error));
+    }
+    const run = this.queue.then(async () => {
+      this.requireOpen();
+      try {
+        return await withTransaction(this.transport, async (scope) => {
+          if (!scope.nested) this.counters.transactions++;
+          return operation({ pluginName: this.pluginName, minidriver: this.minidriver, transport: this.transport });
+        });
+      } catch (error) {
+        throw ScardError.from(error, 'card management');
+      } finally {
+        this.dropAuthentication(0xff);
+        this.cache?.clear();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** CardQueryCapabilities. `structureVersion` is CARD_CAPABILITIES.dwVersion (0 counts as 1). */

@@ -2,6 +2,8 @@
  * @module CardSession, the card interface layer: version negotiation, parameter checks, one transaction
  * per call, the cardcf-validated data cache, and APDU tracing.
  */
+
+export type { CardManagementAccess, CardManagementOperation } from './card-management.js';
 export {
   CardSession,
   type CardSessionOptions,
