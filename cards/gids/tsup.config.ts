@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tsup.shared.ts';
 
-export default packageBuild({ sim: 'sim/index.ts' });
+export default packageBuild({ index: 'src/index.ts', sim: 'sim/index.ts' });

@@ -1,9 +1,11 @@
 /**
  * The real card packages of this repository, found the way an application finds them: this package's
- * own package.json declares @minidriver/card-piv and @minidriver/card-openpgp (devDependencies), so a
+ * own package.json declares @minidriver/card-piv, @minidriver/card-openpgp and @minidriver/card-gids
+ * (devDependencies), so a
  * loader rooted here discovers their `minidriver` manifests.
  */
 import { fileURLToPath } from 'node:url';
+import { GIDS_ATR, GidsSimulator } from '@minidriver/card-gids/sim';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator, YUBIKEY5_ATR } from '@minidriver/card-piv/sim';
 import { fromHex } from '@minidriver/core';
@@ -32,6 +34,7 @@ describe('the repository card packages', () => {
       expect.arrayContaining([
         ['@minidriver/card-openpgp', 'OpenPGP'],
         ['@minidriver/card-piv', 'PIV'],
+        ['@minidriver/card-gids', 'GIDS'],
       ]),
     );
     expect(
@@ -92,5 +95,19 @@ describe('the repository card packages', () => {
     const session = await loader.openCard(transport);
     expect(session.pluginName).toBe('PIV');
     await session.close();
+  });
+
+  it('open the GIDS simulator with the real GIDS plugin, chosen by ATR, and by AID when the ATR is unknown', async () => {
+    const { loader } = workspaceLoader();
+    expect((await loader.resolve(GIDS_ATR))?.packageName).toBe('@minidriver/card-gids');
+    const session = await loader.openCard(new SimTransport(new GidsSimulator()));
+    expect(session.pluginName).toBe('GIDS');
+    expect(await session.readFile(null, 'cardapps')).toEqual(fromHex('6d 73 63 70 00 00 00 00'));
+    await session.close();
+    Loader.forgetProbeResults();
+    const transport = new SimTransport(new GidsSimulator({ atr: UNLISTED_ATR }));
+    const choice = await loader.choosePlugin(transport);
+    expect(choice?.packageName).toBe('@minidriver/card-gids');
+    expect(choice?.method).toBe('aid-probe');
   });
 });

@@ -1,0 +1,23 @@
+/**
+ * @packageDocumentation
+ * `@minidriver/card-gids`: the minidriver plugin for GIDS cards (Microsoft Generic Identity Device
+ * Specification). The simulator is in `@minidriver/card-gids/sim`.
+ */
+import type { MinidriverPlugin } from '@minidriver/core';
+import { GidsMinidriver, type GidsMinidriverOptions } from './gids-minidriver.js';
+
+export { GidsApplication, type PinStatus } from './gids-application.js';
+export type { GidsMinidriverOptions } from './gids-minidriver.js';
+
+/** A GIDS plugin; `options.cacheMode` overrides the mode the card earns (GLOBAL when cardcf is writable). */
+export function createGidsPlugin(options: GidsMinidriverOptions = {}): MinidriverPlugin {
+  return {
+    name: 'GIDS',
+    cardDataVersions: { min: 4, current: 7 },
+    acquireContext: (context) => GidsMinidriver.open(context, options),
+  };
+}
+
+/** The GIDS plugin with the card's own cache mode. */
+export const plugin: MinidriverPlugin = createGidsPlugin();
+export default plugin;
