@@ -14,6 +14,7 @@ import {
 } from '@minidriver/iso7816';
 import { checkCardCryptogram, hostChallenge, mutualChallenge } from './gids-admin-challenge.js';
 import * as command from './gids-commands.js';
+import { GIDS_SECRET_APDUS } from './gids-commands.js';
 import { decodePublicKeyTemplate, type GidsPublicKey } from './gids-public-key.js';
 
 const SW_SUCCESS = 0x9000;
@@ -32,7 +33,7 @@ export class GidsApplication {
   #pendingMutual: Uint8Array | undefined;
 
   constructor(transport: Transport, trace?: (command: Uint8Array, response: Uint8Array) => void) {
-    this.#channel = createCardChannel(transport, trace ? { trace } : {});
+    this.#channel = createCardChannel(transport, { secretApdus: GIDS_SECRET_APDUS, ...(trace ? { trace } : {}) });
   }
 
   /** SELECT the application; SCARD_E_UNKNOWN_CARD when the card has no GIDS application. Returns the FCI. */

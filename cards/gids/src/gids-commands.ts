@@ -3,6 +3,7 @@
  * The command APDUs of a GIDS card (docs/spec/gids.md §4), as plain builders: no card I/O here. Every builder
  * returns a `CommandApdu` the card channel sends (chaining long data, fetching long answers with GET RESPONSE).
  */
+import type { SecretApdu } from '@minidriver/core';
 import { type CommandApdu, encodeTlv } from '@minidriver/iso7816';
 
 /** The GIDS AID prefix sent in SELECT (the last two AID bytes are never sent). */
@@ -17,6 +18,17 @@ export const ADMIN_KEY_REFERENCE = 0x80;
 export const FIRST_KEY_REFERENCE = 0x81;
 /** The highest container index OpenSC and Microsoft's layout allow (126 containers). */
 export const MAX_CONTAINER_INDEX = 125;
+
+/**
+ * The GIDS commands that carry a secret beyond the ISO ones (traces redact them, the channel wipes them):
+ * PUT DATA on the application (a private key or the admin key), PSO DECIPHER (plaintext or an ECDH secret),
+ * GENERAL AUTHENTICATE (the mutual-authentication randoms from which the card and host derive Z1 ‖ Z2).
+ */
+export const GIDS_SECRET_APDUS: readonly SecretApdu[] = Object.freeze([
+  { ins: 0xdb, p1: 0x3f, p2: 0xff, data: true },
+  { ins: 0x2a, p1: 0x80, p2: 0x86, response: true },
+  { ins: 0x87, data: true, response: true },
+]);
 
 /** MSE algorithm reference high nibbles (docs/spec/gids.md §5.2). */
 export const AlgorithmUse = {

@@ -25,6 +25,8 @@ const EF_OF_ACCESS = new Map<number, number>([
 ]);
 const DIRECTORY_EF = 0xa000;
 const CACHE_TAG = 'gids:file-table';
+/** A Base CSP certificate file name: ksc or kxc and a two-digit container index. */
+const CERTIFICATE_FILE = /^k[sx]c[0-9A-Fa-f]{2}$/;
 /** Files the minidriver itself maintains: never created or deleted through the file entry points. */
 const FIXED_FILES = new Set(['/cardid', '/cardcf', '/cardapps', 'mscp/cmapfile']);
 
@@ -86,9 +88,24 @@ export class GidsFileSystem {
     return value ?? new Uint8Array(0);
   }
 
-  /** Replaces a file's contents (the data object grows or shrinks with it). */
+  /**
+   * Replaces a file's contents (the data object grows or shrinks with it). A certificate file of the Base CSP
+   * (`mscp/kscNN`, `mscp/kxcNN`) that does not exist yet is created first, everyone-read/user-write, as
+   * OpenSC's GIDS driver does when it stores a certificate.
+   */
   async write(directory: string, name: string, data: Uint8Array): Promise<void> {
-    const entry = await this.entry(directory, name);
+    let entry: FileTableEntry;
+    try {
+      entry = await this.entry(directory, name);
+    } catch (error) {
+      if (
+        !(directory === 'mscp' && CERTIFICATE_FILE.test(name) && ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND'))
+      ) {
+        throw error;
+      }
+      await this.create(directory, name, FileAccessCondition.EveryoneReadUserWriteAc);
+      entry = await this.entry(directory, name);
+    }
     await this.#app.writeDataObject(entry.ef, entry.dataObject, data);
   }
 

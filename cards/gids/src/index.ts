@@ -4,9 +4,11 @@
  * Specification). The simulator is in `@minidriver/card-gids/sim`.
  */
 import type { MinidriverPlugin } from '@minidriver/core';
+import { GIDS_SECRET_APDUS } from './gids-commands.js';
 import { GidsMinidriver, type GidsMinidriverOptions } from './gids-minidriver.js';
 
 export { GidsApplication, type PinStatus } from './gids-application.js';
+export { GIDS_SECRET_APDUS } from './gids-commands.js';
 export type { GidsMinidriverOptions } from './gids-minidriver.js';
 
 /** A GIDS plugin; `options.cacheMode` overrides the mode the card earns (GLOBAL when cardcf is writable). */
@@ -15,6 +17,7 @@ export function createGidsPlugin(options: GidsMinidriverOptions = {}): Minidrive
     name: 'GIDS',
     cardDataVersions: { min: 4, current: 7 },
     acquireContext: (context) => GidsMinidriver.open(context, options),
+    secretApdus: GIDS_SECRET_APDUS,
   };
 }
 

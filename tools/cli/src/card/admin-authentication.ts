@@ -12,6 +12,8 @@ import { UsageError } from '../parse/usage-error.js';
 const DEFAULT_ADMIN_KEYS: Readonly<Record<string, string>> = {
   // PIV management key 9B, 3DES, as shipped on YubiKeys and in SP 800-73 test cards.
   PIV: '010203040506070801020304050607080102030405060708',
+  // GIDS admin key (3DES), Microsoft's provisioning example and the GIDS simulator's factory key.
+  GIDS: '010203040506070801020304050607080102030405060708',
 };
 
 /** The default admin key of a plugin, if the CLI knows one. */
@@ -20,14 +22,23 @@ export function defaultAdminKey(pluginName: string): Uint8Array | undefined {
   return hex === undefined ? undefined : Buffer.from(hex, 'hex');
 }
 
-/** The response to an admin-key challenge: 3DES-ECB for 8-byte challenges, AES-ECB for 16-byte ones. */
+/**
+ * The response to an admin-key challenge: 3DES-ECB for 8-byte challenges, AES-ECB for 16-byte ones, 3DES-CBC
+ * with a zero IV for longer multiples of 8 (the GIDS mutual-authentication block; docs/spec/minidriver.md §6.6).
+ */
 export function encryptChallenge(key: Uint8Array, challenge: Uint8Array): Uint8Array {
   const algorithm =
-    challenge.length === 8 ? 'des-ede3-ecb' : challenge.length === 16 ? `aes-${key.length * 8}-ecb` : undefined;
+    challenge.length === 8
+      ? 'des-ede3-ecb'
+      : challenge.length === 16
+        ? `aes-${key.length * 8}-ecb`
+        : challenge.length > 16 && challenge.length % 8 === 0
+          ? 'des-ede3-cbc'
+          : undefined;
   if (algorithm === undefined)
     throw new ScardError('SCARD_E_UNEXPECTED', `a ${challenge.length}-byte admin challenge is not 3DES or AES`);
   try {
-    const cipher = createCipheriv(algorithm, key, null);
+    const cipher = createCipheriv(algorithm, key, algorithm === 'des-ede3-cbc' ? Buffer.alloc(8) : null);
     cipher.setAutoPadding(false);
     return new Uint8Array(Buffer.concat([cipher.update(challenge), cipher.final()]));
   } catch (error) {

@@ -58,6 +58,15 @@ const SIMULATORS: Readonly<Record<string, SimulatorProfile>> = {
     factoryUserPin: '123456',
     factoryAdmin: { name: 'admin PIN PW3', pin: '12345678' },
   },
+  gids: {
+    description: 'GIDS card (Microsoft Generic Identity Device Specification)',
+    create: async () => {
+      const { GidsSimulator } = await import('@minidriver/card-gids/sim');
+      return new GidsSimulator();
+    },
+    factoryUserPin: '12345678',
+    factoryAdmin: { name: 'admin key', key: 'default' },
+  },
 };
 
 /** Names accepted by `--sim`. */

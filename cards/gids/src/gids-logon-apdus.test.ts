@@ -1,0 +1,83 @@
+/**
+ * APDU cost of a logon (acquire context, read cardcf, cmapfile, every certificate, container info) through
+ * CardSession in the GLOBAL cache mode the card earns: cold (a fresh cache), then warm (the same session
+ * again: every call costs only the cardcf freshness check). The counts are exact for this simulator
+ * (README.md "APDU counts"): a change in them is a change in behaviour and must be looked at.
+ */
+import {
+  CacheMode,
+  CardSession,
+  CONTAINER_MAP_VALID_CONTAINER,
+  compressCertificate,
+  DataCacheStore,
+  decodeContainerMap,
+  KeySpec,
+} from '@minidriver/core';
+import { ApduRecorder, recordingTransport, SimTransport } from '@minidriver/sim';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
+import { plugin } from './index.js';
+
+async function logon(session: CardSession): Promise<number> {
+  await session.readFile(null, 'cardcf');
+  const map = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
+  const files = await session.enumFiles('mscp');
+  let certificates = 0;
+  for (const name of files.filter((file) => file !== 'cmapfile')) {
+    await session.readFile('mscp', name);
+    certificates++;
+  }
+  for (const [index, record] of map.entries()) {
+    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) !== 0) await session.getContainerInfo(index);
+  }
+  return certificates;
+}
+
+/** A card with an RSA 2048 and a P-256 container, each with a certificate file. */
+async function provisionedCard(): Promise<GidsSimulator> {
+  const card = new GidsSimulator();
+  const session = await CardSession.open(plugin, new SimTransport(card));
+  await session.authenticatePin('user', DEFAULT_PIN);
+  await session.createContainer(0, 1, KeySpec.AT_KEYEXCHANGE, 2048);
+  await session.createContainer(1, 1, KeySpec.AT_ECDSA_P256, 0);
+  const fakeCertificate = (seed: number) => Uint8Array.from({ length: 900 }, (_, i) => (i * seed) & 0xff);
+  await session.writeFile('mscp', 'kxc00', compressCertificate(fakeCertificate(7)));
+  await session.writeFile('mscp', 'ksc01', compressCertificate(fakeCertificate(11)));
+  await session.close();
+  return card;
+}
+
+describe('GIDS logon APDU counts (2 containers with certificates: RSA-2048 kxc00, P-256 ksc01)', () => {
+  it('GLOBAL: the cold logon reads the card, the warm one costs the freshness check of each call only', async () => {
+    const card = await provisionedCard();
+    const recorder = new ApduRecorder();
+    const transport = recordingTransport(new SimTransport(card), recorder);
+    const store = new DataCacheStore();
+    recorder.begin('cold');
+    const session = await CardSession.open(plugin, transport, { cache: store });
+    expect(session.cacheMode).toBe(CacheMode.GLOBAL_CACHE);
+    expect(await logon(session)).toBe(2);
+    recorder.end();
+    recorder.begin('warm');
+    await logon(session);
+    recorder.end();
+    await session.close();
+    // A new session (a new CardAcquireContext) on the same GLOBAL store: the context costs SELECT, the master
+    // file table, the FCP of cardcf's EF, cardid and cardcf; the logon itself only the freshness checks.
+    recorder.begin('second');
+    const second = await CardSession.open(plugin, transport, { cache: store });
+    await logon(second);
+    recorder.end();
+    await second.close();
+    const counts = {
+      cold: recorder.statsOf('cold').apdus,
+      warm: recorder.statsOf('warm').apdus,
+      secondSession: recorder.statsOf('second').apdus,
+    };
+    console.log(
+      `GIDS logon APDUs, GLOBAL: cold ${counts.cold}, warm ${counts.warm}, new session ${counts.secondSession}`,
+    );
+    // Warm: cardcf, cmapfile, enumFiles, 2 certificates, 2 container infos = 7 calls, one GET DATA of cardcf each.
+    expect(counts).toEqual({ cold: 26, warm: 7, secondSession: 13 });
+  });
+});
