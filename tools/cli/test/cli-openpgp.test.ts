@@ -87,10 +87,21 @@ describe('minidriver demo --sim openpgp', () => {
   it('an unknown simulator or a --reader is a usage error (exit 2)', async () => {
     const unknown = await runCli(['demo', '--sim', 'nosuchcard'], { stateDirectory: freshState() });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('unknown simulated card (choose piv, openpgp)');
+    expect(unknown.stderr).toContain('unknown simulated card (choose piv, openpgp, gids)');
     const reader = await runCli(['demo', '--reader', '0'], { stateDirectory: freshState() });
     expect(reader.status).toBe(2);
-    expect(reader.stderr).toContain('use --sim piv or --sim openpgp');
+    expect(reader.stderr).toContain('use --sim piv, --sim openpgp or --sim gids');
+  });
+});
+
+describe('minidriver demo --sim gids', () => {
+  it('runs the tour on the GIDS simulator: GLOBAL cache, admin by mutual authentication, key, certificate, signature', async () => {
+    const result = await runCli(['demo', '--sim', 'gids'], { stateDirectory: freshState() });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('plugin:     @minidriver/card-gids');
+    expect(result.stdout).toContain('cache mode:         GLOBAL_CACHE');
+    expect(result.stdout).toContain('written to:  mscp/kxc00');
+    expect(result.stdout).toContain('verified:   yes (node:crypto)');
   });
 });
 
