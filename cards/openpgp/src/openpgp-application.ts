@@ -134,6 +134,8 @@ export class OpenPgpApplication {
    * and the error is SCARD_W_WRONG_CHV with `retriesLeft` (SCARD_W_CHV_BLOCKED at 0).
    */
   async verifyPin(reference: PasswordReference, pin: Uint8Array): Promise<void> {
+    // An empty VERIFY only asks whether the password is verified: it must never stand for a verification.
+    if (pin.length === 0) throw new ScardError('SCARD_E_INVALID_PARAMETER', 'OpenPGP: an empty PIN');
     const counter: PinCounter = reference === PasswordReference.pw3 ? 'pw3' : 'pw1';
     await this.sendPinCommand(verifyCommand(reference, pin), counter, 'VERIFY');
   }

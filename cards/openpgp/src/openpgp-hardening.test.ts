@@ -7,13 +7,16 @@ import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_CREATE_CONTAINER_KEY_IMPORT,
   CARD_PADDING_PKCS1,
+  CardProperty,
   CardSession,
   encodeEccPrivateKeyBlob,
   interceptTransmit,
   KeySpec,
   publicKeyBlobToKeyObject,
   ROLE_ADMIN,
+  ROLE_USER,
   reverseBytes,
+  ScardError,
 } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +89,42 @@ describe('OpenPGP secrets in traces and transmit buffers (issue #11 items 5, 6)'
     expect(reverseBytes(plain)).toEqual(secret);
     expect(exposes(secret)).toBe(false);
     expect(entries.some((entry) => entry.responseRedacted === true)).toBe(true);
+    await session.close();
+  });
+});
+
+describe('an empty PIN is no PIN (issue #11 item 4)', () => {
+  async function openRecorded() {
+    const commands: Uint8Array[] = [];
+    const transport = interceptTransmit(new SimTransport(new OpenPgpSimulator()), (command, send) => {
+      commands.push(new Uint8Array(command));
+      return send(command);
+    });
+    const session = await CardSession.open(plugin, transport, { version: 7 });
+    return { session, commands };
+  }
+  const emptyVerifies = (commands: readonly Uint8Array[]) =>
+    commands.filter((command) => command[1] === 0x20 && command.length <= 5 && command[2] === 0x00).length;
+
+  it('is refused when PW1 is already verified, without sending an empty VERIFY', async () => {
+    const { session, commands } = await openRecorded();
+    await session.authenticatePin('user', new Uint8Array(PW1));
+    const before = commands.length;
+    const error = await session.authenticatePin('user', new Uint8Array(0)).catch((caught: unknown) => caught);
+    expect(ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')).toBe(true);
+    expect(emptyVerifies(commands.slice(before))).toBe(0);
+    await session.close();
+  });
+
+  it('is refused (not WRONG_CHV) when PW1 is not verified, and spends no try', async () => {
+    const { session } = await openRecorded();
+    for (const pinId of [ROLE_USER, ROLE_ADMIN]) {
+      const error = await session.authenticateEx(pinId, 0, new Uint8Array(0)).catch((caught: unknown) => caught);
+      expect(ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER'), String(error)).toBe(true);
+    }
+    const info = await session.getProperty(CardProperty.CP_CARD_PIN_INFO, ROLE_USER);
+    expect(info).toBeDefined();
+    await session.authenticatePin('user', new Uint8Array(PW1));
     await session.close();
   });
 });
