@@ -1,5 +1,5 @@
 /**
- * `pnpm fuzz [--target piv|openpgp|all] [--iterations N | --apdus N] [--seed S] [--rate R]`: runs the hostile-card
+ * `pnpm fuzz [--target piv|openpgp|gids|all] [--iterations N | --apdus N] [--seed S] [--rate R]`: runs the hostile-card
  * fuzzer and prints its counts per target. Exits 1 when a session call threw something other than a
  * ScardError, or a flow hung.
  *

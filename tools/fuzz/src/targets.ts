@@ -1,11 +1,13 @@
 /**
- * The plugins the fuzzer drives, each with its simulator prepared once (keys generated, a ciphertext made
+ * The plugins the fuzzer drives (PIV, OpenPGP, GIDS), each with its simulator prepared once (keys generated, a ciphertext made
  * for its decryption key) and the steps of a full flow: open, read the file system, logon, sign, decrypt,
  * admin logon and key generation, properties, close. Every flow starts from a fresh copy of the prepared card.
  *
  * @packageDocumentation
  */
 import { constants, publicEncrypt } from 'node:crypto';
+import { plugin as gidsPlugin } from '@minidriver/card-gids';
+import { DEFAULT_PIN as GIDS_PIN, GidsSimulator } from '@minidriver/card-gids/sim';
 import { plugin as openPgpPlugin } from '@minidriver/card-openpgp';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { encryptManagementChallenge, plugin as pivPlugin } from '@minidriver/card-piv';
@@ -171,8 +173,40 @@ export async function prepareOpenPgpTarget(): Promise<FuzzTarget> {
   };
 }
 
+/** GIDS: RSA-2048 key exchange key in container 0, keygen of a P-256 key in container 1 (the user PIN may). */
+export async function prepareGidsTarget(): Promise<FuzzTarget> {
+  const card = new GidsSimulator();
+  const session = await CardSession.open(gidsPlugin, new SimTransport(card));
+  await session.authenticatePin('user', new Uint8Array(GIDS_PIN));
+  await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
+  const ciphertext = await ciphertextFor(session, 0);
+  await session.close();
+  const state = JSON.stringify(card.saveState());
+  return {
+    name: 'gids',
+    plugin: gidsPlugin,
+    newCard: () => {
+      const copy = new GidsSimulator();
+      copy.loadState(JSON.parse(state));
+      return copy;
+    },
+    steps: [
+      readStep,
+      { name: 'logon', run: (session) => session.authenticatePin('user', new Uint8Array(GIDS_PIN)) },
+      signStep(0, KeySpec.AT_KEYEXCHANGE),
+      decryptStep(0, ciphertext),
+      {
+        name: 'keygen',
+        run: (session) => session.createContainer(1, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_ECDSA_P256, 0),
+      },
+      propertiesStep,
+    ],
+  };
+}
+
 /** Every target, by name. */
 export const TARGETS: Readonly<Record<string, () => Promise<FuzzTarget>>> = {
   piv: preparePivTarget,
   openpgp: prepareOpenPgpTarget,
+  gids: prepareGidsTarget,
 };
