@@ -5,6 +5,15 @@
  */
 
 export * from './bytes.js';
+export { defaultCacheDirectory } from './cache-store/cache-directory.js';
+export type { CacheValue } from './cache-store/cache-value.js';
+export type { PersistedCard, PersistedEntry, PersistedNamespace } from './cache-store/entry-file.js';
+export {
+  type PersistentCacheStats,
+  PersistentCacheStore,
+  type PersistentCacheStoreOptions,
+} from './cache-store/persistent-store.js';
+export { isPublicCacheEntry } from './cache-store/public-data.js';
 export * from './codecs/index.js';
 export * from './codes.js';
 export * from './contract/index.js';

@@ -1,0 +1,77 @@
+/**
+ * One entry file of the persistent data cache: the public data cached for one card, and the cardcf
+ * contents it is valid for. Layout: a header line `minidriver-cache 1 <SHA-256 of the body, hex>` then
+ * the body, JSON `{"key", "cardcf", "entries"}`. The body names the card it belongs to (`key`), so a file
+ * copied under another card's name is refused; the digest refuses a truncated or edited file. Anything
+ * that does not decode exactly is "no entry", never an error.
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import { type CacheValue, decodeCacheValue, encodeCacheValue } from './cache-value.js';
+
+/** What a persisted entry may hold: file contents, or container data (key BLOBs, key sizes, properties). */
+export type PersistedNamespace = 'file' | 'container';
+
+/** One cached value. */
+export interface PersistedEntry {
+  readonly namespace: PersistedNamespace;
+  readonly tag: string;
+  readonly value: CacheValue;
+}
+
+/** The cached data of one card. */
+export interface PersistedCard {
+  /** The cardcf bytes (with any trailing bytes) every entry was read under. */
+  readonly cardcf: Uint8Array;
+  readonly entries: readonly PersistedEntry[];
+}
+
+const MAGIC = 'minidriver-cache 1 ';
+/** Most entries one card may have on disk. */
+export const MAX_PERSISTED_ENTRIES = 4096;
+const MAX_TAG_LENGTH = 256;
+const MAX_CARDCF_LENGTH = 64;
+
+/** The file contents for `card` under `key`. Throws TypeError when a value is not plain cache data. */
+export function encodeEntryFile(key: string, card: PersistedCard): Buffer {
+  const body = JSON.stringify({
+    key,
+    cardcf: Buffer.from(card.cardcf).toString('hex'),
+    entries: card.entries.map((entry) => [entry.namespace, entry.tag, encodeCacheValue(entry.value)]),
+  });
+  const digest = createHash('sha256').update(body).digest('hex');
+  return Buffer.from(`${MAGIC}${digest}\n${body}`, 'utf8');
+}
+
+/** The card data in `bytes` when it is a well-formed entry file for `key`; otherwise undefined. */
+export function decodeEntryFile(key: string, bytes: Uint8Array): PersistedCard | undefined {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const newline = text.indexOf('\n');
+  if (!text.startsWith(MAGIC) || newline !== MAGIC.length + 64) return undefined;
+  const digest = text.slice(MAGIC.length, newline);
+  const body = text.slice(newline + 1);
+  if (createHash('sha256').update(body).digest('hex') !== digest) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { key: storedKey, cardcf, entries } = parsed as Record<string, unknown>;
+  if (storedKey !== key || typeof cardcf !== 'string' || !Array.isArray(entries)) return undefined;
+  if (!/^(?:[0-9a-f]{2})+$/.test(cardcf) || cardcf.length > 2 * MAX_CARDCF_LENGTH) return undefined;
+  if (entries.length > MAX_PERSISTED_ENTRIES) return undefined;
+  const decoded: PersistedEntry[] = [];
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length !== 3) return undefined;
+    const [namespace, tag, json] = entry as [unknown, unknown, unknown];
+    if (namespace !== 'file' && namespace !== 'container') return undefined;
+    if (typeof tag !== 'string' || tag.length === 0 || tag.length > MAX_TAG_LENGTH) return undefined;
+    const value = decodeCacheValue(json);
+    if (!value.ok) return undefined;
+    decoded.push({ namespace, tag, value: value.value });
+  }
+  return { cardcf: new Uint8Array(Buffer.from(cardcf, 'hex')), entries: decoded };
+}
