@@ -18,6 +18,7 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
   },
   json: { type: 'boolean', description: 'print one JSON document for scripts (schemas: minidriver schema <command>)' },
   trace: { type: 'boolean', description: 'print every APDU, decoded, on stderr (PINs shown as **)' },
+  stats: { type: 'boolean', description: 'print the APDUs sent and the data cache hits (stderr; JSON: "stats")' },
   config: {
     type: 'string',
     placeholder: '<file>',

@@ -15,6 +15,7 @@ import { createCredentialSource } from './input/credentials.js';
 import { createTraceHook } from './output/apdu-trace.js';
 import { colourWanted, createColours } from './output/colours.js';
 import { reportError } from './output/error-report.js';
+import { RunStats } from './output/run-stats.js';
 import { parseArguments } from './parse/arguments.js';
 import { didYouMean } from './parse/suggest.js';
 import { ExitCode, UsageError } from './parse/usage-error.js';
@@ -62,6 +63,7 @@ export async function runProgram(
   let colours = createColours(colourWanted(io.stdout));
   let errorColours = createColours(colourWanted(io.stderr));
   let json = argv.includes('--json');
+  let stats: RunStats | undefined;
   try {
     const { name, rest } = splitCommand(argv);
     if (name === undefined) {
@@ -114,6 +116,15 @@ export async function runProgram(
     const adminKeyEnv = text('admin-key-env');
     const newPinEnv = text('new-pin-env');
     const adminKey = text('admin-key');
+    stats = options['stats'] === true ? new RunStats() : undefined;
+    const access = cardAccess(
+      {
+        ...(sim === undefined ? {} : { sim }),
+        ...(reader === undefined ? {} : { reader }),
+        ...(config.stateDirectory === undefined ? {} : { stateDirectory: config.stateDirectory }),
+      },
+      trace,
+    );
     const context: CommandContext = {
       options,
       positionals,
@@ -134,21 +145,17 @@ export async function runProgram(
       print: (line = '') => {
         if (!json) io.stdout.write(`${line}\n`);
       },
-      ...cardAccess(
-        {
-          ...(sim === undefined ? {} : { sim }),
-          ...(reader === undefined ? {} : { reader }),
-          ...(config.stateDirectory === undefined ? {} : { stateDirectory: config.stateDirectory }),
-        },
-        trace,
-      ),
+      ...(stats ? stats.track(access) : access),
     };
     const result = await command.run(context);
-    if (json && result !== undefined) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (json && result !== undefined)
+      io.stdout.write(`${JSON.stringify(stats ? stats.attachTo(result) : result, null, 2)}\n`);
+    else if (stats) io.stderr.write(`${stats.render()}\n`);
     return ExitCode.SUCCESS;
   } catch (error) {
     const report = reportError(error);
-    if (json) io.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(stats ? stats.attachTo(report.json) : report.json, null, 2)}\n`);
+    else if (stats) io.stderr.write(`${stats.render()}\n`);
     io.stderr.write(`${errorColours.red('minidriver:')} ${report.message}\n`);
     return report.exitCode;
   }

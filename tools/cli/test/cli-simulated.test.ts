@@ -171,6 +171,28 @@ describe('card inspection', () => {
     expect(result.stdout).toMatch(/2\s+admin\s+\S+\s+\S+\s+\?/);
   });
 
+  it('--stats prints the APDUs sent (as many as --trace shows) and the cache hits; --json carries them', async () => {
+    const result = await run(sim('certs', '--stats', '--trace'));
+    expect(result.status).toBe(0);
+    const line = result.stderr.trimEnd().split('\n').at(-1) as string;
+    const match =
+      /^stats: (\d+) APDUs sent \((\d+) bytes out, (\d+) in\), cache hits: (\d+), cache misses: (\d+)$/.exec(line);
+    expect(match, line).not.toBeNull();
+    const traced = result.stderr.split('\n').filter((traceLine) => /^> /.test(traceLine)).length;
+    expect(Number(match?.[1])).toBe(traced);
+    expect(traced).toBeGreaterThan(0);
+    const document = JSON.parse((await run(sim('info', '--json', '--stats'))).stdout);
+    expect(document.stats).toEqual({
+      apdus: expect.any(Number),
+      bytesSent: expect.any(Number),
+      bytesReceived: expect.any(Number),
+      cacheHits: expect.any(Number),
+      cacheMisses: expect.any(Number),
+    });
+    expect(document.stats.apdus).toBeGreaterThan(0);
+    expect(document.plugin).toBe('PIV');
+  });
+
   it('ls lists the root (with the mscp directory) and mscp', async () => {
     const root = JSON.parse((await run(sim('ls', '--json'))).stdout);
     expect(root.entries.map((entry: { name: string }) => entry.name)).toEqual(
