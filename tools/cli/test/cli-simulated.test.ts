@@ -190,7 +190,7 @@ describe('card inspection', () => {
       cacheMisses: expect.any(Number),
     });
     expect(document.stats.apdus).toBeGreaterThan(0);
-    expect(document.plugin).toBe('PIV');
+    expect(document.simulated).toBe(true);
   });
 
   it('ls lists the root (with the mscp directory) and mscp', async () => {
