@@ -5,7 +5,7 @@
  * only; memory is bounded by the frame limits (the socket is paused while a request is being served).
  */
 import type { Socket } from 'node:net';
-import { dispatch } from './dispatch.js';
+import { type CallTrace, dispatch } from './dispatch.js';
 import { type ApplicationLimits, DEFAULT_APPLICATION_LIMITS, Pkcs11Application } from './module/application.js';
 import type { SlotTable } from './module/slots.js';
 import { RPC_PROTOCOL_VERSION } from './rpc/calls.js';
@@ -28,6 +28,7 @@ export function serveConnection(
   slots: SlotTable,
   limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
   onProtocolError: (message: string) => void = () => undefined,
+  trace?: CallTrace,
 ): Promise<void> {
   const reader = new RpcFrameReader(limits.frame);
   const app = new Pkcs11Application(slots, limits.application);
@@ -52,7 +53,7 @@ export function serveConnection(
       for (;;) {
         const frame = reader.next();
         if (frame === undefined) break;
-        const reply = await dispatch(frame.body, app);
+        const reply = await dispatch(frame.body, app, trace);
         if (closed) return;
         socket.write(encodeFrame(frame.code, reply));
       }

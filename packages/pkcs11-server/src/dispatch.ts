@@ -264,20 +264,36 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
  * a malformed message answers CKR_DEVICE_ERROR (as p11-kit's own server does), a PKCS #11 failure its
  * CK_RV. Returns undefined only when the message is too broken to answer (no call id at all).
  */
-export async function dispatch(body: Uint8Array, app: Pkcs11Application): Promise<Uint8Array> {
+export async function dispatch(body: Uint8Array, app: Pkcs11Application, trace?: CallTrace): Promise<Uint8Array> {
   let request: RpcRequest;
   try {
     request = new RpcRequest(body);
   } catch (error) {
-    if (error instanceof RpcProtocolError) return RpcResponse.error(CKR.DEVICE_ERROR);
+    if (error instanceof RpcProtocolError) {
+      trace?.('malformed', CKR.DEVICE_ERROR, error);
+      return RpcResponse.error(CKR.DEVICE_ERROR);
+    }
     throw error;
   }
+  const name = request.call?.name ?? `call ${request.callId}`;
   const handler = request.call === undefined ? undefined : HANDLERS[request.call.name];
-  if (handler === undefined) return RpcResponse.error(CKR.FUNCTION_NOT_SUPPORTED);
+  if (handler === undefined) {
+    trace?.(name, CKR.FUNCTION_NOT_SUPPORTED);
+    return RpcResponse.error(CKR.FUNCTION_NOT_SUPPORTED);
+  }
   try {
-    return (await handler(request, app)).finish();
+    const reply = (await handler(request, app)).finish();
+    trace?.(name, CKR.OK);
+    return reply;
   } catch (error) {
-    if (error instanceof RpcProtocolError) return RpcResponse.error(CKR.DEVICE_ERROR);
-    return RpcResponse.error(ckrFromError(error));
+    const rv = error instanceof RpcProtocolError ? CKR.DEVICE_ERROR : ckrFromError(error);
+    trace?.(name, rv, error);
+    return RpcResponse.error(rv);
   }
 }
+
+/**
+ * Sees every call a client makes: its PKCS #11 name, the CK_RV answered, and the error behind a failure.
+ * Never the arguments (a PIN is an argument); error messages of this stack never hold a PIN either.
+ */
+export type CallTrace = (call: string, rv: number, error?: unknown) => void;

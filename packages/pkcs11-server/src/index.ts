@@ -5,8 +5,9 @@
  * `p11-kit-client.so`.
  */
 export { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './connection.js';
+export type { CallTrace } from './dispatch.js';
 export { type ApplicationLimits, DEFAULT_APPLICATION_LIMITS } from './module/application.js';
-export type { Reader, Token, TokenKey, TokenPin, TokenSource } from './module/token-source.js';
+export { KeyStoreSource, type Reader, type TokenSource } from './module/token-source.js';
 export { CKR } from './pkcs11/constants.js';
 export { ckrFromError, ckrName, Pkcs11Error, SCARD_TO_CKR } from './pkcs11/errors.js';
 export { RPC_CALLS, RPC_PROTOCOL_VERSION, type RpcCall } from './rpc/calls.js';

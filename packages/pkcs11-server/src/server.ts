@@ -9,6 +9,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ScardError } from '@minidriver/core';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, serveConnection } from './connection.js';
+import type { CallTrace } from './dispatch.js';
 import { SlotTable } from './module/slots.js';
 import type { TokenSource } from './module/token-source.js';
 
@@ -24,6 +25,8 @@ export interface Pkcs11ServerOptions {
   readonly limits?: ConnectionLimits;
   /** Told about clients that broke the protocol (never a PIN: only what was wrong with the framing). */
   readonly onProtocolError?: (message: string) => void;
+  /** Sees every call's name and CK_RV (never its arguments). */
+  readonly trace?: CallTrace;
 }
 
 /**
@@ -46,12 +49,18 @@ export function exportLine(socketPath: string): string {
 /** A running server; {@link close} stops it and removes the socket. */
 export class Pkcs11Server {
   private readonly sockets = new Set<Socket>();
+  private traceHook: CallTrace | undefined;
   private readonly served = new Set<Promise<void>>();
 
   private constructor(
     private readonly server: Server,
     readonly socketPath: string,
   ) {}
+
+  /** Replaces the call trace (see {@link Pkcs11ServerOptions.trace}); undefined stops tracing. */
+  setTrace(trace: CallTrace | undefined): void {
+    this.traceHook = trace;
+  }
 
   /** Clients connected now. */
   get connections(): number {
@@ -68,13 +77,15 @@ export class Pkcs11Server {
     const maxConnections = options.maxConnections ?? 32;
     const server = createServer();
     const instance = new Pkcs11Server(server, socketPath);
+    instance.traceHook = options.trace;
+    const trace: CallTrace = (call, rv, error) => instance.traceHook?.(call, rv, error);
     server.on('connection', (socket) => {
       if (instance.sockets.size >= maxConnections) {
         socket.destroy();
         return;
       }
       instance.sockets.add(socket);
-      const served = serveConnection(socket, slots, limits, options.onProtocolError).finally(() => {
+      const served = serveConnection(socket, slots, limits, options.onProtocolError, trace).finally(() => {
         instance.sockets.delete(socket);
         instance.served.delete(served);
       });

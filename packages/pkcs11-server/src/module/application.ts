@@ -5,11 +5,13 @@
  * one client never sees or disturbs another's sessions; they share only the cards.
  */
 import { createPublicKey } from 'node:crypto';
+import type { EcCurve, KeyAlgorithm, KeyUsage } from '@minidriver/keystore';
 import {
   CK_EFFECTIVELY_INFINITE,
   CK_UNAVAILABLE_INFORMATION,
   CKA,
   CKD_NULL,
+  CKF_MECHANISM,
   CKF_SESSION,
   CKF_SLOT,
   CKF_TOKEN,
@@ -159,7 +161,6 @@ export class Pkcs11Application {
   }
 
   async tokenInfo(slotId: number): Promise<TokenInfo> {
-    const slot = this.slot(slotId);
     const token = this.token(slotId);
     const pins = await token.pins();
     const user = pins.find((pin) => pin.role === USER_ROLE);
@@ -168,9 +169,8 @@ export class Pkcs11Application {
     if (token.readOnly) flags |= CKF_TOKEN.WRITE_PROTECTED;
     if (user !== undefined) {
       flags |= CKF_TOKEN.LOGIN_REQUIRED | CKF_TOKEN.USER_PIN_INITIALIZED;
-      if (user.type === 'external' || (user.secureEntry && slot.reader.pinPad)) {
-        flags |= CKF_TOKEN.PROTECTED_AUTHENTICATION_PATH;
-      }
+      // The PIN is typed on the reader's PIN pad: the application sends none (C_Login with a NULL PIN).
+      if (user.type === 'external') flags |= CKF_TOKEN.PROTECTED_AUTHENTICATION_PATH;
       flags |= this.retryFlags(
         token,
         user,
@@ -192,7 +192,7 @@ export class Pkcs11Application {
     return {
       label: token.label,
       manufacturer: 'minidriver',
-      model: token.model,
+      model: token.plugin.name,
       serial: token.serial,
       flags,
       maxSessions: CK_EFFECTIVELY_INFINITE,
@@ -219,13 +219,19 @@ export class Pkcs11Application {
     return retries < most ? low : 0;
   }
 
+  /** The mechanisms of the token's keys, and key pair generation when the card is writable. */
   async mechanismList(slotId: number): Promise<number[]> {
-    const keys = await this.token(slotId).keys();
-    return [...new Set(keys.flatMap((key) => mechanismsOfKey(key)))].sort((a, b) => a - b);
+    const token = this.token(slotId);
+    const keys = await token.keys();
+    const generation = token.readOnly ? [] : Object.keys(KEY_PAIR_GENERATION).map(Number);
+    return [...new Set([...generation, ...keys.flatMap((key) => mechanismsOfKey(key))])].sort((a, b) => a - b);
   }
 
   async mechanismInfo(slotId: number, mechanism: number): Promise<{ min: number; max: number; flags: number }> {
-    return mechanismInfo(mechanism, await this.token(slotId).keys());
+    const token = this.token(slotId);
+    const generation = KEY_PAIR_GENERATION[mechanism];
+    if (generation !== undefined && !token.readOnly) return generation;
+    return mechanismInfo(mechanism, await token.keys());
   }
 
   // ---- sessions ---------------------------------------------------------------------------------------
@@ -305,9 +311,11 @@ export class Pkcs11Application {
     const current = this.loggedIn.get(token);
     try {
       if (userType === CKU.CONTEXT_SPECIFIC) {
+        // CKA_ALWAYS_AUTHENTICATE: the PIN of the operation's key, verified right before its use.
         check(current === 'user', CKR.USER_NOT_LOGGED_IN);
-        check(session.operation !== undefined, CKR.OPERATION_NOT_INITIALIZED);
-        await token.login(USER_ROLE, pin ?? new Uint8Array(0));
+        const operation = session.operation;
+        check(operation !== undefined, CKR.OPERATION_NOT_INITIALIZED);
+        await loginWith(token, operation.key.pinId, pin);
         return;
       }
       check(userType === CKU.USER || userType === CKU.SO, CKR.USER_TYPE_INVALID);
@@ -318,7 +326,7 @@ export class Pkcs11Application {
         const readOnly = [...this.sessions.values()].some((other) => other.token === token && !other.readWrite);
         check(!readOnly, CKR.SESSION_READ_ONLY_EXISTS);
       }
-      await token.login(wanted === 'so' ? SO_ROLE : USER_ROLE, pin ?? new Uint8Array(0));
+      await loginWith(token, wanted === 'so' ? SO_ROLE : USER_ROLE, pin);
       this.loggedIn.set(token, wanted);
       this.slots.addLogin(token, this);
     } finally {
@@ -531,7 +539,7 @@ export class Pkcs11Application {
     check(!session.token.readOnly, CKR.TOKEN_WRITE_PROTECTED);
     const all = [...publicTemplate, ...privateTemplate];
     const value = (type: number) => all.find((attribute) => attribute.type === type)?.value;
-    let algorithm: object;
+    let algorithm: KeyAlgorithm;
     if (mechanism.type === CKM.RSA_PKCS_KEY_PAIR_GEN) {
       const bits = value(CKA.MODULUS_BITS);
       check(typeof bits === 'number', CKR.TEMPLATE_INCOMPLETE, 'CKA_MODULUS_BITS is needed');
@@ -542,13 +550,30 @@ export class Pkcs11Application {
       check(parameters instanceof Uint8Array, CKR.TEMPLATE_INCOMPLETE, 'CKA_EC_PARAMS is needed');
       const bits = Object.entries(CURVE_OIDS).find(([, oid]) => Buffer.from(oid).equals(parameters))?.[0];
       check(bits !== undefined, CKR.CURVE_NOT_SUPPORTED);
-      algorithm = { type: 'ec', curve: `P-${bits}` };
+      algorithm = { type: 'ec', curve: `P-${bits}` as EcCurve, bits: Number(bits) };
     } else {
       throw new Pkcs11Error(CKR.MECHANISM_INVALID);
     }
-    const usage = value(CKA.DERIVE) === 1 ? 'derive' : value(CKA.DECRYPT) === 1 ? 'decrypt' : 'sign';
+    // One usage asked for: that kind of key; several or none: the card's default kind for the container.
+    const asked = (
+      [
+        [CKA.SIGN, 'sign'],
+        [CKA.DECRYPT, 'decrypt'],
+        [CKA.DERIVE, 'derive'],
+      ] as const
+    ).filter(([type]) => privateTemplate.some((attribute) => attribute.type === type && attribute.value === 1));
+    const usage: KeyUsage | undefined = asked.length === 1 ? asked[0]?.[1] : undefined;
     const container = containerOf(value(CKA.ID));
-    const key = await session.token.generateKey(container, algorithm, usage);
+    // CKA_ALWAYS_AUTHENTICATE asks for a key behind a PIN verified before every use (PIV's PIN-always keys).
+    let pin: number | undefined;
+    if (value(CKA.ALWAYS_AUTHENTICATE) === 1) {
+      pin = (await session.token.pins()).find((candidate) => candidate.cachePolicy.type === 'always-prompt')?.id;
+      check(pin !== undefined, CKR.ATTRIBUTE_VALUE_INVALID, 'the card has no PIN verified before every use');
+    }
+    const key = await session.token.generateKey(container, algorithm, {
+      ...(usage === undefined ? {} : { usage }),
+      ...(pin === undefined ? {} : { pin }),
+    });
     return [this.handleOf(session, `public:${key.id}`), this.handleOf(session, `private:${key.id}`)];
   }
 
@@ -575,6 +600,21 @@ export class Pkcs11Application {
     return this.handleOf(session, `certificate:${key.id}`);
   }
 }
+
+/** C_GenerateKeyPair mechanisms: the key sizes the keystore generates (the card may refuse some). */
+const KEY_PAIR_GENERATION: Readonly<Record<number, { min: number; max: number; flags: number }>> = {
+  [CKM.RSA_PKCS_KEY_PAIR_GEN]: { min: 1024, max: 4096, flags: CKF_MECHANISM.HW | CKF_MECHANISM.GENERATE_KEY_PAIR },
+  [CKM.EC_KEY_PAIR_GEN]: {
+    min: 256,
+    max: 521,
+    flags:
+      CKF_MECHANISM.HW |
+      CKF_MECHANISM.GENERATE_KEY_PAIR |
+      CKF_MECHANISM.EC_F_P |
+      CKF_MECHANISM.EC_NAMEDCURVE |
+      CKF_MECHANISM.EC_UNCOMPRESSED,
+  },
+};
 
 /** The token in a slot, unless it is absent or removed. */
 function presentToken(slot: Slot | undefined): Token | undefined {
@@ -612,6 +652,23 @@ function peerPublicKey(bits: number, publicData: Uint8Array) {
   } catch {
     throw new Pkcs11Error(CKR.MECHANISM_PARAM_INVALID, 'the peer point is not on the curve');
   }
+}
+
+/**
+ * Verifies PIN `role` with the bytes of C_Login. A challenge/response role (PIV management key) takes the
+ * key as hex text; a NULL PIN means the reader's PIN pad (or an empty PIN) takes it.
+ */
+async function loginWith(token: Token, role: string | number, pin: Uint8Array | null): Promise<void> {
+  const facts = (await token.pins()).find((candidate) => candidate.role === role || candidate.id === role);
+  check(facts !== undefined, CKR.USER_TYPE_INVALID, 'the card has no such PIN');
+  if (pin === null || pin.length === 0) {
+    await token.login(facts.id);
+    return;
+  }
+  await token.login(
+    facts.id,
+    facts.type === 'challenge-response' ? Buffer.from(pin).toString('latin1') : new Uint8Array(pin),
+  );
 }
 
 function wipeObject(object: Pkcs11Object): void {

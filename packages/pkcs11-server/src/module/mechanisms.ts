@@ -5,10 +5,12 @@
  * v1.5 and OAEP; EC keys that sign offer ECDSA raw and hashed (signatures are `r ‖ s`, as PKCS #11
  * requires); EC keys that derive offer ECDH1 with the null KDF.
  */
+
+import type { HashName } from '@minidriver/keystore';
 import { CKF_MECHANISM, CKG, CKM, CKR } from '../pkcs11/constants.js';
 import { check, Pkcs11Error } from '../pkcs11/errors.js';
 import type { Mechanism } from '../rpc/mechanism.js';
-import type { HashName, TokenKey } from './token-source.js';
+import type { TokenKey } from './token-source.js';
 
 const RSA_SIGN: readonly number[] = [
   CKM.RSA_PKCS,

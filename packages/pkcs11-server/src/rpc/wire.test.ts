@@ -22,7 +22,7 @@ describe('wire primitives', () => {
       fc.record({ kind: fc.constant('byte' as const), value: fc.integer({ min: 0, max: 255 }) }),
       fc.record({ kind: fc.constant('u32' as const), value: fc.integer({ min: 0, max: 0xffffffff }) }),
       fc.record({ kind: fc.constant('u64' as const), value: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) }),
-      fc.record({ kind: fc.constant('array' as const), value: fc.option(fc.uint8Array({ maxLength: 64 })) }),
+      fc.record({ kind: fc.constant('array' as const), value: fc.option(fc.uint8Array({ maxLength: 700 })) }),
     );
     fc.assert(
       fc.property(fc.array(item, { maxLength: 20 }), (items) => {

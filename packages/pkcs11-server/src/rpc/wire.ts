@@ -92,7 +92,8 @@ export class WireWriter {
   }
 
   byte(value: number): this {
-    this.buffer[this.reserve(1)] = value & 0xff;
+    const at = this.reserve(1);
+    this.buffer[at] = value & 0xff;
     return this;
   }
 
@@ -118,7 +119,9 @@ export class WireWriter {
   }
 
   raw(value: Uint8Array): this {
-    this.buffer.set(value, this.reserve(value.length));
+    // reserve() may replace the buffer: take the offset first.
+    const at = this.reserve(value.length);
+    this.buffer.set(value, at);
     return this;
   }
 

@@ -13,6 +13,7 @@ import { infoCommand } from './info.js';
 import { importCertCommand, keygenCommand, rmContainerCommand } from './keys.js';
 import { configCommand, createCompletionCommand, createHelpCommand, createSchemaCommand } from './meta.js';
 import { pinCommand } from './pin.js';
+import { pkcs11Command } from './pkcs11.js';
 import { readersCommand } from './readers.js';
 import { simCommand } from './sim-serve.js';
 
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   rmContainerCommand,
   apduCommand,
   simCommand,
+  pkcs11Command,
   demoCommand,
   createHelpCommand(() => COMMANDS),
   createCompletionCommand(() => COMMANDS),
