@@ -66,7 +66,10 @@ describeWithClient(['pcscd', 'pkcs11-tool', 'openssl'], 'PIV card through our p1
   });
 
   it('-O lists each key as a private key, a public key and its certificate, with matching CKA_ID and label', async () => {
-    const result = await tool('-O');
+    const anonymous = await tool('-O');
+    expect(anonymous.output).not.toContain('Private Key Object'); // private objects need C_Login
+    expect(anonymous.output.match(/Public Key Object/g)?.length).toBe(3);
+    const result = await tool('--login', '--pin', USER_PIN, '-O');
     expect(result.code).toBe(0);
     expect(result.output.match(/Private Key Object/g)?.length).toBe(3);
     expect(result.output.match(/Public Key Object/g)?.length).toBe(3);

@@ -351,13 +351,25 @@ export class Pkcs11Application {
 
   private async tokenObjects(session: Session): Promise<Map<number, Pkcs11Object>> {
     const keys = await session.token.keys();
-    const pins = await session.token.pins();
+    // Private objects (the private keys) are seen only by a client logged in to the token (PKCS #11 base §4.4).
+    const loggedIn = this.loggedIn.get(session.token) === 'user';
     const objects = new Map<number, Pkcs11Object>();
     for (const key of keys) {
-      const policy = pins.find((pin) => pin.id === key.pinId)?.cachePolicy.type;
-      for (const object of objectsOfKey(key, policy === 'always-prompt')) {
+      for (const object of await this.objectsOf(session.token, key)) {
+        if (object.attributes.get(CKA.PRIVATE) === 1 && !loggedIn) continue;
         objects.set(this.handleOf(session, `${object.kind}:${key.id}`), object);
       }
+    }
+    return objects;
+  }
+
+  /** A key's objects, built once per key (keys are kept by the token until it changes them). */
+  private async objectsOf(token: Token, key: TokenKey): Promise<readonly Pkcs11Object[]> {
+    let objects = OBJECTS.get(key);
+    if (objects === undefined) {
+      const policy = (await staticPins(token)).find((pin) => pin.id === key.pinId)?.cachePolicy.type;
+      objects = objectsOfKey(key, policy === 'always-prompt');
+      OBJECTS.set(key, objects);
     }
     return objects;
   }
@@ -567,7 +579,7 @@ export class Pkcs11Application {
     // CKA_ALWAYS_AUTHENTICATE asks for a key behind a PIN verified before every use (PIV's PIN-always keys).
     let pin: number | undefined;
     if (value(CKA.ALWAYS_AUTHENTICATE) === 1) {
-      pin = (await session.token.pins()).find((candidate) => candidate.cachePolicy.type === 'always-prompt')?.id;
+      pin = (await staticPins(session.token)).find((candidate) => candidate.cachePolicy.type === 'always-prompt')?.id;
       check(pin !== undefined, CKR.ATTRIBUTE_VALUE_INVALID, 'the card has no PIN verified before every use');
     }
     const key = await session.token.generateKey(container, algorithm, {
@@ -616,6 +628,22 @@ const KEY_PAIR_GENERATION: Readonly<Record<number, { min: number; max: number; f
   },
 };
 
+/** The objects of each key (shared by every client: they describe the card, not a session). */
+const OBJECTS = new WeakMap<TokenKey, readonly Pkcs11Object[]>();
+/** The PINs of each token as first read: role, type and cache policy do not change (retries do). */
+const PINS = new WeakMap<Token, Promise<readonly TokenPin[]>>();
+
+/** The token's PINs for their static facts, read from the card once. */
+function staticPins(token: Token): Promise<readonly TokenPin[]> {
+  let pins = PINS.get(token);
+  if (pins === undefined) {
+    pins = token.pins();
+    PINS.set(token, pins);
+    pins.catch(() => PINS.delete(token));
+  }
+  return pins;
+}
+
 /** The token in a slot, unless it is absent or removed. */
 function presentToken(slot: Slot | undefined): Token | undefined {
   const token = slot?.reader.token;
@@ -659,7 +687,7 @@ function peerPublicKey(bits: number, publicData: Uint8Array) {
  * key as hex text; a NULL PIN means the reader's PIN pad (or an empty PIN) takes it.
  */
 async function loginWith(token: Token, role: string | number, pin: Uint8Array | null): Promise<void> {
-  const facts = (await token.pins()).find((candidate) => candidate.role === role || candidate.id === role);
+  const facts = (await staticPins(token)).find((candidate) => candidate.role === role || candidate.id === role);
   check(facts !== undefined, CKR.USER_TYPE_INVALID, 'the card has no such PIN');
   if (pin === null || pin.length === 0) {
     await token.login(facts.id);

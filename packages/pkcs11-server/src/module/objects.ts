@@ -122,8 +122,8 @@ export function objectsOfKey(key: TokenKey, alwaysAuthenticate: boolean): Pkcs11
     key,
     attributes: new Map<number, AttributeValue>([
       [CKA.CLASS, CKO.PRIVATE_KEY],
-      // Private keys are listed before login: the card protects their use, not their existence.
-      [CKA.PRIVATE, FALSE],
+      // A private object: listed only after C_Login (as OpenSC does), so that programs log in before using it.
+      [CKA.PRIVATE, TRUE],
       ...keyCommon,
       [CKA.SENSITIVE, TRUE],
       [CKA.DECRYPT, decrypts ? TRUE : FALSE],
