@@ -11,15 +11,7 @@ import { simulatorStateFile } from '../card/state-directory.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
 import { requirePositional, stringOption } from './context.js';
-
-/** Resolves on SIGINT or SIGTERM. */
-function interrupted(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string) => () => resolve(signal);
-    process.once('SIGINT', stop('SIGINT'));
-    process.once('SIGTERM', stop('SIGTERM'));
-  });
-}
+import { interrupted } from './sim-serve.js';
 
 export const pkcs11Command: Command = {
   name: 'pkcs11',

@@ -16,7 +16,7 @@ function parseHostPort(text: string): { host: string; port: number } {
 }
 
 /** Resolves on SIGINT or SIGTERM. */
-function interrupted(): Promise<string> {
+export function interrupted(): Promise<string> {
   return new Promise((resolve) => {
     const stop = (signal: string) => () => resolve(signal);
     process.once('SIGINT', stop('SIGINT'));
