@@ -7,7 +7,12 @@
 export * from './bytes.js';
 export { defaultCacheDirectory } from './cache-store/cache-directory.js';
 export type { CacheValue } from './cache-store/cache-value.js';
-export type { PersistedCard, PersistedEntry, PersistedNamespace } from './cache-store/entry-file.js';
+export type {
+  PersistedCard,
+  PersistedEntry,
+  PersistedFreshness,
+  PersistedNamespace,
+} from './cache-store/entry-file.js';
 export {
   type PersistentCacheStats,
   PersistentCacheStore,

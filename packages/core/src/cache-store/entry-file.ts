@@ -1,7 +1,7 @@
 /**
  * One entry file of the persistent data cache: the public data cached for one card, and the cardcf
  * contents it is valid for. Layout: a header line `minidriver-cache 1 <SHA-256 of the body, hex>` then
- * the body, JSON `{"key", "cardcf", "entries"}`. The body names the card it belongs to (`key`), so a file
+ * the body, JSON `{"key", "freshness", "entries"}`. The body names the card it belongs to (`key`), so a file
  * copied under another card's name is refused; the digest refuses a truncated or edited file. Anything
  * that does not decode exactly is "no entry", never an error.
  *
@@ -20,10 +20,19 @@ export interface PersistedEntry {
   readonly value: CacheValue;
 }
 
+/** The cardcf contents (§3.8) every entry of a card was read under. */
+export interface PersistedFreshness {
+  readonly version: number;
+  readonly pinsFreshness: number;
+  readonly containersFreshness: number;
+  readonly filesFreshness: number;
+  /** Bytes after the counters (a plugin's witness of the card's state), when there are any. */
+  readonly trailing?: Uint8Array;
+}
+
 /** The cached data of one card. */
 export interface PersistedCard {
-  /** The cardcf bytes (with any trailing bytes) every entry was read under. */
-  readonly cardcf: Uint8Array;
+  readonly freshness: PersistedFreshness;
   readonly entries: readonly PersistedEntry[];
 }
 
@@ -31,13 +40,13 @@ const MAGIC = 'minidriver-cache 1 ';
 /** Most entries one card may have on disk. */
 export const MAX_PERSISTED_ENTRIES = 4096;
 const MAX_TAG_LENGTH = 256;
-const MAX_CARDCF_LENGTH = 64;
+const MAX_TRAILING_LENGTH = 64;
 
 /** The file contents for `card` under `key`. Throws TypeError when a value is not plain cache data. */
 export function encodeEntryFile(key: string, card: PersistedCard): Buffer {
   const body = JSON.stringify({
     key,
-    cardcf: Buffer.from(card.cardcf).toString('hex'),
+    freshness: encodeCacheValue(freshnessValue(card.freshness)),
     entries: card.entries.map((entry) => [entry.namespace, entry.tag, encodeCacheValue(entry.value)]),
   });
   const digest = createHash('sha256').update(body).digest('hex');
@@ -59,10 +68,11 @@ export function decodeEntryFile(key: string, bytes: Uint8Array): PersistedCard |
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { key: storedKey, cardcf, entries } = parsed as Record<string, unknown>;
-  if (storedKey !== key || typeof cardcf !== 'string' || !Array.isArray(entries)) return undefined;
-  if (!/^(?:[0-9a-f]{2})+$/.test(cardcf) || cardcf.length > 2 * MAX_CARDCF_LENGTH) return undefined;
-  if (entries.length > MAX_PERSISTED_ENTRIES) return undefined;
+  const { key: storedKey, freshness: freshnessJson, entries } = parsed as Record<string, unknown>;
+  if (storedKey !== key || !Array.isArray(entries) || entries.length > MAX_PERSISTED_ENTRIES) return undefined;
+  const freshnessDecoded = decodeCacheValue(freshnessJson);
+  const freshness = freshnessDecoded.ok ? checkFreshness(freshnessDecoded.value) : undefined;
+  if (freshness === undefined) return undefined;
   const decoded: PersistedEntry[] = [];
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length !== 3) return undefined;
@@ -73,5 +83,31 @@ export function decodeEntryFile(key: string, bytes: Uint8Array): PersistedCard |
     if (!value.ok) return undefined;
     decoded.push({ namespace, tag, value: value.value });
   }
-  return { cardcf: new Uint8Array(Buffer.from(cardcf, 'hex')), entries: decoded };
+  return { freshness, entries: decoded };
+}
+
+function freshnessValue(freshness: PersistedFreshness): CacheValue {
+  const { version, pinsFreshness, containersFreshness, filesFreshness, trailing } = freshness;
+  return { version, pinsFreshness, containersFreshness, filesFreshness, ...(trailing ? { trailing } : {}) };
+}
+
+/** The freshness in `value` when it is exactly one (counters in range, trailing bounded). */
+function checkFreshness(value: CacheValue): PersistedFreshness | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array)
+    return undefined;
+  const record = value as Record<string, CacheValue>;
+  const keys = Object.keys(record).sort().join();
+  if (
+    keys !== 'containersFreshness,filesFreshness,pinsFreshness,version' &&
+    keys !== 'containersFreshness,filesFreshness,pinsFreshness,trailing,version'
+  )
+    return undefined;
+  const inRange = (item: CacheValue, max: number): item is number =>
+    typeof item === 'number' && Number.isInteger(item) && item >= 0 && item <= max;
+  const { version, pinsFreshness, containersFreshness, filesFreshness, trailing } = record;
+  if (!inRange(version, 0xff) || !inRange(pinsFreshness, 0xff)) return undefined;
+  if (!inRange(containersFreshness, 0xffff) || !inRange(filesFreshness, 0xffff)) return undefined;
+  if (trailing !== undefined && !(trailing instanceof Uint8Array && trailing.length <= MAX_TRAILING_LENGTH))
+    return undefined;
+  return { version, pinsFreshness, containersFreshness, filesFreshness, ...(trailing ? { trailing } : {}) };
 }

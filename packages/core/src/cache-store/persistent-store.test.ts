@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   chmod,
@@ -19,12 +20,13 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultCacheDirectory } from './cache-directory.js';
+import { type CacheValue, encodeCacheValue } from './cache-value.js';
 import { decodeEntryFile, encodeEntryFile, type PersistedCard } from './entry-file.js';
 import { PersistentCacheStore } from './persistent-store.js';
 import { isPublicCacheEntry } from './public-data.js';
 
 const CARD: PersistedCard = {
-  cardcf: Uint8Array.of(0, 1, 2, 0, 3, 0),
+  freshness: { version: 0, pinsFreshness: 1, containersFreshness: 2, filesFreshness: 3, trailing: Uint8Array.of(7, 7) },
   entries: [
     { namespace: 'file', tag: 'mscp/cmapfile', value: Uint8Array.of(1, 2, 3) },
     { namespace: 'file', tag: 'mscp/kxc00', value: new Uint8Array(700).fill(0x30) },
@@ -334,13 +336,13 @@ describe('PersistentCacheStore across processes', () => {
           for (let round = 0; round < 40; round++) {
             const mark = ${writer} * 1000 + round;
             const value = new Uint8Array(3000).fill(mark & 0xff);
-            await store.save('shared card', { cardcf: Uint8Array.of(0, 0, mark & 0xff, mark >> 8, 0, 0),
+            await store.save('shared card', { freshness: { version: 0, pinsFreshness: 0, containersFreshness: mark, filesFreshness: 0 },
               entries: [{ namespace: 'file', tag: 'mscp/kxc00', value }, { namespace: 'container', tag: 'info:0', value: { mark } }] });
             const card = await store.load('shared card');
             if (card) {
               seen++;
               const m = card.entries[1].value.mark;
-              const ok = card.cardcf[2] === (m & 0xff) && card.cardcf[3] === (m >> 8) && card.entries[0].value.every((b) => b === (m & 0xff));
+              const ok = card.freshness.containersFreshness === m && card.entries[0].value.every((b) => b === (m & 0xff));
               if (!ok) torn++;
             }
           }
@@ -367,4 +369,34 @@ describe('PersistentCacheStore across processes', () => {
     // One whole entry remains, and no temporary file.
     expect(await readdir(root)).toHaveLength(1);
   }, 60_000);
+});
+
+describe('entry files', () => {
+  it('refuse a freshness that is not the cardcf counters in range', () => {
+    // A well-formed file (right digest) whose freshness member is `freshness`, encoded as the writer would.
+    const withFreshness = (freshness: Record<string, unknown>) => {
+      const body = JSON.parse(encodeEntryFile(KEY, CARD).toString('utf8').split('\n')[1] as string);
+      body.freshness = encodeCacheValue(freshness as CacheValue);
+      const text = JSON.stringify(body);
+      const digest = createHash('sha256').update(text).digest('hex');
+      return decodeEntryFile(KEY, Buffer.from(`minidriver-cache 1 ${digest}\n${text}`));
+    };
+    expect(withFreshness({ version: 0, pinsFreshness: 0, containersFreshness: 0, filesFreshness: 0 })).toBeDefined();
+    expect(
+      withFreshness({ version: 0, pinsFreshness: 256, containersFreshness: 0, filesFreshness: 0 }),
+    ).toBeUndefined();
+    expect(
+      withFreshness({ version: 0, pinsFreshness: 0, containersFreshness: 65536, filesFreshness: 0 }),
+    ).toBeUndefined();
+    expect(withFreshness({ version: 0, pinsFreshness: 0, containersFreshness: 0 })).toBeUndefined();
+    expect(
+      withFreshness({ version: 0.5, pinsFreshness: 0, containersFreshness: 0, filesFreshness: 0 }),
+    ).toBeUndefined();
+    expect(
+      withFreshness({ version: 0, pinsFreshness: 0, containersFreshness: 0, filesFreshness: 0, extra: 1 }),
+    ).toBeUndefined();
+    expect(
+      withFreshness({ version: 0, pinsFreshness: 0, containersFreshness: 0, filesFreshness: 0, trailing: 'ab' }),
+    ).toBeUndefined();
+  });
 });

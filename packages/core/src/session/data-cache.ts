@@ -39,6 +39,22 @@ export class CardDataCache {
   /** The cardcf contents this cache's entries are valid for; undefined until first read. */
   freshness: CardCacheFile | undefined;
   private readonly entries = new Map<string, unknown>();
+  private changes = 0;
+
+  /** Grows with every change of the entries (a persistent copy is written when it moved). */
+  get revision(): number {
+    return this.changes;
+  }
+
+  /** Copies of every entry of `namespace`, as [tag, value]. */
+  entriesOf(namespace: CacheNamespace): [tag: string, value: unknown][] {
+    const prefix = `${namespace}:`;
+    const out: [string, unknown][] = [];
+    for (const [key, value] of this.entries) {
+      if (key.startsWith(prefix)) out.push([key.slice(prefix.length), cloneValue(value)]);
+    }
+    return out;
+  }
 
   /** A copy of the entry, or undefined. */
   get<T>(namespace: CacheNamespace, tag: string): T | undefined {
@@ -49,16 +65,22 @@ export class CardDataCache {
   /** Stores a copy of `value`. */
   set(namespace: CacheNamespace, tag: string, value: unknown): void {
     this.entries.set(`${namespace}:${tag}`, cloneValue(value));
+    this.changes++;
   }
 
   delete(namespace: CacheNamespace, tag: string): void {
-    this.entries.delete(`${namespace}:${tag}`);
+    if (this.entries.delete(`${namespace}:${tag}`)) this.changes++;
   }
 
   /** Drops every entry of one namespace. */
   dropNamespace(namespace: CacheNamespace): void {
     const prefix = `${namespace}:`;
-    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);
+    for (const key of [...this.entries.keys()]) {
+      if (key.startsWith(prefix)) {
+        this.entries.delete(key);
+        this.changes++;
+      }
+    }
   }
 
   /** Drops what a change of one cardcf counter invalidates. */
@@ -70,6 +92,7 @@ export class CardDataCache {
   clear(): void {
     this.entries.clear();
     this.freshness = undefined;
+    this.changes++;
   }
 
   /** Number of entries (for tests and statistics). */

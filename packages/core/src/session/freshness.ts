@@ -10,7 +10,14 @@ export function changedCategories(
   previous: CardCacheFile | undefined,
   current: CardCacheFile | undefined,
 ): FreshnessCategory[] {
-  if (previous === undefined || current === undefined || previous.version !== current.version) {
+  if (
+    previous === undefined ||
+    current === undefined ||
+    previous.version !== current.version ||
+    !sameTrailing(previous.trailing, current.trailing)
+  ) {
+    // Trailing bytes are a plugin's witness of the card's state (or older counters): any change of them
+    // may mean anything changed.
     return ['pins', 'containers', 'files'];
   }
   const changed: FreshnessCategory[] = [];
@@ -18,6 +25,12 @@ export function changedCategories(
   if (previous.containersFreshness !== current.containersFreshness) changed.push('containers');
   if (previous.filesFreshness !== current.filesFreshness) changed.push('files');
   return changed;
+}
+
+function sameTrailing(left: Uint8Array | undefined, right: Uint8Array | undefined): boolean {
+  const a = left ?? new Uint8Array(0);
+  const b = right ?? new Uint8Array(0);
+  return a.length === b.length && a.every((byte, index) => byte === b[index]);
 }
 
 /**
