@@ -7,6 +7,7 @@ import { createCipheriv } from 'node:crypto';
 import { CardProperty, type CardSession, ROLE_ADMIN, ScardError, SecretType, wipe } from '@minidriver/core';
 import type { CredentialSource } from '../input/credentials.js';
 import { UsageError } from '../parse/usage-error.js';
+import { readRetriesLeft } from './pin-retries.js';
 
 /** Factory admin keys by plugin name (the values the card vendors publish). */
 const DEFAULT_ADMIN_KEYS: Readonly<Record<string, string>> = {
@@ -55,7 +56,11 @@ export type AdminMethod = 'default-admin-key' | 'admin-key' | 'admin-pin';
  * Authenticates ROLE_ADMIN on `session`: an admin key when the card's admin secret is challenge/response,
  * else an admin PIN. Fails with a usage error when the user gave no way to get the secret.
  */
-export async function authenticateAdmin(session: CardSession, credentials: CredentialSource): Promise<AdminMethod> {
+export async function authenticateAdmin(
+  session: CardSession,
+  credentials: CredentialSource,
+  card?: string,
+): Promise<AdminMethod> {
   let challengeResponse = true;
   try {
     const info = await session.getProperty(CardProperty.CP_CARD_PIN_INFO, ROLE_ADMIN);
@@ -64,7 +69,8 @@ export async function authenticateAdmin(session: CardSession, credentials: Crede
     // No PIN info for the admin: assume the minidriver default, a challenge/response admin key.
   }
   if (!challengeResponse) {
-    const pin = await credentials.secret('Admin PIN', 'admin-pin-env');
+    const triesLeft = process.stdin.isTTY ? await readRetriesLeft(session, ROLE_ADMIN) : null;
+    const pin = await credentials.secret('Admin PIN', 'admin-pin-env', { ...(card ? { card } : {}), triesLeft });
     try {
       await session.authenticateEx(ROLE_ADMIN, 0, pin);
     } finally {

@@ -13,6 +13,7 @@ import {
   ecdsaRawToDer,
   KeySpec,
   keyBlobInfo,
+  type PinId,
   publicKeyBlobToKeyObject,
   reverseBytes,
   ScardError,
@@ -56,17 +57,22 @@ export async function generateContainerKey(
   index: number,
   algorithm: string,
   usage: string | undefined,
+  pinId?: PinId,
 ): Promise<number> {
+  const create = (keySpec: number, keySize: number) =>
+    pinId === undefined
+      ? session.createContainer(index, CARD_CREATE_CONTAINER_KEY_GEN, keySpec, keySize)
+      : session.createContainerEx(index, CARD_CREATE_CONTAINER_KEY_GEN, keySpec, keySize, undefined, pinId);
   const first = keySpecFor(algorithm, usage);
   try {
-    await session.createContainer(index, CARD_CREATE_CONTAINER_KEY_GEN, first.keySpec, first.keySize);
+    await create(first.keySpec, first.keySize);
     return first.keySpec;
   } catch (error) {
     if (usage !== undefined || !ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')) throw error;
   }
   const defaultUsage = first.keySpec === KeySpec.AT_KEYEXCHANGE || isEcdhKeySpec(first.keySpec) ? 'exchange' : 'sign';
   const other = keySpecFor(algorithm, defaultUsage === 'sign' ? 'exchange' : 'sign');
-  await session.createContainer(index, CARD_CREATE_CONTAINER_KEY_GEN, other.keySpec, other.keySize);
+  await create(other.keySpec, other.keySize);
   return other.keySpec;
 }
 

@@ -10,7 +10,9 @@ import {
   decodeContainerMap,
   parseCertificateFileName,
   ScardError,
+  toPem,
 } from '@minidriver/core';
+import { containerNames } from '../card/card-management.js';
 import { containerKeys } from '../card/container-keys.js';
 import type { OpenedCard } from '../card/open-card.js';
 import { renderTable } from '../output/table.js';
@@ -20,6 +22,8 @@ import { withCard } from './session-helpers.js';
 /** One container as listed. */
 export interface ContainerListing {
   readonly index: number;
+  /** The card family's name of the container (`9a`, `sig`), null when it has none. */
+  readonly name: string | null;
   readonly guid: string;
   readonly flags: string[];
   readonly keys: { readonly type: string; readonly bits: number; readonly spkiSha256: string }[];
@@ -34,6 +38,8 @@ function flagNames(flags: number): string[] {
 
 /** The valid containers of the card's cmapfile, with their public keys. */
 export async function listContainers(opened: OpenedCard): Promise<ContainerListing[]> {
+  const names = await containerNames(opened.session.pluginName);
+  const nameOf = (index: number) => [...names].find(([, candidate]) => candidate === index)?.[0] ?? null;
   const records = decodeContainerMap(await opened.session.readFile('mscp', 'cmapfile'));
   const listings: ContainerListing[] = [];
   for (const [index, record] of records.entries()) {
@@ -51,7 +57,7 @@ export async function listContainers(opened: OpenedCard): Promise<ContainerListi
     } catch (error) {
       if (!ScardError.hasCode(error, 'SCARD_E_NO_KEY_CONTAINER')) throw error;
     }
-    listings.push({ index, guid: record.guid, flags: flagNames(record.flags), keys });
+    listings.push({ index, name: nameOf(index), guid: record.guid, flags: flagNames(record.flags), keys });
   }
   return listings;
 }
@@ -69,10 +75,11 @@ export const containersCommand: Command = {
       else {
         context.print(
           renderTable(
-            ['#', 'GUID', 'flags', 'key', 'SPKI SHA-256'],
+            ['#', 'slot', 'GUID', 'flags', 'key', 'SPKI SHA-256'],
             containers.flatMap((container) =>
               (container.keys.length ? container.keys : [{ type: '-', bits: 0, spkiSha256: '-' }]).map((key) => [
                 String(container.index),
+                container.name ?? '-',
                 container.guid,
                 container.flags.join(','),
                 key.bits ? `${key.type} ${key.bits}` : key.type,
@@ -90,6 +97,8 @@ export const containersCommand: Command = {
 /** One certificate as listed. */
 export interface CertificateListing {
   readonly container: number;
+  /** The container's name on this card (`9a`, `sig`), null when it has none. */
+  readonly containerName: string | null;
   readonly file: string;
   readonly subject: string;
   readonly issuer: string;
@@ -100,15 +109,18 @@ export interface CertificateListing {
 
 export const certsCommand: Command = {
   name: 'certs',
-  usage: '',
-  summary: 'list certificates: container, subject, issuer, validity, SHA-256 fingerprint',
+  usage: '[--pem]',
+  summary: 'list certificates: container, subject, issuer, validity, SHA-256 fingerprint (or all as PEM)',
   examples: ['minidriver certs', 'minidriver certs --pem > certificates.pem   # every certificate as PEM'],
-  options: {},
+  options: { pem: { type: 'boolean', description: 'print every certificate as PEM (a bundle openssl reads)' } },
   run: (context) =>
     withCard(context, async (opened) => {
-      const certificates: CertificateListing[] = [];
-      const names = await opened.session.enumFiles('mscp');
-      for (const name of names) {
+      const pem = context.options['pem'] === true;
+      const names = await containerNames(opened.session.pluginName);
+      const nameOf = (index: number) => [...names].find(([, candidate]) => candidate === index)?.[0] ?? null;
+      const certificates: (CertificateListing & { pem?: string })[] = [];
+      const files = await opened.session.enumFiles('mscp');
+      for (const name of files) {
         const parsed = parseCertificateFileName(name);
         if (!parsed) continue;
         let bytes: Uint8Array;
@@ -120,24 +132,30 @@ export const certsCommand: Command = {
           throw error;
         }
         if (bytes.length === 0) continue;
-        const certificate = new X509Certificate(decodeCertificateFile(bytes));
+        const der = decodeCertificateFile(bytes);
+        const certificate = new X509Certificate(der);
         certificates.push({
           container: parsed.containerIndex,
+          containerName: nameOf(parsed.containerIndex),
           file: `mscp/${name}`,
           subject: certificate.subject.replace(/\n/g, ', '),
           issuer: certificate.issuer.replace(/\n/g, ', '),
           validFrom: new Date(certificate.validFrom).toISOString(),
           validTo: new Date(certificate.validTo).toISOString(),
           sha256: certificate.fingerprint256.replace(/:/g, '').toLowerCase(),
+          ...(pem ? { pem: toPem(der, 'CERTIFICATE') } : {}),
         });
       }
-      if (certificates.length === 0) context.print('no certificates');
+      if (pem) {
+        for (const entry of certificates) context.print((entry.pem as string).trimEnd());
+      } else if (certificates.length === 0) context.print('no certificates');
       else {
         context.print(
           renderTable(
-            ['#', 'file', 'subject', 'issuer', 'valid from', 'valid to', 'SHA-256'],
+            ['#', 'slot', 'file', 'subject', 'issuer', 'valid from', 'valid to', 'SHA-256'],
             certificates.map((entry) => [
               String(entry.container),
+              entry.containerName ?? '-',
               entry.file,
               entry.subject,
               entry.issuer,

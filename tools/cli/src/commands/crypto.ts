@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { CARD_PADDING_PKCS1, ecdsaRawToDer, KeySpec, reverseBytes, ScardError, wipe } from '@minidriver/core';
+import { checkContainerText, resolveContainer } from '../card/card-management.js';
 import { containerKeys, signHash, signingKey } from '../card/container-keys.js';
 import {
   CIPHERTEXT_INPUT,
@@ -15,7 +16,7 @@ import {
 } from '../input/local-files.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
-import { integerOption, requireOption, stringOption } from './context.js';
+import { requireOption, stringOption } from './context.js';
 import { withCard, withRole } from './session-helpers.js';
 
 export const signCommand: Command = {
@@ -27,15 +28,15 @@ export const signCommand: Command = {
     'openssl dgst -sha256 -verify pub.pem -signature doc.sig doc.txt',
   ],
   options: {
-    container: { type: 'string', placeholder: '<n>', description: 'container index' },
+    container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
     hash: { type: 'string', placeholder: 'sha256|sha384|sha512', description: 'the hash to sign' },
     pss: { type: 'boolean', description: 'RSA-PSS (salt = hash length) instead of PKCS #1 v1.5' },
-    in: { type: 'string', placeholder: '<file>', description: 'the data to sign' },
-    out: { type: 'string', placeholder: '<file>', description: 'where the signature goes' },
+    in: { type: 'string', placeholder: '<file>', description: 'the data to sign (- for stdin)' },
+    out: { type: 'string', placeholder: '<file>', description: 'where the signature goes (- for stdout)' },
     format: { type: 'string', placeholder: 'der|raw', description: 'ECDSA signature encoding (default der)' },
   },
   async run(context) {
-    const index = integerOption(context, 'container');
+    const containerText = checkContainerText(requireOption(context, 'container'));
     const hashName = requireOption(context, 'hash');
     if (!['sha256', 'sha384', 'sha512'].includes(hashName))
       throw new UsageError('--hash must be sha256, sha384 or sha512');
@@ -47,6 +48,7 @@ export const signCommand: Command = {
     await streamInputFile(requireOption(context, 'in'), MESSAGE_INPUT, (chunk) => hasher.update(chunk));
     const hash = new Uint8Array(hasher.digest());
     return withCard(context, async (opened) => {
+      const index = await resolveContainer(opened, containerText);
       const key = await signingKey(opened.session, index);
       if (context.options['pss'] && key.algorithm !== 'RSA') throw new UsageError('--pss applies to RSA keys only');
       const raw = await withRole(context, opened, 'user', () =>
@@ -56,7 +58,7 @@ export const signCommand: Command = {
       await writeOutputFile(out, signature);
       const scheme =
         key.algorithm === 'RSA' ? (context.options['pss'] ? 'RSA-PSS' : 'RSA PKCS#1 v1.5') : `ECDSA (${format})`;
-      context.print(`${signature.length}-byte ${scheme} signature over ${hashName} written to ${out}`);
+      if (out !== '-') context.print(`${signature.length}-byte ${scheme} signature over ${hashName} written to ${out}`);
       return {
         container: index,
         algorithm: key.algorithm,
@@ -79,15 +81,16 @@ export const decryptCommand: Command = {
     'minidriver decrypt --container 9d --in msg.enc --out -',
   ],
   options: {
-    container: { type: 'string', placeholder: '<n>', description: 'container index' },
+    container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
     in: { type: 'string', placeholder: '<file>', description: 'the ciphertext (big-endian, as openssl writes it)' },
-    out: { type: 'string', placeholder: '<file>', description: 'where the plaintext goes' },
+    out: { type: 'string', placeholder: '<file>', description: 'where the plaintext goes (- for stdout)' },
   },
   async run(context) {
-    const index = integerOption(context, 'container');
+    const containerText = checkContainerText(requireOption(context, 'container'));
     const ciphertext = await readInputFile(requireOption(context, 'in'), CIPHERTEXT_INPUT);
     const out = requireOption(context, 'out');
     return withCard(context, async (opened) => {
+      const index = await resolveContainer(opened, containerText);
       const keys = await containerKeys(opened.session, index);
       if (!keys.some((key) => key.keySpec === KeySpec.AT_KEYEXCHANGE)) {
         throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no RSA key-exchange key`);
@@ -105,7 +108,7 @@ export const decryptCommand: Command = {
       const plaintext = reverseBytes(plaintextLittleEndian);
       wipe(plaintextLittleEndian);
       await writeOutputFile(out, plaintext);
-      context.print(`${plaintext.length} bytes decrypted to ${out}`);
+      if (out !== '-') context.print(`${plaintext.length} bytes decrypted to ${out}`);
       wipe(plaintext);
       return { container: index, bytes: plaintext.length, out };
     });

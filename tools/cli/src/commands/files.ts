@@ -3,8 +3,18 @@
  * `rm <dir/file>`, `mkdir <dir>`. Writes authenticate the admin only when the card asks for it.
  */
 
-import { DirectoryAccessCondition, decodeCardApps, FileAccessCondition, ScardError, toHex } from '@minidriver/core';
-import { CARD_FILE_INPUT, readInputFile, writeOutputFile } from '../input/local-files.js';
+import { X509Certificate } from 'node:crypto';
+import {
+  DirectoryAccessCondition,
+  decodeCardApps,
+  decodeCertificateFile,
+  FileAccessCondition,
+  ScardError,
+  toHex,
+  toPem,
+} from '@minidriver/core';
+import { confirmDestruction, FORCE_OPTION } from '../input/confirm.js';
+import { CARD_FILE_INPUT, readInputFile, STDIO, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';
 import { renderTable } from '../output/table.js';
 import { UsageError } from '../parse/usage-error.js';
@@ -79,17 +89,28 @@ export const catCommand: Command = {
     'minidriver cat mscp/kxc00 --pem            # a certificate file as PEM',
     'minidriver cat cardid --out - | xxd          # raw bytes to stdout',
   ],
-  options: { out: { type: 'string', placeholder: '<file>', description: 'write the contents to this file' } },
+  options: {
+    out: { type: 'string', placeholder: '<file>', description: 'write the contents to this file (- for stdout)' },
+    pem: { type: 'boolean', description: 'the file is a certificate: print (or write) it as PEM' },
+  },
   run: (context) =>
     withCard(context, async (opened) => {
       const { directory, name } = splitFilePath(requirePositional(context, 0, '<dir/file>'));
+      const out = stringOption(context, 'out');
+      if (out === STDIO && context.json) throw new UsageError('--out - and --json would both write to stdout');
       const data = await withSpinner(`reading ${displayPath(directory, name)}`, () =>
         withRole(context, opened, 'user', () => opened.session.readFile(directory, name)),
       );
-      const out = stringOption(context, 'out');
+      if (context.options['pem'] === true) {
+        const pem = certificatePem(data, displayPath(directory, name));
+        if (out !== undefined) await writeOutputFile(out, pem);
+        if (out === undefined) context.print(pem.trimEnd());
+        else if (out !== STDIO) context.print(`certificate written to ${out} as PEM`);
+        return { path: displayPath(directory, name), size: data.length, pem, ...(out === undefined ? {} : { out }) };
+      }
       if (out !== undefined) {
         await writeOutputFile(out, data);
-        context.print(`${data.length} bytes written to ${out}`);
+        if (out !== STDIO) context.print(`${data.length} bytes written to ${out}`);
       } else {
         for (let offset = 0; offset < data.length; offset += 16) {
           const row = data.subarray(offset, offset + 16);
@@ -107,12 +128,25 @@ export const catCommand: Command = {
     }),
 };
 
+/** The PEM of the certificate a certificate file holds (compressed or not); a usage error for other files. */
+function certificatePem(data: Uint8Array, path: string): string {
+  try {
+    const der = decodeCertificateFile(data);
+    new X509Certificate(der);
+    return toPem(der, 'CERTIFICATE');
+  } catch {
+    throw new UsageError(
+      `${path} does not hold a certificate: --pem applies to certificate files (mscp/kxcNN, mscp/kscNN)`,
+    );
+  }
+}
+
 export const writeCommand: Command = {
   name: 'write',
   usage: '<dir/file> --in f',
   summary: 'write a file (created when missing)',
   examples: ['minidriver write mscp/notes --in notes.txt', 'echo hello | minidriver write mscp/notes --in -'],
-  options: { in: { type: 'string', placeholder: '<file>', description: 'the bytes to write' } },
+  options: { in: { type: 'string', placeholder: '<file>', description: 'the bytes to write (- for stdin)' } },
   run: (context) =>
     withCard(context, async (opened) => {
       const { directory, name } = splitFilePath(requirePositional(context, 0, '<dir/file>'));
@@ -133,13 +167,18 @@ export const writeCommand: Command = {
 
 export const rmCommand: Command = {
   name: 'rm',
-  usage: '<dir/file>',
+  usage: '<dir/file> [--force]',
   summary: 'delete a file',
   examples: ['minidriver rm mscp/notes --force'],
-  options: {},
+  options: { ...FORCE_OPTION },
   run: (context) =>
     withCard(context, async (opened) => {
       const { directory, name } = splitFilePath(requirePositional(context, 0, '<dir/file>'));
+      const size = await opened.session
+        .getFileInfo(directory, name)
+        .then((info) => `${info.size} bytes`)
+        .catch(() => 'its contents');
+      await confirmDestruction(context, `the file ${displayPath(directory, name)} (${size})`);
       await withRole(context, opened, 'admin', () => opened.session.deleteFile(directory, name));
       context.print(`deleted ${displayPath(directory, name)}`);
       return { path: displayPath(directory, name), deleted: true };

@@ -1,23 +1,122 @@
 /**
- * @module Key containers: `keygen`, `import-cert`, `rm-container`. They need the admin (PIV management
- * key, GIDS admin key, OpenPGP PW3), asked for only when the card refuses without it.
+ * @packageDocumentation
+ * Key containers: `keygen`, `import-key`, `import-cert`, `rm-container`. Containers are named by index or,
+ * where the card names them, by slot (`9a`, `sig`). They need the admin (PIV management key, GIDS admin
+ * key, OpenPGP PW3), asked for only when the card refuses without it. Replacing or deleting a key says
+ * what it destroys and needs `--force` or a typed confirmation.
  */
-
-import { X509Certificate } from 'node:crypto';
-import { certificateFileName, createSelfSignedCertificate, ScardError, toPem } from '@minidriver/core';
-import { certificateSigner, containerKeys, generateContainerKey, keySpecFor } from '../card/container-keys.js';
-import { CERTIFICATE_INPUT, readInputFile, writeOutputFile } from '../input/local-files.js';
+import { type KeyObject, X509Certificate } from 'node:crypto';
+import {
+  CARD_CREATE_CONTAINER_KEY_IMPORT,
+  certificateFileName,
+  createSelfSignedCertificate,
+  ScardError,
+  toPem,
+  wipe,
+} from '@minidriver/core';
+import {
+  checkContainerText,
+  containerLabel,
+  containerNameOf,
+  pivModule,
+  resolveContainer,
+} from '../card/card-management.js';
+import {
+  type ContainerKey,
+  certificateSigner,
+  containerKeys,
+  generateContainerKey,
+  keySpecFor,
+} from '../card/container-keys.js';
+import {
+  PIN_POLICY_NAMES,
+  POLICY_OPTIONS,
+  pinIdOfPolicy,
+  policyOption,
+  TOUCH_POLICY_NAMES,
+} from '../card/key-policy.js';
+import type { OpenedCard } from '../card/open-card.js';
+import { keyImportOf, parsePrivateKey } from '../card/private-key-blob.js';
+import { confirmDestruction, FORCE_OPTION } from '../input/confirm.js';
+import { CERTIFICATE_INPUT, outputName, readInputFile, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';
 import { UsageError } from '../parse/usage-error.js';
 import { derFromPemOrDer } from '../x509/pem.js';
 import type { Command } from './command.js';
-import { integerOption, requireOption, requirePositional, stringOption } from './context.js';
+import { type CommandContext, requireOption, requirePositional, stringOption } from './context.js';
 import { withCard, withRole } from './session-helpers.js';
+
+/** The most a private key file may be (an RSA-4096 PKCS #8 PEM is about 3.3 KB). */
+const PRIVATE_KEY_INPUT = { maxBytes: 16 * 1024, what: 'a private key file' } as const;
+
+const CONTAINER_OPTION = {
+  container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
+} as const;
+
+function describeKey(key: ContainerKey): string {
+  return `${key.algorithm} ${key.bits}`;
+}
+
+/** The keys of a container, none when it is empty (or the card cannot say). */
+async function keysIn(opened: OpenedCard, index: number): Promise<ContainerKey[]> {
+  try {
+    return await containerKeys(opened.session, index);
+  } catch (error) {
+    if (ScardError.isInstance(error)) return [];
+    throw error;
+  }
+}
+
+/** When container `index` holds a key, says what replacing it destroys and asks (or needs --force). */
+async function confirmReplace(context: CommandContext, opened: OpenedCard, index: number, verb: string): Promise<void> {
+  const keys = await keysIn(opened, index);
+  if (keys.length === 0) return;
+  const label = await containerLabel(opened, index);
+  await confirmDestruction(
+    context,
+    `the ${keys.map(describeKey).join(' and ')} key in container ${label} and its certificate (${verb} replaces them)`,
+  );
+}
+
+/** The public key the container now holds (the one of `keySpec` first). */
+async function keyAfter(opened: OpenedCard, index: number, keySpec: number | undefined): Promise<ContainerKey> {
+  const keys = await containerKeys(opened.session, index);
+  const key = keys.find((candidate) => candidate.keySpec === keySpec) ?? keys[0];
+  if (!key) throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no key after the operation`);
+  return key;
+}
+
+async function selfSign(
+  context: CommandContext,
+  opened: OpenedCard,
+  index: number,
+  key: ContainerKey,
+  commonName: string,
+): Promise<{ file: string; sha256: string }> {
+  if (key.algorithm === 'ECDH') throw new UsageError('an ECDH key cannot sign its own certificate');
+  const now = new Date();
+  const der = await withRole(context, opened, 'user', () =>
+    createSelfSignedCertificate({
+      commonName,
+      publicKey: key.publicKey,
+      notBefore: now,
+      notAfter: new Date(now.getTime() + 365 * 86_400_000),
+      sign: certificateSigner(opened.session, index, key),
+    }),
+  );
+  const parsed = new X509Certificate(der);
+  if (!parsed.verify(key.publicKey))
+    throw new ScardError('SCARD_E_UNEXPECTED', 'the card produced a certificate signature that does not verify');
+  const name = certificateFileName(key.certificateKind, index);
+  await withRole(context, opened, 'admin', () => opened.session.writeFile('mscp', name, der));
+  context.print(`self-signed certificate "CN=${commonName}" written to mscp/${name}`);
+  return { file: `mscp/${name}`, sha256: parsed.fingerprint256.replace(/:/g, '').toLowerCase() };
+}
 
 export const keygenCommand: Command = {
   name: 'keygen',
   usage:
-    '--container <n> --alg rsa2048|rsa3072|rsa4096|p256|p384 [--usage sign|exchange] [--out pub.pem] [--self-signed CN]',
+    '--container <n|slot> --alg rsa2048|rsa3072|rsa4096|p256|p384 [--usage sign|exchange] [--pin-policy p] [--touch-policy p] [--out pub.pem] [--self-signed CN] [--force]',
   summary: 'generate a key pair on the card and print (or write) its public key as PEM',
   examples: [
     'minidriver keygen --container 9a --alg p256 --out pub.pem',
@@ -25,7 +124,7 @@ export const keygenCommand: Command = {
     'minidriver keygen --container 9a --alg p256 --force   # replace a key without asking',
   ],
   options: {
-    container: { type: 'string', placeholder: '<n>', description: 'container index' },
+    ...CONTAINER_OPTION,
     alg: { type: 'string', placeholder: 'rsa2048|rsa3072|rsa4096|p256|p384', description: 'key algorithm and size' },
     usage: {
       type: 'string',
@@ -33,62 +132,72 @@ export const keygenCommand: Command = {
       description:
         'key usage (RSA default exchange, which also signs; EC default sign; without it, the other usage when the container takes only that)',
     },
-    out: { type: 'string', placeholder: '<file>', description: 'write the public key PEM here' },
+    ...POLICY_OPTIONS,
+    out: { type: 'string', placeholder: '<file>', description: 'write the public key PEM here (- for stdout)' },
     'self-signed': {
       type: 'string',
       placeholder: '<CN>',
       description: 'also store a self-signed certificate (signed by the card) for the key',
     },
+    ...FORCE_OPTION,
   },
   async run(context) {
-    const index = integerOption(context, 'container');
+    const containerText = checkContainerText(requireOption(context, 'container'));
     const algorithm = requireOption(context, 'alg');
     const usage = stringOption(context, 'usage');
     keySpecFor(algorithm, usage); // usage errors before the card is opened
+    const pinPolicy = policyOption(stringOption(context, 'pin-policy'), PIN_POLICY_NAMES, 'pin-policy');
+    const touchPolicy = policyOption(stringOption(context, 'touch-policy'), TOUCH_POLICY_NAMES, 'touch-policy');
     return withCard(context, async (opened) => {
-      const keySpec = await withRole(context, opened, 'admin', () =>
-        withSpinner(`generating ${algorithm} on the card`, () =>
-          generateContainerKey(opened.session, index, algorithm, usage),
-        ),
-      );
-      const key =
-        (await containerKeys(opened.session, index)).find((candidate) => candidate.keySpec === keySpec) ??
-        (await containerKeys(opened.session, index))[0];
-      if (!key) throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no key after generation`);
+      const index = await resolveContainer(opened, containerText);
+      await confirmReplace(context, opened, index, 'the new key');
+      let keySpec: number | undefined;
+      if (touchPolicy !== 'default') {
+        // A touch policy is outside the contract: the PIV package's management generates with both policies.
+        const { PivManagement, KEY_ALGORITHMS } = await pivModule(opened);
+        if (!Object.hasOwn(KEY_ALGORITHMS, algorithm)) throw new UsageError(`--alg ${algorithm} is not a PIV key`);
+        await withRole(context, opened, 'admin', () =>
+          withSpinner(`generating ${algorithm} on the card`, () =>
+            opened.session.manage((access) =>
+              PivManagement.of(access).generateKey(index, algorithm as keyof typeof KEY_ALGORITHMS, {
+                pinPolicy,
+                touchPolicy,
+              }),
+            ),
+          ),
+        );
+      } else {
+        const pinId = await pinIdOfPolicy(opened.session, pinPolicy);
+        keySpec = await withRole(context, opened, 'admin', () =>
+          withSpinner(`generating ${algorithm} on the card`, () =>
+            generateContainerKey(opened.session, index, algorithm, usage, pinId),
+          ),
+        );
+      }
+      const key = await keyAfter(opened, index, keySpec);
       const pem = toPem(new Uint8Array(key.publicKey.export({ type: 'spki', format: 'der' })), 'PUBLIC KEY');
       const commonName = stringOption(context, 'self-signed');
-      let certificate: { file: string; sha256: string } | undefined;
-      if (commonName !== undefined) {
-        if (key.algorithm === 'ECDH') throw new UsageError('an ECDH key cannot sign its own certificate');
-        const now = new Date();
-        const der = await withRole(context, opened, 'user', () =>
-          createSelfSignedCertificate({
-            commonName,
-            publicKey: key.publicKey,
-            notBefore: now,
-            notAfter: new Date(now.getTime() + 365 * 86_400_000),
-            sign: certificateSigner(opened.session, index, key),
-          }),
-        );
-        const parsed = new X509Certificate(der);
-        if (!parsed.verify(key.publicKey))
-          throw new ScardError('SCARD_E_UNEXPECTED', 'the card produced a certificate signature that does not verify');
-        const name = certificateFileName(key.certificateKind, index);
-        await withRole(context, opened, 'admin', () => opened.session.writeFile('mscp', name, der));
-        certificate = { file: `mscp/${name}`, sha256: parsed.fingerprint256.replace(/:/g, '').toLowerCase() };
-        context.print(`self-signed certificate "CN=${commonName}" written to ${certificate.file}`);
-      }
+      const certificate =
+        commonName === undefined ? undefined : await selfSign(context, opened, index, key, commonName);
       const out = stringOption(context, 'out');
+      const label = await containerLabel(opened, index);
       if (out !== undefined) {
         await writeOutputFile(out, pem);
-        context.print(`${key.algorithm} ${key.bits} key generated in container ${index}; public key written to ${out}`);
+        if (out !== '-') {
+          context.print(
+            `${key.algorithm} ${key.bits} key generated in container ${label}; public key written to ${outputName(out)}`,
+          );
+        }
       } else {
         context.print(pem.trimEnd());
       }
       return {
         container: index,
+        containerName: (await containerNameOf(opened, index)) ?? null,
         algorithm: key.algorithm,
         bits: key.bits,
+        pinPolicy,
+        touchPolicy,
         publicKey: pem,
         ...(out === undefined ? {} : { out }),
         ...(certificate === undefined ? {} : { certificate }),
@@ -97,32 +206,106 @@ export const keygenCommand: Command = {
   },
 };
 
+export const importKeyCommand: Command = {
+  name: 'import-key',
+  usage: '--container <n|slot> <key.pem|der|-> [--usage sign|exchange] [--pin-policy p] [--force]',
+  summary: 'import a private key (RSA, P-256, P-384) into a container (CardCreateContainer key import)',
+  examples: [
+    'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out key.pem',
+    'minidriver import-key --container 9a key.pem',
+    'openssl genrsa 2048 | minidriver import-key --container 9d - --force',
+  ],
+  options: {
+    ...CONTAINER_OPTION,
+    usage: { type: 'string', placeholder: 'sign|exchange', description: 'RSA default exchange, EC default sign' },
+    'pin-policy': POLICY_OPTIONS['pin-policy'],
+    ...FORCE_OPTION,
+  },
+  async run(context) {
+    const containerText = checkContainerText(requireOption(context, 'container'));
+    const file = requirePositional(context, 0, '<key.pem|der|->');
+    const usage = stringOption(context, 'usage');
+    if (usage !== undefined && usage !== 'sign' && usage !== 'exchange')
+      throw new UsageError('--usage must be sign or exchange');
+    const pinPolicy = policyOption(stringOption(context, 'pin-policy'), PIN_POLICY_NAMES, 'pin-policy');
+    const bytes = await readInputFile(file, PRIVATE_KEY_INPUT);
+    let privateKey: KeyObject;
+    try {
+      privateKey = parsePrivateKey(bytes, file);
+    } finally {
+      wipe(bytes);
+    }
+    const request = keyImportOf(privateKey, usage as 'sign' | 'exchange' | undefined);
+    try {
+      return await withCard(context, async (opened) => {
+        const index = await resolveContainer(opened, containerText);
+        await confirmReplace(context, opened, index, 'the imported key');
+        const pinId = await pinIdOfPolicy(opened.session, pinPolicy);
+        await withRole(context, opened, 'admin', () =>
+          pinId === undefined
+            ? opened.session.createContainer(
+                index,
+                CARD_CREATE_CONTAINER_KEY_IMPORT,
+                request.keySpec,
+                request.keySize,
+                request.blob.slice(),
+              )
+            : opened.session.createContainerEx(
+                index,
+                CARD_CREATE_CONTAINER_KEY_IMPORT,
+                request.keySpec,
+                request.keySize,
+                request.blob.slice(),
+                pinId,
+              ),
+        );
+        const key = await keyAfter(opened, index, request.keySpec);
+        if (!key.publicKey.equals(request.publicKey)) {
+          throw new ScardError('SCARD_E_UNEXPECTED', 'the card holds another public key than the one imported');
+        }
+        const label = await containerLabel(opened, index);
+        context.print(`${request.algorithm} ${request.bits} private key imported into container ${label}`);
+        return {
+          container: index,
+          algorithm: request.algorithm,
+          bits: request.bits,
+          pinPolicy,
+          publicKey: toPem(new Uint8Array(key.publicKey.export({ type: 'spki', format: 'der' })), 'PUBLIC KEY'),
+        };
+      });
+    } finally {
+      wipe(request.blob);
+    }
+  },
+};
+
 export const importCertCommand: Command = {
   name: 'import-cert',
-  usage: '--container <n> <file.pem|der>',
+  usage: '--container <n|slot> <file.pem|der|->',
   summary: "store a certificate in a container (its public key must match the container's)",
   examples: [
     'minidriver import-cert --container 9a cert.pem',
     'openssl x509 -in cert.pem | minidriver import-cert --container 9a -',
   ],
-  options: { container: { type: 'string', placeholder: '<n>', description: 'container index' } },
+  options: { ...CONTAINER_OPTION },
   async run(context) {
-    const index = integerOption(context, 'container');
-    const file = requirePositional(context, 0, '<file.pem|der>');
+    const containerText = checkContainerText(requireOption(context, 'container'));
+    const file = requirePositional(context, 0, '<file.pem|der|->');
     const der = derFromPemOrDer(await readInputFile(file, CERTIFICATE_INPUT), 'CERTIFICATE');
     let certificate: X509Certificate;
     try {
       certificate = new X509Certificate(der);
     } catch {
-      throw new UsageError(`${file} is not an X.509 certificate`);
+      throw new UsageError(`${file === '-' ? 'stdin' : file} is not an X.509 certificate`);
     }
     return withCard(context, async (opened) => {
+      const index = await resolveContainer(opened, containerText);
       const keys = await containerKeys(opened.session, index);
       const key = keys.find((candidate) => candidate.publicKey.equals(certificate.publicKey));
       if (!key) {
         throw new ScardError(
           'SCARD_E_INVALID_PARAMETER',
-          `the certificate's public key is not the key of container ${index}`,
+          `the certificate's public key is not the key of container ${await containerLabel(opened, index)}`,
         );
       }
       const name = certificateFileName(key.certificateKind, index);
@@ -131,8 +314,8 @@ export const importCertCommand: Command = {
       return {
         container: index,
         file: `mscp/${name}`,
-        subject: certificate.subject,
-        sha256: certificate.fingerprint256,
+        subject: certificate.subject.replace(/\n/g, ', '),
+        sha256: certificate.fingerprint256.replace(/:/g, '').toLowerCase(),
       };
     });
   },
@@ -140,17 +323,25 @@ export const importCertCommand: Command = {
 
 export const rmContainerCommand: Command = {
   name: 'rm-container',
-  usage: '<n>',
-  summary: 'delete a key container',
+  usage: '<n|slot> [--force]',
+  summary: 'delete a key container (its key and certificate)',
   examples: ['minidriver rm-container 9a --force'],
-  options: {},
+  options: { ...FORCE_OPTION },
   async run(context) {
-    const text = requirePositional(context, 0, '<n>');
-    if (!/^\d+$/.test(text) || Number(text) > 255) throw new UsageError('the container index must be 0..255');
-    const index = Number(text);
+    const containerText = checkContainerText(requirePositional(context, 0, '<n|slot>'), 'the container');
     return withCard(context, async (opened) => {
+      const index = await resolveContainer(opened, containerText);
+      const keys = await keysIn(opened, index);
+      const label = await containerLabel(opened, index);
+      // An empty container holds nothing to lose: no question.
+      if (keys.length) {
+        await confirmDestruction(
+          context,
+          `the ${keys.map(describeKey).join(' and ')} key in container ${label} and its certificate`,
+        );
+      }
       await withRole(context, opened, 'admin', () => opened.session.deleteContainer(index));
-      context.print(`container ${index} deleted`);
+      context.print(`container ${label} deleted`);
       return { container: index, deleted: true };
     });
   },

@@ -6,13 +6,16 @@ import { apduCommand } from './apdu.js';
 import type { Command } from './command.js';
 import { certsCommand, containersCommand } from './containers.js';
 import { decryptCommand, signCommand } from './crypto.js';
+import { csrCommand } from './csr.js';
 import { demoCommand } from './demo.js';
 import { catCommand, lsCommand, mkdirCommand, rmCommand, writeCommand } from './files.js';
 import { identifyCommand } from './identify.js';
 import { infoCommand } from './info.js';
-import { importCertCommand, keygenCommand, rmContainerCommand } from './keys.js';
+import { importCertCommand, importKeyCommand, keygenCommand, rmContainerCommand } from './keys.js';
 import { configCommand, createCompletionCommand, createHelpCommand, createSchemaCommand } from './meta.js';
+import { openpgpCommand } from './openpgp.js';
 import { pinCommand } from './pin.js';
+import { pivCommand } from './piv.js';
 import { pkcs11Command } from './pkcs11.js';
 import { readersCommand } from './readers.js';
 import { simCommand } from './sim-serve.js';
@@ -31,10 +34,14 @@ export const COMMANDS: readonly Command[] = [
   certsCommand,
   pinCommand,
   keygenCommand,
+  importKeyCommand,
   importCertCommand,
+  csrCommand,
   signCommand,
   decryptCommand,
   rmContainerCommand,
+  pivCommand,
+  openpgpCommand,
   apduCommand,
   simCommand,
   pkcs11Command,

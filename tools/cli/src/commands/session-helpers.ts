@@ -3,9 +3,10 @@
  * the operation is tried first; if the card answers "security status not satisfied", the needed role is
  * authenticated (PIN or admin secret) and the operation is tried once more.
  */
-import { ScardError, wipe } from '@minidriver/core';
+import { ROLE_USER, ScardError, wipe } from '@minidriver/core';
 import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
 import { type OpenedCard, useCard } from '../card/open-card.js';
+import { askCardSecret, cardLabel } from '../card/pin-prompts.js';
 import type { CommandContext } from './context.js';
 
 /** Opens the card, runs `work`, and closes the card (saving a simulator's state) whatever happens. */
@@ -15,7 +16,7 @@ export async function withCard<T>(context: CommandContext, work: (opened: Opened
 
 /** Verifies the user PIN from the command line's credential source. */
 export async function authenticateUser(context: CommandContext, opened: OpenedCard): Promise<void> {
-  const pin = await context.credentials.secret('PIN', 'pin-env');
+  const pin = await askCardSecret(context.credentials, opened, 'PIN', 'pin-env', { pinId: ROLE_USER });
   try {
     await opened.session.authenticatePin('user', pin);
   } finally {
@@ -25,7 +26,7 @@ export async function authenticateUser(context: CommandContext, opened: OpenedCa
 
 /** Authenticates the admin as the card needs it (admin key or admin PIN). */
 export function authenticateAdministrator(context: CommandContext, opened: OpenedCard): Promise<AdminMethod> {
-  return authenticateAdmin(opened.session, context.credentials);
+  return authenticateAdmin(opened.session, context.credentials, cardLabel(opened));
 }
 
 function needsAuthentication(error: unknown): boolean {

@@ -13,10 +13,37 @@ export type AdminKeyChoice = { readonly kind: 'default' } | { readonly kind: 'ke
 /** The options naming an environment variable that holds a secret. */
 export type SecretEnvOption = 'pin-env' | 'admin-pin-env' | 'new-pin-env';
 
+/** What a prompt says beyond the secret's name: which card, how many tries, whether to ask twice. */
+export interface SecretPromptDetails {
+  /** The card it is for ("YubiKey 5 in Virtual PCD 00 00"). */
+  readonly card?: string;
+  /** Tries left on that secret, when the card can tell. */
+  readonly triesLeft?: number | null;
+  /** A new secret: on a terminal it is asked twice and both must match. */
+  readonly confirm?: boolean;
+}
+
+/** The options that can supply each kind of secret, for "needed: give ..." hints. */
+const SOURCES_OF: Readonly<Record<SecretEnvOption, string>> = {
+  'pin-env': '--pin-stdin or --pin-env VAR',
+  'admin-pin-env': '--pin-stdin or --admin-pin-env VAR',
+  'new-pin-env': '--pin-stdin or --new-pin-env VAR',
+};
+
+/** The prompt text: `PIN for YubiKey 5 in Reader (3 tries left): `. */
+export function promptText(label: string, details: SecretPromptDetails = {}): string {
+  const parts: string[] = [];
+  const tries = details.triesLeft;
+  if (tries !== undefined && tries !== null) {
+    parts.push(tries === 1 ? '1 try left: a wrong one blocks it' : `${tries} tries left`);
+  }
+  return `${label}${details.card ? ` for ${details.card}` : ''}${parts.length ? ` (${parts.join(', ')})` : ''}: `;
+}
+
 /** Supplies secrets to commands; each is asked for only when a command needs it. */
 export interface CredentialSource {
   /** The user PIN (or, with `label`, another secret of the same source, e.g. "New PIN"). */
-  secret(label: string, envOption: SecretEnvOption): Promise<Uint8Array>;
+  secret(label: string, envOption: SecretEnvOption, details?: SecretPromptDetails): Promise<Uint8Array>;
   /** The admin key, or undefined when none was given. */
   adminKey(): AdminKeyChoice | undefined;
 }
@@ -60,8 +87,8 @@ async function readAllStdin(): Promise<string> {
  */
 export async function readSecretPair(
   source: CredentialSource,
-  first: readonly [label: string, envOption: SecretEnvOption],
-  second: readonly [label: string, envOption: SecretEnvOption],
+  first: readonly [label: string, envOption: SecretEnvOption, details?: SecretPromptDetails],
+  second: readonly [label: string, envOption: SecretEnvOption, details?: SecretPromptDetails],
 ): Promise<[Uint8Array, Uint8Array]> {
   const one = await source.secret(...first);
   try {
@@ -86,7 +113,7 @@ export function createCredentialSource(
     return line;
   };
   return {
-    async secret(label, envOption) {
+    async secret(label, envOption, details = {}) {
       const variable =
         envOption === 'pin-env'
           ? options.pinEnv
@@ -105,11 +132,14 @@ export function createCredentialSource(
       }
       if (options.pinStdin) return new TextEncoder().encode(await nextStdinLine(label));
       if (!process.stdin.isTTY) {
-        throw new UsageError(
-          `${label} needed: give --pin-stdin, --pin-env VAR or --admin-pin-env VAR, or run on a terminal`,
-        );
+        throw new UsageError(`${label} needed: give ${SOURCES_OF[envOption]}, or run on a terminal`);
       }
-      return new TextEncoder().encode(await promptHidden(`${label}: `));
+      const answer = await promptHidden(promptText(label, details));
+      if (details.confirm) {
+        const again = await promptHidden(`${label} again: `);
+        if (again !== answer) throw new UsageError(`the two ${label} entries differ: nothing was changed`);
+      }
+      return new TextEncoder().encode(answer);
     },
     adminKey() {
       if (options.adminKeyEnv !== undefined) {

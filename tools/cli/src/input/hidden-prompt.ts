@@ -1,9 +1,12 @@
 /**
- * @module A prompt whose answer is never echoed: readline in terminal (raw) mode writing to an output
- * that is muted after the prompt text, so typed characters never reach the screen.
+ * @packageDocumentation
+ * Prompts on the terminal: a hidden one whose answer is never echoed (readline in terminal mode writing to
+ * an output muted after the prompt text) and a visible one for typed confirmations. Ctrl-C at either is
+ * SCARD_W_CANCELLED_BY_USER (exit code 130).
  */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { ScardError } from '@minidriver/core';
 
 /** Asks `question` on stderr and reads one line from the TTY on stdin without echoing it. */
 export function promptHidden(
@@ -23,7 +26,7 @@ export function promptHidden(
     reader.on('SIGINT', () => {
       reader.close();
       output.write('\n');
-      reject(new Error('interrupted'));
+      reject(new ScardError('SCARD_W_CANCELLED_BY_USER', 'cancelled at the prompt (Ctrl-C): nothing was changed'));
     });
     reader.question(question, (answer) => {
       reader.close();
@@ -31,5 +34,25 @@ export function promptHidden(
       resolve(answer);
     });
     muted = true;
+  });
+}
+
+/** Asks `question` on stderr and reads one visible line from the TTY on stdin (a typed confirmation). */
+export function promptVisible(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = createInterface({ input, output, terminal: true });
+    reader.on('SIGINT', () => {
+      reader.close();
+      output.write('\n');
+      reject(new ScardError('SCARD_W_CANCELLED_BY_USER', 'cancelled at the prompt (Ctrl-C): nothing was changed'));
+    });
+    reader.question(question, (answer) => {
+      reader.close();
+      resolve(answer);
+    });
   });
 }

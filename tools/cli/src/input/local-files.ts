@@ -1,8 +1,9 @@
 /**
- * @module Reading and writing the user's files (`--in`, `--out`). A file that cannot be read or written
- * is the user's mistake, so it is a usage error (exit 2) naming the file, not a card error. Every read is
- * bounded: an input larger than what it is for (`/dev/zero` as `--in`) stops at the bound with a usage error,
- * in bounded memory and time.
+ * @packageDocumentation
+ * Reading and writing the user's files (`--in`, `--out`). `-` is stdin for an input and stdout for an
+ * output. A file that cannot be read or written is the user's mistake, so it is a usage error (exit 2)
+ * naming the file, not a card error. Every read is bounded: an input larger than what it is for
+ * (`/dev/zero` as `--in`) stops at the bound with a usage error, in bounded memory and time.
  */
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -50,7 +51,7 @@ export async function streamInputFile(
   consume: (chunk: Uint8Array) => void,
 ): Promise<number> {
   let total = 0;
-  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
+  const stream = path === STDIO ? process.stdin : createReadStream(path, { highWaterMark: 64 * 1024 });
   try {
     for await (const chunk of stream) {
       const bytes = chunk as Buffer;
@@ -65,7 +66,7 @@ export async function streamInputFile(
     if (error instanceof UsageError) throw error;
     throw new UsageError(`cannot read ${path}: ${reason(error)}`);
   } finally {
-    stream.destroy();
+    if (stream !== process.stdin) stream.destroy();
   }
   return total;
 }
@@ -81,8 +82,27 @@ export async function readInputFile(path: string, bound: InputBound): Promise<Ui
   }
 }
 
-/** Writes `data` to `path` (private to the user: 0600, as it may be a key or plaintext). */
+/** The file name that means stdin (inputs) or stdout (outputs). */
+export const STDIO = '-';
+
+/** How an output file is named in messages: `-` is "stdout". */
+export function outputName(path: string): string {
+  return path === STDIO ? 'stdout' : path;
+}
+
+/**
+ * Writes `data` to `path` (private to the user: 0600, as it may be a key or plaintext); `-` writes to
+ * stdout.
+ */
 export async function writeOutputFile(path: string, data: Uint8Array | string): Promise<void> {
+  if (path === STDIO) {
+    await new Promise<void>((resolve, reject) =>
+      process.stdout.write(data, (error) =>
+        error ? reject(new UsageError(`cannot write stdout: ${reason(error)}`)) : resolve(),
+      ),
+    );
+    return;
+  }
   try {
     await writeFile(path, data, { mode: 0o600 });
   } catch (error) {

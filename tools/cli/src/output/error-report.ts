@@ -52,3 +52,8 @@ export function reportError(error: unknown): ErrorReport {
     },
   };
 }
+
+/** The report of Ctrl-C during an operation (not at a prompt). */
+export function interruptReport(): ErrorReport {
+  return reportError(new ScardError('SCARD_W_CANCELLED_BY_USER', 'interrupted (Ctrl-C)'));
+}
