@@ -240,7 +240,7 @@ describe('commands on --sim openpgp', () => {
         issuer: 'CN=OpenPGP E2E',
       }),
     ]);
-    expect((await runCli(pgp('certs'), { stateDirectory })).stdout).toMatch(/^0 +mscp\/ksc00 +CN=OpenPGP E2E/m);
+    expect((await runCli(pgp('certs'), { stateDirectory })).stdout).toMatch(/^0 +sig +mscp\/ksc00 +CN=OpenPGP E2E/m);
 
     const certificateFile = join(stateDirectory, 'cert.der');
     expect((await runCli(pgp('cat', 'mscp/ksc00', '--out', certificateFile), { stateDirectory })).status).toBe(0);

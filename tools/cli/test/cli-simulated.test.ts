@@ -431,7 +431,7 @@ describe('keys, certificates, signing and decryption', () => {
   });
 
   it('rm-container on a PIV card below firmware 5.7 is SCARD_E_UNSUPPORTED_FEATURE, exit 1', async () => {
-    const result = await run(sim('rm-container', '1', '--admin-key', 'default'));
+    const result = await run(sim('rm-container', '1', '--admin-key', 'default', '--force'));
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('SCARD_E_UNSUPPORTED_FEATURE');
   });
@@ -492,7 +492,7 @@ describe('files and raw APDUs', () => {
     expect(
       JSON.parse((await run(sim('certs', '--json'))).stdout).certificates.map((entry: { file: string }) => entry.file),
     ).toContain('mscp/kxc02');
-    const rm = await run(sim('rm', 'mscp/kxc02', '--admin-key', 'default'));
+    const rm = await run(sim('rm', 'mscp/kxc02', '--admin-key', 'default', '--force'));
     expect(rm.status).toBe(0);
     const files = JSON.parse((await run(sim('certs', '--json'))).stdout).certificates.map(
       (entry: { file: string }) => entry.file,
@@ -597,14 +597,14 @@ describe.skipIf(spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }
       let typed = false;
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         output += chunk;
-        if (!typed && output.includes('PIN: ')) {
+        if (!typed && /PIN for YubiKey 5 in "Simulated PIV \(built-in\)" \(\d tries left\): /.test(output)) {
           typed = true;
           child.stdin.write(`${PIN}\r`);
         }
       });
       const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
       expect(status).toBe(0);
-      expect(output).toContain('PIN: ');
+      expect(output).toContain('PIN for YubiKey 5 in "Simulated PIV (built-in)" (3 tries left): ');
       expect(output).toContain('PIN verified');
       expect(output).not.toContain(PIN);
     });

@@ -2,6 +2,8 @@
  * @module `minidriver sim serve <card> [--vpcd host:port] [--state file]`: puts a simulated card into
  * pcscd through vpcd until interrupted; the card's state is saved after every change.
  */
+import { createConnection } from 'node:net';
+import { ScardError } from '@minidriver/core';
 import { autosaveCard, openCardState, serveVpcd, VPCD_DEFAULT_PORT } from '@minidriver/sim';
 import { createSimulator } from '../card/simulators.js';
 import { simulatorStateFile } from '../card/state-directory.js';
@@ -13,6 +15,46 @@ function parseHostPort(text: string): { host: string; port: number } {
   const match = /^(.+):(\d{1,5})$/.exec(text);
   if (!match || Number(match[2]) > 65535) throw new UsageError('--vpcd must be host:port');
   return { host: match[1] as string, port: Number(match[2]) };
+}
+
+/** How long before `sim serve` says the card is still not in the reader. */
+const SLOW_CONNECT_MS = 5000;
+
+/**
+ * The reader name pcscd gives the vpcd reader listening on `port`: vpcd's readers listen on 35963,
+ * 35964, ... and are named "Virtual PCD 00 00", "Virtual PCD 00 01", ... (the slot in two hex digits).
+ * Undefined for a port that is not one of them.
+ */
+export function vpcdReaderName(port: number): string | undefined {
+  const slot = port - VPCD_DEFAULT_PORT;
+  if (!Number.isInteger(slot) || slot < 0 || slot > 0xff) return undefined;
+  return `Virtual PCD 00 ${slot.toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
+/** Fails with SCARD_E_NO_SERVICE when nothing listens at host:port (pcscd or its vpcd driver is not there). */
+function probeVpcd(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(); // a slow network is not "unreachable": serveVpcd keeps trying and says so
+    }, 2000);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(
+        new ScardError(
+          'SCARD_E_NO_SERVICE',
+          `vpcd at ${host}:${port} is unreachable (${error.code ?? error.message}): is pcscd running with the vpcd driver (vsmartcard-vpcd), and is this its port?`,
+        ),
+      );
+    });
+  });
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -57,14 +99,30 @@ export const simCommand: Command = {
     const restored = lease.restored;
     const served = autosaveCard(card, stateFile);
     let apdus = 0;
+    try {
+      await probeVpcd(host, port);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
     const server = serveVpcd(served, { host, port, onApdu: () => apdus++ });
-    const reader = `Virtual PCD 00 ${String(port - VPCD_DEFAULT_PORT).padStart(2, '0')}`;
+    const reader = vpcdReaderName(port);
     context.print(
       `serving simulated ${card.name} card (${restored ? 'state restored from' : 'fresh, state saved to'} ${stateFile})`,
     );
-    context.print(`vpcd ${host}:${port} — usually reader "${reader}"; stop with Ctrl-C`);
+    context.print(
+      `vpcd ${host}:${port} — ${reader ? `usually reader "${reader}"` : 'not a default vpcd port: the reader pcscd configured for it'}; stop with Ctrl-C`,
+    );
     const signal = interrupted();
-    const first = await Promise.race([server.connected.then(() => 'connected' as const), signal]);
+    // vpcd accepts the TCP connection at once but takes the card only when its reader is free: say so.
+    const slow = setTimeout(() => {
+      context.io.stderr.write(
+        `minidriver: vpcd at ${host}:${port} has not taken the card after ${SLOW_CONNECT_MS / 1000} s (another card in that reader? pcscd restarting?); still trying, Ctrl-C to stop\n`,
+      );
+    }, SLOW_CONNECT_MS);
+    const first = await Promise.race([server.connected.then(() => 'connected' as const), signal]).finally(() =>
+      clearTimeout(slow),
+    );
     if (first === 'connected') {
       context.print('connected to pcscd: the card is inserted');
       await signal;
