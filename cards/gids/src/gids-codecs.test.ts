@@ -102,7 +102,7 @@ describe('GIDS key map', () => {
 describe('GIDS key files', () => {
   it("builds OpenSC's key-exchange FCP for RSA 2048 in B081 (docs/spec/gids.md §4.5)", () => {
     expect(hex(keyFileFcp(0x81, 'keyExchange', Mechanism.rsa2048))).toBe(
-      '6247820118830 2b0818c058f10101000a537'.replace(/ /g, '') +
+      '62478201188302b0818c058f10101000a537' +
         'b809800107830181950140' +
         'b809800187830181950140' +
         'b809800147830181950140' +
@@ -111,7 +111,7 @@ describe('GIDS key files', () => {
     );
     // Signature keys: OpenSC's template with the file's own reference (it hard-codes 83 01 83).
     expect(hex(keyFileFcp(0x82, 'signature', Mechanism.rsa1024))).toBe(
-      '6226820118830 2b0828c058f10101000a516'.replace(/ /g, '') + 'b609800116830182950140' + 'b609800156830182950140',
+      '62268201188302b0828c058f10101000a516b609800116830182950140b609800156830182950140',
     );
     expect(() => keyFileFcp(0x80, 'ecdsa', Mechanism.p256)).toThrow(ScardError);
   });

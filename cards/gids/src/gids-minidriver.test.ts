@@ -13,7 +13,6 @@ import {
   KeySpec,
   PIN_CHANGE_FLAG_CHANGEPIN,
   ROLE_ADMIN,
-  ROLE_USER,
 } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
 import { describe, expect, it } from 'vitest';

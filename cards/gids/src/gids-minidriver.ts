@@ -216,7 +216,7 @@ export class GidsMinidriver implements Minidriver {
   }
 
   async queryKeySizes(keySpec: number): Promise<CardKeySizes> {
-    if (keySpec === 0 || isRsaKeySpec(keySpec)) {
+    if (isRsaKeySpec(keySpec)) {
       return { minimumBitLength: 1024, defaultBitLength: 2048, maximumBitLength: 4096, incrementalBitLength: 1024 };
     }
     const bits = eccKeySpecBits(keySpec);
@@ -433,6 +433,9 @@ export class GidsMinidriver implements Minidriver {
     await this.#app.deauthenticateAll();
     this.#app.forgetAdminChallenge();
     this.#authenticated = 0;
+    // An agreement does not outlive the authentication it was computed under.
+    for (const secret of this.#agreements.values()) wipe(secret);
+    this.#agreements.clear();
   }
 
   // Cryptography ---------------------------------------------------------------------------------------------

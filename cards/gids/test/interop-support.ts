@@ -4,6 +4,8 @@
  * the tools they need, and waits for the card. Not exported from the package.
  */
 import { execFile } from 'node:child_process';
+import { CardSession, type MinidriverPlugin } from '@minidriver/core';
+import { PcscContext } from '@minidriver/pcsc';
 
 /** The vpcd reader (and its card socket port) the GIDS interop suites use; they take turns on the lock. */
 export const READER = 'Virtual PCD 00 01';
@@ -64,3 +66,29 @@ export const GIDS_INTEROP_TOOLS: readonly string[] = [
 /** pkcs11-tool with OpenSC's module on slot `slot`. */
 export const pkcs11Tool = (slot: string, ...args: string[]) =>
   tool('pkcs11-tool', ['--module', PKCS11_MODULE, '--slot-index', slot, ...args]);
+
+/**
+ * Opens `plugin` on the card in READER through pcscd, runs `use`, and closes session, card and context:
+ * the plugin sees the card as any application does.
+ */
+export async function withGidsSession<T>(
+  plugin: MinidriverPlugin,
+  use: (session: CardSession) => Promise<T>,
+): Promise<T> {
+  const context = await PcscContext.establish();
+  try {
+    const card = await context.connect(READER, { share: 'shared' });
+    try {
+      const session = await CardSession.open(plugin, card);
+      try {
+        return await use(session);
+      } finally {
+        await session.close();
+      }
+    } finally {
+      await card.close();
+    }
+  } finally {
+    await context.release();
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Interop of OUR PLUGIN with OpenSC through pcscd + vpcd ("Virtual PCD 00 01"), both directions:
+ * 1. OpenSC's gids-tool personalizes a blank simulated card; our plugin then works on it through PC/SC.
+ * 2. A key generated and a certificate written through our plugin are listed by pkcs15-tool and used by
+ *    pkcs11-tool --sign, verified with openssl.
+ * 3. A key OpenSC generates (pkcs11-tool --keypairgen) is used by our plugin to sign and decrypt.
+ */
+import { constants, createHash, publicEncrypt, verify, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CARD_CREATE_CONTAINER_KEY_GEN,
+  CARD_PADDING_INFO_PRESENT,
+  CARD_PADDING_PKCS1,
+  CacheMode,
+  compressCertificate,
+  createSelfSignedCertificate,
+  decodeContainerMap,
+  KeySpec,
+  publicKeyBlobToKeyObject,
+  reverseBytes,
+} from '@minidriver/core';
+import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { describeWithTools } from '@minidriver/sim/testing';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { GidsSimulator } from '../sim/index.js';
+import { plugin } from '../src/index.js';
+import {
+  GIDS_INTEROP_TOOLS,
+  openscReaderIndex,
+  PORT,
+  pkcs11SlotIndex,
+  pkcs11Tool,
+  tool,
+  withGidsSession,
+} from './interop-support.js';
+
+const ADMIN_KEY = '00112233445566778899aabbccddeeff0011223344556677';
+const SERIAL = 'a1a2a3a4a5a6a7a8a9aaabacadaeafb0';
+const PIN = '13572468';
+const pin = () => new TextEncoder().encode(PIN);
+const sha256 = (data: Uint8Array | string) => new Uint8Array(createHash('sha256').update(data).digest());
+
+describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + vpcd', () => {
+  vi.setConfig({ testTimeout: 180_000 });
+  const card = new GidsSimulator({ blank: true });
+  const directory = mkdtempSync(join(tmpdir(), 'gids-plugin-interop-'));
+  const file = (name: string) => join(directory, name);
+  let server: VpcdServer;
+  let releaseLock: (() => void) | undefined;
+  let reader = '';
+  let slot = '';
+
+  beforeAll(async () => {
+    releaseLock = await acquireVpcdPortLock(PORT);
+    server = serveVpcd(card, { port: PORT });
+    await server.connected;
+    reader = await openscReaderIndex();
+  }, 400_000);
+
+  afterAll(async () => {
+    try {
+      await server?.close();
+    } finally {
+      releaseLock?.();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('gids-tool personalizes the card, then our plugin opens it in GLOBAL mode and reads what gids-tool wrote', async () => {
+    const initialized = await tool('gids-tool', [
+      '--reader',
+      reader,
+      '--initialize',
+      '--serial-number',
+      SERIAL,
+      '--admin-key',
+      ADMIN_KEY,
+      '--pin',
+      PIN,
+    ]);
+    expect(initialized.code, initialized.output).toBe(0);
+    await withGidsSession(plugin, async (session) => {
+      expect(session.cacheMode).toBe(CacheMode.GLOBAL_CACHE);
+      expect(Buffer.from(await session.readFile(null, 'cardid')).toString('hex')).toBe(SERIAL);
+      expect(await session.enumFiles('mscp')).toEqual(['cmapfile']);
+      expect(await session.readFile('mscp', 'cmapfile')).toEqual(new Uint8Array(0));
+      expect(await session.getProperty('minidriver:PIN Retries Left', 1)).toBe(3);
+      await session.authenticatePin('user', pin());
+    });
+  });
+
+  it('our key and certificate: pkcs15-tool lists them, pkcs11-tool signs with the key, openssl verifies', async () => {
+    const der = await withGidsSession(plugin, async (session) => {
+      await session.authenticatePin('user', pin());
+      await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
+      const publicKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey!);
+      const certificate = await createSelfSignedCertificate({
+        publicKey,
+        commonName: 'minidriver gids',
+        sign: async (tbs) => {
+          const signed = await session.signData({
+            version: 2,
+            containerIndex: 0,
+            keySpec: KeySpec.AT_KEYEXCHANGE,
+            signingFlags: CARD_PADDING_INFO_PRESENT,
+            hashAlgorithmId: 0,
+            data: sha256(tbs),
+            paddingType: CARD_PADDING_PKCS1,
+            paddingInfo: { algorithm: 'SHA256' },
+          });
+          return reverseBytes(signed.signature!);
+        },
+      });
+      expect(new X509Certificate(certificate).verify(publicKey)).toBe(true);
+      await session.writeFile('mscp', 'kxc00', compressCertificate(certificate));
+      return certificate;
+    });
+    writeFileSync(file('ours.der'), der);
+    const listed = await tool('pkcs15-tool', ['--reader', reader, '--list-certificates']);
+    expect(listed.output).toMatch(/X\.509 Certificate[\s\S]*Path\s*: a010df24[\s\S]*ID\s*: 00/);
+    const read = await tool('pkcs15-tool', ['--reader', reader, '--read-certificate', '00']);
+    expect(new X509Certificate(read.output.slice(read.output.indexOf('-----BEGIN'))).raw).toEqual(Buffer.from(der));
+    const keys = await tool('pkcs15-tool', ['--reader', reader, '--list-keys']);
+    expect(keys.output).toMatch(/Private RSA Key[\s\S]*ModLength\s*: 2048[\s\S]*Key ref\s*: 129 \(0x81\)/);
+    slot = await pkcs11SlotIndex();
+    writeFileSync(file('message'), 'signed by OpenSC with our key');
+    const signed = await pkcs11Tool(
+      slot,
+      '--login',
+      '--pin',
+      PIN,
+      '--sign',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '--id',
+      '00',
+      '--input-file',
+      file('message'),
+      '--output-file',
+      file('signature'),
+    );
+    expect(signed.code, signed.output).toBe(0);
+    writeFileSync(file('ours.pem'), new X509Certificate(der).toString());
+    const extracted = await tool('openssl', [
+      'x509',
+      '-in',
+      file('ours.pem'),
+      '-pubkey',
+      '-noout',
+      '-out',
+      file('ours.pub'),
+    ]);
+    expect(extracted.code).toBe(0);
+    const checked = await tool('openssl', [
+      'dgst',
+      '-sha256',
+      '-verify',
+      file('ours.pub'),
+      '-signature',
+      file('signature'),
+      file('message'),
+    ]);
+    expect(checked.output).toContain('Verified OK');
+  });
+
+  it('a key pkcs11-tool generates is used by our plugin to sign and decrypt', async () => {
+    const generated = await pkcs11Tool(
+      slot,
+      '--login',
+      '--pin',
+      PIN,
+      '--keypairgen',
+      '--key-type',
+      'rsa:1024',
+      '--label',
+      'opensc',
+    );
+    expect(generated.code, generated.output).toBe(0);
+    await withGidsSession(plugin, async (session) => {
+      const records = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
+      expect(records.length).toBe(2);
+      expect(records[1]?.guid).toMatch(/^opensc/);
+      expect(records[1]?.keyExchangeKeySizeBits).toBe(1024);
+      const publicKey = publicKeyBlobToKeyObject((await session.getContainerInfo(1)).keyExchangePublicKey!);
+      await session.authenticatePin('user', pin());
+      const signed = await session.signData({
+        version: 2,
+        containerIndex: 1,
+        keySpec: KeySpec.AT_KEYEXCHANGE,
+        signingFlags: CARD_PADDING_INFO_PRESENT,
+        hashAlgorithmId: 0,
+        data: sha256('signed by our plugin with an OpenSC key'),
+        paddingType: CARD_PADDING_PKCS1,
+        paddingInfo: { algorithm: 'SHA256' },
+      });
+      expect(
+        verify(
+          'sha256',
+          Buffer.from('signed by our plugin with an OpenSC key'),
+          publicKey,
+          reverseBytes(signed.signature!),
+        ),
+      ).toBe(true);
+      const ciphertext = publicEncrypt(
+        { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
+        Buffer.from('for our plugin'),
+      );
+      const plain = await session.rsaDecrypt({
+        version: 2,
+        containerIndex: 1,
+        keySpec: KeySpec.AT_KEYEXCHANGE,
+        data: reverseBytes(new Uint8Array(ciphertext)),
+        paddingType: CARD_PADDING_PKCS1,
+      });
+      // The minidriver returns the plaintext little-endian, like every CardRSADecrypt.
+      expect(Buffer.from(reverseBytes(plain)).toString()).toBe('for our plugin');
+    });
+    // And OpenSC still lists both keys after our plugin used the card.
+    const objects = await pkcs11Tool(slot, '--list-objects');
+    expect(objects.output).toMatch(/label:\s+opensc/);
+    expect(readFileSync(file('message'), 'utf8')).toContain('signed');
+  });
+});
