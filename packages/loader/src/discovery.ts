@@ -176,3 +176,40 @@ export async function discoverDirectory(directory: string): Promise<DiscoveryRes
   );
   return { records: found.filter((record) => record !== undefined), warnings };
 }
+
+/**
+ * Plugin packages installed in `<applicationRoot>/node_modules` (top level and `@scope/` folders) that the
+ * application's package.json does not declare: what a "no plugin found" message points at. Reads only
+ * package.json files; unreadable entries are passed over.
+ */
+export async function findUndeclaredPlugins(applicationRoot: string, declared: ReadonlySet<string>): Promise<string[]> {
+  const modules = join(applicationRoot, 'node_modules');
+  const candidates: string[] = [];
+  try {
+    for (const entry of await readdir(modules, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('@')) {
+        try {
+          for (const scoped of await readdir(join(modules, entry.name))) candidates.push(`${entry.name}/${scoped}`);
+        } catch {
+          // An unreadable scope folder holds nothing we can name.
+        }
+      } else {
+        candidates.push(entry.name);
+      }
+    }
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const name of candidates.sort()) {
+    if (declared.has(name)) continue;
+    try {
+      const file = await readPackageJson(join(modules, name));
+      if (file && 'minidriver' in file.json) found.push(name);
+    } catch {
+      // Not a readable package: not a plugin we could load either.
+    }
+  }
+  return found;
+}

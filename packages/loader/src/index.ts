@@ -8,6 +8,7 @@
  */
 
 export { type ProbeOutcome, type ProbeStep, planProbe, probeAids } from './aid-probe.js';
+export { findApplicationRoot } from './application-root.js';
 export { AtrIndex, type AtrIndexEntry } from './atr-index.js';
 export { type AtrPattern, describeAtrPattern, parseManifestAtr, patternMatches } from './atr-pattern.js';
 export {

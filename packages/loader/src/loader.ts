@@ -8,6 +8,7 @@ import type { ApduTraceHook, MinidriverPlugin, PluginManifest, Transport } from 
 import { CardSession, requireParameter, ScardError, toHex } from '@minidriver/core';
 import { type ParsedAtr, parseAtr } from '@minidriver/iso7816';
 import { type ProbeStep, planKey, planProbe, probeAids } from './aid-probe.js';
+import { findApplicationRoot } from './application-root.js';
 import { AtrIndex } from './atr-index.js';
 import { describeAtrPattern } from './atr-pattern.js';
 import { DEFAULT_CARD_DATABASE, loadCardDatabase } from './card-database.js';
@@ -16,6 +17,7 @@ import {
   discoverDirectory,
   discoverInstalled,
   findPackageDir,
+  findUndeclaredPlugins,
   readPackageJson,
   recordFromPackage,
 } from './discovery.js';
@@ -29,7 +31,10 @@ import { assertTrusted, type TrustPolicy } from './trust.js';
 
 /** Options of a {@link Loader}. */
 export interface LoaderOptions {
-  /** The application's directory (its package.json lists the dependencies to scan). Default: process.cwd(). */
+  /**
+   * The application's directory (its package.json lists the dependencies to scan). Default: the nearest
+   * package.json above the program's entry point (see {@link findApplicationRoot}), else process.cwd().
+   */
   readonly applicationRoot?: string;
   /** Read installed dependencies' manifests. Default true. */
   readonly discoverInstalled?: boolean;
@@ -136,7 +141,55 @@ export class Loader {
 
   constructor(options: LoaderOptions = {}) {
     this.options = options;
-    this.applicationRoot = resolvePath(options.applicationRoot ?? process.cwd());
+    this.applicationRoot = resolvePath(options.applicationRoot ?? findApplicationRoot());
+  }
+
+  /** The directory whose package.json declares the plugins (given, or found from the entry point). */
+  get root(): string {
+    return this.applicationRoot;
+  }
+
+  /**
+   * Why this loader knows the plugins it knows, in one sentence for people: where it looked, how many
+   * plugins it found (and which), plugin packages installed but not declared as dependencies, and the
+   * plugins the trust policy would refuse. Used by "no plugin for this card" errors.
+   */
+  async describeDiscovery(): Promise<string> {
+    await this.ready();
+    const records = [...this.records.values()];
+    const parts: string[] = [];
+    const declared = this.dependencyNames.size;
+    if (records.length === 0) {
+      parts.push(
+        `0 plugins installed: the application root ${this.applicationRoot} ` +
+          (declared === 0
+            ? 'has no package.json dependencies'
+            : `declares ${declared} dependenc${declared === 1 ? 'y' : 'ies'}, none a minidriver card plugin`),
+      );
+    } else {
+      const names = records.map((record) => record.packageName).sort(compareNames);
+      parts.push(`${records.length} plugin(s) known from ${this.applicationRoot}: ${names.join(', ')}`);
+    }
+    if (this.options.discoverInstalled !== false) {
+      const undeclared = await findUndeclaredPlugins(this.applicationRoot, this.dependencyNames);
+      if (undeclared.length > 0) {
+        parts.push(
+          `installed but not declared in ${this.applicationRoot}/package.json (so not used): ${undeclared.join(', ')}`,
+        );
+      }
+    }
+    if ((this.options.trust ?? 'installed') === 'installed') {
+      const refused = records.filter(
+        (record) =>
+          record.module === undefined && record.source !== 'installed' && !this.dependencyNames.has(record.packageName),
+      );
+      if (refused.length > 0) {
+        parts.push(
+          `refused by trust policy 'installed' (not dependencies): ${refused.map((record) => record.packageName).join(', ')}`,
+        );
+      }
+    }
+    return parts.join('; ');
   }
 
   /** Warnings so far (a copy). */
@@ -227,7 +280,7 @@ export class Loader {
     if (!match) {
       throw new ScardError(
         'SCARD_E_UNKNOWN_CARD',
-        `no plugin for ATR ${toHex(atr, ' ')}: no registered ATR matches and ${outcome.exchanges.length} AID probe(s) failed`,
+        `no plugin for ATR ${toHex(atr, ' ')}: no registered ATR matches and ${outcome.exchanges.length} AID probe(s) failed (${await this.describeDiscovery()})`,
       );
     }
     const tried = outcome.exchanges.map((exchange) => `${exchange.aid}=${exchange.statusWord.toString(16)}`).join(', ');
@@ -543,7 +596,7 @@ function compareNames(a: string, b: string): number {
 
 let defaultLoader: Loader | undefined;
 
-/** The process's default loader (application root = process.cwd(), trust 'installed'). */
+/** The process's default loader (application root found from the entry point, trust 'installed'). */
 export function getDefaultLoader(): Loader {
   defaultLoader ??= new Loader();
   return defaultLoader;
