@@ -52,6 +52,7 @@ const pcscdTests = [
   'cards/piv/src/piv-opensc.test.ts',
   'tools/cli/test/cli-pcscd.test.ts',
   'packages/pkcs11-server/test/*-pcscd.test.ts',
+  'packages/keystore/test/*-pcscd.test.ts',
 ];
 
 // One vitest run for the whole repo. Workspace packages resolve to their TypeScript sources through the

@@ -274,8 +274,9 @@ export class KeyStore implements AsyncDisposable {
       removed: (readerName) => this.pcscRemoved(readerName),
       failed: (error) => this.emitFailure('', error),
     });
-    // The cards present at start are being opened: wait for them so `tokens` is complete when open resolves.
-    await Promise.all(this.slots.filter((slot) => slot.pcsc).map((slot) => slot.opening));
+    // The cards present at start: open them now so `tokens` is complete when open resolves.
+    const present = await this.pcsc.readersWithCards();
+    await Promise.all(present.map((readerName) => this.pcscInserted(readerName)));
   }
 
   private pcscSlot(readerName: string): Slot {
@@ -388,6 +389,7 @@ export class KeyStore implements AsyncDisposable {
         atr: transport.atr,
         prompt: this.prompt,
         onRemoved: (removed) => this.tokenRemoved(slot, removed),
+        cardPresent: () => this.cardPresent(slot, transport),
       });
       if (slot.generation !== generation || this.isClosed) {
         await session.close();
@@ -412,6 +414,13 @@ export class KeyStore implements AsyncDisposable {
     slot.token = undefined;
     this.events.emit('token-removed', token);
     void token.session.close().then(() => (slot.pcsc ? this.releaseConnection(slot) : undefined));
+  }
+
+  /** Whether the card of `slot` is still in its reader (PC/SC reader state, or a simulated reader's). */
+  private async cardPresent(slot: Slot, transport: Transport): Promise<boolean> {
+    if (slot.pcsc && this.pcsc) return this.pcsc.cardPresent(slot.readerName);
+    const simulated = transport as Partial<SimTransport>;
+    return typeof simulated.cardPresent === 'boolean' ? simulated.cardPresent : true;
   }
 
   private async releaseConnection(slot: Slot): Promise<void> {

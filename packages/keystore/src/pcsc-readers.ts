@@ -46,27 +46,12 @@ export class PcscReaders {
     private readonly handlers: ReaderHandlers,
   ) {}
 
-  /**
-   * Establishes a context, reports the cards present now (awaited, so a store opens with them), then
-   * keeps reporting insertions and removals until {@link close}.
-   */
+  /** Establishes a context and starts reporting insertions and removals until {@link close}. */
   static async start(wanted: readonly string[] | undefined, handlers: ReaderHandlers): Promise<PcscReaders> {
     const pcsc = await importPcsc();
     const context = await pcsc.PcscContext.establish();
     const readers = new PcscReaders(context, wanted, handlers);
     try {
-      const names = (await context.listReaders()).filter((name) => readerWanted(name, wanted));
-      if (names.length > 0) {
-        const states = await context.getStatusChange(
-          names.map((readerName) => ({ readerName })),
-          0,
-        );
-        for (const state of states) {
-          const present =
-            (state.eventState & pcsc.SCARD_STATE_PRESENT) !== 0 && (state.eventState & pcsc.SCARD_STATE_MUTE) === 0;
-          if (present) handlers.inserted(state.readerName);
-        }
-      }
       readers.watch = context.watch({ initialState: true });
       readers.watch.on('event', (event: ReaderEvent) => readers.onEvent(event));
       readers.watch.on('error', (error: ScardError) => {
@@ -79,9 +64,42 @@ export class PcscReaders {
     return readers;
   }
 
+  /** The watched readers that hold a card now (the watch reports them too, later; the store opens each once). */
+  async readersWithCards(): Promise<string[]> {
+    const pcsc = await importPcsc();
+    const names = (await this.context.listReaders()).filter((name) => readerWanted(name, this.wanted));
+    if (names.length === 0) return [];
+    const states = await this.context.getStatusChange(
+      names.map((readerName) => ({ readerName })),
+      0,
+    );
+    return states
+      .filter(
+        (state) =>
+          (state.eventState & pcsc.SCARD_STATE_PRESENT) !== 0 && (state.eventState & pcsc.SCARD_STATE_MUTE) === 0,
+      )
+      .map((state) => state.readerName);
+  }
+
   /** A shared connection to the card in `readerName`: a Transport with real PC/SC transactions. */
   connect(readerName: string): Promise<Transport> {
     return this.context.connect(readerName, { share: 'shared' });
+  }
+
+  /**
+   * Whether a card is still in `readerName`, asked after a failed transmission: pcscd may need a presence
+   * poll to notice a removal, so an answer of "present" is confirmed for up to `settleMs`.
+   */
+  async cardPresent(readerName: string, settleMs = 1500): Promise<boolean> {
+    const pcsc = await importPcsc();
+    const deadline = Date.now() + settleMs;
+    for (;;) {
+      const [state] = await this.context.getStatusChange([{ readerName }], 0);
+      const event = state?.eventState ?? 0;
+      if ((event & pcsc.SCARD_STATE_PRESENT) === 0) return false;
+      if (Date.now() >= deadline) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Stops watching and releases the context (closing connections still open). Never throws. */

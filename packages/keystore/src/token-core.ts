@@ -23,6 +23,28 @@ export function isRemoval(error: unknown): boolean {
   return REMOVAL_CODES.some((code) => ScardError.hasCode(error, code));
 }
 
+/**
+ * Failures a card leaving the reader can also show up as, depending on where the transmission broke
+ * (pcscd through vpcd answers an empty response, a reader may time out): worth asking whether the card is
+ * still there before reporting them.
+ */
+const COMMUNICATION_CODES = [
+  'SCARD_F_COMM_ERROR',
+  'SCARD_E_COMM_DATA_LOST',
+  'SCARD_E_NOT_TRANSACTED',
+  'SCARD_E_TIMEOUT',
+  'SCARD_E_UNEXPECTED',
+  'SCARD_F_INTERNAL_ERROR',
+  'SCARD_F_UNKNOWN_ERROR',
+  'SCARD_W_UNRESPONSIVE_CARD',
+  'SCARD_W_UNPOWERED_CARD',
+] as const;
+
+/** True when `error` may be a removal seen from the wire (see COMMUNICATION_CODES). */
+export function isCommunicationFailure(error: unknown): boolean {
+  return COMMUNICATION_CODES.some((code) => ScardError.hasCode(error, code));
+}
+
 /** True when the card refused for lack of a verified PIN. */
 export function needsAuthentication(error: unknown): boolean {
   return (
@@ -41,6 +63,8 @@ export interface TokenCoreInit {
   readonly prompt: PinPrompt | undefined;
   /** Called once, when the token learns its card is gone. */
   readonly onRemoved: () => void;
+  /** Whether the card is still in the reader (asked after a communication failure), when the store can tell. */
+  readonly cardPresent?: () => Promise<boolean>;
 }
 
 /** The shared state of one token (see the module comment). */
@@ -51,6 +75,7 @@ export class TokenCore {
   readonly pins: ReadonlyMap<number, PinFacts>;
   private readonly storePrompt: PinPrompt | undefined;
   private readonly onRemoved: () => void;
+  private readonly cardPresent: (() => Promise<boolean>) | undefined;
   private isRemoved = false;
   /** Prompts given to login(role, prompt), by PIN id. */
   private readonly prompts = new Map<number, PinPrompt>();
@@ -67,6 +92,7 @@ export class TokenCore {
     this.pins = new Map(init.pins.map((pin) => [pin.id, pin]));
     this.storePrompt = init.prompt;
     this.onRemoved = init.onRemoved;
+    this.cardPresent = init.cardPresent;
   }
 
   /** True once the card was removed (or the store closed the token). */
@@ -101,6 +127,16 @@ export class TokenCore {
       return await work();
     } catch (error) {
       if (isRemoval(error)) this.markRemoved();
+      else if (isCommunicationFailure(error) && this.cardPresent && !(await this.cardPresent().catch(() => true))) {
+        this.markRemoved();
+        throw new ScardError(
+          'SCARD_W_REMOVED_CARD',
+          `the card in "${this.readerName}" was removed during the operation`,
+          {
+            cause: error,
+          },
+        );
+      }
       throw ScardError.from(error);
     }
   }

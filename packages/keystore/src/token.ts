@@ -74,6 +74,8 @@ export interface TokenOpenInit {
   readonly atr: Uint8Array;
   readonly prompt: PinPrompt | undefined;
   readonly onRemoved: (token: Token) => void;
+  /** Whether the card is still in its reader, when the store can tell. */
+  readonly cardPresent?: () => Promise<boolean>;
 }
 
 function printableSerial(bytes: Uint8Array): string {
@@ -145,6 +147,7 @@ export class Token {
       onRemoved: () => {
         if (token) init.onRemoved(token);
       },
+      ...(init.cardPresent ? { cardPresent: init.cardPresent } : {}),
     });
     token = new Token(core, init, serialBytes ? printableSerial(serialBytes) : '', readOnly);
     return token;
@@ -342,6 +345,6 @@ export class Token {
 
   private requireWritable(): void {
     this.core.requirePresent();
-    if (this.readOnly) throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'the card is read-only (CP_CARD_READ_ONLY)');
+    if (this.readOnly) throw new ScardError('SCARD_E_READ_ONLY_CARD', 'the card is read-only (CP_CARD_READ_ONLY)');
   }
 }
