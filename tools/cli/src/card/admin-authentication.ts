@@ -70,7 +70,7 @@ export async function authenticateAdmin(
   }
   if (!challengeResponse) {
     const triesLeft = process.stdin.isTTY ? await readRetriesLeft(session, ROLE_ADMIN) : null;
-    const pin = await credentials.secret('Admin PIN', 'admin-pin-env', { ...(card ? { card } : {}), triesLeft });
+    const pin = await credentials.secret('admin PIN', 'admin-pin-env', { ...(card ? { card } : {}), triesLeft });
     try {
       await session.authenticateEx(ROLE_ADMIN, 0, pin);
     } finally {

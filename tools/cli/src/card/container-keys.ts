@@ -68,7 +68,12 @@ export async function generateContainerKey(
     await create(first.keySpec, first.keySize);
     return first.keySpec;
   } catch (error) {
-    if (usage !== undefined || !ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')) throw error;
+    // The container takes only the other usage: the card says INVALID_PARAMETER (OpenPGP) or
+    // UNSUPPORTED_FEATURE (a PIV slot whose half is fixed).
+    const otherUsageOnly =
+      ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER') ||
+      ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE');
+    if (usage !== undefined || !otherUsageOnly) throw error;
   }
   const defaultUsage = first.keySpec === KeySpec.AT_KEYEXCHANGE || isEcdhKeySpec(first.keySpec) ? 'exchange' : 'sign';
   const other = keySpecFor(algorithm, defaultUsage === 'sign' ? 'exchange' : 'sign');

@@ -5,15 +5,7 @@
  * signature PIN, verified before each use); a touch policy is a YubiKey PIV feature, reached through the
  * card package's management code.
  */
-import {
-  CardProperty,
-  type CardSession,
-  type PinId,
-  ROLE_EVERYONE,
-  ROLE_USER,
-  ScardError,
-  SecretPurpose,
-} from '@minidriver/core';
+import { CardProperty, type CardSession, type PinId, ROLE_USER, ScardError, SecretPurpose } from '@minidriver/core';
 import { didYouMean } from '../parse/suggest.js';
 import { UsageError } from '../parse/usage-error.js';
 
@@ -48,7 +40,13 @@ export function policyOption<T extends string>(value: string | undefined, names:
 /** The PIN id a key of `policy` is bound to through createContainerEx, or undefined for the card default. */
 export async function pinIdOfPolicy(session: CardSession, policy: PinPolicyName): Promise<PinId | undefined> {
   if (policy === 'default') return undefined;
-  if (policy === 'never') return ROLE_EVERYONE;
+  if (policy === 'never') {
+    // The contract binds a key to a PIN (1..7): a key usable without any PIN is outside it.
+    throw new ScardError(
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      'a key without PIN cannot be made through the minidriver contract (PIV keygen does it through the card package)',
+    );
+  }
   if (policy === 'once') return ROLE_USER;
   const list = await session.getProperty(CardProperty.CP_CARD_LIST_PINS).catch(() => 0);
   for (let id = 0; id < 8; id++) {

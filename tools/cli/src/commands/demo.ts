@@ -63,7 +63,9 @@ export const demoCommand: Command = {
   options: {},
   async run(context) {
     if (stringOption(context, 'reader') !== undefined)
-      throw new UsageError('demo runs on a built-in simulated card: use --sim piv, --sim openpgp or --sim gids, not --reader');
+      throw new UsageError(
+        'demo runs on a built-in simulated card: use --sim piv, --sim openpgp or --sim gids, not --reader',
+      );
     const simulator = stringOption(context, 'sim') ?? DEFAULT_SIMULATOR;
     const profile = simulatorProfile(simulator);
     const { colours } = context;

@@ -152,8 +152,9 @@ export const keygenCommand: Command = {
       const index = await resolveContainer(opened, containerText);
       await confirmReplace(context, opened, index, 'the new key');
       let keySpec: number | undefined;
-      if (touchPolicy !== 'default') {
-        // A touch policy is outside the contract: the PIV package's management generates with both policies.
+      if (touchPolicy !== 'default' || (pinPolicy === 'never' && opened.session.pluginName === 'PIV')) {
+        // A touch policy, or no PIN at all, is outside the contract: the PIV package's management generates
+        // with both policies.
         const { PivManagement, KEY_ALGORITHMS } = await pivModule(opened);
         if (!Object.hasOwn(KEY_ALGORITHMS, algorithm)) throw new UsageError(`--alg ${algorithm} is not a PIV key`);
         await withRole(context, opened, 'admin', () =>

@@ -23,7 +23,7 @@ import { authenticateAdmin, defaultAdminKey, encryptChallenge } from '../card/ad
 import { summariseCard } from '../card/card-summary.js';
 import type { OpenedCard } from '../card/open-card.js';
 import { askCardSecret, cardLabel } from '../card/pin-prompts.js';
-import { describePinStatus, readPinStatus } from '../card/pin-retries.js';
+import { describePinStatus, readPinStatus, readRetriesLeft } from '../card/pin-retries.js';
 import type { SecretEnvOption } from '../input/credentials.js';
 import { renderTable } from '../output/table.js';
 import { didYouMean } from '../parse/suggest.js';
@@ -151,8 +151,15 @@ async function change(context: CommandContext, opened: OpenedCard, role: Role) {
 async function unblock(context: CommandContext, opened: OpenedCard, role: Role) {
   if (role !== 'user') throw new UsageError('only the user PIN can be unblocked (--role user)');
   const info = await opened.session.getProperty(CardProperty.CP_CARD_PIN_INFO, ROLE_USER);
+  // The card's unblock-only PIN (PUK, Resetting Code) when it has tries left, else the first that may.
   let unblocker: number | undefined;
   for (let id = 0; id < 8; id++) if (info.unblockPermission & (1 << id)) unblocker ??= id;
+  for (let id = 0; id < 8; id++) {
+    if ((info.unblockPermission & (1 << id)) === 0) continue;
+    if ((await pinInfo(opened, id))?.purpose !== SecretPurpose.UnblockOnlyPin) continue;
+    const tries = await readRetriesLeft(opened.session, id);
+    if (tries !== 0) unblocker = id;
+  }
   if (unblocker === undefined)
     throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'this card has no way to unblock the user PIN');
   if (unblocker === ROLE_ADMIN && (await isAdminChallengeResponse(opened))) {
