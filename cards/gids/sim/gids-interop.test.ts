@@ -5,20 +5,10 @@
  * openssl verifies the signature.
  */
 import { createPublicKey, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describeWithTools } from '@minidriver/sim/testing';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import {
-  GIDS_INTEROP_TOOLS,
-  openscReaderIndex,
-  PORT,
-  pkcs11SlotIndex,
-  pkcs11Tool,
-  tool,
-} from '../test/interop-support.js';
+import { expect, it, vi } from 'vitest';
+import { GIDS_INTEROP_TOOLS, pkcs11SlotIndex, pkcs11Tool, serveForOpenSc, tool } from '../test/interop-support.js';
 import { GidsSimulator } from './gids-simulator.js';
 
 const ADMIN_KEY = '0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a09080';
@@ -29,38 +19,19 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
   // Each OpenSC run takes 1-5 s through vpcd (it probes every reader).
   vi.setConfig({ testTimeout: 180_000 });
   const card = new GidsSimulator({ blank: true });
-  const directory = mkdtempSync(join(tmpdir(), 'gids-interop-'));
-  const file = (name: string) => join(directory, name);
-  let server: VpcdServer;
-  let releaseLock: (() => void) | undefined;
-  let reader = '';
+  const served = serveForOpenSc(card, 'gids-interop-');
+  const file = served.file;
   let slot = '';
 
-  beforeAll(async () => {
-    releaseLock = await acquireVpcdPortLock(PORT);
-    server = serveVpcd(card, { port: PORT });
-    await server.connected;
-    reader = await openscReaderIndex();
-  }, 400_000);
-
-  afterAll(async () => {
-    try {
-      await server?.close();
-    } finally {
-      releaseLock?.();
-      rmSync(directory, { recursive: true, force: true });
-    }
-  });
-
   it('opensc-tool names the card a GIDS card', async () => {
-    const result = await tool('opensc-tool', ['--reader', reader, '--name']);
+    const result = await tool('opensc-tool', ['--reader', served.reader, '--name']);
     expect(result.output).toContain('GIDS');
   });
 
   it('gids-tool --initialize personalizes the blank card (PIN, admin key, serial)', async () => {
     const result = await tool('gids-tool', [
       '--reader',
-      reader,
+      served.reader,
       '--initialize',
       '--serial-number',
       SERIAL,
@@ -72,14 +43,14 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
     expect(result.code, result.output).toBe(0);
     expect(result.output).not.toContain('failed');
     expect(card.operational).toBe(true);
-    const dump = await tool('gids-tool', ['--reader', reader]);
+    const dump = await tool('gids-tool', ['--reader', served.reader]);
     expect(dump.output).toContain('Found 5 entries in the masterfile');
     expect(dump.output).toMatch(/File: \\cardcf\s+FileIdentifier: 0xa010\s+DataObjectIdentifier: 0xdf22\s+Size: 6/);
     expect(dump.output).toContain('no container found');
   });
 
   it('pkcs15-tool reads the serial number (cardid) and the PIN', async () => {
-    const result = await tool('pkcs15-tool', ['--reader', reader, '--dump']);
+    const result = await tool('pkcs15-tool', ['--reader', served.reader, '--dump']);
     expect(result.output).toContain(`Serial number  : ${SERIAL}`);
     expect(result.output).toMatch(/UserPIN[\s\S]*Tries left\s*: 3/);
   });
@@ -87,7 +58,7 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
   it('gids-tool authenticates with the admin key (mutual 3DES) and unblocks the PIN', async () => {
     const wrong = await tool('gids-tool', [
       '--reader',
-      reader,
+      served.reader,
       '--unblock',
       '--admin-key',
       '00'.repeat(24),
@@ -95,7 +66,15 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
       PIN,
     ]);
     expect(wrong.code).not.toBe(0);
-    const result = await tool('gids-tool', ['--reader', reader, '--unblock', '--admin-key', ADMIN_KEY, '--pin', PIN]);
+    const result = await tool('gids-tool', [
+      '--reader',
+      served.reader,
+      '--unblock',
+      '--admin-key',
+      ADMIN_KEY,
+      '--pin',
+      PIN,
+    ]);
     expect(result.output).toContain('Administrator authentication successful');
     expect(result.output).toContain('Unblock PIN done successfully');
   });
@@ -232,9 +211,9 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
     const stored = card.dataObject(0xa010, 0xdf24);
     expect(stored?.subarray(0, 2)).toEqual(Uint8Array.of(0x01, 0x00));
     expect(stored![2]! | (stored![3]! << 8)).toBe(readFileSync(file('cert.der')).length);
-    const listed = await tool('pkcs15-tool', ['--reader', reader, '--list-certificates']);
+    const listed = await tool('pkcs15-tool', ['--reader', served.reader, '--list-certificates']);
     expect(listed.output).toMatch(/X\.509 Certificate \[opensc key\][\s\S]*ID\s*: 00/);
-    const read = await tool('pkcs15-tool', ['--reader', reader, '--read-certificate', '00']);
+    const read = await tool('pkcs15-tool', ['--reader', served.reader, '--read-certificate', '00']);
     expect(read.output).toContain('-----BEGIN CERTIFICATE-----');
     writeFileSync(file('secret'), 'a secret for the card');
     const encrypted = await tool('openssl', [

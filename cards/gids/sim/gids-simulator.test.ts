@@ -15,7 +15,13 @@ import {
   verify,
 } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ADMIN_KEY, GidsSimulator, INITIAL_MASTER_FILE, provisioningCommands } from './index.js';
+import {
+  createSimulator,
+  DEFAULT_ADMIN_KEY,
+  GidsSimulator,
+  INITIAL_MASTER_FILE,
+  provisioningCommands,
+} from './index.js';
 
 const hex = (text: string) => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -378,5 +384,12 @@ describe('GIDS simulator', () => {
       expect(response.length).toBeGreaterThanOrEqual(2);
       expect(response[response.length - 2]).not.toBe(0x90);
     }
+  });
+
+  it('createSimulator derives the cardid from a seed (reproducible cards for tools), else a random one', () => {
+    const a = createSimulator({ seed: 'demo' }).dataObject(0xa012, 0xdf20);
+    expect(a).toEqual(createSimulator({ seed: 'demo' }).dataObject(0xa012, 0xdf20));
+    expect(a).not.toEqual(createSimulator({ seed: 'other' }).dataObject(0xa012, 0xdf20));
+    expect(createSimulator().dataObject(0xa012, 0xdf20)).not.toEqual(createSimulator().dataObject(0xa012, 0xdf20));
   });
 });

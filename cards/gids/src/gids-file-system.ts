@@ -75,9 +75,13 @@ export class GidsFileSystem {
     if (fixed !== undefined) return fixed;
     const table = await this.table();
     if (!table.hasDirectory(directory)) throw new ScardError('SCARD_E_DIR_NOT_FOUND', `no directory "${directory}"`);
+    // cardid and cardcf never move: remember both the first time the table is at hand.
+    for (const fixed of ['cardid', 'cardcf']) {
+      const location = table.findFile('', fixed);
+      if (location !== undefined) this.#fixed.set(`/${fixed}`, location);
+    }
     const entry = table.findFile(directory, name);
     if (entry === undefined) throw new ScardError('SCARD_E_FILE_NOT_FOUND', `no file "${key}"`);
-    if (key === '/cardid' || key === '/cardcf') this.#fixed.set(key, entry);
     return entry;
   }
 

@@ -78,6 +78,6 @@ describe('GIDS logon APDU counts (2 containers with certificates: RSA-2048 kxc00
       `GIDS logon APDUs, GLOBAL: cold ${counts.cold}, warm ${counts.warm}, new session ${counts.secondSession}`,
     );
     // Warm: cardcf, cmapfile, enumFiles, 2 certificates, 2 container infos = 7 calls, one GET DATA of cardcf each.
-    expect(counts).toEqual({ cold: 26, warm: 7, secondSession: 13 });
+    expect(counts).toEqual({ cold: 25, warm: 7, secondSession: 12 });
   });
 });

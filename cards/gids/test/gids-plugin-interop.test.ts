@@ -6,9 +6,7 @@
  * 3. A key OpenSC generates (pkcs11-tool --keypairgen) is used by our plugin to sign and decrypt.
  */
 import { constants, createHash, publicEncrypt, verify, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
@@ -21,17 +19,15 @@ import {
   publicKeyBlobToKeyObject,
   reverseBytes,
 } from '@minidriver/core';
-import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { GidsSimulator } from '../sim/index.js';
 import { plugin } from '../src/index.js';
 import {
   GIDS_INTEROP_TOOLS,
-  openscReaderIndex,
-  PORT,
   pkcs11SlotIndex,
   pkcs11Tool,
+  serveForOpenSc,
   tool,
   withGidsSession,
 } from './interop-support.js';
@@ -45,33 +41,14 @@ const sha256 = (data: Uint8Array | string) => new Uint8Array(createHash('sha256'
 describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + vpcd', () => {
   vi.setConfig({ testTimeout: 180_000 });
   const card = new GidsSimulator({ blank: true });
-  const directory = mkdtempSync(join(tmpdir(), 'gids-plugin-interop-'));
-  const file = (name: string) => join(directory, name);
-  let server: VpcdServer;
-  let releaseLock: (() => void) | undefined;
-  let reader = '';
+  const served = serveForOpenSc(card, 'gids-plugin-interop-');
+  const file = served.file;
   let slot = '';
-
-  beforeAll(async () => {
-    releaseLock = await acquireVpcdPortLock(PORT);
-    server = serveVpcd(card, { port: PORT });
-    await server.connected;
-    reader = await openscReaderIndex();
-  }, 400_000);
-
-  afterAll(async () => {
-    try {
-      await server?.close();
-    } finally {
-      releaseLock?.();
-      rmSync(directory, { recursive: true, force: true });
-    }
-  });
 
   it('gids-tool personalizes the card, then our plugin opens it in GLOBAL mode and reads what gids-tool wrote', async () => {
     const initialized = await tool('gids-tool', [
       '--reader',
-      reader,
+      served.reader,
       '--initialize',
       '--serial-number',
       SERIAL,
@@ -118,11 +95,11 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
       return certificate;
     });
     writeFileSync(file('ours.der'), der);
-    const listed = await tool('pkcs15-tool', ['--reader', reader, '--list-certificates']);
+    const listed = await tool('pkcs15-tool', ['--reader', served.reader, '--list-certificates']);
     expect(listed.output).toMatch(/X\.509 Certificate[\s\S]*Path\s*: a010df24[\s\S]*ID\s*: 00/);
-    const read = await tool('pkcs15-tool', ['--reader', reader, '--read-certificate', '00']);
+    const read = await tool('pkcs15-tool', ['--reader', served.reader, '--read-certificate', '00']);
     expect(new X509Certificate(read.output.slice(read.output.indexOf('-----BEGIN'))).raw).toEqual(Buffer.from(der));
-    const keys = await tool('pkcs15-tool', ['--reader', reader, '--list-keys']);
+    const keys = await tool('pkcs15-tool', ['--reader', served.reader, '--list-keys']);
     expect(keys.output).toMatch(/Private RSA Key[\s\S]*ModLength\s*: 2048[\s\S]*Key ref\s*: 129 \(0x81\)/);
     slot = await pkcs11SlotIndex();
     writeFileSync(file('message'), 'signed by OpenSC with our key');

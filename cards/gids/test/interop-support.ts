@@ -4,8 +4,13 @@
  * the tools they need, and waits for the card. Not exported from the package.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CardSession, type MinidriverPlugin } from '@minidriver/core';
 import { PcscContext } from '@minidriver/pcsc';
+import { acquireVpcdPortLock, type SimulatedCard, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { afterAll, beforeAll } from 'vitest';
 
 /** The vpcd reader (and its card socket port) the GIDS interop suites use; they take turns on the lock. */
 export const READER = 'Virtual PCD 00 01';
@@ -91,4 +96,38 @@ export async function withGidsSession<T>(
   } finally {
     await context.release();
   }
+}
+
+/** What {@link serveForOpenSc} gives a suite. */
+export interface ServedCard {
+  /** OpenSC's index of READER, once the card is seen there. */
+  reader: string;
+  /** A path in the suite's temporary directory. */
+  readonly file: (name: string) => string;
+}
+
+/**
+ * Serves `card` on READER for the suite (taking the vpcd port lock in turn with other suites), waits until
+ * OpenSC sees it, and gives the suite a temporary directory; undone after the suite.
+ */
+export function serveForOpenSc(card: SimulatedCard, prefix: string): ServedCard {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  const served: ServedCard = { reader: '', file: (name) => join(directory, name) };
+  let server: VpcdServer | undefined;
+  let releaseLock: (() => void) | undefined;
+  beforeAll(async () => {
+    releaseLock = await acquireVpcdPortLock(PORT);
+    server = serveVpcd(card, { port: PORT });
+    await server.connected;
+    served.reader = await openscReaderIndex();
+  }, 400_000);
+  afterAll(async () => {
+    try {
+      await server?.close();
+    } finally {
+      releaseLock?.();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+  return served;
 }

@@ -60,9 +60,9 @@ const SIMULATORS: Readonly<Record<string, SimulatorProfile>> = {
   },
   gids: {
     description: 'GIDS card (Microsoft Generic Identity Device Specification)',
-    create: async () => {
-      const { GidsSimulator } = await import('@minidriver/card-gids/sim');
-      return new GidsSimulator();
+    create: async (options) => {
+      const { createSimulator } = await import('@minidriver/card-gids/sim');
+      return createSimulator(options);
     },
     factoryUserPin: '12345678',
     factoryAdmin: { name: 'admin key', key: 'default' },
