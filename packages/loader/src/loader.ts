@@ -136,6 +136,8 @@ export class Loader {
   private readonly warningList: LoaderWarning[] = [];
   private readonly reportedConflicts = new Set<string>();
   private dependencyNames: ReadonlySet<string> = new Set();
+  /** Packages the application vouched for (register with `trusted`, registerDependencies). */
+  private readonly vouched = new Set<string>();
   private discovery: Promise<void> | undefined;
   private index: AtrIndex<IndexValue> | undefined;
 
@@ -204,13 +206,34 @@ export class Loader {
    */
   async register(
     source: string | PluginModule,
-    options: { readonly manifest?: PluginManifest } = {},
+    options: {
+      readonly manifest?: PluginManifest;
+      /**
+       * The application vouches for this package as it does for its own dependencies (e.g. a user named it
+       * on a command line): trust policy `'installed'` then admits it. An allowlist policy still applies.
+       */
+      readonly trusted?: boolean;
+    } = {},
   ): Promise<PluginInfo | undefined> {
     const record =
       typeof source === 'string' ? await this.recordFromName(source) : this.recordFromModule(source, options.manifest);
     if (!record) return undefined;
+    if (options.trusted) this.vouched.add(record.packageName);
     this.addRecord(record);
     return infoOf(record);
+  }
+
+  /**
+   * Discovers the plugins declared as dependencies by `<projectDir>/package.json` (resolved from that
+   * directory through node_modules), as for the application's own: source `installed`, admitted by trust
+   * policy `'installed'`. Returns the plugins found; problems are warnings.
+   */
+  async registerDependencies(projectDir: string): Promise<PluginInfo[]> {
+    const found = await discoverInstalled(resolvePath(this.applicationRoot, projectDir));
+    for (const warning of found.warnings) this.warn(warning);
+    for (const name of found.dependencyNames) this.vouched.add(name);
+    for (const record of found.records) this.addRecord(record);
+    return found.records.map(infoOf);
   }
 
   /** Runs discovery (once) and returns every known plugin, in package-name order. */
@@ -295,7 +318,7 @@ export class Loader {
     await this.ready();
     const record = this.records.get(resolution.packageName);
     if (!record) throw new ScardError('SCARD_E_INVALID_PARAMETER', `unknown plugin package ${resolution.packageName}`);
-    await assertTrusted(record, this.options.trust ?? 'installed', this.dependencyNames);
+    await assertTrusted(record, this.options.trust ?? 'installed', new Set([...this.dependencyNames, ...this.vouched]));
     let plugin: MinidriverPlugin | undefined;
     let declared: unknown;
     try {
