@@ -1,0 +1,20 @@
+/**
+ * The versions of the @minidriver packages this scaffolder was released with, read from their
+ * package.json when it is built (bundled into dist), so a new card package depends on what was
+ * published together.
+ *
+ * @packageDocumentation
+ */
+import conformance from '@minidriver/conformance/package.json' with { type: 'json' };
+import core from '@minidriver/core/package.json' with { type: 'json' };
+import iso7816 from '@minidriver/iso7816/package.json' with { type: 'json' };
+import loader from '@minidriver/loader/package.json' with { type: 'json' };
+import sim from '@minidriver/sim/package.json' with { type: 'json' };
+
+export const MINIDRIVER_VERSIONS = {
+  '@minidriver/conformance': conformance.version,
+  '@minidriver/core': core.version,
+  '@minidriver/iso7816': iso7816.version,
+  '@minidriver/loader': loader.version,
+  '@minidriver/sim': sim.version,
+} as const;
