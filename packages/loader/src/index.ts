@@ -19,10 +19,12 @@ export {
   parseCardDatabase,
   patternsFromDatabaseAtr,
 } from './card-database.js';
+export { findPackageDir } from './discovery.js';
 export {
   getDefaultLoader,
   type Identification,
   identify,
+  type LoadedSimulator,
   Loader,
   type LoaderOptions,
   type MatchedPattern,
@@ -30,6 +32,7 @@ export {
   openCard,
   type PluginInfo,
   type Resolution,
+  type SimulatorInfo,
 } from './loader.js';
 export { MANIFEST_SCHEMA, type ValidatedManifest, validateManifest } from './manifest.js';
 export { errorNamingPackage } from './plugin-guard.js';

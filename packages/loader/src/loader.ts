@@ -4,7 +4,7 @@
  */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ApduTraceHook, MinidriverPlugin, PluginManifest, Transport } from '@minidriver/core';
+import type { ApduTraceHook, ManifestSimulator, MinidriverPlugin, PluginManifest, Transport } from '@minidriver/core';
 import { CardSession, requireParameter, ScardError, toHex } from '@minidriver/core';
 import { type ParsedAtr, parseAtr } from '@minidriver/iso7816';
 import { type ProbeStep, planKey, planProbe, probeAids } from './aid-probe.js';
@@ -23,7 +23,7 @@ import {
 } from './discovery.js';
 import { problemOf, validateManifest } from './manifest.js';
 import { openReader } from './owned-reader.js';
-import { DEFAULT_CONDITIONS, resolvePluginEntry } from './package-entry.js';
+import { DEFAULT_CONDITIONS, resolvePackageSubpath, resolvePluginEntry } from './package-entry.js';
 import { errorNamingPackage, guardPlugin } from './plugin-guard.js';
 import type { LoaderWarning, PluginModule, PluginRecord, PluginSource } from './plugin-record.js';
 import { type AtrCandidate, describeChoice, rankCandidates, tiedWithWinner } from './precedence.js';
@@ -67,6 +67,20 @@ export interface PluginInfo {
   readonly packageDir?: string;
   readonly source: PluginSource;
   readonly manifest: PluginManifest;
+}
+
+/** A simulator named by a plugin's manifest. */
+export interface SimulatorInfo {
+  /** Its name (`--sim <name>`). */
+  readonly name: string;
+  readonly packageName: string;
+  readonly source: PluginSource;
+}
+
+/** A simulator module, imported. */
+export interface LoadedSimulator extends SimulatorInfo {
+  /** The module's `createSimulator`: a fresh simulated card (a `SimulatedCard` of @minidriver/sim). */
+  readonly createSimulator: (options?: { readonly seed?: string }) => unknown;
 }
 
 /** One ATR pattern that matched, as reported by resolve/identify. */
@@ -372,6 +386,57 @@ export class Loader {
       if (owned) await transport.close().catch(() => undefined);
       throw resolution ? errorNamingPackage(resolution.packageName, error) : ScardError.from(error, 'openCard');
     }
+  }
+
+  /** The simulators the known plugins' manifests name (`simulator.name`), one per name, best source first. */
+  async listSimulators(): Promise<SimulatorInfo[]> {
+    await this.ready();
+    const byName = new Map<string, PluginRecord>();
+    const records = [...this.records.values()].sort(
+      (a, b) => sourceRank(a.source) - sourceRank(b.source) || compareNames(a.packageName, b.packageName),
+    );
+    for (const record of records) {
+      const name = record.manifest.simulator?.name;
+      if (name !== undefined && !byName.has(name)) byName.set(name, record);
+    }
+    return [...byName].map(([name, record]) => ({ name, packageName: record.packageName, source: record.source }));
+  }
+
+  /**
+   * Imports the simulator module a plugin's manifest names `name` (after the trust policy allows its
+   * package, as for the plugin) and returns its `createSimulator`. Undefined when no manifest names it.
+   */
+  async loadSimulator(name: string): Promise<LoadedSimulator | undefined> {
+    const info = (await this.listSimulators()).find((candidate) => candidate.name === name);
+    if (!info) return undefined;
+    const record = this.records.get(info.packageName) as PluginRecord;
+    await assertTrusted(record, this.options.trust ?? 'installed', new Set([...this.dependencyNames, ...this.vouched]));
+    const simulator = record.manifest.simulator as ManifestSimulator;
+    const file = record.packageDir === undefined ? undefined : await readPackageJson(record.packageDir);
+    if (!file) {
+      throw new ScardError(
+        'SCARD_E_FILE_NOT_FOUND',
+        `${record.packageName}: no package directory to load its simulator from`,
+      );
+    }
+    const path = resolvePackageSubpath(file, simulator.module, [
+      ...(this.options.conditions ?? []),
+      ...DEFAULT_CONDITIONS,
+    ]);
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    } catch (error) {
+      throw errorNamingPackage(record.packageName, error, `importing its simulator ${path}`);
+    }
+    const create = module.createSimulator ?? (module.default as Record<string, unknown> | undefined)?.createSimulator;
+    if (typeof create !== 'function') {
+      throw new ScardError(
+        'SCARD_E_UNEXPECTED',
+        `${record.packageName}: its simulator module ${simulator.module} exports no createSimulator function`,
+      );
+    }
+    return { ...info, createSimulator: create as LoadedSimulator['createSimulator'] };
   }
 
   /** Forgets this process's AID-probe results (all loaders share them). */

@@ -77,7 +77,10 @@ export function validateManifest(value: unknown): ValidatedManifest {
 function schemaProblem(value: unknown): string | undefined {
   const result = validator.validate(value);
   if (result.valid) return undefined;
-  const error = result.errors.find((candidate) => !WRAPPER_KEYWORDS.has(candidate.keyword)) ?? result.errors[0];
+  // An unknown property first: it is usually a misspelling of the property a "required" error misses.
+  const specific = result.errors.filter((candidate) => !WRAPPER_KEYWORDS.has(candidate.keyword));
+  const error =
+    specific.find((candidate) => candidate.keyword === 'additionalProperties') ?? specific[0] ?? result.errors[0];
   if (!error) return 'the manifest does not match its schema';
   const where = locationName(error.instanceLocation);
   const here = valueAt(value, error.instanceLocation) as Record<string, unknown>;

@@ -33,6 +33,28 @@ export function resolvePluginEntry(
   return join(file.packageDir, 'index.js');
 }
 
+/**
+ * The absolute path of a package subpath (`./sim`): its `exports` entry under the given conditions when
+ * the package has `exports`, else the file it names relative to the package.
+ */
+export function resolvePackageSubpath(file: PackageJsonFile, subpath: string, conditions: readonly string[]): string {
+  const { exports } = file.json;
+  if (typeof exports === 'object' && exports !== null && !Array.isArray(exports)) {
+    const entry = (exports as Record<string, unknown>)[subpath];
+    if (entry !== undefined) {
+      const target = pickCondition(entry, conditions);
+      if (typeof target !== 'string') {
+        throw new ScardError(
+          'SCARD_E_INVALID_PARAMETER',
+          `${String(file.json.name)}: its "exports" entry "${subpath}" has no target for conditions ${conditions.join(', ')}`,
+        );
+      }
+      return join(file.packageDir, target);
+    }
+  }
+  return join(file.packageDir, subpath);
+}
+
 function pickRootExport(exports: unknown): unknown {
   if (typeof exports === 'string' || Array.isArray(exports)) return exports;
   if (typeof exports !== 'object' || exports === null) return undefined;

@@ -2,6 +2,7 @@
  * Plugins an application vouches for (register with `trusted`) and the dependencies of another project
  * (registerDependencies): how the trust policy treats them.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex, ScardError } from '@minidriver/core';
 import { SimTransport, UnknownCard } from '@minidriver/sim';
@@ -37,6 +38,15 @@ beforeAll(() => {
   writeApplication(appRoot, []);
   writeApplication(projectRoot, [projectPlugin]);
   writePluginPackage(vouchedDir, vouched);
+  // The vouched package also ships a simulator, exported as "./sim".
+  const pkg = JSON.parse(readFileSync(join(vouchedDir, 'package.json'), 'utf8'));
+  pkg.minidriver.simulator = { name: 'named-card', module: './sim' };
+  pkg.exports = { '.': './index.mjs', './sim': { import: './sim.mjs' } };
+  writeFileSync(join(vouchedDir, 'package.json'), JSON.stringify(pkg));
+  writeFileSync(
+    join(vouchedDir, 'sim.mjs'),
+    "export function createSimulator(options = {}) { return { name: 'Named', seed: options.seed ?? null }; }\n",
+  );
 });
 
 afterAll(() => removeDir(temp));
@@ -86,5 +96,27 @@ describe('vouching', () => {
     const session = await loader.openCard(card(PROJECT_ATR));
     expect(session.pluginName).toBe('@vouch/card-project');
     await session.close();
+  });
+});
+
+describe('simulators named by manifests', () => {
+  it('lists them and imports the one asked for, once its package is trusted', async () => {
+    const { loader } = makeLoader();
+    await loader.register(vouchedDir, { trusted: true });
+    expect(await loader.listSimulators()).toEqual([
+      { name: 'named-card', packageName: '@vouch/card-named', source: 'explicit' },
+    ]);
+    const loaded = await loader.loadSimulator('named-card');
+    expect(loaded?.packageName).toBe('@vouch/card-named');
+    expect(loaded?.createSimulator({ seed: 's' })).toEqual({ name: 'Named', seed: 's' });
+    expect(await loader.loadSimulator('no-such-card')).toBeUndefined();
+  });
+
+  it('refuses to import the simulator of a package the trust policy refuses', async () => {
+    const { loader } = makeLoader();
+    await loader.register(vouchedDir);
+    await expect(loader.loadSimulator('named-card')).rejects.toThrow(
+      /plugin @vouch\/card-named refused by trust policy 'installed'/,
+    );
   });
 });

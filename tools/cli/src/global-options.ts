@@ -14,7 +14,12 @@ export const GLOBAL_OPTIONS: OptionSpecs = {
   sim: {
     type: 'string',
     placeholder: 'piv|openpgp',
-    description: 'use the built-in simulated card; its state persists',
+    description: 'use a simulated card (built-in, or the name of one a plugin ships); its state persists',
+  },
+  plugin: {
+    type: 'string',
+    placeholder: '<package|dir>',
+    description: 'also use this card plugin: an installed package or a directory (repeatable)',
   },
   json: { type: 'boolean', description: 'print one JSON document for scripts (schemas: minidriver schema <command>)' },
   trace: { type: 'boolean', description: 'print every APDU, decoded, on stderr (PINs shown as **)' },

@@ -4,7 +4,7 @@
  * mode and exit codes.
  */
 import type { ApduTraceHook } from '@minidriver/core';
-import { cliVersion } from './card/cli-loader.js';
+import { cliVersion, type PluginChoices } from './card/cli-loader.js';
 import type { Command } from './commands/command.js';
 import { type CommandContext, cardAccess } from './commands/context.js';
 import { COMMAND_NAMES, COMMANDS, findCommand } from './commands/registry.js';
@@ -87,7 +87,7 @@ export async function runProgram(
       // The name itself is not echoed: it may be a secret typed in the wrong place.
       throw new UsageError(`unknown command${didYouMean(name, COMMAND_NAMES)} (run \`minidriver --help\`)`);
     }
-    const { options, positionals } = parseArguments(rest, { ...GLOBAL_OPTIONS, ...command.options });
+    const { options, positionals, lists } = parseArguments(rest, { ...GLOBAL_OPTIONS, ...command.options });
     if (options['help']) {
       io.stdout.write(`${helpText(command)}\n`);
       return ExitCode.SUCCESS;
@@ -111,6 +111,12 @@ export async function runProgram(
       sim = config.sim;
       reader = config.reader;
     }
+    const plugins: PluginChoices = {
+      named: lists['plugin'] ?? [],
+      configPath,
+      ...(config.plugins === undefined ? {} : { configured: config.plugins }),
+      ...(config.trust === undefined ? {} : { allow: config.trust.allow }),
+    };
     const pinEnv = text('pin-env');
     const adminPinEnv = text('admin-pin-env');
     const adminKeyEnv = text('admin-key-env');
@@ -122,6 +128,7 @@ export async function runProgram(
         ...(sim === undefined ? {} : { sim }),
         ...(reader === undefined ? {} : { reader }),
         ...(config.stateDirectory === undefined ? {} : { stateDirectory: config.stateDirectory }),
+        plugins,
       },
       trace,
     );
@@ -131,6 +138,7 @@ export async function runProgram(
       json,
       colours,
       trace,
+      plugins,
       config,
       configPath,
       io,

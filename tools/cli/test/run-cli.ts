@@ -49,13 +49,19 @@ export interface CliResult {
 /** Runs `minidriver <args>` to completion. */
 export function runCli(
   args: readonly string[],
-  options: { readonly stateDirectory: string; readonly env?: Record<string, string>; readonly input?: string } = {
+  options: {
+    readonly stateDirectory: string;
+    readonly env?: Record<string, string>;
+    readonly input?: string;
+    /** The working directory (default: the system's temp directory). */
+    readonly cwd?: string;
+  } = {
     stateDirectory: '',
   },
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: tmpdir(),
+      cwd: options.cwd ?? tmpdir(),
       env: { ...process.env, NO_COLOR: '1', MINIDRIVER_STATE_DIR: options.stateDirectory, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

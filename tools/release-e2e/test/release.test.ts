@@ -145,12 +145,17 @@ describe.skipIf(skipReason !== undefined)(
       expect(pkg.name).toBe(VENDOR_PACKAGE);
       expect(pkg.minidriver.simulator).toEqual({ name: SIMULATOR, module: './sim' });
       await run('npm', ['install', '--no-audit', '--no-fund'], { cwd: cardDir(), env });
-      const test = await run('npm', ['test'], { cwd: cardDir(), env: { ...env, NO_COLOR: '1', FORCE_COLOR: undefined } });
+      const test = await run('npm', ['test'], {
+        cwd: cardDir(),
+        env: { ...env, NO_COLOR: '1', FORCE_COLOR: undefined },
+      });
       const output = stripAnsi(test.stdout);
       expect(output).toMatch(/Tests\s+\d+ passed \(\d+\)/); // the conformance suite
       expect(output).not.toMatch(/\d+ failed/);
       expect(output).toContain('All good!'); // publint
-      expect(output).toMatch(/"@e2e-vendor\/card-e2e\/sim"\s+node16 \(from CJS\): 🟢 \(CJS\)\s+node16 \(from ESM\): 🟢 \(ESM\)/); // attw
+      expect(output).toMatch(
+        /"@e2e-vendor\/card-e2e\/sim"\s+node16 \(from CJS\): 🟢 \(CJS\)\s+node16 \(from ESM\): 🟢 \(ESM\)/,
+      ); // attw
     });
 
     it('minidriver identify --plugin <card directory> --atr <its ATR> names the scaffolded plugin', async () => {
@@ -182,7 +187,15 @@ describe.skipIf(skipReason !== undefined)(
       );
       await run(
         'npm',
-        ['install', '--no-audit', '--no-fund', '@minidriver/loader', '@minidriver/sim', '@minidriver/cli', VENDOR_PACKAGE],
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '@minidriver/loader',
+          '@minidriver/sim',
+          '@minidriver/cli',
+          VENDOR_PACKAGE,
+        ],
         { cwd: appDir(), env },
       );
       writeFileSync(
@@ -201,7 +214,13 @@ await session.close();
 `,
       );
       const opened = JSON.parse((await run(process.execPath, ['open-card.mjs'], { cwd: appDir(), env })).stdout);
-      expect(opened).toEqual({ package: VENDOR_PACKAGE, method: 'atr', plugin: 'E2E Card', version: 7, pinList: 0b1010 });
+      expect(opened).toEqual({
+        package: VENDOR_PACKAGE,
+        method: 'atr',
+        plugin: 'E2E Card',
+        version: 7,
+        pinList: 0b1010,
+      });
 
       const info = await run(
         join(appDir(), 'node_modules', '.bin', 'minidriver'),

@@ -11,7 +11,7 @@ import {
   type Transport,
   traceTransport,
 } from '@minidriver/core';
-import type { Resolution } from '@minidriver/loader';
+import { errorNamingPackage, type Resolution } from '@minidriver/loader';
 import type { PcscCard, PcscContext } from '@minidriver/pcsc';
 import {
   ApduRecorder,
@@ -23,7 +23,7 @@ import {
   type SimulatedCard,
 } from '@minidriver/sim';
 import { UsageError } from '../parse/usage-error.js';
-import { createCliLoader } from './cli-loader.js';
+import { createCliLoader, explainTrustRefusal, type PluginChoices } from './cli-loader.js';
 import { explainPcscFailure, TRY_SIMULATOR_HINT } from './pcsc-failure.js';
 import { listReaderStates } from './readers.js';
 import { createSimulator } from './simulators.js';
@@ -41,6 +41,8 @@ export interface CardTarget {
   readonly ephemeral?: boolean;
   /** Simulator only: seed for the card's non-key randomness. */
   readonly seed?: string;
+  /** The plugins to use besides the CLI's own (`--plugin`, MINIDRIVER_PLUGINS, configuration, project). */
+  readonly plugins?: PluginChoices;
   /** Simulator only: the state directory from the configuration file (MINIDRIVER_STATE_DIR wins). */
   readonly stateDirectory?: string;
 }
@@ -77,7 +79,11 @@ export async function connectCard(target: CardTarget): Promise<ConnectedCard> {
  * APDU that changes the card is saved before its answer is returned.
  */
 async function connectSimulator(name: string, recorder: ApduRecorder, target: CardTarget): Promise<ConnectedCard> {
-  const fresh: SimulatedCard = await createSimulator(name, target.seed === undefined ? {} : { seed: target.seed });
+  const fresh: SimulatedCard = await createSimulator(
+    name,
+    target.seed === undefined ? {} : { seed: target.seed },
+    target.plugins,
+  );
   let lease: CardStateLease | undefined;
   let card = fresh;
   if (!target.ephemeral) {
@@ -192,14 +198,18 @@ export async function openCardSession(
 ): Promise<OpenedCard> {
   const connected = await connectCard(target);
   try {
-    const loader = createCliLoader();
+    const loader = await createCliLoader(target.plugins);
     const resolution = await loader.choosePlugin(connected.transport);
-    const loaded = await loader.loadPlugin(resolution);
+    const loaded = await loader.loadPlugin(resolution).catch(async (error: unknown) => {
+      throw await explainTrustRefusal(error, loader, target.plugins ?? {});
+    });
     const plugin = options.adaptPlugin ? options.adaptPlugin(loaded, resolution) : loaded;
     const session = await CardSession.open(plugin, connected.transport, {
       cardName: resolution.cardName,
       ...(options.version === undefined ? {} : { version: options.version }),
       ...(target.trace ? { trace: target.trace } : {}),
+    }).catch((error: unknown) => {
+      throw errorNamingPackage(resolution.packageName, error);
     });
     return {
       ...connected,

@@ -2,9 +2,11 @@
  * @module The built-in simulated cards `--sim <card>`, `sim serve <card>` and `demo` can use, and the one
  * place that knows their factory secrets (published defaults of the simulators, used only by `demo`).
  */
-import { CacheMode, type MinidriverPlugin } from '@minidriver/core';
+import { CacheMode, type MinidriverPlugin, ScardError } from '@minidriver/core';
+import { errorNamingPackage, type LoadedSimulator } from '@minidriver/loader';
 import type { SimulatedCard } from '@minidriver/sim';
 import { UsageError } from '../parse/usage-error.js';
+import { createCliLoader, explainTrustRefusal, type PluginChoices } from './cli-loader.js';
 
 /** Makes a factory-fresh simulated card. */
 type SimulatorFactory = (options: { readonly seed?: string }) => Promise<SimulatedCard>;
@@ -72,14 +74,62 @@ const SIMULATORS: Readonly<Record<string, SimulatorProfile>> = {
 /** Names accepted by `--sim`. */
 export const SIMULATOR_NAMES: readonly string[] = Object.keys(SIMULATORS);
 
-/** The profile of a simulated card by name; an unknown name is a usage error. */
+/** The profile of a built-in simulated card by name; an unknown name is a usage error. */
 export function simulatorProfile(name: string): SimulatorProfile {
   const profile = Object.hasOwn(SIMULATORS, name) ? SIMULATORS[name] : undefined;
   if (!profile) throw new UsageError(`unknown simulated card (choose ${SIMULATOR_NAMES.join(', ')})`);
   return profile;
 }
 
-/** A fresh simulated card by name; an unknown name is a usage error. */
-export function createSimulator(name: string, options: { readonly seed?: string } = {}): Promise<SimulatedCard> {
-  return simulatorProfile(name).create(options);
+/**
+ * A fresh simulated card by name: a built-in one, else the simulator a plugin's manifest names (the
+ * plugins of {@link createCliLoader}, imported under its trust policy). An unknown name is a usage error
+ * that lists the names there are.
+ */
+export async function createSimulator(
+  name: string,
+  options: { readonly seed?: string } = {},
+  choices: PluginChoices = {},
+): Promise<SimulatedCard> {
+  if (Object.hasOwn(SIMULATORS, name)) return (SIMULATORS[name] as SimulatorProfile).create(options);
+  const loader = await createCliLoader(choices);
+  let loaded: LoadedSimulator | undefined;
+  try {
+    loaded = await loader.loadSimulator(name);
+  } catch (error) {
+    throw await explainTrustRefusal(error, loader, choices);
+  }
+  if (!loaded) {
+    const shipped = (await loader.listSimulators()).map((simulator) => simulator.name);
+    throw new UsageError(
+      `unknown simulated card (choose ${[...SIMULATOR_NAMES, ...shipped].join(', ')}; a plugin's simulator needs --plugin <package|dir> when it is not a dependency of this project)`,
+    );
+  }
+  let card: unknown;
+  try {
+    card = await loaded.createSimulator(options);
+  } catch (error) {
+    throw errorNamingPackage(loaded.packageName, error, 'createSimulator');
+  }
+  if (!isSimulatedCard(card)) {
+    throw new ScardError(
+      'SCARD_E_UNEXPECTED',
+      `${loaded.packageName}: createSimulator() did not return a simulated card`,
+    );
+  }
+  return card;
+}
+
+function isSimulatedCard(value: unknown): value is SimulatedCard {
+  const card = value as Partial<SimulatedCard> | null;
+  return (
+    typeof card === 'object' &&
+    card !== null &&
+    card.atr instanceof Uint8Array &&
+    typeof card.name === 'string' &&
+    typeof card.process === 'function' &&
+    typeof card.powerOn === 'function' &&
+    typeof card.powerOff === 'function' &&
+    typeof card.reset === 'function'
+  );
 }

@@ -4,6 +4,7 @@
  * credentials and access to the card.
  */
 import type { ApduTraceHook } from '@minidriver/core';
+import type { PluginChoices } from '../card/cli-loader.js';
 import { type ConnectedCard, connectCard, type OpenedCard, openCardSession } from '../card/open-card.js';
 import type { CliConfig } from '../config/config-file.js';
 import type { CredentialSource } from '../input/credentials.js';
@@ -30,6 +31,8 @@ export interface CommandContext {
   connect(): Promise<ConnectedCard>;
   /** The trace hook when `--trace` is on. */
   readonly trace: ApduTraceHook | undefined;
+  /** The card plugins to use besides the CLI's own, and their trust policy. */
+  readonly plugins: PluginChoices;
 }
 
 /** A string option, or undefined. A flag given where a value is expected is a usage error. */
@@ -63,10 +66,11 @@ export function integerOption(context: CommandContext, name: string, max = 255):
 
 /** Wires the card access of a context. */
 export function cardAccess(
-  target: { sim?: string; reader?: string; stateDirectory?: string },
+  target: { sim?: string; reader?: string; stateDirectory?: string; plugins?: PluginChoices },
   trace: ApduTraceHook | undefined,
 ) {
   const base = {
+    ...(target.plugins === undefined ? {} : { plugins: target.plugins }),
     ...(target.sim === undefined ? {} : { sim: target.sim }),
     ...(target.reader === undefined ? {} : { reader: target.reader }),
     ...(target.stateDirectory === undefined ? {} : { stateDirectory: target.stateDirectory }),

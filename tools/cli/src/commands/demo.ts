@@ -87,7 +87,7 @@ export const demoCommand: Command = {
     try {
       const { session, transport } = opened;
       heading('1. Detect the card by its ATR');
-      const identification = await createCliLoader().identify(transport.atr);
+      const identification = await (await createCliLoader(context.plugins)).identify(transport.atr);
       context.print(
         renderPairs([
           ['ATR', toHex(transport.atr, ' ')],

@@ -35,7 +35,7 @@ export const identifyCommand: Command = {
     else {
       atr = await useCard(await context.connect(), async (connected) => connected.transport.atr);
     }
-    const identification = await createCliLoader().identify(atr);
+    const identification = await (await createCliLoader(context.plugins)).identify(atr);
     const parsed = identification.atr;
     const resolution = identification.resolution;
     context.print(

@@ -19,7 +19,7 @@ export const readersCommand: Command = {
     let readers: ReaderState[];
     const sim = stringOption(context, 'sim');
     if (sim !== undefined) {
-      const card = await createSimulator(sim);
+      const card = await createSimulator(sim, {}, context.plugins);
       readers = [{ index: 0, name: `Simulated ${card.name} (built-in)`, cardPresent: true, atr: toHex(card.atr, ' ') }];
     } else {
       try {

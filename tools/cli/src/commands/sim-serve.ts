@@ -68,7 +68,7 @@ export function interrupted(): Promise<string> {
 
 export const simCommand: Command = {
   name: 'sim',
-  usage: 'serve <piv|openpgp> [--vpcd host:port] [--state file]',
+  usage: 'serve <piv|openpgp|name> [--vpcd host:port] [--state file]',
   summary: 'serve a simulated card into pcscd through vpcd until interrupted',
   examples: [
     'minidriver sim serve piv                              # reader "Virtual PCD 00 00"',
@@ -92,7 +92,7 @@ export const simCommand: Command = {
     if (action !== 'serve') throw new UsageError('unknown sim action (only "serve")');
     const name = requirePositional(context, 1, '<card>');
     const { host, port } = parseHostPort(stringOption(context, 'vpcd') ?? `127.0.0.1:${VPCD_DEFAULT_PORT}`);
-    const card = await createSimulator(name);
+    const card = await createSimulator(name, {}, context.plugins);
     const stateFile =
       stringOption(context, 'state') ?? simulatorStateFile(name, process.env, context.config.stateDirectory);
     const lease = await openCardState(card, stateFile);

@@ -56,7 +56,15 @@ describe('configuration file', () => {
     expect(errorOf('')).toMatch(/empty/);
     expect(errorOf('[]')).toBe('config file c.json: the top level must be a JSON object');
     expect(errorOf('{"raeder": "x"}')).toBe('config file c.json: unknown key "raeder" (did you mean "reader"?)');
-    expect(errorOf('{"sim": "gids"}')).toBe('config file c.json: "sim" must be one of "piv", "openpgp"');
+    expect(errorOf('{"sim": "Not A Name"}')).toBe(
+      'config file c.json: "sim" must be a simulated card name (lowercase letters, digits, dashes)',
+    );
+    expect(errorOf('{"plugins": "@acme/card"}')).toBe(
+      'config file c.json: "plugins" must be an array of at most 64 package names or directories',
+    );
+    expect(errorOf('{"trust": {"allow": [{"name": "@acme/card", "integrity": "md5-x"}]}}')).toMatch(
+      /"trust" must be \{ "allow": \[\{ "name": "<package>", "integrity": "sha256-…" \}\] \}/,
+    );
     expect(errorOf('{"json": "yes"}')).toBe('config file c.json: "json" must be true or false');
     expect(errorOf('{"reader": "a", "sim": "piv"}')).toMatch(/exclude each other/);
   });

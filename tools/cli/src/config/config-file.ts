@@ -19,8 +19,16 @@ export type ColourMode = 'auto' | 'always' | 'never';
 export interface CliConfig {
   /** Default `--reader` (a reader name, part of one, or an index from `minidriver readers`). */
   readonly reader?: string;
-  /** Default `--sim` (a built-in simulated card: `piv`, `openpgp`). Excludes `reader`. */
+  /** Default `--sim` (`piv`, `openpgp`, or a simulator a plugin ships). Excludes `reader`. */
   readonly sim?: string;
+  /** Card plugins to use besides the built-in ones: installed package names or directories. */
+  readonly plugins?: readonly string[];
+  /**
+   * Which third-party plugins may be imported. Absent: the ones named here, on the command line, in
+   * MINIDRIVER_PLUGINS, and the current project's dependencies. `{ allow }`: only the listed packages,
+   * each with the integrity of its files (`sha256-…`, as a refusal prints it).
+   */
+  readonly trust?: { readonly allow: readonly { readonly name: string; readonly integrity: string }[] };
   /** Default `--json`. */
   readonly json?: boolean;
   /** Default `--trace`. */
@@ -48,6 +56,38 @@ type Check = (value: unknown) => string | undefined;
 const isText: Check = (value) =>
   typeof value === 'string' && value.length > 0 && value.length <= 4096 ? undefined : 'a non-empty string';
 const isBoolean: Check = (value) => (typeof value === 'boolean' ? undefined : 'true or false');
+const isSimulatorName: Check = (value) =>
+  typeof value === 'string' && /^[a-z][a-z0-9-]{0,31}$/.test(value)
+    ? undefined
+    : 'a simulated card name (lowercase letters, digits, dashes)';
+const isPluginList: Check = (value) =>
+  Array.isArray(value) &&
+  value.length <= 64 &&
+  value.every((entry) => typeof entry === 'string' && entry.length > 0 && entry.length <= 4096)
+    ? undefined
+    : 'an array of at most 64 package names or directories';
+const isTrust: Check = (value) => {
+  const allow = (value as { allow?: unknown } | null)?.allow;
+  const valid =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    Array.isArray(allow) &&
+    allow.length <= 256 &&
+    allow.every(
+      (entry: unknown) =>
+        typeof entry === 'object' &&
+        entry !== null &&
+        !Array.isArray(entry) &&
+        Object.keys(entry).length === 2 &&
+        typeof (entry as { name?: unknown }).name === 'string' &&
+        /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test((entry as { name: string }).name) &&
+        typeof (entry as { integrity?: unknown }).integrity === 'string' &&
+        /^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$/.test((entry as { integrity: string }).integrity),
+    );
+  return valid ? undefined : '{ "allow": [{ "name": "<package>", "integrity": "sha256-…" }] }';
+};
 const oneOf =
   (...choices: string[]): Check =>
   (value) =>
@@ -59,7 +99,9 @@ const oneOf =
 export const CONFIG_KEYS: Readonly<Record<string, { readonly check: Check; readonly description: string }>> = {
   $schema: { check: isText, description: 'the JSON Schema of this file (ignored)' },
   reader: { check: isText, description: 'default --reader' },
-  sim: { check: oneOf('piv', 'openpgp'), description: 'default --sim' },
+  sim: { check: isSimulatorName, description: 'default --sim' },
+  plugins: { check: isPluginList, description: 'card plugins to use: package names or directories' },
+  trust: { check: isTrust, description: 'only these plugin packages, with the integrity of their files' },
   json: { check: isBoolean, description: 'default --json' },
   trace: { check: isBoolean, description: 'default --trace' },
   color: { check: oneOf('auto', 'always', 'never'), description: 'colour: auto, always or never' },

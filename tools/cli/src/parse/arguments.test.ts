@@ -14,12 +14,23 @@ describe('parseArguments', () => {
     expect(parseArguments(['sign', '--container', '3', '--json', 'x', '-h'], SPECS)).toEqual({
       options: { container: '3', json: true, help: true },
       positionals: ['sign', 'x'],
+      lists: { container: ['3'] },
     });
     expect(parseArguments(['--container=07'], SPECS).options['container']).toBe('07');
   });
 
+  it('keeps the last value of a repeated option, and every value in lists', () => {
+    const parsed = parseArguments(['--container', '1', '--container=2', '--container', '3'], SPECS);
+    expect(parsed.options['container']).toBe('3');
+    expect(parsed.lists).toEqual({ container: ['1', '2', '3'] });
+  });
+
   it('treats everything after -- as positional', () => {
-    expect(parseArguments(['--', '--json', '-h'], SPECS)).toEqual({ options: {}, positionals: ['--json', '-h'] });
+    expect(parseArguments(['--', '--json', '-h'], SPECS)).toEqual({
+      options: {},
+      positionals: ['--json', '-h'],
+      lists: {},
+    });
   });
 
   it('refuses unknown options, missing values and values on flags with a UsageError', () => {

@@ -24,11 +24,19 @@ export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 export interface ParsedArguments {
   readonly options: Readonly<Record<string, string | boolean | undefined>>;
   readonly positionals: readonly string[];
+  /** Every value of each string option, in order (for repeatable options such as `--plugin`). */
+  readonly lists: Readonly<Record<string, readonly string[]>>;
 }
 
-/** Parses `argv` against `specs`. A repeated option keeps its last value. */
+/** Parses `argv` against `specs`. A repeated option keeps its last value in `options`, all of them in `lists`. */
 export function parseArguments(argv: readonly string[], specs: OptionSpecs): ParsedArguments {
   const options: Record<string, string | boolean | undefined> = {};
+  const lists: Record<string, string[]> = {};
+  const setValue = (name: string, value: string) => {
+    options[name] = value;
+    if (!Object.hasOwn(lists, name)) lists[name] = [];
+    (lists[name] as string[]).push(value);
+  };
   const positionals: string[] = [];
   const byAlias = new Map(
     Object.entries(specs)
@@ -66,15 +74,15 @@ export function parseArguments(argv: readonly string[], specs: OptionSpecs): Par
       continue;
     }
     if (inlineValue !== undefined) {
-      options[name] = inlineValue;
+      setValue(name, inlineValue);
       continue;
     }
     const next = argv[index + 1];
     if (next === undefined || (next.startsWith('--') && next.length > 2)) {
       throw new UsageError(`--${name} needs a value${spec.placeholder ? ` ${spec.placeholder}` : ''}`);
     }
-    options[name] = next;
+    setValue(name, next);
     index++;
   }
-  return { options, positionals };
+  return { options, positionals, lists };
 }
