@@ -30,12 +30,12 @@ export const pkcs11Command: Command = {
     const socketPath = stringOption(context, 'socket') ?? defaultSocketPath();
     const reader = stringOption(context, 'reader');
     const simName = stringOption(context, 'sim');
-    const loader = createCliLoader();
+    const loader = await createCliLoader(context.plugins);
     const trace = context.trace ? { trace: context.trace } : {};
     let release: () => Promise<void> = async () => undefined;
     let store: KeyStore;
     if (simName !== undefined) {
-      const card = await createSimulator(simName);
+      const card = await createSimulator(simName, {}, context.plugins);
       const stateFile = simulatorStateFile(simName);
       const lease = await openCardState(card, stateFile);
       const served = autosaveCard(card, stateFile);
