@@ -100,7 +100,9 @@ export async function createSimulator(
     throw await explainTrustRefusal(error, loader, choices);
   }
   if (!loaded) {
-    const shipped = (await loader.listSimulators()).map((simulator) => simulator.name);
+    const shipped = (await loader.listSimulators())
+      .map((simulator) => simulator.name)
+      .filter((shippedName) => !SIMULATOR_NAMES.includes(shippedName));
     throw new UsageError(
       `unknown simulated card (choose ${[...SIMULATOR_NAMES, ...shipped].join(', ')}; a plugin's simulator needs --plugin <package|dir> when it is not a dependency of this project)`,
     );
