@@ -8,6 +8,7 @@ export * from './faults.js';
 export * from './file-lock.js';
 export * from './persistence.js';
 export * from './recorder.js';
+export * from './replay.js';
 export * from './sim-transport.js';
 export * from './simulated-card.js';
 export * from './testing.js';
