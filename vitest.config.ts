@@ -51,6 +51,7 @@ const pcscdTests = [
   'cards/*/test/*-interop.test.ts',
   'cards/piv/src/piv-opensc.test.ts',
   'tools/cli/test/cli-pcscd.test.ts',
+  'tools/cli/test/cli-management-pcscd.test.ts',
   'packages/pkcs11-server/test/*-pcscd.test.ts',
   'packages/keystore/test/*-pcscd.test.ts',
 ];
