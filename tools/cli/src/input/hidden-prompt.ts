@@ -4,9 +4,18 @@
  * an output muted after the prompt text) and a visible one for typed confirmations. Ctrl-C at either is
  * SCARD_W_CANCELLED_BY_USER (exit code 130).
  */
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { ScardError } from '@minidriver/core';
+
+/** Ctrl-C at the prompt (readline's SIGINT in terminal mode): SCARD_W_CANCELLED_BY_USER. */
+function cancelOnInterrupt(reader: Interface, output: NodeJS.WriteStream, reject: (error: ScardError) => void): void {
+  reader.on('SIGINT', () => {
+    reader.close();
+    output.write('\n');
+    reject(new ScardError('SCARD_W_CANCELLED_BY_USER', 'cancelled at the prompt (Ctrl-C): nothing was changed'));
+  });
+}
 
 /** Asks `question` on stderr and reads one line from the TTY on stdin without echoing it. */
 export function promptHidden(
@@ -23,11 +32,7 @@ export function promptHidden(
       },
     });
     const reader = createInterface({ input, output: mutedOutput, terminal: true });
-    reader.on('SIGINT', () => {
-      reader.close();
-      output.write('\n');
-      reject(new ScardError('SCARD_W_CANCELLED_BY_USER', 'cancelled at the prompt (Ctrl-C): nothing was changed'));
-    });
+    cancelOnInterrupt(reader, output, reject);
     reader.question(question, (answer) => {
       reader.close();
       output.write('\n');
@@ -45,11 +50,7 @@ export function promptVisible(
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const reader = createInterface({ input, output, terminal: true });
-    reader.on('SIGINT', () => {
-      reader.close();
-      output.write('\n');
-      reject(new ScardError('SCARD_W_CANCELLED_BY_USER', 'cancelled at the prompt (Ctrl-C): nothing was changed'));
-    });
+    cancelOnInterrupt(reader, output, reject);
     reader.question(question, (answer) => {
       reader.close();
       resolve(answer);
