@@ -54,6 +54,7 @@ const pcscdTests = [
   'tools/cli/test/cli-management-pcscd.test.ts',
   'packages/pkcs11-server/test/*-pcscd.test.ts',
   'packages/keystore/test/*-pcscd.test.ts',
+  'tools/cli/test/cli-pkcs11-pcscd.test.ts',
 ];
 
 // One vitest run for the whole repo. Workspace packages resolve to their TypeScript sources through the

@@ -31,8 +31,7 @@ describe('benchmark waits (issue #11 item 14)', () => {
     );
     expect(error).toBeInstanceOf(Error);
     const message = (error as Error).message;
-    if (pcscdRunning())
-      expect(message).toMatch(/pcscd's vpcd did not accept port \d+ .*within 1500 ms/);
+    if (pcscdRunning()) expect(message).toMatch(/pcscd's vpcd did not accept port \d+ .*within 1500 ms/);
     else expect(message).toMatch(/pcscd|PC\/SC|SCARD/);
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
