@@ -140,6 +140,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     await app.login(session, userType, pin.data);
     return empty(request);
   },
+  async C_SetPIN(request, app) {
+    const [session, oldPin, newPin] = args(request, () => [request.ulong(), request.byteArray(), request.byteArray()] as const);
+    await app.setPin(session, oldPin.data, newPin.data);
+    return empty(request);
+  },
   async C_Logout(request, app) {
     await app.logout(args(request, () => request.ulong()));
     return empty(request);

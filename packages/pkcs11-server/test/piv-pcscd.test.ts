@@ -349,4 +349,14 @@ describeWithClient(['pcscd', 'pkcs11-tool', 'openssl'], 'PIV card through our p1
       client.close();
     }
   });
+
+  it('--change-pin changes the user PIN (C_SetPIN); the new PIN logs in, the old one no longer does', async () => {
+    const changed = await tool('--login', '--pin', USER_PIN, '--change-pin', '--new-pin', '24681357');
+    expect(changed.code, changed.output).toBe(0);
+    expect((await tool('--login', '--pin', '24681357', '-O')).code).toBe(0);
+    expect((await tool('--login', '--pin', USER_PIN, '-O')).output).toContain('CKR_PIN_INCORRECT');
+    const back = await tool('--login', '--pin', '24681357', '--change-pin', '--new-pin', USER_PIN);
+    expect(back.code, back.output).toBe(0);
+    expect((await tool('--login', '--pin', USER_PIN, '-O')).code).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@
  * one client never sees or disturbs another's sessions; they share only the cards.
  */
 import { createPublicKey } from 'node:crypto';
+import { PIN_CHANGE_FLAG_CHANGEPIN } from '@minidriver/core';
 import type { EcCurve, KeyAlgorithm, KeyUsage } from '@minidriver/keystore';
 import {
   CK_EFFECTIVELY_INFINITE,
@@ -331,6 +332,27 @@ export class Pkcs11Application {
       this.slots.addLogin(token, this);
     } finally {
       pin?.fill(0);
+    }
+  }
+
+  /**
+   * C_SetPIN: changes the PIN of whoever is logged in (the SO PIN when the SO is, else the user PIN), when the
+   * card takes a PIN change for it (a challenge/response admin key cannot be changed this way:
+   * CKR_FUNCTION_NOT_SUPPORTED). Both PINs are wiped after use.
+   */
+  async setPin(handle: number, oldPin: Uint8Array | null, newPin: Uint8Array | null): Promise<void> {
+    try {
+      const session = this.session(handle);
+      check(session.readWrite, CKR.SESSION_READ_ONLY);
+      check(oldPin !== null && newPin !== null && oldPin.length > 0 && newPin.length > 0, CKR.PIN_LEN_RANGE);
+      const role = this.loggedIn.get(session.token) === 'so' ? SO_ROLE : USER_ROLE;
+      const pin = (await staticPins(session.token)).find((candidate) => candidate.role === role);
+      check(pin !== undefined && pin.type === 'alphanumeric', CKR.FUNCTION_NOT_SUPPORTED, `the ${role} PIN is not changed with C_SetPIN`);
+      const id = pin.id as Parameters<typeof session.token.session.changeAuthenticatorEx>[1];
+      await session.token.session.changeAuthenticatorEx(PIN_CHANGE_FLAG_CHANGEPIN, id, oldPin, id, newPin);
+    } finally {
+      oldPin?.fill(0);
+      newPin?.fill(0);
     }
   }
 
