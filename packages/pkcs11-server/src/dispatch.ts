@@ -141,7 +141,10 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     return empty(request);
   },
   async C_SetPIN(request, app) {
-    const [session, oldPin, newPin] = args(request, () => [request.ulong(), request.byteArray(), request.byteArray()] as const);
+    const [session, oldPin, newPin] = args(
+      request,
+      () => [request.ulong(), request.byteArray(), request.byteArray()] as const,
+    );
     await app.setPin(session, oldPin.data, newPin.data);
     return empty(request);
   },

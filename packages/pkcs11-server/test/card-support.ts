@@ -124,9 +124,14 @@ export async function serveCard(card: SimulatedCard): Promise<ServedCard> {
 }
 
 /** The card in process (a simulated reader of the key store, no pcscd), with our server over it. */
-export async function serveInProcess(card: SimulatedCard): Promise<ServedCard> {
+export function serveInProcess(card: SimulatedCard): Promise<ServedCard> {
+  return serveStore(KeyStore.open({ simulators: [card], loader: testLoader() }));
+}
+
+/** Our server over a key store (closed with it). */
+export async function serveStore(opening: Promise<KeyStore>): Promise<ServedCard> {
   const directory = await mkdtemp(join(tmpdir(), 'pkcs11-card-'));
-  const store = await KeyStore.open({ simulators: [card], loader: testLoader() });
+  const store = await opening;
   const socketPath = join(directory, 'pkcs11');
   const server = await Pkcs11Server.listen({ socketPath, source: new KeyStoreSource(store), trace: debugTrace });
   return {

@@ -347,7 +347,11 @@ export class Pkcs11Application {
       check(oldPin !== null && newPin !== null && oldPin.length > 0 && newPin.length > 0, CKR.PIN_LEN_RANGE);
       const role = this.loggedIn.get(session.token) === 'so' ? SO_ROLE : USER_ROLE;
       const pin = (await staticPins(session.token)).find((candidate) => candidate.role === role);
-      check(pin !== undefined && pin.type === 'alphanumeric', CKR.FUNCTION_NOT_SUPPORTED, `the ${role} PIN is not changed with C_SetPIN`);
+      check(
+        pin !== undefined && pin.type === 'alphanumeric',
+        CKR.FUNCTION_NOT_SUPPORTED,
+        `the ${role} PIN is not changed with C_SetPIN`,
+      );
       const id = pin.id as Parameters<typeof session.token.session.changeAuthenticatorEx>[1];
       await session.token.session.changeAuthenticatorEx(PIN_CHANGE_FLAG_CHANGEPIN, id, oldPin, id, newPin);
     } finally {
