@@ -156,6 +156,11 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const [session, template] = args(request, () => [request.ulong(), request.attributeArray()] as const);
     return empty(request).ulong(await app.createObject(session, template));
   },
+  async C_DestroyObject(request, app) {
+    const [session, object] = args(request, () => [request.ulong(), request.ulong()] as const);
+    await app.destroyObject(session, object);
+    return empty(request);
+  },
   async C_GetObjectSize(request, app) {
     const [session, object] = args(request, () => [request.ulong(), request.ulong()] as const);
     return empty(request).ulong(await app.objectSize(session, object));

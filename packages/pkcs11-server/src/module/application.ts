@@ -50,9 +50,15 @@ export interface ApplicationLimits {
   readonly maxSessions: number;
   /** Largest data accumulated by C_SignUpdate / C_DecryptUpdate (bytes). */
   readonly maxOperationData: number;
+  /** Most derived (session) keys one session holds at once. */
+  readonly maxSessionObjects: number;
 }
 
-export const DEFAULT_APPLICATION_LIMITS: ApplicationLimits = { maxSessions: 64, maxOperationData: 1 << 20 };
+export const DEFAULT_APPLICATION_LIMITS: ApplicationLimits = {
+  maxSessions: 64,
+  maxOperationData: 1 << 20,
+  maxSessionObjects: 64,
+};
 
 interface Operation {
   readonly kind: 'sign' | 'decrypt';
@@ -453,6 +459,19 @@ export class Pkcs11Application {
     return types.map((type) => (object.sensitive.has(type) ? 'sensitive' : object.attributes.get(type)));
   }
 
+  /** C_DestroyObject: a derived session key goes (wiped); the card's objects are not destroyed this way. */
+  async destroyObject(handle: number, objectHandle: number): Promise<void> {
+    const session = this.session(handle);
+    const secret = session.secrets.get(objectHandle);
+    if (secret !== undefined) {
+      wipeObject(secret);
+      session.secrets.delete(objectHandle);
+      return;
+    }
+    await this.object(session, objectHandle);
+    throw new Pkcs11Error(CKR.ACTION_PROHIBITED, 'card objects are not destroyed through PKCS #11');
+  }
+
   async objectSize(handle: number, objectHandle: number): Promise<number> {
     await this.object(this.session(handle), objectHandle);
     return CK_UNAVAILABLE_INFORMATION;
@@ -549,6 +568,7 @@ export class Pkcs11Application {
     check(parameters.kind === 'ecdh1' && parameters.publicData !== null, CKR.MECHANISM_PARAM_INVALID);
     check(parameters.kdf === CKD_NULL, CKR.MECHANISM_PARAM_INVALID, 'only the null KDF is offered');
     check(this.loggedIn.get(session.token) === 'user', CKR.USER_NOT_LOGGED_IN);
+    check(session.secrets.size < this.limits.maxSessionObjects, CKR.HOST_MEMORY, 'too many derived keys: destroy some');
     const peer = peerPublicKey(key.algorithm.bits, parameters.publicData);
     let secret = await key.deriveSharedSecret(peer);
     const length = template.find((attribute) => attribute.type === CKA.VALUE_LEN)?.value;
