@@ -24,6 +24,7 @@ describeWithTools(['pcscd', 'pkcs11-tool'], 'minidriver pkcs11 serve through pcs
   let releaseLock: (() => void) | undefined;
   let card: ChildProcess | undefined;
   let serve: ServeProcess | undefined;
+  let probe = '';
 
   beforeAll(async () => {
     ensureBuilt();
@@ -49,6 +50,7 @@ describeWithTools(['pcscd', 'pkcs11-tool'], 'minidriver pkcs11 serve through pcs
       if (listing.readers?.some((reader) => reader.name === READER && reader.cardPresent)) break;
       await sleep(200);
     }
+    probe = (await runCli(['readers', '--json'], { stateDirectory })).stdout;
     serve = await startServe(
       ['pkcs11', 'serve', '--reader', READER, '--socket', join(stateDirectory, 'pkcs11')],
       stateDirectory,
@@ -64,8 +66,13 @@ describeWithTools(['pcscd', 'pkcs11-tool'], 'minidriver pkcs11 serve through pcs
 
   it('pkcs11-tool --write-object stores a certificate that minidriver certs reads back', async () => {
     const socketPath = socketOf(serve?.exportLine ?? '');
-    const listed = await pkcs11Tool(socketPath, '-L');
-    expect(listed.output).toMatch(/Virtual PCD 00 01/);
+    // The server follows the reader: its token shows as soon as the key store has opened the card.
+    let listed = await pkcs11Tool(socketPath, '-L');
+    for (let attempt = 0; attempt < 40 && !listed.output.includes('token model'); attempt++) {
+      await sleep(500);
+      listed = await pkcs11Tool(socketPath, '-L');
+    }
+    expect(listed.output, `${serve?.output()}\n${probe}`).toMatch(/Virtual PCD 00 01/);
     const publicKey = createPublicKey(readFileSync(join(stateDirectory, 'pub.pem')));
     const id = createHash('sha1')
       .update(publicKey.export({ type: 'pkcs1', format: 'der' }))

@@ -50,6 +50,10 @@ export const pkcs11Command: Command = {
     } else {
       store = await KeyStore.open({ loader, ...trace, ...(reader === undefined ? {} : { readers: [reader] }) });
     }
+    // A card the store cannot open (no plugin, a card error) is said, not silently left out.
+    store.on('card-error', ({ readerName, error }) =>
+      process.stderr.write(`${readerName || 'PC/SC'}: ${error.message}\n`),
+    );
     let server: Pkcs11Server;
     try {
       server = await Pkcs11Server.listen({ socketPath, source: new KeyStoreSource(store) });
@@ -57,6 +61,10 @@ export const pkcs11Command: Command = {
       await store.close();
       await release();
       throw error;
+    }
+    // PC/SC cards present at start may still be opening: give the first one a moment, so the list below says it.
+    if (simName === undefined && store.tokens.length === 0) {
+      await store.waitForToken({ timeoutMs: 5000, ...(reader === undefined ? {} : { reader }) }).catch(() => undefined);
     }
     // The line to evaluate in a shell, first on stdout (scripts read it), then what is served.
     process.stdout.write(`${exportLine(server.socketPath)}\n`);
