@@ -84,6 +84,8 @@ export class TokenCore {
   /** timed PINs: when their verification expires (ms since epoch). */
   private readonly expiry = new Map<number, number>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Exclusive operations queued or running (a verify-then-use pair must not be interleaved). */
+  private exclusiveRunning = 0;
 
   constructor(init: TokenCoreInit) {
     this.session = init.session;
@@ -143,8 +145,12 @@ export class TokenCore {
 
   /** Runs `work` exclusively among this token's authenticated operations (a verify and its use stay together). */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
+    this.exclusiveRunning++;
     const run = this.queue.then(() => this.guard(work));
     this.queue = run.catch(() => undefined);
+    void this.queue.then(() => {
+      this.exclusiveRunning--;
+    });
     return run;
   }
 
@@ -194,32 +200,44 @@ export class TokenCore {
    *   asked once, verified, and the operation runs once more. A wrong PIN is thrown, never retried.
    */
   withPin<T>(pinId: number, operation: () => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      const facts = this.pins.get(pinId);
-      if (facts === undefined) return operation();
-      const policy = facts.cachePolicy;
-      if (policy.type === 'timed') {
-        const until = this.expiry.get(pinId);
-        if (until !== undefined && Date.now() >= until) {
-          this.expiry.delete(pinId);
-          await this.session.deauthenticateEx(createPinSet(facts.id)).catch((error: unknown) => {
-            if (isRemoval(error)) throw error;
-          });
-        }
+    const facts = this.pins.get(pinId);
+    const policy = facts?.cachePolicy.type;
+    const expired = policy === 'timed' && (this.expiry.get(pinId) ?? Number.POSITIVE_INFINITY) <= Date.now();
+    if (facts === undefined || (policy !== 'always-prompt' && !expired && this.exclusiveRunning === 0)) {
+      // Nothing to verify first, and no verify-then-use pair in flight: the operation runs at once; a refusal
+      // for lack of the PIN takes the exclusive way (prompt, verify, once more).
+      return this.guard(operation).catch((error: unknown) => {
+        if (facts === undefined || !needsAuthentication(error) || this.promptFor(pinId) === undefined) throw error;
+        return this.exclusive(() => this.verifiedOperation(facts, operation));
+      });
+    }
+    return this.exclusive(() => this.verifiedOperation(facts, operation));
+  }
+
+  private async verifiedOperation<T>(facts: PinFacts, operation: () => Promise<T>): Promise<T> {
+    const pinId = facts.id;
+    const policy = facts.cachePolicy;
+    if (policy.type === 'timed') {
+      const until = this.expiry.get(pinId);
+      if (until !== undefined && Date.now() >= until) {
+        this.expiry.delete(pinId);
+        await this.session.deauthenticateEx(createPinSet(facts.id)).catch((error: unknown) => {
+          if (isRemoval(error)) throw error;
+        });
       }
-      if (policy.type === 'always-prompt') {
-        if (this.armed.has(pinId)) this.armed.delete(pinId);
-        else await this.verifyByPrompt(facts);
-        return operation();
-      }
-      try {
-        return await operation();
-      } catch (error) {
-        if (!needsAuthentication(error) || this.promptFor(pinId) === undefined) throw error;
-      }
-      await this.verifyByPrompt(facts);
+    }
+    if (policy.type === 'always-prompt') {
+      if (this.armed.has(pinId)) this.armed.delete(pinId);
+      else await this.verifyByPrompt(facts);
       return operation();
-    });
+    }
+    try {
+      return await operation();
+    } catch (error) {
+      if (!needsAuthentication(error) || this.promptFor(pinId) === undefined) throw error;
+    }
+    await this.verifyByPrompt(facts);
+    return operation();
   }
 
   /** Runs an admin operation (key generation, certificate writes): as {@link withPin} for the admin role. */

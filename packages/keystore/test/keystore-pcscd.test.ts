@@ -15,31 +15,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KeyStore, type Token } from '../src/index.js';
 import { exerciseKey, OPENPGP_ABILITIES, PIV_ABILITIES } from './crypto-matrix.js';
 import { OPENPGP_PLANS, PIV_PLAN, provision, testLoader, USER_PIN } from './support.js';
+import { READER_00, READER_01, waitForReaderStates } from './vpcd-support.js';
 
-const PIV_READER = 'Virtual PCD 00 00';
-const OPENPGP_READER = 'Virtual PCD 00 01';
+const PIV_READER = READER_00;
+const OPENPGP_READER = READER_01;
 const DATA = new TextEncoder().encode('signed through pcscd');
 const prompt = () => USER_PIN;
-
-/** Polls pcscd (without blocking the event loop the vpcd bridges run on) until both readers are `present` or empty. */
-async function waitForReaders(present: boolean): Promise<void> {
-  const pcsc = await import('@minidriver/pcsc');
-  const context = await pcsc.PcscContext.establish();
-  try {
-    const wanted = present ? pcsc.SCARD_STATE_PRESENT : pcsc.SCARD_STATE_EMPTY;
-    for (let attempt = 0; attempt < 240; attempt++) {
-      const states = await context.getStatusChange([{ readerName: PIV_READER }, { readerName: OPENPGP_READER }], 0);
-      if (states.every((state) => (state.eventState & wanted) !== 0)) return;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const states = await context.getStatusChange([{ readerName: PIV_READER }, { readerName: OPENPGP_READER }], 0);
-    throw new Error(
-      `the vpcd readers never became ${present ? 'present' : 'empty'}: ${states.map((state) => state.eventState.toString(16)).join(', ')}`,
-    );
-  } finally {
-    await context.release();
-  }
-}
 
 /** Resolves with the next `event` of `store` that `accept` takes (or rejects after `ms`). */
 function nextEvent(
@@ -78,18 +59,18 @@ describeWithTools(['pcscd'], 'KeyStore through pcscd + vpcd, two readers', () =>
     releases.push(await acquireVpcdPortLock(35964));
     // pcscd must see each reader empty before our card comes (the last lock holder's card may linger), then
     // powered with ours.
-    await waitForReaders(false);
+    await waitForReaderStates({ [PIV_READER]: false, [OPENPGP_READER]: false });
     pivServer = serveVpcd(piv, { port: 35963 });
     openpgpServer = serveVpcd(openpgp, { port: 35964 });
     await Promise.all([pivServer.connected, openpgpServer.connected]);
-    await waitForReaders(true);
+    await waitForReaderStates({ [PIV_READER]: true, [OPENPGP_READER]: true });
   }, 600_000);
 
   afterAll(async () => {
     await pivServer?.close();
     await openpgpServer?.close();
     // The next lock holder's card must not arrive before pcscd has seen ours leave.
-    if (pivServer || openpgpServer) await waitForReaders(false);
+    if (pivServer || openpgpServer) await waitForReaderStates({ [PIV_READER]: false, [OPENPGP_READER]: false });
     for (const release of releases) release();
   });
 

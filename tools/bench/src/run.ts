@@ -13,6 +13,7 @@ const suites: Suite[] = [
   { name: 'sim', load: async () => (await import('./sim-bench.js')).benchSim },
   { name: 'pcsc', load: async () => (await import('./pcsc-bench.js')).benchPcsc },
   { name: 'loader', load: async () => (await import('./loader-bench.js')).benchLoader },
+  { name: 'keystore', load: async () => (await import('./keystore-bench.js')).benchKeystore },
   { name: 'pkcs11', load: async () => (await import('./pkcs11-bench.js')).benchPkcs11 },
 ];
 
