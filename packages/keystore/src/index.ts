@@ -37,4 +37,4 @@ export type {
   PinSource,
   PinType,
 } from './pins.js';
-export { type GenerateKeyOptions, Token, type TokenPlugin } from './token.js';
+export { type GenerateKeyOptions, type OpenTokenOptions, openToken, Token, type TokenPlugin } from './token.js';

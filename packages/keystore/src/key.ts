@@ -41,6 +41,7 @@ export interface KeyInit {
   readonly usages: readonly KeyUsage[];
   readonly publicKey: KeyObject;
   readonly certificate: X509Certificate | undefined;
+  readonly certificateFile: string;
   readonly pinId: number;
   readonly pinRole: PinRole;
 }
@@ -82,6 +83,8 @@ export class Key {
   readonly publicKey: KeyObject;
   /** The certificate stored with the key (whose public key is this key's), or undefined. */
   readonly certificate: X509Certificate | undefined;
+  /** Where the key's certificate is (or would be) stored: `mscp/kscNN` (signature half) or `mscp/kxcNN`. */
+  readonly certificateFile: string;
   /** The PIN that protects the key (CCP_PIN_IDENTIFIER) and its role name. */
   readonly pinId: number;
   readonly pinRole: PinRole;
@@ -98,6 +101,7 @@ export class Key {
     this.usages = Object.freeze([...init.usages]);
     this.publicKey = init.publicKey;
     this.certificate = init.certificate;
+    this.certificateFile = init.certificateFile;
     this.pinId = init.pinId;
     this.pinRole = init.pinRole;
     this.id = keyIdentifier(init.publicKey);

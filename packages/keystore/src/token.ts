@@ -51,6 +51,48 @@ export interface TokenPlugin {
   readonly method: Resolution['method'];
 }
 
+/** Options of {@link openToken}. */
+export interface OpenTokenOptions {
+  /** How the loader chose the plugin (default: the session's plugin name, method `atr`). */
+  readonly resolution?: Pick<Resolution, 'packageName' | 'pluginName' | 'cardName' | 'method'>;
+  /** The reader's name (default empty). */
+  readonly readerName?: string;
+  /** The card's ATR (default empty). */
+  readonly atr?: Uint8Array;
+  /** Asked for a PIN when an operation needs one (see {@link Token.login}). */
+  readonly prompt?: PinPrompt;
+}
+
+/**
+ * A token over a CardSession the caller opened and keeps owning (it is not closed with the token), for
+ * programs that manage their own connection (a command-line tool, a server). A removal is seen only through
+ * the session's errors (there is no store to emit `token-removed`).
+ */
+export function openToken(session: CardSession, options?: OpenTokenOptions): Promise<Token> {
+  let checked: Partial<OpenTokenOptions>;
+  try {
+    checked = checkOptions<OpenTokenOptions>(options, ['resolution', 'readerName', 'atr', 'prompt'], 'openToken');
+    if (session === null || typeof session !== 'object' || typeof session.signData !== 'function') {
+      throw new ScardError('SCARD_E_INVALID_PARAMETER', 'openToken needs a CardSession');
+    }
+  } catch (error) {
+    return Promise.reject(ScardError.from(error));
+  }
+  return Token.open({
+    session,
+    resolution: checked.resolution ?? {
+      packageName: session.pluginName,
+      pluginName: session.pluginName,
+      cardName: session.pluginName,
+      method: 'atr',
+    },
+    readerName: checked.readerName ?? '',
+    atr: checked.atr ?? new Uint8Array(0),
+    prompt: checked.prompt,
+    onRemoved: () => undefined,
+  });
+}
+
 /** Options of {@link Token.generateKey}. */
 export interface GenerateKeyOptions {
   /**
@@ -69,7 +111,7 @@ export interface GenerateKeyOptions {
 /** What a token is opened with (internal). */
 export interface TokenOpenInit {
   readonly session: CardSession;
-  readonly resolution: Resolution;
+  readonly resolution: Pick<Resolution, 'packageName' | 'pluginName' | 'cardName' | 'method'>;
   readonly readerName: string;
   readonly atr: Uint8Array;
   readonly prompt: PinPrompt | undefined;

@@ -6,10 +6,10 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator } from '@minidriver/card-piv/sim';
-import { createSelfSignedCertificate, ScardError } from '@minidriver/core';
+import { CardSession, createSelfSignedCertificate, ScardError } from '@minidriver/core';
 import { ApduRecorder, SimTransport } from '@minidriver/sim';
 import { describe, expect, it } from 'vitest';
-import { KeyStore, type PinRequest, type Token } from '../src/index.js';
+import { KeyStore, openToken, type PinRequest, type Token } from '../src/index.js';
 import { ADMIN_SECRET, provision, testLoader, USER_PIN } from './support.js';
 
 const DATA = new TextEncoder().encode('data to sign');
@@ -256,5 +256,26 @@ describe('KeyStore tokens', () => {
         .digest('hex'),
     );
     await store.close();
+  });
+
+  it('openToken: a token over a CardSession the caller opened and keeps', async () => {
+    const transport = new SimTransport(new PivSimulator({ seed: 'open-token' }));
+    const loader = testLoader();
+    const resolution = await loader.choosePlugin(transport);
+    const session = await CardSession.open(await loader.loadPlugin(resolution), transport);
+    const token = await openToken(session, {
+      resolution,
+      readerName: 'my reader',
+      prompt: (request) => (request.role === 'admin' ? ADMIN_SECRET['PIV'] : USER_PIN),
+    });
+    expect(token.plugin).toMatchObject({ packageName: '@minidriver/card-piv', name: 'PIV' });
+    expect(token.readerName).toBe('my reader');
+    const key = await token.generateKey(0, 'rsa2048');
+    expect(key.certificateFile).toBe('mscp/kxc00');
+    expect(verify('sha256', DATA, key.publicKey, await key.sign(DATA))).toBe(true);
+    expect((await failure(openToken(session, { reader: 'x' } as never))).name).toBe('SCARD_E_INVALID_PARAMETER');
+    expect(session.closed).toBe(false);
+    await session.close();
+    await transport.close();
   });
 });
