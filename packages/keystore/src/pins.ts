@@ -85,7 +85,8 @@ export interface PinRequest {
 /**
  * Asks the user for a PIN. Returns the PIN (a string is sent as UTF-8; for a challenge/response role the
  * admin key as bytes or hex), or undefined to cancel (SCARD_W_CANCELLED_BY_USER). It is called once per
- * need: after a wrong PIN the error is thrown, never retried.
+ * need: after a wrong PIN the error is thrown, never retried. An error the prompt throws reaches the caller
+ * of the operation unchanged.
  */
 export type PinPrompt = (
   request: PinRequest,
@@ -227,18 +228,25 @@ export function adminKeyBytes(value: string | Uint8Array): Uint8Array {
 }
 
 /**
- * The response to an admin-key challenge (docs/spec/minidriver.md §5.2.4): the challenge encrypted with
- * the key, 3DES-ECB for an 8-byte challenge, AES-ECB (128/192/256 by key length) for a 16-byte one.
+ * The response to an admin-key challenge (docs/spec/minidriver.md §5.2.4, §6.6): the challenge encrypted with
+ * the key — 3DES-ECB for an 8-byte challenge, AES-ECB (128/192/256 by key length) for a 16-byte one, 3DES-CBC
+ * with a zero IV for a longer multiple of 8 (the GIDS mutual-authentication block).
  */
 export function answerChallenge(key: Uint8Array, challenge: Uint8Array): Uint8Array {
   const algorithm =
-    challenge.length === 8 ? 'des-ede3-ecb' : challenge.length === 16 ? `aes-${key.length * 8}-ecb` : undefined;
+    challenge.length === 8
+      ? 'des-ede3-ecb'
+      : challenge.length === 16
+        ? `aes-${key.length * 8}-ecb`
+        : challenge.length > 16 && challenge.length % 8 === 0
+          ? 'des-ede3-cbc'
+          : undefined;
   if (algorithm === undefined) {
     throw new ScardError('SCARD_E_UNEXPECTED', `a ${challenge.length}-byte admin challenge is not 3DES or AES`);
   }
   let cipher: ReturnType<typeof createCipheriv>;
   try {
-    cipher = createCipheriv(algorithm, key, null);
+    cipher = createCipheriv(algorithm, key, algorithm === 'des-ede3-cbc' ? Buffer.alloc(8) : null);
   } catch {
     throw new ScardError('SCARD_E_INVALID_PARAMETER', `the admin key does not fit ${algorithm} (${key.length} bytes)`);
   }

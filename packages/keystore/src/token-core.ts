@@ -53,6 +53,9 @@ export function needsAuthentication(error: unknown): boolean {
   );
 }
 
+/** Errors the application's own prompt threw: they reach the caller unchanged (not turned into ScardError). */
+const promptErrors = new WeakSet<object>();
+
 /** What a core needs from its owner. */
 export interface TokenCoreInit {
   readonly session: CardSession;
@@ -139,6 +142,7 @@ export class TokenCore {
           },
         );
       }
+      if (typeof error === 'object' && error !== null && promptErrors.has(error)) throw error;
       throw ScardError.from(error);
     }
   }
@@ -272,15 +276,20 @@ export class TokenCore {
       if (facts.type === 'external' || facts.type === 'empty') value = undefined;
       else {
         const retriesLeft = await readRetriesLeft(this.session, facts.id);
-        value = await source({
-          tokenLabel: this.label,
-          readerName: this.readerName,
-          role: facts.role,
-          pinId: facts.id,
-          type: facts.type,
-          retriesLeft,
-          reason,
-        });
+        try {
+          value = await source({
+            tokenLabel: this.label,
+            readerName: this.readerName,
+            role: facts.role,
+            pinId: facts.id,
+            type: facts.type,
+            retriesLeft,
+            reason,
+          });
+        } catch (error) {
+          if (typeof error === 'object' && error !== null && !ScardError.isInstance(error)) promptErrors.add(error);
+          throw error;
+        }
         if (value === undefined || value === null) {
           throw new ScardError('SCARD_W_CANCELLED_BY_USER', `the PIN prompt for "${facts.role}" was cancelled`);
         }

@@ -37,7 +37,7 @@ import {
   readPinFacts,
   readRetriesLeft,
 } from './pins.js';
-import { TokenCore } from './token-core.js';
+import { isRemoval, needsAuthentication, TokenCore } from './token-core.js';
 
 /** The plugin serving a token, as the loader chose it. */
 export interface TokenPlugin {
@@ -254,6 +254,7 @@ export class Token {
    */
   login(role: PinRole | number, pin?: PinSource): Promise<void> {
     try {
+      this.core.requirePresent();
       const facts = this.core.pinOfRole(role);
       if (pin !== undefined && typeof pin !== 'function' && typeof pin !== 'string' && !(pin instanceof Uint8Array)) {
         throw new ScardError('SCARD_E_INVALID_PARAMETER', 'the PIN must be a string, a Uint8Array or a prompt');
@@ -319,7 +320,9 @@ export class Token {
         const other = keySpecFor(parsed, parsed.type === 'rsa' ? 'sign' : 'derive');
         try {
           await create(other);
-        } catch {
+        } catch (otherError) {
+          // The card checked the key spec first and the admin second: the admin is what is missing.
+          if (needsAuthentication(otherError) || isRemoval(otherError)) throw otherError;
           throw error;
         }
         return other.keySpec;

@@ -183,6 +183,17 @@ describe('KeyStore tokens', () => {
     expect(requests).toHaveLength(2);
     await store.close();
 
+    // OpenPGP checks the key spec before the admin: the slot's other key kind is tried, then the admin asked.
+    const openpgp = await KeyStore.open({
+      simulators: [new OpenPgpSimulator()],
+      loader: testLoader(),
+      prompt: (request) => (request.role === 'admin' ? ADMIN_SECRET['OpenPGP'] : USER_PIN),
+    });
+    const signatureKey = await (openpgp.tokens[0] as Token).generateKey(0, 'rsa2048');
+    expect(signatureKey.usages).toEqual(['sign']);
+    expect(verify('sha256', DATA, signatureKey.publicKey, await signatureKey.sign(DATA))).toBe(true);
+    await openpgp.close();
+
     const unprompted = await KeyStore.open({
       simulators: [new PivSimulator({ seed: 'prompted' })],
       loader: testLoader(),

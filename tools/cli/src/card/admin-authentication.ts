@@ -3,8 +3,8 @@
  * key (PIV management key, GIDS admin key) answered by encrypting the challenge, or an admin PIN
  * (OpenPGP PW3). The well-known default key is used only when the user asked for it.
  */
-import { createCipheriv } from 'node:crypto';
-import { CardProperty, type CardSession, ROLE_ADMIN, ScardError, SecretType, wipe } from '@minidriver/core';
+import { CardProperty, type CardSession, ROLE_ADMIN, SecretType, wipe } from '@minidriver/core';
+import { answerChallenge } from '@minidriver/keystore';
 import type { CredentialSource } from '../input/credentials.js';
 import { UsageError } from '../parse/usage-error.js';
 import { readRetriesLeft } from './pin-retries.js';
@@ -23,30 +23,22 @@ export function defaultAdminKey(pluginName: string): Uint8Array | undefined {
   return hex === undefined ? undefined : Buffer.from(hex, 'hex');
 }
 
+/** The response to an admin-key challenge: the key store's (3DES, AES, GIDS 3DES-CBC). */
+export const encryptChallenge = answerChallenge;
+
 /**
- * The response to an admin-key challenge: 3DES-ECB for 8-byte challenges, AES-ECB for 16-byte ones, 3DES-CBC
- * with a zero IV for longer multiples of 8 (the GIDS mutual-authentication block; docs/spec/minidriver.md §6.6).
+ * The admin key the command line gives (`--admin-key default` or `--admin-key-env VAR`) for a card of
+ * `pluginName`, or a usage error saying how to give it. The caller wipes it.
  */
-export function encryptChallenge(key: Uint8Array, challenge: Uint8Array): Uint8Array {
-  const algorithm =
-    challenge.length === 8
-      ? 'des-ede3-ecb'
-      : challenge.length === 16
-        ? `aes-${key.length * 8}-ecb`
-        : challenge.length > 16 && challenge.length % 8 === 0
-          ? 'des-ede3-cbc'
-          : undefined;
-  if (algorithm === undefined)
-    throw new ScardError('SCARD_E_UNEXPECTED', `a ${challenge.length}-byte admin challenge is not 3DES or AES`);
-  try {
-    const cipher = createCipheriv(algorithm, key, algorithm === 'des-ede3-cbc' ? Buffer.alloc(8) : null);
-    cipher.setAutoPadding(false);
-    return new Uint8Array(Buffer.concat([cipher.update(challenge), cipher.final()]));
-  } catch (error) {
-    throw new ScardError('SCARD_E_INVALID_PARAMETER', `the admin key does not fit ${algorithm} (${key.length} bytes)`, {
-      cause: error,
-    });
+export function adminKeyFromCredentials(credentials: CredentialSource, pluginName: string): Uint8Array {
+  const choice = credentials.adminKey();
+  if (choice === undefined) {
+    throw new UsageError('this operation needs the admin key: pass --admin-key-env VAR (hex) or --admin-key default');
   }
+  const key = choice.kind === 'default' ? defaultAdminKey(pluginName) : choice.key;
+  if (key === undefined)
+    throw new UsageError(`no well-known default admin key for a ${pluginName} card; use --admin-key-env VAR`);
+  return key;
 }
 
 /** How the admin was authenticated (for output). */
@@ -78,13 +70,7 @@ export async function authenticateAdmin(
     }
     return 'admin-pin';
   }
-  const choice = credentials.adminKey();
-  if (choice === undefined) {
-    throw new UsageError('this operation needs the admin key: pass --admin-key-env VAR (hex) or --admin-key default');
-  }
-  const key = choice.kind === 'default' ? defaultAdminKey(session.pluginName) : choice.key;
-  if (key === undefined)
-    throw new UsageError(`no well-known default admin key for a ${session.pluginName} card; use --admin-key-env VAR`);
+  const key = adminKeyFromCredentials(credentials, session.pluginName);
   try {
     const challenge = await session.getChallengeEx(ROLE_ADMIN);
     const response = encryptChallenge(key, challenge);
@@ -96,5 +82,5 @@ export async function authenticateAdmin(
   } finally {
     wipe(key);
   }
-  return choice.kind === 'default' ? 'default-admin-key' : 'admin-key';
+  return credentials.adminKey()?.kind === 'default' ? 'default-admin-key' : 'admin-key';
 }

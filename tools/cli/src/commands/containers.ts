@@ -1,20 +1,15 @@
 /**
  * @module `minidriver containers` (index, GUID, flags, key type and size, public key fingerprint) and
- * `minidriver certs` (container, subject, issuer, validity, SHA-256 fingerprint).
+ * `minidriver certs` (container, subject, issuer, validity, SHA-256 fingerprint), from the key store's
+ * keys and their certificates.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import {
-  CONTAINER_MAP_DEFAULT_CONTAINER,
-  CONTAINER_MAP_VALID_CONTAINER,
-  decodeCertificateFile,
-  decodeContainerMap,
-  parseCertificateFileName,
-  ScardError,
-  toPem,
-} from '@minidriver/core';
+import { createHash } from 'node:crypto';
+import { KeySpec, toPem } from '@minidriver/core';
+import type { Key } from '@minidriver/keystore';
 import { containerNames } from '../card/card-management.js';
-import { containerKeys } from '../card/container-keys.js';
+import { cardToken, keyKind } from '../card/card-token.js';
 import type { OpenedCard } from '../card/open-card.js';
+import type { CredentialSource } from '../input/credentials.js';
 import { renderTable } from '../output/table.js';
 import type { Command } from './command.js';
 import { withCard } from './session-helpers.js';
@@ -26,40 +21,40 @@ export interface ContainerListing {
   readonly name: string | null;
   readonly guid: string;
   readonly flags: string[];
-  readonly keys: { readonly type: string; readonly bits: number; readonly spkiSha256: string }[];
+  readonly keys: { type: string; bits: number; spkiSha256: string }[];
 }
 
-function flagNames(flags: number): string[] {
-  const names: string[] = [];
-  if (flags & CONTAINER_MAP_VALID_CONTAINER) names.push('valid');
-  if (flags & CONTAINER_MAP_DEFAULT_CONTAINER) names.push('default');
-  return names;
+function keyType(key: Key): string {
+  if (key.algorithm.type !== 'rsa') return keyKind(key);
+  return key.keySpec === KeySpec.AT_SIGNATURE ? 'RSA signature' : 'RSA exchange';
 }
 
-/** The valid containers of the card's cmapfile, with their public keys. */
-export async function listContainers(opened: OpenedCard): Promise<ContainerListing[]> {
+/** The containers holding keys, with their public keys (signature half first). */
+export async function listContainers(credentials: CredentialSource, opened: OpenedCard): Promise<ContainerListing[]> {
   const names = await containerNames(opened.session.pluginName);
   const nameOf = (index: number) => [...names].find(([, candidate]) => candidate === index)?.[0] ?? null;
-  const records = decodeContainerMap(await opened.session.readFile('mscp', 'cmapfile'));
-  const listings: ContainerListing[] = [];
-  for (const [index, record] of records.entries()) {
-    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) === 0) continue;
-    let keys: ContainerListing['keys'] = [];
-    try {
-      keys = (await containerKeys(opened.session, index)).map((key) => ({
-        type:
-          key.algorithm === 'RSA' ? `RSA ${key.certificateKind === 'ksc' ? 'signature' : 'exchange'}` : key.algorithm,
-        bits: key.bits,
-        spkiSha256: createHash('sha256')
-          .update(key.publicKey.export({ type: 'spki', format: 'der' }))
-          .digest('hex'),
-      }));
-    } catch (error) {
-      if (!ScardError.hasCode(error, 'SCARD_E_NO_KEY_CONTAINER')) throw error;
+  const listings = new Map<number, ContainerListing>();
+  for (const key of await (await cardToken(credentials, opened)).keys()) {
+    let listing = listings.get(key.container);
+    if (!listing) {
+      listing = {
+        index: key.container,
+        name: nameOf(key.container),
+        guid: key.containerName,
+        flags: key.defaultContainer ? ['valid', 'default'] : ['valid'],
+        keys: [],
+      };
+      listings.set(key.container, listing);
     }
-    listings.push({ index, name: nameOf(index), guid: record.guid, flags: flagNames(record.flags), keys });
+    listing.keys.push({
+      type: keyType(key),
+      bits: key.algorithm.bits,
+      spkiSha256: createHash('sha256')
+        .update(key.publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex'),
+    });
   }
-  return listings;
+  return [...listings.values()].sort((a, b) => a.index - b.index);
 }
 
 export const containersCommand: Command = {
@@ -70,7 +65,7 @@ export const containersCommand: Command = {
   options: {},
   run: (context) =>
     withCard(context, async (opened) => {
-      const containers = await listContainers(opened);
+      const containers = await listContainers(context.credentials, opened);
       if (containers.length === 0) context.print('no containers');
       else {
         context.print(
@@ -119,25 +114,14 @@ export const certsCommand: Command = {
       const names = await containerNames(opened.session.pluginName);
       const nameOf = (index: number) => [...names].find(([, candidate]) => candidate === index)?.[0] ?? null;
       const certificates: (CertificateListing & { pem?: string })[] = [];
-      const files = await opened.session.enumFiles('mscp');
-      for (const name of files) {
-        const parsed = parseCertificateFileName(name);
-        if (!parsed) continue;
-        let bytes: Uint8Array;
-        try {
-          bytes = await opened.session.readFile('mscp', name);
-        } catch (error) {
-          // A slot without a certificate: the file is listed but empty or absent.
-          if (ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND')) continue;
-          throw error;
-        }
-        if (bytes.length === 0) continue;
-        const der = decodeCertificateFile(bytes);
-        const certificate = new X509Certificate(der);
+      for (const key of await (await cardToken(context.credentials, opened)).keys()) {
+        const certificate = key.certificate;
+        if (certificate === undefined) continue;
+        const der = new Uint8Array(certificate.raw);
         certificates.push({
-          container: parsed.containerIndex,
-          containerName: nameOf(parsed.containerIndex),
-          file: `mscp/${name}`,
+          container: key.container,
+          containerName: nameOf(key.container),
+          file: key.certificateFile,
           subject: certificate.subject.replace(/\n/g, ', '),
           issuer: certificate.issuer.replace(/\n/g, ', '),
           validFrom: new Date(certificate.validFrom).toISOString(),

@@ -1,12 +1,12 @@
 /**
- * @module `sign` and `decrypt` with a container's private key. Signatures come out as openssl expects
- * them: RSA big-endian, ECDSA DER (or raw r||s with --format raw). Ciphertext goes in big-endian (as
- * openssl pkeyutl writes it), PKCS #1 v1.5 padded.
+ * @module `sign` and `decrypt` with a container's private key, through the key store: signatures come out
+ * as openssl expects them (RSA big-endian, ECDSA DER, or raw r||s with --format raw); ciphertext goes in
+ * big-endian (as openssl pkeyutl writes it), PKCS #1 v1.5 padded.
  */
 import { createHash } from 'node:crypto';
-import { CARD_PADDING_PKCS1, ecdsaRawToDer, KeySpec, reverseBytes, ScardError, wipe } from '@minidriver/core';
+import { ScardError, wipe } from '@minidriver/core';
 import { checkContainerText, resolveContainer } from '../card/card-management.js';
-import { containerKeys, signHash, signingKey } from '../card/container-keys.js';
+import { cardToken, containerKeys, keyKind, signingKey } from '../card/card-token.js';
 import {
   CIPHERTEXT_INPUT,
   MESSAGE_INPUT,
@@ -17,7 +17,7 @@ import {
 import { UsageError } from '../parse/usage-error.js';
 import type { Command } from './command.js';
 import { requireOption, stringOption } from './context.js';
-import { withCard, withRole } from './session-helpers.js';
+import { withCard } from './session-helpers.js';
 
 export const signCommand: Command = {
   name: 'sign',
@@ -49,20 +49,21 @@ export const signCommand: Command = {
     const hash = new Uint8Array(hasher.digest());
     return withCard(context, async (opened) => {
       const index = await resolveContainer(opened, containerText);
-      const key = await signingKey(opened.session, index);
-      if (context.options['pss'] && key.algorithm !== 'RSA') throw new UsageError('--pss applies to RSA keys only');
-      const raw = await withRole(context, opened, 'user', () =>
-        signHash(opened.session, index, key, hash, hashName, { pss: context.options['pss'] === true }),
-      );
-      const signature = key.algorithm === 'RSA' || format === 'raw' ? raw : ecdsaRawToDer(raw);
+      const key = await signingKey(await cardToken(context.credentials, opened), index);
+      const rsa = key.algorithm.type === 'rsa';
+      const pss = context.options['pss'] === true;
+      if (pss && !rsa) throw new UsageError('--pss applies to RSA keys only');
+      const signature = await key.signDigest(hash, {
+        hash: hashName as 'sha256' | 'sha384' | 'sha512',
+        ...(rsa ? { padding: pss ? 'pss' : 'pkcs1' } : { format: format === 'raw' ? 'ieee-p1363' : 'der' }),
+      });
       await writeOutputFile(out, signature);
-      const scheme =
-        key.algorithm === 'RSA' ? (context.options['pss'] ? 'RSA-PSS' : 'RSA PKCS#1 v1.5') : `ECDSA (${format})`;
+      const scheme = rsa ? (pss ? 'RSA-PSS' : 'RSA PKCS#1 v1.5') : `ECDSA (${format})`;
       if (out !== '-') context.print(`${signature.length}-byte ${scheme} signature over ${hashName} written to ${out}`);
       return {
         container: index,
-        algorithm: key.algorithm,
-        bits: key.bits,
+        algorithm: keyKind(key),
+        bits: key.algorithm.bits,
         hash: hashName,
         scheme,
         bytes: signature.length,
@@ -91,22 +92,10 @@ export const decryptCommand: Command = {
     const out = requireOption(context, 'out');
     return withCard(context, async (opened) => {
       const index = await resolveContainer(opened, containerText);
-      const keys = await containerKeys(opened.session, index);
-      if (!keys.some((key) => key.keySpec === KeySpec.AT_KEYEXCHANGE)) {
-        throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no RSA key-exchange key`);
-      }
-      // CardRSADecrypt takes and returns little-endian data (CryptoAPI order).
-      const plaintextLittleEndian = await withRole(context, opened, 'user', () =>
-        opened.session.rsaDecrypt({
-          version: 2,
-          containerIndex: index,
-          keySpec: KeySpec.AT_KEYEXCHANGE,
-          data: reverseBytes(ciphertext),
-          paddingType: CARD_PADDING_PKCS1,
-        }),
-      );
-      const plaintext = reverseBytes(plaintextLittleEndian);
-      wipe(plaintextLittleEndian);
+      const token = await cardToken(context.credentials, opened);
+      const key = (await containerKeys(token, index)).find((candidate) => candidate.usages.includes('decrypt'));
+      if (!key) throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no RSA key-exchange key`);
+      const plaintext = await key.decrypt(ciphertext, { padding: 'pkcs1' });
       await writeOutputFile(out, plaintext);
       if (out !== '-') context.print(`${plaintext.length} bytes decrypted to ${out}`);
       wipe(plaintext);

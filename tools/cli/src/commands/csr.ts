@@ -7,12 +7,12 @@
 import { type KeyObject, verify } from 'node:crypto';
 import { ScardError, toPem } from '@minidriver/core';
 import { checkContainerText, containerLabel, resolveContainer } from '../card/card-management.js';
-import { certificateSigner, signingKey } from '../card/container-keys.js';
+import { cardToken, signingKey } from '../card/card-token.js';
 import { outputName, STDIO, writeOutputFile } from '../input/local-files.js';
 import { createCertificationRequest } from '../x509/certification-request.js';
 import type { Command } from './command.js';
 import { requireOption, stringOption } from './context.js';
-import { withCard, withRole } from './session-helpers.js';
+import { withCard } from './session-helpers.js';
 
 export const csrCommand: Command = {
   name: 'csr',
@@ -32,14 +32,12 @@ export const csrCommand: Command = {
     const subject = requireOption(context, 'subject');
     return withCard(context, async (opened) => {
       const index = await resolveContainer(opened, containerText);
-      const key = await signingKey(opened.session, index);
-      const der = await withRole(context, opened, 'user', () =>
-        createCertificationRequest({
-          subject,
-          publicKey: key.publicKey,
-          sign: certificateSigner(opened.session, index, key),
-        }),
-      );
+      const key = await signingKey(await cardToken(context.credentials, opened), index);
+      const der = await createCertificationRequest({
+        subject,
+        publicKey: key.publicKey,
+        sign: (info) => key.sign(info, { hash: 'sha256' }),
+      });
       const pem = toPem(der, 'CERTIFICATE REQUEST');
       // Check the card's signature before handing the request on: a CA would refuse it anyway.
       if (!verifiesItself(der, key.publicKey)) {

@@ -8,14 +8,14 @@
  */
 
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { certificateFileName, createSelfSignedCertificate, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
+import { createSelfSignedCertificate, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
+import { openToken } from '@minidriver/keystore';
 import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
 import { summariseCard } from '../card/card-summary.js';
+import { keyKind } from '../card/card-token.js';
 import { createCliLoader } from '../card/cli-loader.js';
-import { certificateSigner, generateContainerKey, signHash, signingKey } from '../card/container-keys.js';
 import { openCardSession } from '../card/open-card.js';
 import { pluginJson } from '../card/plugin-json.js';
-import { pinBeforeEachSignature } from '../card/signature-pin.js';
 import { type SimulatorProfile, simulatorProfile } from '../card/simulators.js';
 import type { CredentialSource } from '../input/credentials.js';
 import { withSpinner } from '../output/spinner.js';
@@ -122,10 +122,17 @@ export const demoCommand: Command = {
         heading('4. Generate a key on the card');
         const adminMethod = await authenticateAdmin(session, factoryCredentials(profile));
         context.print(describeAdmin(adminMethod, profile));
-        const keySpec = await withSpinner('generating an RSA 2048 key on the card', () =>
-          generateContainerKey(session, DEMO_CONTAINER, DEMO_ALGORITHM, undefined),
+        // The key store does the rest; it answers any PIN the card asks again with the factory PIN.
+        const token = await openToken(session, {
+          resolution: opened.resolution,
+          readerName: opened.readerName,
+          atr: transport.atr,
+          prompt: () => userPin.slice(),
+        });
+        const key = await withSpinner('generating an RSA 2048 key on the card', () =>
+          token.generateKey(DEMO_CONTAINER, DEMO_ALGORITHM),
         );
-        const key = await signingKey(session, DEMO_CONTAINER);
+        const keySpec = key.keySpec;
         const fingerprint = createHash('sha256')
           .update(key.publicKey.export({ type: 'spki', format: 'der' }))
           .digest('hex');
@@ -134,17 +141,16 @@ export const demoCommand: Command = {
             ['container', String(DEMO_CONTAINER)],
             [
               'key',
-              `${key.algorithm} ${key.bits} (${keySpec === KeySpec.AT_SIGNATURE ? 'AT_SIGNATURE' : 'AT_KEYEXCHANGE'})`,
+              `${keyKind(key)} ${key.algorithm.bits} (${keySpec === KeySpec.AT_SIGNATURE ? 'AT_SIGNATURE' : 'AT_KEYEXCHANGE'})`,
             ],
             ['SPKI SHA-256', fingerprint],
           ]),
         );
 
-        // A card may want its signature PIN again before every signature (PIN_INFO PinCacheAlwaysPrompt).
-        const signaturePin = await pinBeforeEachSignature(session, DEMO_CONTAINER);
-        const beforeSignature = async (): Promise<void> => {
-          if (signaturePin !== undefined) await session.authenticateEx(signaturePin, 0, userPin);
-        };
+        // A card may want its signature PIN again before every signature (PIN_INFO PinCacheAlwaysPrompt):
+        // the key store asks its prompt each time.
+        const keyPin = (await token.pins()).find((pin) => pin.id === key.pinId);
+        const signaturePin = keyPin?.cachePolicy.type === 'always-prompt' ? key.pinId : undefined;
         if (signaturePin !== undefined) {
           context.print(
             `PIN ${signaturePin} is verified again before each signature (its PIN_INFO cache policy is PinCacheAlwaysPrompt).`,
@@ -154,23 +160,19 @@ export const demoCommand: Command = {
         heading('5. Self-signed certificate, signed by the card');
         const notBefore = new Date();
         const notAfter = new Date(notBefore.getTime() + 365 * 24 * 3600 * 1000);
-        const signCertificate = certificateSigner(session, DEMO_CONTAINER, key);
         const certificate = await createSelfSignedCertificate({
           commonName: `minidriver demo (simulated ${session.pluginName})`,
           publicKey: key.publicKey,
           notBefore,
           notAfter,
-          sign: async (tbsCertificate) => {
-            await beforeSignature();
-            return signCertificate(tbsCertificate);
-          },
+          sign: (tbsCertificate) => key.sign(tbsCertificate, { hash: 'sha256' }),
         });
         const x509 = new X509Certificate(certificate);
         const certificateValid = x509.verify(key.publicKey);
-        // The file follows the key's half from CardGetContainerInfo: ksc for AT_SIGNATURE, kxc for AT_KEYEXCHANGE.
-        const certificateFile = certificateFileName(key.certificateKind, DEMO_CONTAINER);
-        await session.writeFile('mscp', certificateFile, certificate);
-        const readBack = await session.readFile('mscp', certificateFile);
+        // The file follows the key's half: ksc for AT_SIGNATURE, kxc for AT_KEYEXCHANGE.
+        const certificatePath = (await token.importCertificate(DEMO_CONTAINER, certificate)).certificateFile;
+        const [certificateDirectory, certificateFile] = certificatePath.split('/') as [string, string];
+        const readBack = await session.readFile(certificateDirectory, certificateFile);
         context.print(
           renderPairs([
             ['subject', x509.subject.replace(/\n/g, ', ')],
@@ -180,15 +182,13 @@ export const demoCommand: Command = {
                 ? colours.green('verified with node:crypto X509Certificate.verify')
                 : colours.red('INVALID'),
             ],
-            ['written to', `mscp/${certificateFile} (${certificate.length} bytes, read back ${readBack.length} bytes)`],
+            ['written to', `${certificatePath} (${certificate.length} bytes, read back ${readBack.length} bytes)`],
           ]),
         );
 
         heading('6. Sign a message and verify the signature');
         const message = new TextEncoder().encode(DEMO_MESSAGE);
-        const hash = new Uint8Array(createHash('sha256').update(message).digest());
-        await beforeSignature();
-        const signature = await signHash(session, DEMO_CONTAINER, key, hash, 'sha256');
+        const signature = await key.sign(message, { hash: 'sha256' });
         const signatureValid = verify('sha256', message, key.publicKey, signature);
         context.print(
           renderPairs([
@@ -199,7 +199,7 @@ export const demoCommand: Command = {
         );
 
         // Reading the certificate again is answered from the data cache when the plugin keeps one.
-        await session.readFile('mscp', certificateFile);
+        await session.readFile(certificateDirectory, certificateFile);
         const totals = opened.recorder.totals();
         const stats = session.stats();
         context.print('');
@@ -217,14 +217,14 @@ export const demoCommand: Command = {
           adminAuthentication: adminMethod,
           container: DEMO_CONTAINER,
           key: {
-            algorithm: key.algorithm,
-            bits: key.bits,
+            algorithm: keyKind(key),
+            bits: key.algorithm.bits,
             keySpec: keySpec === KeySpec.AT_SIGNATURE ? 'AT_SIGNATURE' : 'AT_KEYEXCHANGE',
             spkiSha256: fingerprint,
           },
           ...(signaturePin === undefined ? {} : { pinBeforeEachSignature: signaturePin }),
           certificate: {
-            file: `mscp/${certificateFile}`,
+            file: certificatePath,
             subject: x509.subject,
             verified: certificateValid,
             sha256: x509.fingerprint256,

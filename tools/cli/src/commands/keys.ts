@@ -8,12 +8,12 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
 import {
   CARD_CREATE_CONTAINER_KEY_IMPORT,
-  certificateFileName,
   createSelfSignedCertificate,
   ScardError,
   toPem,
   wipe,
 } from '@minidriver/core';
+import { KEY_ALGORITHM_NAMES, type Key, type KeyAlgorithmName, type KeyUsage, type Token } from '@minidriver/keystore';
 import {
   checkContainerText,
   containerLabel,
@@ -21,13 +21,7 @@ import {
   pivModule,
   resolveContainer,
 } from '../card/card-management.js';
-import {
-  type ContainerKey,
-  certificateSigner,
-  containerKeys,
-  generateContainerKey,
-  keySpecFor,
-} from '../card/container-keys.js';
+import { cardToken, containerKeys, keyKind } from '../card/card-token.js';
 import {
   PIN_POLICY_NAMES,
   POLICY_OPTIONS,
@@ -53,14 +47,29 @@ const CONTAINER_OPTION = {
   container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
 } as const;
 
-function describeKey(key: ContainerKey): string {
-  return `${key.algorithm} ${key.bits}`;
+function describeKey(key: Key): string {
+  return `${keyKind(key)} ${key.algorithm.bits}`;
+}
+
+/** `--alg` values: the key store's algorithm names. */
+function checkAlgorithm(algorithm: string): KeyAlgorithmName {
+  if (!(KEY_ALGORITHM_NAMES as readonly string[]).includes(algorithm)) {
+    throw new UsageError(`--alg must be one of ${KEY_ALGORITHM_NAMES.join(', ')}`);
+  }
+  return algorithm as KeyAlgorithmName;
+}
+
+/** `--usage sign|exchange` as a key store usage: exchange is decryption for RSA, ECDH for EC keys. */
+function keyUsageOf(usage: string | undefined, algorithm: KeyAlgorithmName): KeyUsage | undefined {
+  if (usage === undefined) return undefined;
+  if (usage !== 'sign' && usage !== 'exchange') throw new UsageError('--usage must be sign or exchange');
+  return usage === 'sign' ? 'sign' : algorithm.startsWith('rsa') ? 'decrypt' : 'derive';
 }
 
 /** The keys of a container, none when it is empty (or the card cannot say). */
-async function keysIn(opened: OpenedCard, index: number): Promise<ContainerKey[]> {
+async function keysIn(context: CommandContext, opened: OpenedCard, index: number): Promise<Key[]> {
   try {
-    return await containerKeys(opened.session, index);
+    return await containerKeys(await cardToken(context.credentials, opened), index);
   } catch (error) {
     if (ScardError.isInstance(error)) return [];
     throw error;
@@ -69,7 +78,7 @@ async function keysIn(opened: OpenedCard, index: number): Promise<ContainerKey[]
 
 /** When container `index` holds a key, says what replacing it destroys and asks (or needs --force). */
 async function confirmReplace(context: CommandContext, opened: OpenedCard, index: number, verb: string): Promise<void> {
-  const keys = await keysIn(opened, index);
+  const keys = await keysIn(context, opened, index);
   if (keys.length === 0) return;
   const label = await containerLabel(opened, index);
   await confirmDestruction(
@@ -78,9 +87,9 @@ async function confirmReplace(context: CommandContext, opened: OpenedCard, index
   );
 }
 
-/** The public key the container now holds (the one of `keySpec` first). */
-async function keyAfter(opened: OpenedCard, index: number, keySpec: number | undefined): Promise<ContainerKey> {
-  const keys = await containerKeys(opened.session, index);
+/** The key the container now holds after a change this token did not make (the one of `keySpec` first). */
+async function keyAfter(token: Token, index: number, keySpec: number | undefined): Promise<Key> {
+  const keys = (await token.keys({ refresh: true })).filter((key) => key.container === index);
   const key = keys.find((candidate) => candidate.keySpec === keySpec) ?? keys[0];
   if (!key) throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no key after the operation`);
   return key;
@@ -88,29 +97,25 @@ async function keyAfter(opened: OpenedCard, index: number, keySpec: number | und
 
 async function selfSign(
   context: CommandContext,
-  opened: OpenedCard,
-  index: number,
-  key: ContainerKey,
+  token: Token,
+  key: Key,
   commonName: string,
 ): Promise<{ file: string; sha256: string }> {
-  if (key.algorithm === 'ECDH') throw new UsageError('an ECDH key cannot sign its own certificate');
+  if (!key.usages.includes('sign')) throw new UsageError('an ECDH key cannot sign its own certificate');
   const now = new Date();
-  const der = await withRole(context, opened, 'user', () =>
-    createSelfSignedCertificate({
-      commonName,
-      publicKey: key.publicKey,
-      notBefore: now,
-      notAfter: new Date(now.getTime() + 365 * 86_400_000),
-      sign: certificateSigner(opened.session, index, key),
-    }),
-  );
+  const der = await createSelfSignedCertificate({
+    commonName,
+    publicKey: key.publicKey,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + 365 * 86_400_000),
+    sign: (tbsCertificate) => key.sign(tbsCertificate, { hash: 'sha256' }),
+  });
   const parsed = new X509Certificate(der);
   if (!parsed.verify(key.publicKey))
     throw new ScardError('SCARD_E_UNEXPECTED', 'the card produced a certificate signature that does not verify');
-  const name = certificateFileName(key.certificateKind, index);
-  await withRole(context, opened, 'admin', () => opened.session.writeFile('mscp', name, der));
-  context.print(`self-signed certificate "CN=${commonName}" written to mscp/${name}`);
-  return { file: `mscp/${name}`, sha256: parsed.fingerprint256.replace(/:/g, '').toLowerCase() };
+  const stored = await token.importCertificate(key.container, der);
+  context.print(`self-signed certificate "CN=${commonName}" written to ${stored.certificateFile}`);
+  return { file: stored.certificateFile, sha256: parsed.fingerprint256.replace(/:/g, '').toLowerCase() };
 }
 
 export const keygenCommand: Command = {
@@ -143,15 +148,16 @@ export const keygenCommand: Command = {
   },
   async run(context) {
     const containerText = checkContainerText(requireOption(context, 'container'));
-    const algorithm = requireOption(context, 'alg');
-    const usage = stringOption(context, 'usage');
-    keySpecFor(algorithm, usage); // usage errors before the card is opened
+    // Usage errors before the card is opened.
+    const algorithm = checkAlgorithm(requireOption(context, 'alg'));
+    const usage = keyUsageOf(stringOption(context, 'usage'), algorithm);
     const pinPolicy = policyOption(stringOption(context, 'pin-policy'), PIN_POLICY_NAMES, 'pin-policy');
     const touchPolicy = policyOption(stringOption(context, 'touch-policy'), TOUCH_POLICY_NAMES, 'touch-policy');
     return withCard(context, async (opened) => {
       const index = await resolveContainer(opened, containerText);
       await confirmReplace(context, opened, index, 'the new key');
-      let keySpec: number | undefined;
+      const token = await cardToken(context.credentials, opened);
+      let key: Key;
       if (touchPolicy !== 'default' || (pinPolicy === 'never' && opened.session.pluginName === 'PIV')) {
         // A touch policy, or no PIN at all, is outside the contract: the PIV package's management generates
         // with both policies.
@@ -167,26 +173,26 @@ export const keygenCommand: Command = {
             ),
           ),
         );
+        key = await keyAfter(token, index, undefined);
       } else {
         const pinId = await pinIdOfPolicy(opened.session, pinPolicy);
-        keySpec = await withRole(context, opened, 'admin', () =>
-          withSpinner(`generating ${algorithm} on the card`, () =>
-            generateContainerKey(opened.session, index, algorithm, usage, pinId),
-          ),
+        key = await withSpinner(`generating ${algorithm} on the card`, () =>
+          token.generateKey(index, algorithm, {
+            ...(usage === undefined ? {} : { usage }),
+            ...(pinId === undefined ? {} : { pin: pinId }),
+          }),
         );
       }
-      const key = await keyAfter(opened, index, keySpec);
       const pem = toPem(new Uint8Array(key.publicKey.export({ type: 'spki', format: 'der' })), 'PUBLIC KEY');
       const commonName = stringOption(context, 'self-signed');
-      const certificate =
-        commonName === undefined ? undefined : await selfSign(context, opened, index, key, commonName);
+      const certificate = commonName === undefined ? undefined : await selfSign(context, token, key, commonName);
       const out = stringOption(context, 'out');
       const label = await containerLabel(opened, index);
       if (out !== undefined) {
         await writeOutputFile(out, pem);
         if (out !== '-') {
           context.print(
-            `${key.algorithm} ${key.bits} key generated in container ${label}; public key written to ${outputName(out)}`,
+            `${describeKey(key)} key generated in container ${label}; public key written to ${outputName(out)}`,
           );
         }
       } else {
@@ -195,8 +201,8 @@ export const keygenCommand: Command = {
       return {
         container: index,
         containerName: (await containerNameOf(opened, index)) ?? null,
-        algorithm: key.algorithm,
-        bits: key.bits,
+        algorithm: keyKind(key),
+        bits: key.algorithm.bits,
         pinPolicy,
         touchPolicy,
         publicKey: pem,
@@ -260,7 +266,7 @@ export const importKeyCommand: Command = {
                 pinId,
               ),
         );
-        const key = await keyAfter(opened, index, request.keySpec);
+        const key = await keyAfter(await cardToken(context.credentials, opened), index, request.keySpec);
         if (!key.publicKey.equals(request.publicKey)) {
           throw new ScardError('SCARD_E_UNEXPECTED', 'the card holds another public key than the one imported');
         }
@@ -301,20 +307,18 @@ export const importCertCommand: Command = {
     }
     return withCard(context, async (opened) => {
       const index = await resolveContainer(opened, containerText);
-      const keys = await containerKeys(opened.session, index);
-      const key = keys.find((candidate) => candidate.publicKey.equals(certificate.publicKey));
-      if (!key) {
+      const token = await cardToken(context.credentials, opened);
+      if (!(await containerKeys(token, index)).some((key) => key.publicKey.equals(certificate.publicKey))) {
         throw new ScardError(
           'SCARD_E_INVALID_PARAMETER',
           `the certificate's public key is not the key of container ${await containerLabel(opened, index)}`,
         );
       }
-      const name = certificateFileName(key.certificateKind, index);
-      await withRole(context, opened, 'admin', () => opened.session.writeFile('mscp', name, der));
-      context.print(`certificate "${certificate.subject.replace(/\n/g, ', ')}" written to mscp/${name}`);
+      const key = await token.importCertificate(index, der);
+      context.print(`certificate "${certificate.subject.replace(/\n/g, ', ')}" written to ${key.certificateFile}`);
       return {
         container: index,
-        file: `mscp/${name}`,
+        file: key.certificateFile,
         subject: certificate.subject.replace(/\n/g, ', '),
         sha256: certificate.fingerprint256.replace(/:/g, '').toLowerCase(),
       };
@@ -332,7 +336,7 @@ export const rmContainerCommand: Command = {
     const containerText = checkContainerText(requirePositional(context, 0, '<n|slot>'), 'the container');
     return withCard(context, async (opened) => {
       const index = await resolveContainer(opened, containerText);
-      const keys = await keysIn(opened, index);
+      const keys = await keysIn(context, opened, index);
       const label = await containerLabel(opened, index);
       // An empty container holds nothing to lose: no question.
       if (keys.length) {
@@ -341,7 +345,7 @@ export const rmContainerCommand: Command = {
           `the ${keys.map(describeKey).join(' and ')} key in container ${label} and its certificate`,
         );
       }
-      await withRole(context, opened, 'admin', () => opened.session.deleteContainer(index));
+      await (await cardToken(context.credentials, opened)).deleteContainer(index);
       context.print(`container ${label} deleted`);
       return { container: index, deleted: true };
     });
