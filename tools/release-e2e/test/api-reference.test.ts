@@ -1,5 +1,5 @@
 /**
- * `pnpm docs` (typedoc) covers every public library package: each package with a main export is under one
+ * `pnpm run docs` (typedoc) covers every public library package: each package with a main export is under one
  * of typedoc.json's entry points and has the src/index.ts typedoc reads. (Executables, the CLI and the
  * scaffolder, have no library export.)
  */
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 const repository = fileURLToPath(new URL('../../../', import.meta.url));
 
-describe('pnpm docs', () => {
+describe('pnpm run docs', () => {
   it('documents every public library package', () => {
     const config = JSON.parse(readFileSync(join(repository, 'typedoc.json'), 'utf8')) as {
       entryPoints: string[];
