@@ -150,6 +150,22 @@ export async function serveStore(opening: Promise<KeyStore>): Promise<ServedCard
   };
 }
 
+/**
+ * Provisions `card` with `plan`, then serves it: through pcscd + vpcd, or in process when
+ * PKCS11_IN_PROCESS=1 (a quick local loop; CI runs the pcscd way). Returns the served card and its keys.
+ */
+export async function openProvisioned(
+  card: SimulatedCard,
+  admin: string,
+  plan: readonly PlannedKey[],
+): Promise<{ served: ServedCard; keys: Key[] }> {
+  await provision(card, admin, plan);
+  const served = process.env['PKCS11_IN_PROCESS'] ? await serveInProcess(card) : await serveCard(card);
+  const token = served.store.tokens[0];
+  if (token === undefined) throw new Error('the served card shows no token');
+  return { served, keys: await token.keys() };
+}
+
 /** Polls `condition` every 100 ms up to `timeoutMs`. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,

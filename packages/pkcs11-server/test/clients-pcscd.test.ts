@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PivSimulator } from '@minidriver/card-piv/sim';
 import type { Key } from '@minidriver/keystore';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PIV_MANAGEMENT_KEY, provision, type ServedCard, serveCard, serveInProcess, USER_PIN } from './card-support.js';
+import { openProvisioned, PIV_MANAGEMENT_KEY, type ServedCard, USER_PIN } from './card-support.js';
 import { describeWithClient, P11_KIT_CLIENT, runClient } from './client-support.js';
 
 const ENGINE = '/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so';
@@ -67,13 +67,14 @@ describeWithClient(
     const file = (name: string) => join(served.directory, name);
 
     beforeAll(async () => {
-      const card = new PivSimulator({ seed: 'pkcs11-server clients' });
-      await provision(card, PIV_MANAGEMENT_KEY, [
-        { container: 0, algorithm: 'rsa2048', certificate: true },
-        { container: 3, algorithm: 'p256', certificate: true },
-      ]);
-      served = process.env['PKCS11_IN_PROCESS'] ? await serveInProcess(card) : await serveCard(card);
-      keys = await (served.store.tokens[0] as NonNullable<(typeof served.store.tokens)[0]>).keys();
+      ({ served, keys } = await openProvisioned(
+        new PivSimulator({ seed: 'pkcs11-server clients' }),
+        PIV_MANAGEMENT_KEY,
+        [
+          { container: 0, algorithm: 'rsa2048', certificate: true },
+          { container: 3, algorithm: 'p256', certificate: true },
+        ],
+      ));
     }, 400_000);
 
     afterAll(async () => {

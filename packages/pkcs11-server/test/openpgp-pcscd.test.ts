@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import type { Key } from '@minidriver/keystore';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OPENPGP_ADMIN_PIN, provision, type ServedCard, serveCard, serveInProcess, USER_PIN } from './card-support.js';
+import { OPENPGP_ADMIN_PIN, openProvisioned, type ServedCard, USER_PIN } from './card-support.js';
 import { describeWithClient, pkcs11Tool, runClient } from './client-support.js';
 
 describeWithClient(
@@ -23,14 +23,11 @@ describeWithClient(
     const keyIn = (container: number) => keys.find((key) => key.container === container) as Key;
 
     beforeAll(async () => {
-      const card = new OpenPgpSimulator();
-      await provision(card, OPENPGP_ADMIN_PIN, [
+      ({ served, keys } = await openProvisioned(new OpenPgpSimulator(), OPENPGP_ADMIN_PIN, [
         { container: 0, algorithm: 'rsa2048', certificate: false }, // signature key
         { container: 1, algorithm: 'rsa2048', certificate: false }, // decryption key
         { container: 2, algorithm: 'p256', certificate: false }, // authentication key
-      ]);
-      served = process.env['PKCS11_IN_PROCESS'] ? await serveInProcess(card) : await serveCard(card);
-      keys = await (served.store.tokens[0] as NonNullable<(typeof served.store.tokens)[0]>).keys();
+      ]));
     }, 400_000);
 
     afterAll(async () => {

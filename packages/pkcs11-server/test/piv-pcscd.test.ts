@@ -18,15 +18,7 @@ import { createCertificate } from '@minidriver/core';
 import type { Key } from '@minidriver/keystore';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CKA, CKD_NULL, CKF_SESSION, CKM, CKO, CKR, CKU } from '../src/pkcs11/constants.js';
-import {
-  PIV_MANAGEMENT_KEY,
-  provision,
-  type ServedCard,
-  serveCard,
-  serveInProcess,
-  USER_PIN,
-  waitFor,
-} from './card-support.js';
+import { openProvisioned, PIV_MANAGEMENT_KEY, type ServedCard, USER_PIN, waitFor } from './card-support.js';
 import { describeWithClient, pkcs11Tool, runClient } from './client-support.js';
 import { attributeArray, bytesArgument, RpcTestClient, templateArgument, ulongArray } from './rpc-client.js';
 
@@ -44,14 +36,11 @@ describeWithClient(['pcscd', 'pkcs11-tool', 'openssl'], 'PIV card through our p1
   };
 
   beforeAll(async () => {
-    const card = new PivSimulator({ seed: 'pkcs11-server piv' });
-    await provision(card, PIV_MANAGEMENT_KEY, [
+    ({ served, keys } = await openProvisioned(new PivSimulator({ seed: 'pkcs11-server piv' }), PIV_MANAGEMENT_KEY, [
       { container: 0, algorithm: 'rsa2048', certificate: true }, // 9A: signs and decrypts
       { container: 1, algorithm: 'p256', pin: 'signature', certificate: true }, // 9C: PIN-always signature key
       { container: 2, algorithm: 'p256', usage: 'derive', certificate: false }, // 9D: ECDH
-    ]);
-    served = process.env['PKCS11_IN_PROCESS'] ? await serveInProcess(card) : await serveCard(card);
-    keys = await (served.store.tokens[0] as NonNullable<(typeof served.store.tokens)[0]>).keys();
+    ]));
   }, 400_000);
 
   afterAll(async () => {
