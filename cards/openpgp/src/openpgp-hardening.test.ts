@@ -118,7 +118,7 @@ describe('an empty PIN is no PIN (issue #11 item 4)', () => {
 
   it('is refused (not WRONG_CHV) when PW1 is not verified, and spends no try', async () => {
     const { session } = await openRecorded();
-    for (const pinId of [ROLE_USER, ROLE_ADMIN]) {
+    for (const pinId of [ROLE_USER, ROLE_ADMIN] as const) {
       const error = await session.authenticateEx(pinId, 0, new Uint8Array(0)).catch((caught: unknown) => caught);
       expect(ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER'), String(error)).toBe(true);
     }
