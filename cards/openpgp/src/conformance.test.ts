@@ -31,6 +31,7 @@ defineConformanceSuite({
   ],
   writableFiles: false,
   certificateContainer: 1,
+  algorithmChange: { index: 1, keySpec: KeySpec.AT_ECDHE_P256, keySize: 0 },
   crypto: { pss: false, oaep: false, rawDecrypt: 'pkcs1-only' },
   prepare: async (session: CardSession) => {
     await session.authenticatePin('admin', new Uint8Array(PW3));

@@ -128,3 +128,67 @@ describe('an empty PIN is no PIN (issue #11 item 4)', () => {
     await session.close();
   });
 });
+
+describe('certificates follow their keys (issue #11 item 2)', () => {
+  const CERTIFICATE = Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x07);
+
+  async function withKeyAndCertificate() {
+    const card = new OpenPgpSimulator();
+    const transport = new SimTransport(card);
+    const session = await CardSession.open(plugin, transport, { version: 7 });
+    await session.authenticatePin('admin', new Uint8Array(PW3));
+    await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_SIGNATURE, 2048);
+    await session.writeFile('mscp', 'ksc00', CERTIFICATE);
+    return { card, transport, session };
+  }
+
+  async function expectNoCertificate(session: CardSession) {
+    const error = await session.readFile('mscp', 'ksc00').catch((caught: unknown) => caught);
+    expect(ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND'), String(error)).toBe(true);
+    expect(await session.enumFiles('mscp')).not.toContain('ksc00');
+  }
+
+  it('a new key in a container removes the certificate of the old one', async () => {
+    const { session } = await withKeyAndCertificate();
+    await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_ECDSA_P256, 0);
+    await expectNoCertificate(session);
+    await session.close();
+  });
+
+  it('deleting a container deletes its certificate', async () => {
+    const { session } = await withKeyAndCertificate();
+    await session.deleteContainer(0);
+    await expectNoCertificate(session);
+    await session.close();
+  });
+
+  it('a GENERATE interrupted by removal leaves an empty slot for us as for GnuPG, and no stale certificate', async () => {
+    const { card, transport, session } = await withKeyAndCertificate();
+    // Where GENERATE (47 80) falls in a key generation of this container.
+    const sent: Uint8Array[] = [];
+    const counting = interceptTransmit(new SimTransport(card), (command, send) => {
+      sent.push(new Uint8Array(command));
+      return send(command);
+    });
+    const probe = await CardSession.open(plugin, counting, { version: 7 });
+    await probe.authenticatePin('admin', new Uint8Array(PW3));
+    const before = sent.length;
+    await probe.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_SIGNATURE, 2048);
+    const generate = sent.slice(before).findIndex((command) => command[1] === 0x47 && command[2] === 0x80) + 1;
+    expect(generate).toBeGreaterThan(0);
+    await probe.writeFile('mscp', 'ksc00', CERTIFICATE);
+    await probe.close();
+    transport.faults.setPlan({ removeAfterApdu: generate });
+    const error = await session
+      .createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_SIGNATURE, 2048)
+      .catch((caught: unknown) => caught);
+    expect(ScardError.hasCode(error, 'SCARD_W_REMOVED_CARD'), String(error)).toBe(true);
+    await transport.reinsert();
+    await session.close();
+    const after = await CardSession.open(plugin, new SimTransport(card), { version: 7 });
+    const info = await after.getContainerInfo(0).catch((caught: unknown) => caught);
+    expect(ScardError.hasCode(info, 'SCARD_E_NO_KEY_CONTAINER'), String(info)).toBe(true);
+    await expectNoCertificate(after);
+    await after.close();
+  });
+});

@@ -196,6 +196,12 @@ export class OpenPgpMinidriver implements Minidriver {
     const imported = request.mode === 'import' ? decodeImportedKey(request) : undefined;
     const algorithm = requestedAlgorithm(slot, request, imported?.bits);
     const data = await this.application.readApplicationData();
+    // The old key's certificate goes first, then its fingerprint: a card pulled out anywhere below shows an
+    // empty slot (to GnuPG and to us alike), never a new key with the old certificate or fingerprint.
+    await this.deleteCertificateOf(slot);
+    if (data.fingerprints[slot]?.some((byte) => byte !== 0)) {
+      await this.application.writeFingerprint(slot, new Uint8Array(20));
+    }
     const current = data.algorithms[slot];
     const target = current.kind === 'rsa' && sameKeyType(current, algorithm) ? current : algorithm;
     if (!sameKeyType(current, algorithm) || (imported && current.kind === 'rsa' && current.importFormat !== 0)) {
@@ -235,6 +241,8 @@ export class OpenPgpMinidriver implements Minidriver {
   async deleteContainer(containerIndex: number): Promise<void> {
     const slot = requireContainer(containerIndex);
     const data = await this.application.readApplicationData();
+    // The certificate certified the key being deleted: it goes first (a fault later leaves no orphan).
+    await this.deleteCertificateOf(slot);
     if (!isSlotOccupied(data, slot)) return;
     const current = data.algorithms[slot];
     const attributes = current.kind === 'other' ? current.attributes : encodeAlgorithmAttributes(current);
@@ -703,6 +711,16 @@ export class OpenPgpMinidriver implements Minidriver {
       unsupported(`the key algorithm of container ${slot} (only RSA and NIST P-256/384/521 map onto the minidriver)`);
     }
     return algorithm;
+  }
+
+  /** Empties the certificate of container `slot`, if it has one: it certified the key being replaced. */
+  private async deleteCertificateOf(slot: KeySlot): Promise<void> {
+    const occurrence = this.certificateOccurrenceOf(certificateFileName(slot === 1 ? 'kxc' : 'ksc', slot));
+    if (occurrence === undefined) return;
+    const existing = await this.application.readCertificate(occurrence.selectData);
+    const present = existing.length > 0;
+    wipe(existing);
+    if (present) await this.application.writeCertificate(occurrence.selectData, new Uint8Array(0));
   }
 
   /** The 7F21 occurrence behind a certificate file name of this card, if the name is one. */

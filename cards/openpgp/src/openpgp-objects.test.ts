@@ -84,9 +84,13 @@ describe('application related data 6E', () => {
     expect(isSlotOccupied(data, 1)).toBe(false);
   });
 
-  it('prefers the key information DE over fingerprints (openpgp.md §6.2 note)', () => {
-    const data = decodeApplicationData(applicationData({ de: '01 00 02 01 03 02' }));
+  it('a slot holds a key when DE does not say it is absent and its fingerprint is set (openpgp.md §6.2 note)', () => {
+    const all = `${'11'.repeat(20)}${'22'.repeat(20)}${'33'.repeat(20)}`;
+    const data = decodeApplicationData(applicationData({ c5: all, de: '01 00 02 01 03 02' }));
     expect([0, 1, 2].map((slot) => isSlotOccupied(data, slot as 0 | 1 | 2))).toEqual([false, true, true]);
+    // A key without its fingerprint (an interrupted generation) is an empty slot, as GnuPG sees it (#11 item 2).
+    const unfinished = decodeApplicationData(applicationData({ de: '01 00 02 01 03 02' }));
+    expect([0, 1, 2].map((slot) => isSlotOccupied(unfinished, slot as 0 | 1 | 2))).toEqual([false, false, false]);
   });
 
   it('decodes C4 byte 1 = 01 as "PW1 valid for several signatures"', () => {

@@ -197,9 +197,11 @@ export function decodeApplicationData(bytes: Uint8Array): ApplicationData {
   };
 }
 
-/** True when slot `slot` holds a key: DE says so when present, otherwise a non-zero fingerprint. */
+/** True when slot `slot` holds a key: DE does not say it is absent, and its fingerprint is set. */
 export function isSlotOccupied(data: ApplicationData, slot: KeySlot): boolean {
-  if (data.keyStatus !== undefined) return data.keyStatus[slot] !== KeyStatus.absent;
+  if (data.keyStatus !== undefined && data.keyStatus[slot] === KeyStatus.absent) return false;
+  // A key without its fingerprint (a generation interrupted before the fingerprint was written) is an
+  // empty slot to GnuPG and OpenSC: it is one to us too.
   return data.fingerprints[slot]?.some((byte) => byte !== 0) ?? false;
 }
 

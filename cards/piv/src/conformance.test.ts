@@ -15,10 +15,15 @@ const encoder = new TextEncoder();
 /** The PIV default management key (SP 800-78 / YubiKey factory value). */
 const MANAGEMENT_KEY = Buffer.from('010203040506070801020304050607080102030405060708', 'hex');
 
-/** The admin response: 3DES-ECB encryption of the challenge under the management key (§6.6). */
-function respond(challenge: Uint8Array): Uint8Array {
-  const cipher = createCipheriv('des-ede3', MANAGEMENT_KEY, null).setAutoPadding(false);
+/** The admin response: 3DES-ECB encryption of the challenge under `key` (§6.6). */
+function respondWith(key: Uint8Array, challenge: Uint8Array): Uint8Array {
+  const cipher = createCipheriv('des-ede3', key, null).setAutoPadding(false);
   return new Uint8Array(Buffer.concat([cipher.update(challenge), cipher.final()]));
+}
+
+/** The admin response under the factory management key. */
+function respond(challenge: Uint8Array): Uint8Array {
+  return respondWith(MANAGEMENT_KEY, challenge);
 }
 
 defineConformanceSuite({
@@ -28,7 +33,7 @@ defineConformanceSuite({
   credentials: {
     userPin: encoder.encode('123456'),
     unblock: { kind: 'puk', puk: encoder.encode('12345678') },
-    admin: { kind: 'challenge-response', respond },
+    admin: { kind: 'challenge-response', respond, keyChange: { key: MANAGEMENT_KEY, respondWith } },
   },
   containers: [
     { index: 0, keySpec: KeySpec.AT_KEYEXCHANGE, keySize: 2048, generate: true },
@@ -38,6 +43,7 @@ defineConformanceSuite({
   ],
   writableFiles: false,
   certificateContainer: 0,
+  algorithmChange: { index: 0, keySpec: KeySpec.AT_ECDSA_P256, keySize: 0 },
   prepare: async (session: CardSession) => {
     const challenge = await session.getChallenge();
     await session.authenticateChallenge(respond(challenge));

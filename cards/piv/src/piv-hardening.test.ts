@@ -1,7 +1,7 @@
 /**
  * Regression tests of the hostile-input audit (issue #11) for the PIV plugin.
  */
-import { constants, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
+import { constants, generateKeyPairSync, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
 import {
   type ApduTraceEntry,
   CARD_CREATE_CONTAINER_KEY_GEN,
@@ -21,6 +21,7 @@ import { SimTransport } from '@minidriver/sim';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
 import { encryptManagementChallenge, plugin } from './index.js';
+import { makeTestCertificate } from './testing/test-certificate.js';
 
 describe('PIV writeFile bounds (issue #11 item 8)', () => {
   it('refuses a 64 MB certificate file before decoding, compressing or sending anything', async () => {
@@ -133,4 +134,48 @@ describe('PIV secrets in traces and transmit buffers (issue #11 items 5, 6)', ()
     expect(entries.some((entry) => entry.responseRedacted === true)).toBe(true);
     await session.close();
   });
+});
+
+describe('PIV key generation never leaves a certificate of the old key (issue #11 item 1)', () => {
+  it('a card pulled out right after GENERATE shows no certificate for a key the container no longer holds', async () => {
+    const card = new PivSimulator({ seed: 'hardening-item-1' });
+    const sent: Uint8Array[] = [];
+    const transport = new SimTransport(card);
+    const counting = interceptTransmit(transport, (command, send) => {
+      sent.push(new Uint8Array(command));
+      return send(command);
+    });
+    const session = await CardSession.open(plugin, counting);
+    await authenticateAdmin(session);
+    await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
+    const oldKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey as Uint8Array);
+    await session.writeFile('mscp', 'kxc00', await makeTestCertificate(oldKey, 'old key'));
+    // Where GENERATE ASYMMETRIC KEY PAIR (INS 47) falls in a key generation of this container.
+    const before = sent.length;
+    await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
+    const generate = sent.slice(before).findIndex((command) => command[1] === 0x47) + 1;
+    expect(generate).toBeGreaterThan(0);
+    const currentKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey as Uint8Array);
+    await session.writeFile('mscp', 'kxc00', await makeTestCertificate(currentKey, 'current key'));
+    transport.faults.setPlan({ removeAfterApdu: generate });
+    const error = await session
+      .createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048)
+      .catch((caught: unknown) => caught);
+    expect(ScardError.hasCode(error, 'SCARD_W_REMOVED_CARD'), String(error)).toBe(true);
+    await transport.reinsert();
+    await session.close();
+    const after = await CardSession.open(plugin, new SimTransport(card));
+    const held = publicKeyBlobToKeyObject((await after.getContainerInfo(0)).keyExchangePublicKey as Uint8Array);
+    expect(
+      held.export({ type: 'spki', format: 'der' }).equals(currentKey.export({ type: 'spki', format: 'der' })),
+    ).toBe(false);
+    const certificate = await after.readFile('mscp', 'kxc00').catch((caught: unknown) => caught);
+    if (certificate instanceof Uint8Array) {
+      const certified = new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' });
+      expect(certified.equals(held.export({ type: 'spki', format: 'der' }))).toBe(true);
+    } else {
+      expect(ScardError.hasCode(certificate, 'SCARD_E_FILE_NOT_FOUND'), String(certificate)).toBe(true);
+    }
+    await after.close();
+  }, 60_000);
 });

@@ -660,15 +660,16 @@ export class PivMinidriver implements Minidriver {
       invalid(`container index ${containerIndex} is not 0..${PIV_CONTAINER_COUNT - 1} (a PIV slot)`);
     const pinPolicy = policyOfPinId(request.pinId);
     const { algorithmId, half } = this.#algorithmForRequest(slot, request);
+    // The slot's certificate certifies the key about to be replaced: it goes first, so that a card pulled
+    // out during the generation or import never shows the new key with the old key's certificate.
+    this.#forgetCertificate(slot);
+    await this.#app.deleteCertificate(slot);
     let publicKey: PivPublicKey;
     if (request.mode === 'generate') {
       publicKey = await this.#app.generateKey(slot, algorithmId, pinPolicy);
     } else {
       publicKey = await this.#importKey(slot, algorithmId, half, request, pinPolicy);
     }
-    // The slot's old certificate certified the replaced key: it is removed so no stale pair is shown.
-    this.#forgetCertificate(slot);
-    await this.#app.deleteCertificate(slot);
     await this.#exposeRetiredSlot(slot);
     this.#rememberSlot(slot, { publicKey, pinPolicy });
   }

@@ -22,7 +22,18 @@ export type UnblockCredential =
 /** How the administrator authenticates (§6.6). */
 export type AdminCredential =
   /** CardGetChallenge + CardAuthenticateChallenge; `respond` computes the response (e.g. 3DES-ECB). */
-  | { readonly kind: 'challenge-response'; readonly respond: (challenge: Uint8Array) => Uint8Array }
+  | {
+      readonly kind: 'challenge-response';
+      readonly respond: (challenge: Uint8Array) => Uint8Array;
+      /**
+       * Lets the suite change the admin key (CardChangeAuthenticatorEx on the admin role) and prove which key
+       * the card holds afterwards: the factory key and a response function for any key.
+       */
+      readonly keyChange?: {
+        readonly key: Uint8Array;
+        readonly respondWith: (key: Uint8Array, challenge: Uint8Array) => Uint8Array;
+      };
+    }
   /** CardAuthenticatePin("admin", pin). */
   | { readonly kind: 'pin'; readonly pin: Uint8Array };
 
@@ -91,6 +102,11 @@ export interface ConformanceOptions {
    * cache-invalidation and removal tests. Must be one of `containers`.
    */
   readonly certificateContainer?: number;
+  /**
+   * A generated container the card can regenerate with another algorithm (RSA ↔ ECC): the fault tests
+   * interrupt that change and check that no certificate is left for a key the container no longer holds.
+   */
+  readonly algorithmChange?: { readonly index: number; readonly keySpec: number; readonly keySize: number };
   /** Optional crypto mechanisms (defaults: all supported). */
   readonly crypto?: CryptoCapabilities;
   /**
@@ -121,6 +137,9 @@ export function validateConformanceOptions(options: ConformanceOptions): void {
       if (!Number.isInteger(container.keySpec) || container.keySpec < 1 || container.keySpec > 8)
         problems.push(`container ${container.index}: keySpec ${container.keySpec} is not AT_* 1..8`);
     }
+    const change = options.algorithmChange;
+    if (change !== undefined && !options.containers.some((plan) => plan.index === change.index && plan.generate))
+      problems.push(`algorithmChange container ${change.index} is not a generated one of containers`);
     if (options.certificateContainer !== undefined && !seen.has(options.certificateContainer))
       problems.push(`certificateContainer ${options.certificateContainer} is not one of containers`);
   }

@@ -5,6 +5,7 @@ import { describe } from 'vitest';
 import { defineCacheTests } from './groups/cache.js';
 import { defineContainerTests } from './groups/containers.js';
 import { defineCryptoTests } from './groups/crypto.js';
+import { defineFaultTests } from './groups/faults.js';
 import { defineFileTests } from './groups/files.js';
 import { defineParameterTests } from './groups/parameters.js';
 import { definePinTests } from './groups/pins.js';
@@ -40,5 +41,6 @@ export function defineConformanceSuite(options: ConformanceOptions): void {
     defineCryptoTests(options);
     defineCacheTests(options);
     defineRemovalTests(options);
+    defineFaultTests(options);
   });
 }

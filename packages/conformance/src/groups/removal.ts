@@ -2,11 +2,13 @@
  * @module Group 8 — the card pulled out mid-operation (§5 "card/transport codes", §4.8): after the Nth
  * APDU of a certificate write or a key generation, for every N the operation takes, the call fails with
  * SCARD_W_REMOVED_CARD, and after reinsertion the logical file system is whole: the file holds the old
- * or the new contents (never a mix), and cmapfile agrees with the containers.
+ * or the new contents (never a mix), cmapfile agrees with the containers and every certificate certifies
+ * its container's key. Removal before an APDU and power loss are in faults.ts.
  */
-import { CARD_CREATE_CONTAINER_KEY_GEN, CONTAINER_MAP_VALID_CONTAINER, ScardError } from '@minidriver/core';
+import { CARD_CREATE_CONTAINER_KEY_GEN, ScardError } from '@minidriver/core';
 import { describe, it } from 'vitest';
 import { certificateFileContents } from '../certificate.js';
+import { checkCardConsistent } from '../consistency.js';
 import {
   authenticateForWrites,
   ConformanceFailure,
@@ -19,13 +21,7 @@ import {
   type Rig,
 } from '../harness.js';
 import type { ConformanceOptions, ContainerPlan } from '../options.js';
-import {
-  type CreatedContainer,
-  createContainers,
-  expectedRecordSizes,
-  keySpecName,
-  readContainerMap,
-} from '../provision.js';
+import { type CreatedContainer, createContainers, keySpecName } from '../provision.js';
 import { certificateFileOf, createCertificateFile } from './files.js';
 
 /** Most APDU positions tried per operation (keeps the run short for chatty cards). */
@@ -79,24 +75,6 @@ async function reinsert(options: ConformanceOptions, rig: Rig): Promise<Rig> {
   return next;
 }
 
-/** cmapfile agrees with the containers: every valid record has a key of the recorded sizes (§3.7). */
-async function checkContainerMap(rig: Rig, when: string): Promise<void> {
-  const records = await readContainerMap(rig.session);
-  for (const [index, record] of records.entries()) {
-    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) === 0) continue;
-    const info = await must(
-      rig.session.getContainerInfo(index),
-      `§3.7 ${when}: cmapfile lists container ${index}, so it must have a key`,
-    );
-    const sizes = expectedRecordSizes(info);
-    check(
-      record.signatureKeySizeBits === sizes.signature && record.keyExchangeKeySizeBits === sizes.keyExchange,
-      `§3.7 ${when}: cmapfile key sizes of container ${index} match its keys`,
-      `record ${record.signatureKeySizeBits}/${record.keyExchangeKeySizeBits}, keys ${sizes.signature}/${sizes.keyExchange}`,
-    );
-  }
-}
-
 export function defineRemovalTests(options: ConformanceOptions): void {
   const certificateContainer = options.certificateContainer;
   const generated = options.containers.find((plan) => plan.generate);
@@ -135,7 +113,7 @@ export function defineRemovalTests(options: ConformanceOptions): void {
               `§4.8 ${what}: the file must hold the old or the new contents, never a mix`,
               `it holds ${seen.length} bytes; old ${current.length}, new ${next.length}`,
             );
-            await checkContainerMap(rig, what);
+            await checkCardConsistent(rig, what);
             current = seen;
           }
         } finally {
@@ -171,7 +149,7 @@ export function defineRemovalTests(options: ConformanceOptions): void {
               what(position, measured.apdus),
             );
             if (removed) rig = await reinsert(options, rig);
-            await checkContainerMap(rig, what(position, measured.apdus));
+            await checkCardConsistent(rig, what(position, measured.apdus));
             try {
               await rig.session.getContainerInfo(plan.index);
             } catch (error) {

@@ -454,6 +454,9 @@ function createReferenceMinidriver(context: CardContext): Minidriver {
         await exchange(0x2c, 0, 0x80, body, 'RESET RETRY COUNTER');
         return;
       }
+      if (request.operation === 'change' && request.authenticatingPinId === 3 && request.targetPinId === 3) {
+        throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'changing the PUK');
+      }
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'PIN pair not supported');
     },
     async deauthenticateEx(pinSet) {
