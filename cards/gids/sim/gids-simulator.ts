@@ -8,7 +8,6 @@
  * blank card (`blank: true`) waits for that personalization. Cryptography is real (node:crypto).
  */
 import { randomBytes } from 'node:crypto';
-import { ScardError } from '@minidriver/core';
 import {
   decodeTlv,
   encodeResponseApdu,
@@ -18,6 +17,7 @@ import {
   type TlvNode,
 } from '@minidriver/iso7816';
 import type { SimulatedCard } from '@minidriver/sim';
+import { ScardError } from '@minidriver/spec';
 import { AccessBit, CompactAcl, type SecurityStatus } from './gids-acl.js';
 import { ADMIN_KEY_LENGTH, AdminAuthentication } from './gids-admin-auth.js';
 import {

@@ -7,7 +7,7 @@
  */
 import { createCipheriv } from 'node:crypto';
 import { defineConformanceSuite } from '@minidriver/conformance';
-import { KeySpec } from '@minidriver/core';
+import { KeySpec } from '@minidriver/spec';
 import { DEFAULT_ADMIN_KEY, DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from './index.js';
 

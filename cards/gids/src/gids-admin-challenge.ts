@@ -8,7 +8,7 @@
  * authenticated the caller when it accepts.
  */
 import { randomBytes } from 'node:crypto';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** Length of the challenge CardGetChallenge returns (five 3DES blocks). */
 export const MUTUAL_CHALLENGE_LENGTH = 40;

@@ -3,7 +3,7 @@
  * GidsApplication: the GIDS card application as verb-object methods, one card operation each (docs/spec/gids.md
  * §4). It keeps no card data — the minidriver decides what to cache — and throws only ScardError.
  */
-import { ScardError, type Transport, wipe } from '@minidriver/core';
+
 import {
   type CardChannel,
   type CommandApdu,
@@ -12,6 +12,7 @@ import {
   findTlvValue,
   statusWordToScardError,
 } from '@minidriver/iso7816';
+import { ScardError, type Transport, wipe } from '@minidriver/spec';
 import { checkCardCryptogram, hostChallenge, mutualChallenge } from './gids-admin-challenge.js';
 import * as command from './gids-commands.js';
 import { GIDS_SECRET_APDUS } from './gids-commands.js';

@@ -3,8 +3,9 @@
  * map, key file FCPs against OpenSC's, the public key template, and the command builders — plus property tests
  * that every decoder either round-trips or throws ScardError.
  */
-import { ScardError } from '@minidriver/core';
+
 import { encodeCommandApdu } from '@minidriver/iso7816';
+import { ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { INITIAL_MASTER_FILE } from '../sim/index.js';

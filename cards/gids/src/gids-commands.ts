@@ -3,8 +3,9 @@
  * The command APDUs of a GIDS card (docs/spec/gids.md §4), as plain builders: no card I/O here. Every builder
  * returns a `CommandApdu` the card channel sends (chaining long data, fetching long answers with GET RESPONSE).
  */
-import type { SecretApdu } from '@minidriver/core';
+
 import { type CommandApdu, encodeTlv } from '@minidriver/iso7816';
+import type { SecretApdu } from '@minidriver/spec';
 
 /** The GIDS AID prefix sent in SELECT (the last two AID bytes are never sent). */
 export const GIDS_AID_PREFIX: Uint8Array = Uint8Array.from([0xa0, 0x00, 0x00, 0x03, 0x97, 0x42, 0x54, 0x46, 0x59]);

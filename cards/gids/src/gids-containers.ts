@@ -7,17 +7,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  CONTAINER_MAP_DEFAULT_CONTAINER,
-  CONTAINER_MAP_VALID_CONTAINER,
-  type ContainerInfo,
-  type ContainerMapRecord,
   decodeContainerMap,
   type EccCurve,
   encodeContainerMap,
   encodeEccPublicKeyBlob,
   encodeRsaPublicKeyBlob,
+} from '@minidriver/card-kit';
+import {
+  CONTAINER_MAP_DEFAULT_CONTAINER,
+  CONTAINER_MAP_VALID_CONTAINER,
+  type ContainerInfo,
+  type ContainerMapRecord,
   ScardError,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import type { GidsApplication } from './gids-application.js';
 import { FIRST_KEY_REFERENCE, MAX_CONTAINER_INDEX } from './gids-commands.js';
 import type { GidsFileSystem } from './gids-file-system.js';

@@ -8,7 +8,7 @@
  * in the plugin cache (dropped by the session on any cardcf change); the locations of cardid and cardcf, which
  * never move, are kept for the context so the freshness check costs one APDU.
  */
-import { type CardContext, DirectoryAccessCondition, FileAccessCondition, ScardError } from '@minidriver/core';
+import { type CardContext, DirectoryAccessCondition, FileAccessCondition, ScardError } from '@minidriver/spec';
 import type { GidsApplication } from './gids-application.js';
 import { FileTable, type FileTableEntry } from './gids-file-table.js';
 

@@ -6,7 +6,7 @@
  * identifier (uint32 LE), EF identifier (uint32 LE). Decoding is strict (SCARD_E_COMM_DATA_LOST on anything
  * else); the table is immutable, every change returns a new one.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** One record of the table. */
 export interface FileTableEntry {

@@ -6,7 +6,7 @@
  * decipherment and both signature forms; a signature file allows the signature forms only. EC files allow
  * ECDSA over a host hash (`B6`, 1x) for signature keys and ECDH (`B8`, raw) for key-agreement keys.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** Mechanism identifiers (docs/spec/gids.md §5.2). */
 export const Mechanism = {

@@ -5,7 +5,7 @@
  * use), mechanism identifier, key type (`9A` key exchange, `9C` signature), key file (uint16 LE, B0xx; FFFF
  * when deleted), FFFF, and 2 bytes of padding.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** One key map record. */
 export interface KeyMapRecord {

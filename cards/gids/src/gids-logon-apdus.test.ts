@@ -4,16 +4,11 @@
  * again: every call costs only the cardcf freshness check). The counts are exact for this simulator
  * (README.md "APDU counts"): a change in them is a change in behaviour and must be looked at.
  */
-import {
-  CacheMode,
-  CardSession,
-  CONTAINER_MAP_VALID_CONTAINER,
-  compressCertificate,
-  DataCacheStore,
-  decodeContainerMap,
-  KeySpec,
-} from '@minidriver/core';
+
+import { compressCertificate, decodeContainerMap } from '@minidriver/card-kit';
+import { CardSession, DataCacheStore } from '@minidriver/core';
 import { ApduRecorder, recordingTransport, SimTransport } from '@minidriver/sim';
+import { CacheMode, CONTAINER_MAP_VALID_CONTAINER, KeySpec } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from './index.js';

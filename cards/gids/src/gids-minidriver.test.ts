@@ -5,16 +5,17 @@
  * on-card layout OpenSC reads (key map, cmapfile, certificates in A010 DOs).
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
+import { MapCallMemo } from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
+import { SimTransport } from '@minidriver/sim';
 import {
   CacheMode,
-  CardSession,
   DirectoryAccessCondition,
   FileAccessCondition,
   KeySpec,
   PIN_CHANGE_FLAG_CHANGEPIN,
   ROLE_ADMIN,
-} from '@minidriver/core';
-import { SimTransport } from '@minidriver/sim';
+} from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ADMIN_KEY, DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from './index.js';
@@ -60,6 +61,7 @@ describe('GIDS plugin', () => {
       cardName: 'GIDS',
       transport: new SimTransport(card),
       cache: { addFile() {}, lookupFile: () => undefined, deleteFile() {} },
+      memo: new MapCallMemo(),
       padData: () => new Uint8Array(0),
       unpadData: () => new Uint8Array(0),
     };

@@ -5,6 +5,15 @@
  * the user may write it), containers as key files with the cmapfile and key map, the user PIN, the admin key as
  * the challenge/response role (mutual authentication), signature, decryption, ECDH and key generation/import.
  */
+
+import {
+  DIGEST_INFO_PREFIX,
+  decodeEccPrivateKeyBlob,
+  decodeEccPublicKeyBlob,
+  deriveKeyFromSecret,
+  privateKeyBlobToKeyObject,
+} from '@minidriver/card-kit';
+import { decodeTlv, findTlvValue } from '@minidriver/iso7816';
 import {
   type AuthenticateExResult,
   CARD_DATA_VALUE_UNKNOWN,
@@ -24,12 +33,8 @@ import {
   createPinSet,
   type DeriveKeyRequest,
   type DhAgreementRequest,
-  DIGEST_INFO_PREFIX,
   type DirectoryAccessCondition,
   type DirectoryName,
-  decodeEccPrivateKeyBlob,
-  decodeEccPublicKeyBlob,
-  deriveKeyFromSecret,
   eccKeySpecBits,
   type FileAccessCondition,
   isEcdhKeySpec,
@@ -42,7 +47,6 @@ import {
   type PinId,
   type PinInfo,
   type PinSet,
-  privateKeyBlobToKeyObject,
   ROLE_ADMIN,
   ROLE_USER,
   type RsaDecryptRequest,
@@ -53,8 +57,7 @@ import {
   type SignDataRequest,
   type UserId,
   wipe,
-} from '@minidriver/core';
-import { decodeTlv, findTlvValue } from '@minidriver/iso7816';
+} from '@minidriver/spec';
 import { GidsApplication } from './gids-application.js';
 import { AlgorithmUse, MAX_CONTAINER_INDEX } from './gids-commands.js';
 import { type ContainerKey, GidsContainers } from './gids-containers.js';

@@ -3,8 +3,9 @@
  * The public key template a GIDS card returns (`7F49 { 81 modulus, 82 exponent }` for RSA, `7F49 { 86 point }`
  * for EC; docs/spec/gids.md §4.1). Anything else is SCARD_E_COMM_DATA_LOST.
  */
-import { ScardError } from '@minidriver/core';
+
 import { decodeTlv, findTlvValue } from '@minidriver/iso7816';
+import { ScardError } from '@minidriver/spec';
 
 /** A decoded public key. */
 export type GidsPublicKey =

@@ -3,7 +3,7 @@
  * `@minidriver/card-gids`: the minidriver plugin for GIDS cards (Microsoft Generic Identity Device
  * Specification). The simulator is in `@minidriver/card-gids/sim`.
  */
-import type { MinidriverPlugin } from '@minidriver/core';
+import type { MinidriverPlugin } from '@minidriver/spec';
 import { GIDS_SECRET_APDUS } from './gids-commands.js';
 import { GidsMinidriver, type GidsMinidriverOptions } from './gids-minidriver.js';
 

@@ -9,9 +9,10 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:chil
 import { dirname, join, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CardSession, FileAccessCondition } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { acquireVpcdPortLock, SimTransport, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
+import { FileAccessCondition } from '@minidriver/spec';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from '../src/index.js';

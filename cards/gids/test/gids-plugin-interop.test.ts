@@ -7,19 +7,17 @@
  */
 import { constants, createHash, publicEncrypt, verify, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { compressCertificate, decodeContainerMap, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { createSelfSignedCertificate } from '@minidriver/core';
+import { describeWithTools } from '@minidriver/sim/testing';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_PKCS1,
   CacheMode,
-  compressCertificate,
-  createSelfSignedCertificate,
-  decodeContainerMap,
   KeySpec,
-  publicKeyBlobToKeyObject,
   reverseBytes,
-} from '@minidriver/core';
-import { describeWithTools } from '@minidriver/sim/testing';
+} from '@minidriver/spec';
 import { expect, it, vi } from 'vitest';
 import { GidsSimulator } from '../sim/index.js';
 import { plugin } from '../src/index.js';

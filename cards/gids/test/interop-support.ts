@@ -7,9 +7,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CardSession, type MinidriverPlugin } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { PcscContext } from '@minidriver/pcsc';
 import { acquireVpcdPortLock, type SimulatedCard, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import type { MinidriverPlugin } from '@minidriver/spec';
 import { afterAll, beforeAll } from 'vitest';
 
 /** The vpcd reader (and its card socket port) the GIDS interop suites use; they take turns on the lock. */

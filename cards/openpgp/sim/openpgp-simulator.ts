@@ -4,7 +4,6 @@
  * Handles extended length, command chaining (CLA b5) and `61xx` / GET RESPONSE for long answers.
  */
 import { randomBytes } from 'node:crypto';
-import { copyBytes, ScardError } from '@minidriver/core';
 import {
   decodeTlv,
   encodeResponseApdu,
@@ -14,6 +13,7 @@ import {
   parseCommandApdu,
 } from '@minidriver/iso7816';
 import type { SimulatedCard } from '@minidriver/sim';
+import { copyBytes, ScardError } from '@minidriver/spec';
 import {
   AUTHENTICATION_SLOT,
   DECRYPTION_SLOT,

@@ -6,7 +6,8 @@
  * certificate files are the card's certificate objects; there are no free-form files.
  */
 import { defineConformanceSuite } from '@minidriver/conformance';
-import { type CardSession, KeySpec, ROLE_ADMIN } from '@minidriver/core';
+import type { CardSession } from '@minidriver/core';
+import { KeySpec, ROLE_ADMIN } from '@minidriver/spec';
 import { OpenPgpSimulator } from '../sim/index.js';
 import { plugin } from './index.js';
 
@@ -30,9 +31,11 @@ defineConformanceSuite({
     { index: 2, keySpec: KeySpec.AT_SIGNATURE, keySize: 2048, generate: false },
   ],
   writableFiles: false,
+  kitFileSystem: true,
   certificateContainer: 1,
   algorithmChange: { index: 1, keySpec: KeySpec.AT_ECDHE_P256, keySize: 0 },
   crypto: { pss: false, oaep: false, rawDecrypt: 'pkcs1-only' },
+  ecdhContainer: { index: 1, keySpec: KeySpec.AT_ECDHE_P256, keySize: 0, generate: true },
   prepare: async (session: CardSession) => {
     await session.authenticatePin('admin', new Uint8Array(PW3));
   },

@@ -3,7 +3,7 @@
  * It caches nothing: the minidriver decides what to read when. Every method throws only ScardError; PINs
  * are never part of an error message.
  */
-import { concatBytes, ScardError, type Transport, wipe } from '@minidriver/core';
+
 import {
   type CardChannel,
   type CommandApdu,
@@ -13,6 +13,7 @@ import {
   findTlvValue,
   statusWordToScardError,
 } from '@minidriver/iso7816';
+import { concatBytes, ScardError, type Transport, wipe } from '@minidriver/spec';
 import {
   changeReferenceDataCommand,
   computeDigitalSignatureCommand,

@@ -1,8 +1,9 @@
 /**
  * APDU builders, byte for byte against the commands of openpgp.md §2 and §4.
  */
-import { toHex } from '@minidriver/core';
+
 import { encodeCommandApdu } from '@minidriver/iso7816';
+import { toHex } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import {
   changeReferenceDataCommand,

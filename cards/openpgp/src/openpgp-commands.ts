@@ -2,8 +2,9 @@
  * @module Command APDU builders of the OpenPGP card application (openpgp.md §4). Pure functions: each
  * returns the `CommandApdu` of one card command and sends nothing.
  */
-import type { SecretApdu } from '@minidriver/core';
+
 import type { CommandApdu } from '@minidriver/iso7816';
+import type { SecretApdu } from '@minidriver/spec';
 
 /** The partial AID every OpenPGP application answers to (openpgp.md §1). */
 export const OPENPGP_PARTIAL_AID = Uint8Array.of(0xd2, 0x76, 0x00, 0x01, 0x24, 0x01);

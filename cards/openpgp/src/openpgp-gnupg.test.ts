@@ -8,14 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CARD_CREATE_CONTAINER_KEY_GEN,
-  CardSession,
-  concatBytes,
-  KeySpec,
-  publicKeyBlobToKeyObject,
-} from '@minidriver/core';
+import { publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
+import { CARD_CREATE_CONTAINER_KEY_GEN, concatBytes, KeySpec } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { OpenPgpSimulator } from '../sim/index.js';
 import { plugin } from './index.js';

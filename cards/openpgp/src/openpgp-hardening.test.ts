@@ -2,23 +2,22 @@
  * Regression tests of the hostile-card audit (issue #11) for the OpenPGP plugin.
  */
 import { constants, generateKeyPairSync, publicEncrypt, randomBytes } from 'node:crypto';
+import { encodeEccPrivateKeyBlob, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
+import { SimTransport } from '@minidriver/sim';
 import {
   type ApduTraceEntry,
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_CREATE_CONTAINER_KEY_IMPORT,
   CARD_PADDING_PKCS1,
   CardProperty,
-  CardSession,
-  encodeEccPrivateKeyBlob,
   interceptTransmit,
   KeySpec,
-  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
   ROLE_USER,
   reverseBytes,
   ScardError,
-} from '@minidriver/core';
-import { SimTransport } from '@minidriver/sim';
+} from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { OpenPgpSimulator } from '../sim/index.js';
 import { plugin, RESETTING_CODE_PIN_ID } from './index.js';

@@ -2,17 +2,18 @@
  * OpenPGP management beyond the contract (OpenPgpManagement through CardSession.manage) against the OpenPGP
  * simulator: cardholder data, key slot listing, factory reset; the Resetting Code through the contract.
  */
+
+import { CardSession } from '@minidriver/core';
+import { SimTransport } from '@minidriver/sim';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
-  CardSession,
   KeySpec,
   PIN_CHANGE_FLAG_CHANGEPIN,
   PIN_CHANGE_FLAG_UNBLOCK,
   ROLE_ADMIN,
   ROLE_USER,
   ScardError,
-} from '@minidriver/core';
-import { SimTransport } from '@minidriver/sim';
+} from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OpenPgpSimulator } from '../sim/index.js';

@@ -7,8 +7,9 @@
  * contract can do (PW1/PW3 change, the Resetting Code through changeAuthenticatorEx, key generation and
  * import) is done through the contract by the caller.
  */
-import { type CardManagementAccess, ScardError } from '@minidriver/core';
+import type { CardManagementAccess } from '@minidriver/core';
 import { type CardChannel, createCardChannel, decodeTlv, type TlvNode } from '@minidriver/iso7816';
+import { ScardError } from '@minidriver/spec';
 import { getDataCommand, putDataCommand } from './openpgp-commands.js';
 import { decodeApplicationData, KeyStatus } from './openpgp-objects.js';
 

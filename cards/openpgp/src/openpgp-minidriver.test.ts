@@ -12,6 +12,15 @@ import {
   verify,
 } from 'node:crypto';
 import {
+  decodeContainerMap,
+  ecdsaRawToDer,
+  encodeEccPrivateKeyBlob,
+  encodeEccPublicKeyBlob,
+  publicKeyBlobToKeyObject,
+} from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
+import { SimTransport } from '@minidriver/sim';
+import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_CREATE_CONTAINER_KEY_IMPORT,
   CARD_PADDING_INFO_PRESENT,
@@ -21,26 +30,19 @@ import {
   CacheMode,
   CalgHash,
   CardProperty,
-  CardSession,
   CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_VALID_CONTAINER,
   createPinSet,
-  decodeContainerMap,
-  ecdsaRawToDer,
-  encodeEccPrivateKeyBlob,
-  encodeEccPublicKeyBlob,
   KeySpec,
   PIN_CHANGE_FLAG_UNBLOCK,
   PinCachePolicyType,
-  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
   ROLE_USER,
   reverseBytes,
   ScardError,
   SecretPurpose,
   SecretType,
-} from '@minidriver/core';
-import { SimTransport } from '@minidriver/sim';
+} from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { OpenPgpSimulator } from '../sim/index.js';
 import { plugin, RESETTING_CODE_PIN_ID, SIGNATURE_PIN_ID } from './index.js';
@@ -405,7 +407,8 @@ describe('OpenPGP plugin: keys', () => {
     await expectScardError(session.readFile('mscp', 'ksc02'), 'SCARD_E_FILE_NOT_FOUND');
     await session.deleteFile('mscp', 'ksc00');
     expect(await session.enumFiles('mscp')).toEqual(['cmapfile']);
-    await expectScardError(session.writeFile('mscp', 'kxc00', certificate), 'SCARD_E_UNSUPPORTED_FEATURE');
+    // Container 0 holds the signature key: kxc00 names no file (the kit's one policy, as on PIV).
+    await expectScardError(session.writeFile('mscp', 'kxc00', certificate), 'SCARD_E_FILE_NOT_FOUND');
     await session.close();
   });
 

@@ -3,8 +3,8 @@
  * fast-check properties: round trips, and random bytes never throw anything but ScardError.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { fromHex, ScardError, toHex } from '@minidriver/core';
 import { decodeTlv, encodeTlv } from '@minidriver/iso7816';
+import { fromHex, ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

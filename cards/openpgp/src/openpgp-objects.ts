@@ -5,8 +5,9 @@
  * SCARD_E_COMM_DATA_LOST for malformed input, never anything else.
  */
 import { createHash } from 'node:crypto';
-import { concatBytes, type EccCurve, ScardError } from '@minidriver/core';
+import type { EccCurve } from '@minidriver/card-kit';
 import { decodeTlv, encodeLength, encodeTlv, findTlv, findTlvValue, type TlvNode, tagBytes } from '@minidriver/iso7816';
+import { concatBytes, ScardError } from '@minidriver/spec';
 import type { KeySlot } from './openpgp-commands.js';
 
 const MALFORMED = { malformedError: 'SCARD_E_COMM_DATA_LOST' } as const;

@@ -8,9 +8,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CardSession, type MinidriverPlugin } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { type PcscCard, PcscContext } from '@minidriver/pcsc';
 import { describeWithTools } from '@minidriver/sim/testing';
+import type { MinidriverPlugin } from '@minidriver/spec';
 
 /**
  * The vpcd reader (and its card socket port) the OpenPGP interop suites use. The port is shared with the

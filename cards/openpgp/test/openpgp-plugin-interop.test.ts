@@ -15,8 +15,9 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CARD_CREATE_CONTAINER_KEY_GEN, KeySpec, publicKeyBlobToKeyObject } from '@minidriver/core';
+import { publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { CARD_CREATE_CONTAINER_KEY_GEN, KeySpec } from '@minidriver/spec';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OpenPgpSimulator } from '../sim/index.js';
 import { OpenPgpApplication, plugin } from '../src/index.js';

@@ -14,8 +14,8 @@ import {
   privateDecrypt,
   randomBytes,
 } from 'node:crypto';
-import { concatBytes } from '@minidriver/core';
 import { encodeTlv } from '@minidriver/iso7816';
+import { concatBytes } from '@minidriver/spec';
 import { fail, PivStatus } from './piv-status.js';
 
 /** PIV algorithm identifiers of asymmetric keys the simulator knows (SP 800-78-5, YubiKey). */

@@ -3,7 +3,7 @@
  * the challenge-response protocols use, and the YubiKey defaults.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** Symmetric algorithms a 9B management key can have. */
 export type ManagementKeyAlgorithm = '3des' | 'aes128' | 'aes192' | 'aes256';

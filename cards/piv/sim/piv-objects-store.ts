@@ -2,8 +2,9 @@
  * @module The PIV data objects a card holds (SP 800-73-4 part 1 §3), their read access rules, the YubiKey
  * size limit, and the CHUID / CCC / Discovery contents a YubiKey-class card starts with.
  */
-import { concatBytes } from '@minidriver/core';
+
 import { encodeTlv } from '@minidriver/iso7816';
+import { concatBytes } from '@minidriver/spec';
 
 /** BER-TLV tags of the PIV data objects (as integers, 5FC105 = 0x5fc105). */
 export const PivObjectTag = {

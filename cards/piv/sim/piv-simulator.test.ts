@@ -10,7 +10,7 @@ import {
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PivSimulator } from './piv-simulator.js';

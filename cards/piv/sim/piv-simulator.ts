@@ -5,9 +5,9 @@
  * metadata, management key, PIN retries, reset, key import). Cryptography is real (node:crypto).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { concatBytes, ScardError } from '@minidriver/core';
 import { encodeResponseApdu, encodeTlv, type ParsedCommandApdu, parseCommandApdu } from '@minidriver/iso7816';
 import type { SimulatedCard } from '@minidriver/sim';
+import { concatBytes, ScardError } from '@minidriver/spec';
 import {
   ATTESTATION_CERTIFICATE_TAG,
   ATTESTATION_SLOT,

@@ -7,7 +7,8 @@
  */
 import { createCipheriv } from 'node:crypto';
 import { defineConformanceSuite } from '@minidriver/conformance';
-import { type CardSession, KeySpec } from '@minidriver/core';
+import type { CardSession } from '@minidriver/core';
+import { KeySpec } from '@minidriver/spec';
 import { PivSimulator } from '../sim/index.js';
 import { plugin } from './index.js';
 
@@ -42,6 +43,7 @@ defineConformanceSuite({
     { index: 3, keySpec: KeySpec.AT_SIGNATURE, keySize: 2048, generate: false },
   ],
   writableFiles: false,
+  kitFileSystem: true,
   certificateContainer: 0,
   algorithmChange: { index: 0, keySpec: KeySpec.AT_ECDSA_P256, keySize: 0 },
   prepare: async (session: CardSession) => {

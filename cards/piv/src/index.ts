@@ -1,14 +1,17 @@
 /**
- * @module @minidriver/card-piv — the minidriver plugin for PIV cards (NIST SP 800-73-4 / -5: government
- * PIV and CAC cards, YubiKey, Nitrokey, PIVKey …), and PivApplication for direct use of the PIV card edge.
+ * @minidriver/card-piv — the minidriver plugin for PIV cards (NIST SP 800-73-4 / -5: government PIV and CAC
+ * cards, YubiKey, Nitrokey, PIVKey …), and PivApplication for direct use of the PIV card edge. The
+ * simulator lives at the subpath `@minidriver/card-piv/sim`.
+ *
+ * @packageDocumentation
  */
-import { CacheMode, type MinidriverPlugin } from '@minidriver/core';
+import { CacheMode, type MinidriverPlugin } from '@minidriver/spec';
 import { PIV_SECRET_APDUS } from './piv-commands.js';
-import { PivMinidriver, type PivMinidriverOptions } from './piv-minidriver.js';
+import { openPivMinidriver, type PivMinidriverOptions } from './piv-minidriver.js';
 
 export { encryptManagementChallenge, PivApplication } from './piv-application.js';
 export { PinPolicy, PivAlgorithmId } from './piv-commands.js';
-export { PivMinidriver, type PivMinidriverOptions } from './piv-minidriver.js';
+export type { PivMinidriverOptions } from './piv-minidriver.js';
 export type { CertificateObject, Chuid, PivPublicKey, SlotMetadata } from './piv-objects.js';
 export { CONTAINER_SLOTS, PIV_CONTAINER_COUNT, PUK_PIN_ID, SIGNATURE_PIN_ID } from './piv-slots.js';
 
@@ -17,7 +20,7 @@ export function createPivPlugin(options: PivMinidriverOptions = {}): MinidriverP
   return {
     name: 'PIV',
     cardDataVersions: { min: 4, current: 7 },
-    acquireContext: (context) => PivMinidriver.open(context, options),
+    acquireContext: (context) => openPivMinidriver(context, options),
     secretApdus: PIV_SECRET_APDUS,
   };
 }

@@ -4,8 +4,8 @@
  * (the minidriver) decide what to cache. Every method throws only ScardError.
  */
 import { createCipheriv } from 'node:crypto';
-import { ScardError, type Transport, wipe } from '@minidriver/core';
 import { type CardChannel, type CommandApdu, createCardChannel, decodeTlv } from '@minidriver/iso7816';
+import { ScardError, type Transport, wipe } from '@minidriver/spec';
 import {
   changeReferenceCommand,
   deleteKeyCommand,

@@ -1,7 +1,7 @@
 /** APDU builders against the command bytes printed in piv.md §6 (and §8 for the Yubico extensions). */
 
-import { toHex } from '@minidriver/core';
 import { encodeCommandApdu } from '@minidriver/iso7816';
+import { toHex } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import {
   generalAuthenticateCommand,

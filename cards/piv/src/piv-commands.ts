@@ -2,8 +2,9 @@
  * @module PIV command APDUs (piv.md §6, §8): one builder per card command, wire constants with their
  * spec names. Builders only build; sending and status mapping live in PivApplication.
  */
-import type { SecretApdu } from '@minidriver/core';
+
 import type { CommandApdu } from '@minidriver/iso7816';
+import type { SecretApdu } from '@minidriver/spec';
 
 /** The right-truncated PIV AID everyone sends (piv.md §1). */
 export const PIV_AID_TRUNCATED: Uint8Array = Uint8Array.of(0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00);

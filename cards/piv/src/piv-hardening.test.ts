@@ -2,22 +2,21 @@
  * Regression tests of the hostile-input audit (issue #11) for the PIV plugin.
  */
 import { constants, generateKeyPairSync, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
+import { encodeRsaPrivateKeyBlob, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
+import { SimTransport } from '@minidriver/sim';
 import {
   type ApduTraceEntry,
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_CREATE_CONTAINER_KEY_IMPORT,
   CARD_PADDING_PKCS1,
-  CardSession,
-  encodeRsaPrivateKeyBlob,
   interceptTransmit,
   KeySpec,
-  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
   ROLE_USER,
   reverseBytes,
   ScardError,
-} from '@minidriver/core';
-import { SimTransport } from '@minidriver/sim';
+} from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
 import { encryptManagementChallenge, plugin } from './index.js';

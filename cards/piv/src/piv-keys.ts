@@ -3,7 +3,8 @@
  * minidriver learns a key it cannot query, piv.md §10.1) and turned into the interface's key BLOBs.
  */
 import { X509Certificate } from 'node:crypto';
-import { encodeEccPublicKeyBlob, encodeRsaPublicKeyBlob, ScardError } from '@minidriver/core';
+import { encodeEccPublicKeyBlob, encodeRsaPublicKeyBlob } from '@minidriver/card-kit';
+import { ScardError } from '@minidriver/spec';
 import type { PivPublicKey } from './piv-objects.js';
 
 function fromBase64Url(text: string | undefined): Uint8Array {

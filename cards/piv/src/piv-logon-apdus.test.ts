@@ -3,14 +3,11 @@
  * container info) through CardSession, cold and warm, in both cache modes. The counts are exact for this
  * simulator (README.md "APDU counts"): a change in them is a change in behaviour and must be looked at.
  */
-import {
-  CacheMode,
-  CardSession,
-  CONTAINER_MAP_VALID_CONTAINER,
-  decodeContainerMap,
-  type MinidriverPlugin,
-} from '@minidriver/core';
+
+import { decodeContainerMap } from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
 import { ApduRecorder, recordingTransport, SimTransport } from '@minidriver/sim';
+import { CacheMode, CONTAINER_MAP_VALID_CONTAINER, type MinidriverPlugin } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { createPivPlugin } from './index.js';
 import { provisionedCard } from './testing/provisioned-card.js';

@@ -4,8 +4,9 @@
  * policies, and slot metadata.
  */
 import { X509Certificate } from 'node:crypto';
-import { CardSession, PIN_CHANGE_FLAG_CHANGEPIN, ROLE_ADMIN, ROLE_USER, ScardError } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
+import { PIN_CHANGE_FLAG_CHANGEPIN, ROLE_ADMIN, ROLE_USER, ScardError } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
 import { encryptManagementChallenge, plugin } from './index.js';

@@ -11,8 +11,9 @@
  * algorithm) is done through the contract by the caller, not here.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { type CardManagementAccess, ScardError } from '@minidriver/core';
+import type { CardManagementAccess } from '@minidriver/core';
 import { type CardChannel, type CommandApdu, createCardChannel, decodeTlv, encodeTlv } from '@minidriver/iso7816';
+import { ScardError } from '@minidriver/spec';
 import { managementKeyLength, PivApplication } from './piv-application.js';
 import { MANAGEMENT_KEY_REFERENCE, PIN_REFERENCE, PivAlgorithmId, PUK_REFERENCE } from './piv-commands.js';
 import { decodeGeneratedKey, type PivPublicKey } from './piv-objects.js';

@@ -13,6 +13,17 @@ import {
   verify,
 } from 'node:crypto';
 import {
+  compressCertificate,
+  decodeContainerMap,
+  encodeContainerMap,
+  encodeEccPrivateKeyBlob,
+  encodeEccPublicKeyBlob,
+  encodeRsaPrivateKeyBlob,
+  publicKeyBlobToKeyObject,
+} from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
+import { SimTransport, UnknownCard } from '@minidriver/sim';
+import {
   CALG_RSA_KEYX,
   CARD_AUTHENTICATE_PIN_PIN,
   CARD_CREATE_CONTAINER_KEY_GEN,
@@ -26,25 +37,16 @@ import {
   CacheMode,
   CalgHash,
   CardProperty,
-  CardSession,
   CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_VALID_CONTAINER,
-  compressCertificate,
-  decodeContainerMap,
-  encodeContainerMap,
-  encodeEccPrivateKeyBlob,
-  encodeEccPublicKeyBlob,
-  encodeRsaPrivateKeyBlob,
   fromHex,
   KeySpec,
-  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
   ROLE_USER,
   reverseBytes,
   ScardError,
   toHex,
-} from '@minidriver/core';
-import { SimTransport, UnknownCard } from '@minidriver/sim';
+} from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
 import { createPivPlugin, encryptManagementChallenge, PivApplication, plugin } from './index.js';

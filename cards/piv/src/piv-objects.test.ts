@@ -3,7 +3,7 @@
  * §6.7 (7F49 template), §8 (metadata); properties: round trips, and random bytes never throw anything
  * but ScardError.
  */
-import { ScardError, toHex } from '@minidriver/core';
+import { ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -5,8 +5,8 @@
  * card that does not parse is SCARD_E_COMM_DATA_LOST.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { concatBytes, ScardError } from '@minidriver/core';
 import { decodeTlv, encodeTlv, findTlv, type TlvNode } from '@minidriver/iso7816';
+import { concatBytes, ScardError } from '@minidriver/spec';
 import { PivAlgorithmId } from './piv-commands.js';
 
 const CARD_DATA = { malformedError: 'SCARD_E_COMM_DATA_LOST' } as const;

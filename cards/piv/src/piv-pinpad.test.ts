@@ -4,17 +4,10 @@
  * PIN_VERIFY_STRUCTURE is worked by hand from the part 10 v2.02.09 §2.5.2 layout (see the comments).
  */
 import { createHash, verify } from 'node:crypto';
-import {
-  CalgHash,
-  CardSession,
-  KeySpec,
-  publicKeyBlobToKeyObject,
-  ROLE_USER,
-  reverseBytes,
-  SecretType,
-  toHex,
-} from '@minidriver/core';
-import { type PinPad, parsePinVerifyStructure, SimTransport } from '@minidriver/sim';
+import { parsePinVerifyStructure, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { CardSession } from '@minidriver/core';
+import { type PinPad, SimTransport } from '@minidriver/sim';
+import { CalgHash, KeySpec, ROLE_USER, reverseBytes, SecretType, toHex } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { PivSimulator } from '../sim/index.js';
 import { plugin, SIGNATURE_PIN_ID } from './index.js';

@@ -3,7 +3,8 @@
  * half of a container (signature or key exchange) a slot's key is. Users and tools may rely on this table:
  * 0 = 9A, 1 = 9C, 2 = 9D, 3 = 9E, 4..23 = retired 82..95.
  */
-import { type PinId, ROLE_EVERYONE, ROLE_USER } from '@minidriver/core';
+import { SIGNATURE_PIN_ID as KIT_SIGNATURE_PIN_ID, UNBLOCK_PIN_ID } from '@minidriver/card-kit';
+import { type PinId, ROLE_EVERYONE, ROLE_USER } from '@minidriver/spec';
 
 /** Number of containers the PIV card edge has (4 standard slots + 20 retired). */
 export const PIV_CONTAINER_COUNT = 24;
@@ -17,10 +18,13 @@ export const CONTAINER_SLOTS: readonly number[] = Object.freeze([
   ...Array.from({ length: 20 }, (_, offset) => 0x82 + offset),
 ]);
 
-/** PIN id 4: the "signature PIN", the same card PIN 80 bound to PIN-always keys (OpenSC's "user sign" role). */
-export const SIGNATURE_PIN_ID = 4 as const;
-/** PIN id 3: the PUK, an unblock-only PIN. */
-export const PUK_PIN_ID = 3 as const;
+/**
+ * PIN id 4: the "signature PIN", the same card PIN 80 bound to PIN-always keys (OpenSC's "user sign" role);
+ * the kit's one value for a signature PIN on every card.
+ */
+export const SIGNATURE_PIN_ID: typeof KIT_SIGNATURE_PIN_ID = KIT_SIGNATURE_PIN_ID;
+/** PIN id 3: the PUK, an unblock-only PIN (the kit's UNBLOCK_PIN_ID). */
+export const PUK_PIN_ID: typeof UNBLOCK_PIN_ID = UNBLOCK_PIN_ID;
 
 /** The slot of container `index`, or undefined outside 0..23. */
 export function slotOfContainer(index: number): number | undefined {

@@ -3,8 +3,9 @@
  * come from @minidriver/iso7816 (iso7816.md §4.3); what a status word means for a particular PIV
  * operation is decided here.
  */
-import { ScardError } from '@minidriver/core';
+
 import { statusWordToScardError } from '@minidriver/iso7816';
+import { ScardError } from '@minidriver/spec';
 
 /** What kind of card operation answered. */
 export type PivOperation =

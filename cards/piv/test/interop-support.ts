@@ -7,9 +7,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CardSession, type MinidriverPlugin } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { PcscContext, SCARD_STATE_EMPTY, SCARD_STATE_PRESENT } from '@minidriver/pcsc';
 import { missingToolsReason, onCi } from '@minidriver/sim';
+import type { MinidriverPlugin } from '@minidriver/spec';
 import { describe } from 'vitest';
 
 /** The vpcd reader (and its card socket port) every PIV interop suite uses; they take turns on the lock. */

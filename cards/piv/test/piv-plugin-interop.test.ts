@@ -11,22 +11,19 @@ import { createHash, createPublicKey, type KeyObject, verify, X509Certificate } 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { certificateFileName, decodeContainerMap, ecdsaRawToDer, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { createSelfSignedCertificate } from '@minidriver/core';
+import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_PKCS1,
   CalgHash,
   CONTAINER_MAP_VALID_CONTAINER,
-  certificateFileName,
-  createSelfSignedCertificate,
-  decodeContainerMap,
-  ecdsaRawToDer,
   KeySpec,
-  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
   reverseBytes,
-} from '@minidriver/core';
-import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+} from '@minidriver/spec';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '../sim/index.js';
 import { encryptManagementChallenge, plugin } from '../src/index.js';

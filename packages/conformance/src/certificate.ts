@@ -5,7 +5,8 @@
  * container's key (a PIV card stores it in the slot's certificate object), so junk bytes would not do.
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { compressCertificate, createCertificate, derOctetString } from '@minidriver/core';
+import { compressCertificate } from '@minidriver/card-kit';
+import { createCertificate, derOctetString } from '@minidriver/core';
 import { patternBytes } from './harness.js';
 
 /** 1.3.6.1.4.1.32473.1 (the documentation arc of IANA's example enterprise number): a filler extension. */

@@ -2,7 +2,7 @@
  * The suite run against the reference card (src/testing), which is written to the spec: it proves every
  * group can pass, so a failure on a card package points at that card, not at the suite.
  */
-import { KeySpec } from '@minidriver/core';
+import { KeySpec } from '@minidriver/spec';
 import { defineConformanceSuite } from './suite.js';
 import {
   REFERENCE_ADMIN_KEY,

@@ -4,12 +4,8 @@
  * container holds now: no certificate of an old key, no certificate of a container without a key.
  */
 import { X509Certificate } from 'node:crypto';
-import {
-  CONTAINER_MAP_VALID_CONTAINER,
-  decodeCertificateFile,
-  publicKeyBlobToKeyObject,
-  ScardError,
-} from '@minidriver/core';
+import { decodeCertificateFile, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { CONTAINER_MAP_VALID_CONTAINER, ScardError } from '@minidriver/spec';
 import { ConformanceFailure, check, describeError, must, type Rig } from './harness.js';
 import { expectedRecordSizes, readContainerMap } from './provision.js';
 

@@ -2,8 +2,9 @@
  * @module The rig every test group stands on: a simulated card behind a SimTransport that records APDUs,
  * a CardSession on it, and assertion helpers whose failures name the spec rule that was broken.
  */
-import { CardSession, type CardSessionOptions, DataCacheStore, type ScardCodeName, ScardError } from '@minidriver/core';
+import { CardSession, type CardSessionOptions, DataCacheStore } from '@minidriver/core';
 import { ApduRecorder, SimTransport, type SimulatedCard } from '@minidriver/sim';
+import { type ScardCodeName, ScardError } from '@minidriver/spec';
 import type { ConformanceOptions } from './options.js';
 
 /** A card, one transport to it, and a session on that transport. */

@@ -4,8 +4,9 @@
  * has fixed key slots), so the options describe the card honestly, and every capability declared absent
  * is asserted to answer SCARD_E_UNSUPPORTED_FEATURE rather than skipped.
  */
-import type { CardSession, MinidriverPlugin } from '@minidriver/core';
+import type { CardSession } from '@minidriver/core';
 import type { SimulatedCard } from '@minidriver/sim';
+import type { MinidriverPlugin } from '@minidriver/spec';
 
 /** How the user PIN is unblocked (§5.2.4, §6.8). */
 export type UnblockCredential =
@@ -114,6 +115,22 @@ export interface ConformanceOptions {
    * the admin / management key). The suite authenticates the user PIN itself, after `prepare`.
    */
   readonly prepare?: (session: CardSession) => Promise<void>;
+  /**
+   * True when the card's logical file system is @minidriver/card-kit's VirtualFileSystem (synthesised from
+   * the card's objects): the kit's file policies (cmapfile access condition and write policy, cardcf
+   * writes, certificate bytes) are then asserted.
+   */
+  readonly kitFileSystem?: boolean;
+  /**
+   * An ECDH container the policy group may create on a fresh card to check the DH-agreement wipe policy,
+   * when none of `containers` is an ECDH key. Absent and no ECDH container: that check is skipped.
+   */
+  readonly ecdhContainer?: ContainerPlan;
+  /**
+   * True when the card can set a new PIN retry limit (cRetryCount ≠ 0) while changing a PIN. False
+   * (default): the kit's policy, SCARD_E_UNSUPPORTED_FEATURE.
+   */
+  readonly retryCountChange?: boolean;
   /** Key generation is slow on some simulators: the per-test timeout in ms (default 60 000). */
   readonly timeoutMs?: number;
 }

@@ -5,26 +5,28 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
-  CARD_CREATE_CONTAINER_KEY_GEN,
-  CARD_CREATE_CONTAINER_KEY_IMPORT,
-  type CardSession,
-  CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_RECORD_SIZE,
-  CONTAINER_MAP_VALID_CONTAINER,
-  type ContainerInfo,
-  type ContainerMapRecord,
   decodeContainerMap,
-  eccKeySpecBits,
   encodeContainerMap,
   encodeEccPrivateKeyBlob,
   encodeRsaPrivateKeyBlob,
+  keyBlobInfo,
+  publicKeyBlobToKeyObject,
+} from '@minidriver/card-kit';
+import type { CardSession } from '@minidriver/core';
+import {
+  CARD_CREATE_CONTAINER_KEY_GEN,
+  CARD_CREATE_CONTAINER_KEY_IMPORT,
+  CONTAINER_MAP_DEFAULT_CONTAINER,
+  CONTAINER_MAP_VALID_CONTAINER,
+  type ContainerInfo,
+  type ContainerMapRecord,
+  eccKeySpecBits,
   isEcdhKeySpec,
   isEcdsaKeySpec,
   isRsaKeySpec,
   KeySpec,
-  keyBlobInfo,
-  publicKeyBlobToKeyObject,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { check, must } from './harness.js';
 import type { ContainerPlan } from './options.js';
 

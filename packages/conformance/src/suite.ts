@@ -9,6 +9,7 @@ import { defineFaultTests } from './groups/faults.js';
 import { defineFileTests } from './groups/files.js';
 import { defineParameterTests } from './groups/parameters.js';
 import { definePinTests } from './groups/pins.js';
+import { definePolicyTests } from './groups/policies.js';
 import { defineRemovalTests } from './groups/removal.js';
 import { defineVersionTests } from './groups/versions.js';
 import { type ConformanceOptions, validateConformanceOptions } from './options.js';
@@ -41,6 +42,7 @@ export function defineConformanceSuite(options: ConformanceOptions): void {
     defineCryptoTests(options);
     defineCacheTests(options);
     defineRemovalTests(options);
+    definePolicyTests(options);
     defineFaultTests(options);
   });
 }

@@ -2,7 +2,7 @@
  * @module Command and response APDU encoding and parsing: cases 1-4, short and extended length
  * (iso7816.md §1).
  */
-import { copyBytes, ScardError } from '@minidriver/core';
+import { copyBytes, ScardError } from '@minidriver/spec';
 
 /** A command APDU before encoding. */
 export interface CommandApdu {

@@ -1,4 +1,4 @@
-import { fromHex, ScardError, toHex } from '@minidriver/core';
+import { fromHex, ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isContactlessAtr, matchAtr, parseAtr, parseAtrPattern, parseHistoricalBytes } from './atr.js';

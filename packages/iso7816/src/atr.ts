@@ -3,7 +3,7 @@
  * bytes (category indicator and COMPACT-TLV), the TCK, and ATR matching with a mask the way the
  * Windows Calais database and pcsc-tools do it (iso7816.md §8).
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** One group i of interface bytes TAi TBi TCi TDi. */
 export interface InterfaceByteGroup {

@@ -6,7 +6,7 @@ import {
   ScardError,
   type Transport,
   toHex,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CommandApdu, encodeResponseApdu, parseCommandApdu } from './apdu.js';

@@ -16,7 +16,7 @@ import {
   type SecretApdu,
   type Transport,
   wipe,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import {
   CLA_CHAINING,
   type CommandApdu,

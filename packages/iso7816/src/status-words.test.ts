@@ -1,4 +1,4 @@
-import { ScardCode, ScardError } from '@minidriver/core';
+import { ScardCode, ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -36,6 +36,16 @@ describe('statusWordToScardError (iso7816.md §4.3)', () => {
     expect(error.statusWord).toBe(statusWord);
   });
 
+  // Data that exists but cannot be read is SCARD_E_COMM_DATA_LOST (Smart Card Minidriver Specification
+  // error conventions, docs/spec/minidriver.md §1.5): 6281 "part of returned data may be corrupted" and
+  // 6581 "memory failure" (ISO/IEC 7816-4 §5.6 status bytes, docs/spec/iso7816.md).
+  it.each([
+    [0x6281, 'SCARD_E_COMM_DATA_LOST'],
+    [0x6581, 'SCARD_E_COMM_DATA_LOST'],
+  ])('data that cannot be read: %s → %s', (statusWord, name) => {
+    expect(statusWordToScardError(statusWord, 'READ').name).toBe(name);
+  });
+
   it.each([
     [0x6982, 'SCARD_W_SECURITY_VIOLATION'],
     [0x6900, 'SCARD_W_SECURITY_VIOLATION'],
@@ -44,7 +54,6 @@ describe('statusWordToScardError (iso7816.md §4.3)', () => {
     [0x6a82, 'SCARD_E_FILE_NOT_FOUND'],
     [0x6a88, 'SCARD_E_FILE_NOT_FOUND'],
     [0x6a84, 'SCARD_E_WRITE_TOO_MANY'],
-    [0x6581, 'SCARD_E_WRITE_TOO_MANY'],
     [0x6700, 'SCARD_E_INVALID_PARAMETER'],
     [0x6a80, 'SCARD_E_INVALID_PARAMETER'],
     [0x6a85, 'SCARD_E_INVALID_PARAMETER'],

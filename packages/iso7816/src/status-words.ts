@@ -2,7 +2,7 @@
  * @module ISO 7816-4 interindustry status words: names, human descriptions, and the mapping of a
  * final status word to the minidriver `ScardError` (iso7816.md §3 and §4.3).
  */
-import { type ScardCodeName, ScardError } from '@minidriver/core';
+import { type ScardCodeName, ScardError } from '@minidriver/spec';
 
 /** Interindustry status words (iso7816.md §3). Families such as `61xx` are given with xx = 00. */
 export const SW = {
@@ -181,10 +181,14 @@ function codeForStatusWord(statusWord: number): ScardCodeName {
     case 0x6a82:
     case 0x6a88:
       return 'SCARD_E_FILE_NOT_FOUND';
-    // "write → 6A84 / 6581: card full" (§4.3). NO_MEMORY is the host's allocation failure (§4.1).
+    // "6A84: card full" (§4.3). NO_MEMORY is the host's allocation failure (§4.1).
     case 0x6a84:
-    case 0x6581:
       return 'SCARD_E_WRITE_TOO_MANY';
+    // Data that exists but cannot be read or kept intact: 6281 (returned data may be corrupted) and 6581
+    // (memory failure) → SCARD_E_COMM_DATA_LOST, never FILE_NOT_FOUND (docs/spec/minidriver.md §1.5).
+    case 0x6281:
+    case 0x6581:
+      return 'SCARD_E_COMM_DATA_LOST';
     case 0x6700:
     case 0x6a00:
     case 0x6a80:

@@ -1,7 +1,7 @@
 /**
  * @module Helpers shared by this package's tests (not exported from the package).
  */
-import { ScardError, toHex } from '@minidriver/core';
+import { ScardError, toHex } from '@minidriver/spec';
 import { expect } from 'vitest';
 
 /** Space-separated lower-case hex, as the vectors in the tests are written. */

@@ -1,4 +1,4 @@
-import { concatBytes, fromHex, ScardError } from '@minidriver/core';
+import { concatBytes, fromHex, ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectScardError, hex } from './test-support.js';

@@ -7,7 +7,7 @@
  * simulator parsing command data (it answers 6A80). A plugin parsing a card's *response* should pass
  * `malformedError: 'SCARD_E_COMM_DATA_LOST'` (design.md: unreadable data that exists).
  */
-import { concatBytes, type ScardCodeName, ScardError } from '@minidriver/core';
+import { concatBytes, type ScardCodeName, ScardError } from '@minidriver/spec';
 
 /** One decoded BER-TLV data object. */
 export interface TlvNode {

@@ -3,7 +3,7 @@
  * What a card may simply not have: a property its plugin does not support, a file that does not exist.
  * Such answers mean "not there" to a key store, never a failure of the whole call.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** True when `error` says the thing asked for is not there (unsupported property, missing file or directory). */
 export function isAbsent(error: unknown): boolean {

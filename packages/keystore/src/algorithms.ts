@@ -5,7 +5,7 @@
  * §3.1: AT_KEYEXCHANGE / AT_SIGNATURE for RSA, AT_ECDSA_* for the signature half, AT_ECDHE_* for the key
  * exchange half of a container).
  */
-import { KeySpec, ScardError } from '@minidriver/core';
+import { KeySpec, ScardError } from '@minidriver/spec';
 
 /** The elliptic curves a card key can be on. */
 export type EcCurve = 'P-256' | 'P-384' | 'P-521';

@@ -7,24 +7,26 @@
  */
 import { X509Certificate } from 'node:crypto';
 import {
-  type CardSession,
   type CertificateFileKind,
+  certificateFileName,
+  decodeCertificateFile,
+  decodeContainerMap,
+  keyBlobInfo,
+  parseCertificateFileName,
+  publicKeyBlobToKeyObject,
+} from '@minidriver/card-kit';
+import type { CardSession } from '@minidriver/core';
+import {
   CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_VALID_CONTAINER,
   type ContainerInfo,
   ContainerProperty,
-  certificateFileName,
-  decodeCertificateFile,
-  decodeContainerMap,
   isEcdhKeySpec,
   KeySpec,
-  keyBlobInfo,
   LogicalName,
-  parseCertificateFileName,
-  publicKeyBlobToKeyObject,
   ROLE_USER,
   ScardError,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { isAbsent, readOptional } from './absent.js';
 import { curveOfBits, type KeyAlgorithm, usagesOfKeySpec } from './algorithms.js';
 import { Key } from './key.js';

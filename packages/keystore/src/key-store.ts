@@ -6,9 +6,10 @@
  * events. Tokens are independent: a card leaving never disturbs the others.
  */
 import { EventEmitter } from 'node:events';
-import { type ApduTraceHook, CardSession, ScardError, type Transport } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { Loader } from '@minidriver/loader';
 import { SimTransport, type SimulatedCard } from '@minidriver/sim';
+import { type ApduTraceHook, ScardError, type Transport } from '@minidriver/spec';
 import { checkOptions } from './options.js';
 import { PcscReaders } from './pcsc-readers.js';
 import type { PinPrompt } from './pins.js';

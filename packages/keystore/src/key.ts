@@ -5,18 +5,17 @@
  * DER or IEEE P1363, ECDH secret = the x-coordinate big-endian), whatever byte order the minidriver speaks.
  */
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
+import { ecdsaRawToDer, keyObjectToPublicKeyBlob } from '@minidriver/card-kit';
 import {
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_OAEP,
   CARD_PADDING_PKCS1,
   CARD_PADDING_PSS,
-  ecdsaRawToDer,
   KeySpec,
-  keyObjectToPublicKeyBlob,
   reverseBytes,
   ScardError,
   wipe,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import type { KeyAlgorithm, KeyUsage } from './algorithms.js';
 import {
   CNG_HASH_NAMES,

@@ -4,7 +4,7 @@
  * the minidriver contract takes (CNG hash names of BCRYPT_PKCS1_PADDING_INFO / BCRYPT_PSS_PADDING_INFO /
  * BCRYPT_OAEP_PADDING_INFO, docs/spec/minidriver.md §5.6).
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { checkChoice, checkOptions } from './options.js';
 
 /** Hashes a signature or OAEP can use (node:crypto names). */

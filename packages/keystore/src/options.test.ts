@@ -1,4 +1,4 @@
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KEY_ALGORITHM_NAMES, keySpecFor, parseKeyAlgorithm, usagesOfKeySpec } from './algorithms.js';

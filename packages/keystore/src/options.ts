@@ -4,7 +4,7 @@
  * outside their set with SCARD_E_INVALID_PARAMETER, before any card I/O, so a typo never silently signs
  * with a default.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** The options object (undefined/absent → empty), refusing unknown members. */
 export function checkOptions<T extends object>(value: unknown, allowed: readonly string[], what: string): Partial<T> {

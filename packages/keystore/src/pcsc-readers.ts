@@ -4,8 +4,9 @@
  * then card insertions and removals from a ReaderWatch, for every reader or the ones named. Connections are
  * shared (other applications keep using the cards); @minidriver/pcsc is imported only when PC/SC is used.
  */
-import { ScardError, type Transport } from '@minidriver/core';
+
 import type { PcscContext, ReaderEvent, ReaderWatch } from '@minidriver/pcsc';
+import { ScardError, type Transport } from '@minidriver/spec';
 
 /** What the reader source reports to its store. */
 export interface ReaderHandlers {

@@ -6,10 +6,10 @@
  * admin key answering the card's challenge).
  */
 import { createCipheriv } from 'node:crypto';
+import type { CardSession } from '@minidriver/core';
 import {
   CARD_DATA_VALUE_UNKNOWN,
   CardProperty,
-  type CardSession,
   PinCachePolicyType,
   type PinId,
   type PinInfo,
@@ -19,7 +19,7 @@ import {
   SecretPurpose,
   SecretType,
   wipe,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { isAbsent } from './absent.js';
 
 /** How the PIN is entered: typed by the application, on the reader's PIN pad, or as a challenge/response key. */

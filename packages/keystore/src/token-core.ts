@@ -4,7 +4,8 @@
  * later call into SCARD_W_REMOVED_CARD and tells the store once), the PIN cache policy of each PIN (normal,
  * timed, none, always-prompt) and authentication through a PIN value or a prompt, with no silent retry.
  */
-import { type CardSession, createPinSet, type PinId, ROLE_ADMIN, ScardError, wipe } from '@minidriver/core';
+import type { CardSession } from '@minidriver/core';
+import { createPinSet, type PinId, ROLE_ADMIN, ScardError, wipe } from '@minidriver/spec';
 import {
   adminKeyBytes,
   answerChallenge,

@@ -5,18 +5,18 @@
  * operations: login/logout under the PIN cache policy, key generation and certificate import.
  */
 import { X509Certificate } from 'node:crypto';
+import { certificateFileName } from '@minidriver/card-kit';
+import type { CardSession } from '@minidriver/core';
+import type { Resolution } from '@minidriver/loader';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CardProperty,
-  type CardSession,
-  certificateFileName,
   FileAccessCondition,
   LogicalName,
   type PinId,
   ScardError,
   toHex,
-} from '@minidriver/core';
-import type { Resolution } from '@minidriver/loader';
+} from '@minidriver/spec';
 import { readOptional } from './absent.js';
 import {
   type KeyAlgorithm,

@@ -13,7 +13,7 @@ import {
   randomBytes,
   verify,
 } from 'node:crypto';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { expect } from 'vitest';
 import { HASH_NAMES, type Key } from '../src/index.js';
 import { HASH_BYTES } from '../src/operation-options.js';

@@ -6,8 +6,9 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator } from '@minidriver/card-piv/sim';
-import { CardSession, createSelfSignedCertificate, ScardError } from '@minidriver/core';
+import { CardSession, createSelfSignedCertificate } from '@minidriver/core';
 import { ApduRecorder, SimTransport } from '@minidriver/sim';
+import { ScardError } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { KeyStore, openToken, type PinRequest, type Token } from '../src/index.js';
 import { ADMIN_SECRET, provision, testLoader, USER_PIN } from './support.js';

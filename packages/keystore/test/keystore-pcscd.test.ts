@@ -8,9 +8,9 @@
 import { verify } from 'node:crypto';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator } from '@minidriver/card-piv/sim';
-import { ScardError } from '@minidriver/core';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
+import { ScardError } from '@minidriver/spec';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { KeyStore, type Token } from '../src/index.js';
 import { exerciseKey, OPENPGP_ABILITIES, PIV_ABILITIES } from './crypto-matrix.js';

@@ -7,16 +7,16 @@
 import { verify } from 'node:crypto';
 import { plugin as pivPlugin } from '@minidriver/card-piv';
 import { PivSimulator } from '@minidriver/card-piv/sim';
+import { CardSession } from '@minidriver/core';
+import { SimTransport } from '@minidriver/sim';
 import {
   CardProperty,
-  CardSession,
   type Minidriver,
   type MinidriverPlugin,
   PinCachePolicyType,
   ROLE_USER,
   ScardError,
-} from '@minidriver/core';
-import { SimTransport } from '@minidriver/sim';
+} from '@minidriver/spec';
 import { expect, it } from 'vitest';
 import { openToken } from '../src/index.js';
 import { ADMIN_SECRET, USER_PIN } from './support.js';

@@ -14,9 +14,10 @@
  * the card has a new application selected, so the transaction ends with `reset`, which puts the card
  * back in the state it is in after insertion (where Windows runs discovery).
  */
-import type { Transport } from '@minidriver/core';
-import { ScardError, toHex } from '@minidriver/core';
+
 import { encodeCommandApdu } from '@minidriver/iso7816';
+import type { Transport } from '@minidriver/spec';
+import { ScardError, toHex } from '@minidriver/spec';
 import { type PluginRecord, SOURCE_RANK } from './plugin-record.js';
 
 /** One SELECT the probe will send. */

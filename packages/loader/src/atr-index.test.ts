@@ -1,4 +1,4 @@
-import { fromHex, ScardError } from '@minidriver/core';
+import { fromHex, ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AtrIndex } from './atr-index.js';

@@ -2,7 +2,7 @@
  * @module An ATR pattern: the registered ATR and its mask, as in the Calais database (minidriver spec
  * §12.1/§12.2). `FF` in the mask = the byte must match, `00` = ignore; partial masks compare bits.
  */
-import { fromHex, ScardError, toHex } from '@minidriver/core';
+import { fromHex, ScardError, toHex } from '@minidriver/spec';
 
 /** A validated pattern: `atr[i] & ~mask[i] === 0` for every byte (spec §12.5). */
 export interface AtrPattern {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { fromHex } from '@minidriver/core';
+import { fromHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

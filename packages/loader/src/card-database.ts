@@ -4,7 +4,7 @@
  * wildcard (`3.`), or a character class (`0[1-5]`, `[6,E]C`); classes expand into several patterns.
  */
 import { readFile } from 'node:fs/promises';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { AtrIndex } from './atr-index.js';
 import { type AtrPattern, createAtrPattern } from './atr-pattern.js';
 

@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { problemOf, validateManifest } from './manifest.js';
 import type { LoaderWarning, PluginRecord, PluginSource } from './plugin-record.js';
 

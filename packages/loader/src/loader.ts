@@ -4,9 +4,10 @@
  */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ApduTraceHook, ManifestSimulator, MinidriverPlugin, PluginManifest, Transport } from '@minidriver/core';
-import { CardSession, requireParameter, ScardError, toHex } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { type ParsedAtr, parseAtr } from '@minidriver/iso7816';
+import type { ApduTraceHook, ManifestSimulator, MinidriverPlugin, PluginManifest, Transport } from '@minidriver/spec';
+import { requireParameter, ScardError, toHex } from '@minidriver/spec';
 import { type ProbeStep, planKey, planProbe, probeAids } from './aid-probe.js';
 import { findApplicationRoot } from './application-root.js';
 import { AtrIndex } from './atr-index.js';

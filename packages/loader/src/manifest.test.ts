@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA, validateManifest } from './manifest.js';

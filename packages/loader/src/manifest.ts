@@ -7,8 +7,8 @@
  * @packageDocumentation
  */
 import { Validator } from '@cfworker/json-schema';
-import type { CardDataVersions, ManifestSimulator, PluginManifest } from '@minidriver/core';
-import { fromHex, ScardError } from '@minidriver/core';
+import type { CardDataVersions, ManifestSimulator, PluginManifest } from '@minidriver/spec';
+import { fromHex, ScardError } from '@minidriver/spec';
 import manifestSchema from '../manifest.schema.json' with { type: 'json' };
 import { type AtrPattern, parseManifestAtr } from './atr-pattern.js';
 

@@ -2,8 +2,8 @@
  * @module Opens a PC/SC reader for openCard(readerName). @minidriver/pcsc is imported only here, and
  * only when a reader name is given, so the loader works without koffi or pcscd when handed a Transport.
  */
-import type { Disposition, ReaderFeatures, Transport, TransportEvent } from '@minidriver/core';
-import { ScardError } from '@minidriver/core';
+import type { Disposition, ReaderFeatures, Transport, TransportEvent } from '@minidriver/spec';
+import { ScardError } from '@minidriver/spec';
 
 type PcscModule = typeof import('@minidriver/pcsc');
 

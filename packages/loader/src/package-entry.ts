@@ -3,7 +3,7 @@
  * export (`exports["."]` under the given conditions, then `module`, then `main`, then index.js).
  */
 import { join } from 'node:path';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import type { PackageJsonFile } from './discovery.js';
 
 /** Export conditions tried, in order, after any the application adds. */

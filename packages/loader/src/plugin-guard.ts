@@ -14,7 +14,7 @@ import {
   REQUIRED_ENTRY_POINTS,
   ScardError,
   specEntryPointName,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { problemOf } from './manifest.js';
 
 /**

@@ -2,7 +2,7 @@
  * @module What the loader knows about one plugin before importing it: where it came from, its package,
  * and its validated manifest.
  */
-import type { MinidriverPlugin, PluginManifest } from '@minidriver/core';
+import type { MinidriverPlugin, PluginManifest } from '@minidriver/spec';
 import type { AtrPattern } from './atr-pattern.js';
 
 /**

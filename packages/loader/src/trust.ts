@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import type { PluginRecord } from './plugin-record.js';
 
 /** One package the application allows, with the integrity of its code. */

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScardError } from '@minidriver/core';
 import { SimTransport, UnknownCard } from '@minidriver/sim';
+import { ScardError } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findApplicationRoot, Loader } from '../src/index.js';
 import { makeTempDir, manifestOf, removeDir, writeApplication, writePluginPackage } from './fixture-packages.js';

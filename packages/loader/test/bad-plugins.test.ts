@@ -6,8 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHex, ScardError } from '@minidriver/core';
 import { SimTransport, UnknownCard } from '@minidriver/sim';
+import { fromHex, ScardError } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Loader, type LoaderWarning } from '../src/index.js';
 import { type FixturePlugin, makeTempDir, manifestOf, removeDir, writeApplication } from './fixture-packages.js';

@@ -5,9 +5,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PivSimulator, YUBIKEY5_ATR } from '@minidriver/card-piv/sim';
-import type { Disposition, Transport } from '@minidriver/core';
-import { fromHex, ScardError, toHex } from '@minidriver/core';
 import { SimTransport, UnknownCard } from '@minidriver/sim';
+import type { Disposition, Transport } from '@minidriver/spec';
+import { fromHex, ScardError, toHex } from '@minidriver/spec';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { computePluginIntegrity, Loader, type LoaderWarning } from '../src/index.js';
 import {

@@ -4,8 +4,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromHex, ScardError } from '@minidriver/core';
 import { SimTransport, UnknownCard } from '@minidriver/sim';
+import { fromHex, ScardError } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computePluginIntegrity, Loader, type LoaderWarning } from '../src/index.js';
 import {

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { GIDS_ATR, GidsSimulator } from '@minidriver/card-gids/sim';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator, YUBIKEY5_ATR } from '@minidriver/card-piv/sim';
-import { fromHex } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
+import { fromHex } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { Loader, type LoaderWarning } from '../src/index.js';
 

@@ -3,7 +3,7 @@
  * SCARD_LEAVE_CARD and never throws (like pcsc-rust's Drop); `end(disposition)` is the form that reports
  * errors. Every card operation goes through it and throws once it has ended.
  */
-import { type Disposition, ScardError } from '@minidriver/core';
+import { type Disposition, ScardError } from '@minidriver/spec';
 import type { PcscCard } from './pcsc-card.js';
 
 /** A transaction on a {@link PcscCard}, from `card.transaction()`. */

@@ -1,4 +1,4 @@
-import { ScardCode, ScardError } from '@minidriver/core';
+import { ScardCode, ScardError } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { scardFailure } from './errors.js';
 import { pcscPlatform } from './platform.js';

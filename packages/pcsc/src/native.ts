@@ -4,7 +4,7 @@
  * on another process (transmit, control, begin transaction, get status change, connect, reconnect,
  * disconnect) run on koffi's worker threads so the event loop keeps running.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import koffi from 'koffi';
 import { MAX_ATR_SIZE } from './constants.js';
 import { type PcscPlatform, pcscPlatform } from './platform.js';

@@ -2,7 +2,7 @@
  * @module PcscContext: one SCARDCONTEXT. Lists readers, waits for reader/card changes, connects to cards.
  * Cards keep their context alive; releasing the context disconnects the cards it opened.
  */
-import { type CardProtocol, ScardCode, ScardError } from '@minidriver/core';
+import { type CardProtocol, ScardCode, ScardError } from '@minidriver/spec';
 import {
   SCARD_PROTOCOL_T0,
   SCARD_PROTOCOL_T1,

@@ -11,7 +11,7 @@ import {
   ScardError,
   type Transport,
   type TransportEvent,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import {
   CM_IOCTL_GET_FEATURE_REQUEST_FUNCTION,
   MAX_RESPONSE_SIZE,

@@ -1,4 +1,4 @@
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FEATURE_MODIFY_PIN_DIRECT, FEATURE_VERIFY_PIN_DIRECT } from './constants.js';

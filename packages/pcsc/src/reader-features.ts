@@ -2,8 +2,8 @@
  * @module PC/SC part 10 reader features: the answer to CM_IOCTL_GET_FEATURE_REQUEST is a list of
  * TLV entries `tag (1 byte) | length (1 byte, always 4) | control code (4 bytes, big-endian)`.
  */
-import type { ReaderFeatures } from '@minidriver/core';
-import { ScardError } from '@minidriver/core';
+import type { ReaderFeatures } from '@minidriver/spec';
+import { ScardError } from '@minidriver/spec';
 import { FEATURE_MODIFY_PIN_DIRECT, FEATURE_VERIFY_PIN_DIRECT } from './constants.js';
 
 /** Every feature a reader announced, by PC/SC part 10 tag, with the control code to use. */

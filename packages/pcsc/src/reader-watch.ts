@@ -3,7 +3,7 @@
  * arrivals and departures come from the "\\?PnP?\Notification" pseudo reader (polled on macOS, which lacks it).
  */
 import { EventEmitter } from 'node:events';
-import { ScardCode, ScardError } from '@minidriver/core';
+import { ScardCode, ScardError } from '@minidriver/spec';
 import {
   INFINITE,
   PNP_NOTIFICATION_READER,

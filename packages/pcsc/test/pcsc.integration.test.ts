@@ -6,8 +6,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { ScardError, type TransportEvent } from '@minidriver/core';
 import { acquireVpcdPortLock, pcscdRunning, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { ScardError, type TransportEvent } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PcscCard, PcscContext, type ReaderEvent, type ReaderWatch, withTransaction } from '../src/index.js';
 import { COUNTER_CARD_ATR, CounterCard } from './support/counter-card.js';

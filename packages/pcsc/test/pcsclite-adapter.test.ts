@@ -7,8 +7,8 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ScardError, toHex } from '@minidriver/core';
 import { acquireVpcdPortLock, pcscdRunning, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { ScardError, toHex } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PcscliteReader, type PcscliteTransport, wrapPcscliteReader } from '../src/index.js';
 import { COUNTER_CARD_ATR, CounterCard } from './support/counter-card.js';

@@ -7,7 +7,7 @@
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, serveConnection } from './connection.js';
 import type { CallTrace } from './dispatch.js';
 import { SlotTable } from './module/slots.js';

@@ -2,7 +2,7 @@
  * @module Runs one APDU through a SimulatedCard the way a card reader would: the command goes in as a
  * copy, a failing simulator answers SW 6F00 (no precise diagnosis) instead of crashing its host.
  */
-import { copyBytes } from '@minidriver/core';
+import { copyBytes } from '@minidriver/spec';
 import type { SimulatedCard } from './simulated-card.js';
 
 /** SW 6F00: "no precise diagnosis", what a card answers when it fails internally. */

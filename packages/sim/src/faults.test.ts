@@ -1,4 +1,4 @@
-import { fromHex } from '@minidriver/core';
+import { fromHex } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { corruptResponse, FaultInjector, toFaultInjector } from './faults.js';
 

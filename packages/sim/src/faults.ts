@@ -3,7 +3,7 @@
  * down or gets a corrupted response. Shared by SimTransport and the vpcd bridge so a test that injects a
  * fault behaves the same in process and through pcscd.
  */
-import { copyBytes } from '@minidriver/core';
+import { copyBytes } from '@minidriver/spec';
 
 /**
  * What goes wrong, and when. APDU numbers are 1-based and count the command APDUs seen since the plan

@@ -3,18 +3,12 @@
  * layouts (§2.5.2 PIN_VERIFY_STRUCTURE, §2.5.3 PIN_MODIFY_STRUCTURE; USHORT/ULONG little-endian), for the
  * PIV VERIFY 00 20 00 80 / CHANGE REFERENCE DATA 00 24 00 80 templates (8-byte ASCII blocks padded FF).
  */
-import { fromHex, interceptTransmit, ScardError, toHex } from '@minidriver/core';
+
+import { insertPin, parsePinModifyStructure, parsePinVerifyStructure } from '@minidriver/card-kit';
+import { fromHex, interceptTransmit, ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  buildModifyApdu,
-  buildVerifyApdu,
-  insertPin,
-  type PinPad,
-  type PinPadPrompt,
-  parsePinModifyStructure,
-  parsePinVerifyStructure,
-} from './pin-pad-reader.js';
+import { buildModifyApdu, buildVerifyApdu, type PinPad, type PinPadPrompt } from './pin-pad-reader.js';
 import { SimTransport } from './sim-transport.js';
 import type { SimulatedCard } from './simulated-card.js';
 

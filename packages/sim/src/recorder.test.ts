@@ -1,4 +1,4 @@
-import { fromHex, ScardError, type Transport } from '@minidriver/core';
+import { fromHex, ScardError, type Transport } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { ApduRecorder, recordingTransport, UNLABELLED_OPERATION } from './recorder.js';
 import { SimTransport } from './sim-transport.js';

@@ -3,7 +3,7 @@
  * tests ("signing takes exactly 3 APDUs") and benchmarks. `recordingTransport` puts one in front of any
  * Transport, real or simulated.
  */
-import { interceptTransmit, type Transport } from '@minidriver/core';
+import { interceptTransmit, type Transport } from '@minidriver/spec';
 
 /** APDU counts for one operation. */
 export interface ApduStats {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fromHex, ScardError, toHex } from '@minidriver/core';
+import { fromHex, ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ReplayCard, recordReplayFixture, validateReplayFixture } from './replay.js';

@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+
 import {
   fromHex,
   redactCommand,
@@ -15,7 +16,7 @@ import {
   type Transport,
   toHex,
   traceTransport,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import type { SimulatedCard } from './simulated-card.js';
 
 /** A recorded conversation with one card. */

@@ -1,4 +1,4 @@
-import { fromHex, ScardError, type TransportEvent, toHex } from '@minidriver/core';
+import { fromHex, ScardError, type TransportEvent, toHex } from '@minidriver/spec';
 import { describe, expect, it, vi } from 'vitest';
 import { FaultInjector } from './faults.js';
 import { ApduRecorder } from './recorder.js';

@@ -11,7 +11,7 @@ import {
   type Transport,
   type TransportEvent,
   wipe,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { processOnCard } from './card-process.js';
 import { type CardSlot, slotOf } from './card-slot.js';
 import { corruptResponse, delay, type FaultInjector, type FaultPlan, toFaultInjector } from './faults.js';
@@ -30,8 +30,6 @@ import type { SimulatedCard } from './simulated-card.js';
 
 export type { PinPad, PinPadPrompt } from './pin-pad-reader.js';
 export {
-  parsePinModifyStructure,
-  parsePinVerifyStructure,
   SIM_CONTROL_GET_FEATURE_REQUEST,
   SIM_CONTROL_MODIFY_PIN_DIRECT,
   SIM_CONTROL_VERIFY_PIN_DIRECT,

@@ -1,4 +1,4 @@
-import { fromHex } from '@minidriver/core';
+import { fromHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UnknownCard } from './unknown-card.js';

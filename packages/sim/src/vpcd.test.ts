@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { promisify } from 'node:util';
-import { fromHex, toHex } from '@minidriver/core';
+import { fromHex, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireVpcdPortLock, describeWithTools, onCi } from './describe-with-tools.js';

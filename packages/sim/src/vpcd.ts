@@ -8,7 +8,7 @@
  * command APDU, answered with the response APDU. Connecting inserts the card; disconnecting removes it.
  */
 import { Socket } from 'node:net';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { processOnCard } from './card-process.js';
 import { corruptResponse, delay, type FaultInjector, type FaultPlan, toFaultInjector } from './faults.js';
 import type { ApduRecorder } from './recorder.js';

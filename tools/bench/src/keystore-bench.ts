@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { PivSimulator } from '@minidriver/card-piv/sim';
-import { CARD_PADDING_INFO_PRESENT, CARD_PADDING_PKCS1 } from '@minidriver/core';
 import { type Key, KeyStore, type Token } from '@minidriver/keystore';
 import { Loader } from '@minidriver/loader';
+import { CARD_PADDING_INFO_PRESENT, CARD_PADDING_PKCS1 } from '@minidriver/spec';
 import { type BenchResult, median } from './result.js';
 
 const CALLS = 3000;

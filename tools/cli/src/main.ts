@@ -3,7 +3,7 @@
  * The `minidriver` program: global options, configuration file, command dispatch, help, version, output
  * mode and exit codes.
  */
-import type { ApduTraceHook } from '@minidriver/core';
+import type { ApduTraceHook } from '@minidriver/spec';
 import { cliVersion, type PluginChoices } from './card/cli-loader.js';
 import type { Command } from './commands/command.js';
 import { type CommandContext, cardAccess } from './commands/context.js';

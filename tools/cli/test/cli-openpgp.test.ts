@@ -38,7 +38,8 @@ describe('minidriver demo --sim openpgp', () => {
     expect(result.stdout).toContain('admin (AlphaNumericPinType)');
     expect(result.stdout).toContain('factory admin PIN PW3 (PIN_INFO: AlphaNumericPinType; not shown');
     expect(result.stdout).toMatch(/^key: +RSA 2048 \(AT_SIGNATURE\)$/m);
-    expect(result.stdout).toContain('PIN 3 is verified again before each signature');
+    // The signature PIN is PIN 4 on every card built on @minidriver/card-kit (PIV and OpenPGP alike).
+    expect(result.stdout).toContain('PIN 4 is verified again before each signature');
     expect(result.stdout).toContain('CN=minidriver demo (simulated OpenPGP)');
     expect(result.stdout).toContain('verified with node:crypto X509Certificate.verify');
     expect(result.stdout).toMatch(/^written to: +mscp\/ksc00 \((\d+) bytes, read back \1 bytes\)$/m);
@@ -62,7 +63,7 @@ describe('minidriver demo --sim openpgp', () => {
       adminAuthentication: 'admin-pin',
       container: 0,
       key: { algorithm: 'RSA', bits: 2048, keySpec: 'AT_SIGNATURE' },
-      pinBeforeEachSignature: 3,
+      pinBeforeEachSignature: 4,
       certificate: { file: 'mscp/ksc00', verified: true },
       signature: { message: 'Hello from minidriver', bytes: 256, verified: true },
     });
@@ -130,8 +131,8 @@ describe('commands on --sim openpgp', () => {
     ).toEqual([
       [1, 'user', 'AlphaNumericPinType', 'PrimaryCardPin'],
       [2, 'admin', 'AlphaNumericPinType', 'AdministratorPin'],
-      [3, 'signature', 'AlphaNumericPinType', 'DigitalSignaturePin'],
-      [4, 'unblock', 'AlphaNumericPinType', 'UnblockOnlyPin'],
+      [3, 'unblock', 'AlphaNumericPinType', 'UnblockOnlyPin'],
+      [4, 'signature', 'AlphaNumericPinType', 'DigitalSignaturePin'],
     ]);
     const human = await runCli(pgp('info'), { stateDirectory });
     expect(human.stdout).toMatch(/^plugin: +@minidriver\/card-openpgp \(OpenPGP card 3\)$/m);

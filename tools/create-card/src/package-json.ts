@@ -55,9 +55,10 @@ export function cardPackageJson(profile: CardProfile): Record<string, unknown> {
       prepublishOnly: 'npm run check-package',
     },
     dependencies: {
-      '@minidriver/core': range('@minidriver/core'),
+      '@minidriver/card-kit': range('@minidriver/card-kit'),
       '@minidriver/iso7816': range('@minidriver/iso7816'),
       '@minidriver/sim': range('@minidriver/sim'),
+      '@minidriver/spec': range('@minidriver/spec'),
     },
     devDependencies: {
       '@minidriver/conformance': range('@minidriver/conformance'),

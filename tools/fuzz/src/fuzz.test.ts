@@ -1,4 +1,5 @@
-import { type CardSession, ScardError } from '@minidriver/core';
+import type { CardSession } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { runFuzz } from './fuzz.js';
 import { MUTATIONS } from './mutations.js';

@@ -5,8 +5,9 @@
  *
  * @packageDocumentation
  */
-import { CardSession, interceptTransmit, ScardError } from '@minidriver/core';
+import { CardSession } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
+import { interceptTransmit, ScardError } from '@minidriver/spec';
 import { createResponseMutator, type Mutation } from './mutations.js';
 import { createRandom } from './random.js';
 import type { FuzzTarget } from './targets.js';

@@ -8,24 +8,24 @@
 import { constants, publicEncrypt } from 'node:crypto';
 import { plugin as gidsPlugin } from '@minidriver/card-gids';
 import { DEFAULT_PIN as GIDS_PIN, GidsSimulator } from '@minidriver/card-gids/sim';
+import { publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import { plugin as openPgpPlugin } from '@minidriver/card-openpgp';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { encryptManagementChallenge, plugin as pivPlugin } from '@minidriver/card-piv';
 import { DEFAULT_MANAGEMENT_KEY, PivSimulator } from '@minidriver/card-piv/sim';
+import { CardSession } from '@minidriver/core';
+import { SimTransport, type SimulatedCard } from '@minidriver/sim';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_PKCS1,
   CalgHash,
   CardProperty,
-  CardSession,
   KeySpec,
   type MinidriverPlugin,
-  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
   ROLE_USER,
   reverseBytes,
-} from '@minidriver/core';
-import { SimTransport, type SimulatedCard } from '@minidriver/sim';
+} from '@minidriver/spec';
 
 /** One step of a flow: a session call or two. */
 export interface FuzzStep {

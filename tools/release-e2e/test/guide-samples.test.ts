@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ENTRY_POINT_VERSION, type EntryPointName, REQUIRED_ENTRY_POINTS } from '@minidriver/core';
 import { validateManifest } from '@minidriver/loader';
+import { ENTRY_POINT_VERSION, type EntryPointName, REQUIRED_ENTRY_POINTS } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 
 const repository = fileURLToPath(new URL('../../../', import.meta.url));

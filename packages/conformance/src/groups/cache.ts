@@ -3,7 +3,9 @@
  * read is a cache hit that costs no APDU beyond the cardcf check (GLOBAL, SESSION_ONLY) or nothing is
  * cached (NO_CACHE); in GLOBAL mode another session's write invalidates through the cardcf counters.
  */
-import { CacheMode, CardProperty, decodeCardCacheFile } from '@minidriver/core';
+
+import { decodeCardCacheFile } from '@minidriver/card-kit';
+import { CacheMode, CardProperty } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { certificateFileContents } from '../certificate.js';
 import {

@@ -2,6 +2,8 @@
  * @module Group 5 — key containers (§5.4, §5.5, §9.1, §11 "Containers and crypto"): create each planned
  * container, read its public key BLOBs back as node:crypto keys, check key sizes and cmapfile, delete.
  */
+
+import { keyBlobInfo } from '@minidriver/card-kit';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CardProperty,
@@ -10,8 +12,7 @@ import {
   isPinInSet,
   isRsaKeySpec,
   KeySpec,
-  keyBlobInfo,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { authenticateForWrites, check, closeRig, must, mustFail, openRig, type Rig } from '../harness.js';
 import type { ConformanceOptions } from '../options.js';

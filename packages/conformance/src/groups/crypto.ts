@@ -12,6 +12,7 @@ import {
   randomBytes,
   verify,
 } from 'node:crypto';
+import { ecdsaRawToDer, encodeWideString, keyObjectToPublicKeyBlob } from '@minidriver/card-kit';
 import {
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_NONE,
@@ -19,16 +20,13 @@ import {
   CARD_PADDING_PKCS1,
   CARD_PADDING_PSS,
   CalgHash,
-  ecdsaRawToDer,
-  encodeWideString,
   isEcdhKeySpec,
   isEcdsaKeySpec,
   isRsaKeySpec,
   KdfBufferType,
   KeySpec,
-  keyObjectToPublicKeyBlob,
   reverseBytes,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   authenticateForWrites,

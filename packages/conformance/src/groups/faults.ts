@@ -6,17 +6,18 @@
  * the new one, and the card is consistent: cmapfile agrees with the containers and every certificate
  * certifies the key its container holds.
  */
+
+import { publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import {
   CARD_AUTHENTICATE_PIN_PIN,
   CARD_CREATE_CONTAINER_KEY_GEN,
   CardProperty,
   PIN_CHANGE_FLAG_CHANGEPIN,
-  publicKeyBlobToKeyObject,
   ROLE_ADMIN,
   ROLE_USER,
   type ScardCodeName,
   ScardError,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { describe, it } from 'vitest';
 import { certificateFileContents } from '../certificate.js';
 import { checkCardConsistent } from '../consistency.js';

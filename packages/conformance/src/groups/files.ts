@@ -4,18 +4,15 @@
  * where the card allows them — else SCARD_E_UNSUPPORTED_FEATURE, and SCARD_W_SECURITY_VIOLATION without
  * authentication.
  */
+import { CARD_CACHE_FILE_SIZE, CARD_ID_SIZE, decodeCardApps, decodeCardCacheFile } from '@minidriver/card-kit';
+import type { CardSession } from '@minidriver/core';
 import {
-  CARD_CACHE_FILE_SIZE,
-  CARD_ID_SIZE,
   CardProperty,
-  type CardSession,
   CONTAINER_MAP_VALID_CONTAINER,
-  decodeCardApps,
-  decodeCardCacheFile,
   FileAccessCondition,
   isEcdhKeySpec,
   KeySpec,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { certificateFileContents } from '../certificate.js';
 import {

@@ -17,7 +17,7 @@ import {
   ROLE_USER,
   type ScardCodeName,
   type UserId,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { check, checkFailedWith, closeRig, countApdus, must, openRig, type Rig } from '../harness.js';
 import type { ConformanceOptions } from '../options.js';

@@ -14,7 +14,7 @@ import {
   ROLE_ADMIN,
   ROLE_USER,
   ScardError,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { describe, it } from 'vitest';
 import {
   ConformanceFailure,

@@ -5,7 +5,7 @@
  * or the new contents (never a mix), cmapfile agrees with the containers and every certificate certifies
  * its container's key. Removal before an APDU and power loss are in faults.ts.
  */
-import { CARD_CREATE_CONTAINER_KEY_GEN, ScardError } from '@minidriver/core';
+import { CARD_CREATE_CONTAINER_KEY_GEN, ScardError } from '@minidriver/spec';
 import { describe, it } from 'vitest';
 import { certificateFileContents } from '../certificate.js';
 import { checkCardConsistent } from '../consistency.js';

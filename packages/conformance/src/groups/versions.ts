@@ -3,8 +3,10 @@
  * versions below the plugin's minimum are ERROR_REVISION_MISMATCH, others negotiate to
  * min(requested, current), and entry points above the negotiated version never reach the card.
  */
-import { type CardDataVersion, CardProperty, CardSession, DataCacheStore, KeySpec, ROLE_USER } from '@minidriver/core';
+
+import { CardSession, DataCacheStore } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
+import { type CardDataVersion, CardProperty, KeySpec, ROLE_USER } from '@minidriver/spec';
 import { describe, it } from 'vitest';
 import { check, checkFailedWith, closeRig, countApdus, must, mustFail, openRig, type Rig } from '../harness.js';
 import type { ConformanceOptions } from '../options.js';

@@ -23,26 +23,29 @@ import {
   randomBytes,
 } from 'node:crypto';
 import {
+  DhAgreements,
+  keyObjectToPublicKeyBlob,
+  privateKeyBlobToKeyObject,
+  publicKeyBlobToKeyObject,
+  requireNoRetryCountChange,
+} from '@minidriver/card-kit';
+import type { SimulatedCard } from '@minidriver/sim';
+import {
   type CardContext,
   type CardPropertyName,
   type CardPropertyTypes,
   type ContainerInfo,
   concatBytes,
   type DirectoryName,
-  deriveKeyFromSecret,
   isEcdhKeySpec,
   isRsaKeySpec,
   KeySpec,
-  keyObjectToPublicKeyBlob,
   type Minidriver,
   type MinidriverPlugin,
-  privateKeyBlobToKeyObject,
-  publicKeyBlobToKeyObject,
   reverseBytes,
   ScardError,
   wipe,
-} from '@minidriver/core';
-import type { SimulatedCard } from '@minidriver/sim';
+} from '@minidriver/spec';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -295,7 +298,7 @@ function pathOf(directory: DirectoryName, name: string): string {
 
 function createReferenceMinidriver(context: CardContext): Minidriver {
   const transport = context.transport;
-  const agreements = new Map<number, Uint8Array>();
+  const agreements = new DhAgreements();
   let authenticated = 0;
 
   const exchange = async (ins: number, p1: number, p2: number, data?: Uint8Array, what = 'command') => {
@@ -365,7 +368,6 @@ function createReferenceMinidriver(context: CardContext): Minidriver {
 
   return {
     async deleteContext() {
-      for (const secret of agreements.values()) wipe(secret);
       agreements.clear();
     },
     async queryCapabilities() {
@@ -421,6 +423,7 @@ function createReferenceMinidriver(context: CardContext): Minidriver {
       );
     },
     async deauthenticate(userId) {
+      agreements.clear();
       await logOut(userId === 'user' ? 2 : 4);
     },
     async getChallengeEx(pinId) {
@@ -436,6 +439,7 @@ function createReferenceMinidriver(context: CardContext): Minidriver {
       return {};
     },
     async changeAuthenticatorEx(request) {
+      requireNoRetryCountChange(request.retryCount);
       if (request.operation === 'change' && request.targetPinId === 1 && request.authenticatingPinId === 1) {
         const body = concatBytes(
           Uint8Array.of(request.authenticatingData.length),
@@ -460,6 +464,7 @@ function createReferenceMinidriver(context: CardContext): Minidriver {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'PIN pair not supported');
     },
     async deauthenticateEx(pinSet) {
+      agreements.clear();
       await logOut(pinSet & 0b110);
     },
     async createFile(directory, name, _initialSize, accessCondition) {
@@ -517,23 +522,13 @@ function createReferenceMinidriver(context: CardContext): Minidriver {
     },
     async constructDHAgreement(request) {
       const peer = publicKeyBlobToKeyObject(request.publicKey).export({ format: 'der', type: 'spki' });
-      const secret = await exchange(0x86, 0, request.containerIndex, new Uint8Array(peer), 'ECDH');
-      let index = 0;
-      while (agreements.has(index)) index++;
-      agreements.set(index, secret);
-      return index;
+      return agreements.add(await exchange(0x86, 0, request.containerIndex, new Uint8Array(peer), 'ECDH'));
     },
     async deriveKey(request) {
-      const secret = agreements.get(request.agreementIndex);
-      if (secret === undefined)
-        throw new ScardError('SCARD_E_INVALID_PARAMETER', `no agreement ${request.agreementIndex}`);
-      return deriveKeyFromSecret(secret, request);
+      return agreements.derive(request);
     },
     async destroyDHAgreement(index) {
-      const secret = agreements.get(index);
-      if (secret === undefined) throw new ScardError('SCARD_E_INVALID_PARAMETER', `no agreement ${index}`);
-      wipe(secret);
-      agreements.delete(index);
+      agreements.destroy(index);
     },
     async getContainerProperty(index, name) {
       if (name === 'PIN Identifier') {

@@ -1,8 +1,7 @@
 import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
+import { fromHex, ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../bytes.js';
-import { ScardError } from '../errors.js';
 import { unpadDecryption, unpadOaep, unpadPkcs1Type2 } from './decryption-padding.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -1,14 +1,15 @@
 /**
- * @module Removal of RSA encryption padding after a raw private-key operation (pfnCspUnpadData,
+ * Removal of RSA encryption padding after a raw private-key operation (pfnCspUnpadData,
  * §5.6.2): PKCS #1 v1.5 type 02 and OAEP (RFC 8017 §7.1.2). Input blocks are big-endian, modulus length.
  * Every check runs over the whole block and every failure throws the same SCARD_E_INVALID_PARAMETER
  * "decryption error", so callers cannot build a padding oracle (Bleichenbacher / Manger / Marvin).
+ *
+ * @packageDocumentation
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { HashAlgorithm } from '../contract/constants.js';
-import type { DecryptPadding } from '../contract/structures.js';
-import { ScardError } from '../errors.js';
-import { digest, hashLength, isHashAlgorithm, mgf1 } from './hash.js';
+import { digest, hashLength, isHashAlgorithm, mgf1 } from '@minidriver/card-kit';
+import type { DecryptPadding, HashAlgorithm } from '@minidriver/spec';
+import { ScardError } from '@minidriver/spec';
 
 /** The one error every padding failure produces. */
 function decryptionError(): ScardError {

@@ -1,10 +1,11 @@
 /**
- * @module A small DER writer (X.690): the few encodings an X.509 certificate needs — lengths, any
+ * A small DER writer (X.690): the few encodings an X.509 certificate needs — lengths, any
  * tag-length-value, SEQUENCE, SET, INTEGER, OBJECT IDENTIFIER, NULL, BOOLEAN, UTF8String, UTCTime /
  * GeneralizedTime, BIT STRING, OCTET STRING and explicit context tags. Writing only; no parser.
+ *
+ * @packageDocumentation
  */
-import { concatBytes } from '../bytes.js';
-import { ScardError } from '../errors.js';
+import { concatBytes, ScardError } from '@minidriver/spec';
 
 function invalid(message: string): never {
   throw new ScardError('SCARD_E_INVALID_PARAMETER', message);

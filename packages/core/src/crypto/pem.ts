@@ -1,7 +1,9 @@
 /**
- * @module PEM armour (RFC 7468 strict form): base64 in 64-character lines between BEGIN/END lines.
+ * PEM armour (RFC 7468 strict form): base64 in 64-character lines between BEGIN/END lines.
+ *
+ * @packageDocumentation
  */
-import { ScardError } from '../errors.js';
+import { ScardError } from '@minidriver/spec';
 
 /** DER wrapped as PEM with `label` (`CERTIFICATE`, `PUBLIC KEY`), ending in a newline. */
 export function toPem(der: Uint8Array, label: string): string {

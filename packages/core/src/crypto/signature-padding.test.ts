@@ -1,10 +1,9 @@
 import { constants, createHash, generateKeyPairSync, privateDecrypt, publicEncrypt, verify } from 'node:crypto';
+import { DIGEST_INFO_PREFIX, hashAlgorithmFromCalg } from '@minidriver/card-kit';
+import type { HashAlgorithm } from '@minidriver/spec';
+import { fromHex, ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../bytes.js';
-import type { HashAlgorithm } from '../contract/constants.js';
-import { ScardError } from '../errors.js';
-import { DIGEST_INFO_PREFIX, hashAlgorithmFromCalg } from './hash.js';
 import { encodePss, padPkcs1Type1, padSignature } from './signature-padding.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

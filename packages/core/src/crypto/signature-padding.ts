@@ -1,14 +1,14 @@
 /**
- * @module Signature padding the caller does for a card that can only do raw RSA (pfnCspPadData, §5.6.1):
+ * Signature padding the caller does for a card that can only do raw RSA (pfnCspPadData, §5.6.1):
  * PKCS #1 v1.5 type 01 with or without DigestInfo (§8.3), EMSA-PSS with MGF1 (RFC 8017 §9.1.1), and
  * 'none'. Every output is big-endian, as the card wants it.
+ *
+ * @packageDocumentation
  */
 import { randomBytes } from 'node:crypto';
-import { concatBytes } from '../bytes.js';
-import type { HashAlgorithm } from '../contract/constants.js';
-import type { SignDataRequest } from '../contract/structures.js';
-import { ScardError } from '../errors.js';
-import { DIGEST_INFO_PREFIX, digest, hashLength, isHashAlgorithm, mgf1 } from './hash.js';
+import { DIGEST_INFO_PREFIX, digest, hashLength, isHashAlgorithm, mgf1 } from '@minidriver/card-kit';
+import type { HashAlgorithm, SignDataRequest } from '@minidriver/spec';
+import { concatBytes, ScardError } from '@minidriver/spec';
 
 function invalid(message: string): never {
   throw new ScardError('SCARD_E_INVALID_PARAMETER', message);

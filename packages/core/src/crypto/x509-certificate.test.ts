@@ -7,12 +7,11 @@ import {
   sign,
   X509Certificate,
 } from 'node:crypto';
+import { DIGEST_INFO_PREFIX } from '@minidriver/card-kit';
+import { ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../bytes.js';
-import { ScardError } from '../errors.js';
 import { derLength, derObjectIdentifier, derOctetString, derTime, derUnsignedInteger } from './der.js';
-import { DIGEST_INFO_PREFIX } from './hash.js';
 import { toPem } from './pem.js';
 import { type CertificateHash, createCertificate, createSelfSignedCertificate } from './x509-certificate.js';
 

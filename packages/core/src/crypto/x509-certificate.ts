@@ -1,10 +1,12 @@
 /**
- * @module Minimal X.509 v3 certificates (RFC 5280) whose signature comes from the caller — typically a
+ * Minimal X.509 v3 certificates (RFC 5280) whose signature comes from the caller — typically a
  * card through CardSession.signData, or a node:crypto key in tests. The builder encodes the
  * tbsCertificate, hands it to `sign`, and assembles the certificate around the returned signature.
+ *
+ * @packageDocumentation
  */
 import { type KeyObject, randomBytes } from 'node:crypto';
-import { ScardError } from '../errors.js';
+import { ScardError } from '@minidriver/spec';
 import {
   derBitString,
   derBoolean,

@@ -5,8 +5,7 @@
  * card's own package and run through the session, inside one of its transactions, never as APDUs in an
  * application.
  */
-import type { Minidriver } from '../contract/minidriver-v7.js';
-import type { Transport } from '../transport.js';
+import type { Minidriver, Transport } from '@minidriver/spec';
 
 /** The card, as management code in the card's package reaches it inside a session transaction. */
 export interface CardManagementAccess {

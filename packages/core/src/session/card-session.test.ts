@@ -1,6 +1,5 @@
 import { constants, createHash, createPublicKey, publicEncrypt, verify } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { decodeCardCacheFile, publicKeyBlobToKeyObject } from '../codecs/index.js';
+import { decodeCardCacheFile, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import {
   CARD_BUFFER_SIZE_ONLY,
   CARD_PADDING_INFO_PRESENT,
@@ -13,9 +12,10 @@ import {
   KeySpec,
   PIN_CHANGE_FLAG_CHANGEPIN,
   PIN_CHANGE_FLAG_UNBLOCK,
-} from '../contract/constants.js';
-import { reverseBytes } from '../crypto/index.js';
-import { ScardError } from '../errors.js';
+  reverseBytes,
+  ScardError,
+} from '@minidriver/spec';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { CardSession, type InsufficientBufferError } from './card-session.js';
 import { DataCacheStore } from './data-cache.js';
 import {
@@ -284,7 +284,8 @@ describe('parameter checks (§1.5, §5): exact code, plugin not called', () => {
       'SCARD_E_INVALID_PARAMETER',
       (s) => s.rsaDecrypt(decrypting({ data: undefined as never })),
     ],
-    ['rsaDecrypt padding type 4', 'SCARD_E_UNSUPPORTED_FEATURE', (s) => s.rsaDecrypt(decrypting({ paddingType: 4 }))],
+    // An unknown padding type is the caller's bad parameter, as in CardSignData.
+    ['rsaDecrypt padding type 4', 'SCARD_E_INVALID_PARAMETER', (s) => s.rsaDecrypt(decrypting({ paddingType: 4 }))],
   ];
 
   for (const [title, code, call] of cases) {
@@ -667,5 +668,36 @@ describe('signing and decryption (§5.6, §9)', () => {
     const raw = reverseBytes(await session.rsaDecrypt(decrypting({ version: 1, data: reverseBytes(encrypted) })));
     expect(raw).toHaveLength(128);
     expect([raw[0], raw[1], raw[127]]).toEqual([0x00, 0x02, 0x42]);
+  });
+});
+
+describe('per-call memo (CardContext.memo)', () => {
+  it('is empty at the start of every entry point, whatever the previous call left or threw', async () => {
+    const base = createTestPlugin();
+    const seen: (number | undefined)[] = [];
+    const plugin = {
+      ...base,
+      async acquireContext(context: Parameters<typeof base.acquireContext>[0], flags: number) {
+        const minidriver = await base.acquireContext(context, flags);
+        context.memo.set('left-by-acquire', 1);
+        return {
+          ...minidriver,
+          async queryFreeSpace() {
+            seen.push(context.memo.peek<number>('left-by-acquire') ?? context.memo.peek<number>('count'));
+            context.memo.set('count', (context.memo.peek<number>('count') ?? 0) + 1);
+            if (seen.length === 2) throw new ScardError('SCARD_E_UNEXPECTED', 'fails mid-call');
+            return minidriver.queryFreeSpace();
+          },
+        };
+      },
+    };
+    const session = await CardSession.open(plugin, new MemoryTransport(new MemoryCard()), {
+      cache: new DataCacheStore(),
+    });
+    await session.queryFreeSpace();
+    await expectCode(session.queryFreeSpace(), 'SCARD_E_UNEXPECTED');
+    await session.queryFreeSpace();
+    expect(seen).toEqual([undefined, undefined, undefined]);
+    await session.close();
   });
 });

@@ -1,117 +1,64 @@
 /**
- * @module CardSession: the card interface layer an application uses (the part of the Base CSP / KSP that
+ * CardSession: the card interface layer an application uses (the part of the Base CSP / KSP that
  * drives a minidriver, §1.2, §4.8, §5, §10). It negotiates the CARD_DATA version, validates every
  * parameter before the plugin sees it, holds one card transaction around each call (never around
  * close), keeps the data cache validated by cardcf, and returns copies.
+ *
+ * @packageDocumentation
  */
-import { toHex, wipe } from '../bytes.js';
 import {
-  bumpFreshness,
-  decodeCardCacheFile,
-  encodeCardCacheFile,
-  encodeCardProperty,
-  encodeContainerProperty,
-  keyBlobInfo,
-} from '../codecs/index.js';
-import {
-  CARD_AUTHENTICATE_GENERATE_SESSION_PIN,
-  CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE,
-  CARD_AUTHENTICATE_PIN_PIN,
-  CARD_AUTHENTICATE_SESSION_PIN,
-  CARD_CREATE_CONTAINER_KEY_GEN,
-  CARD_CREATE_CONTAINER_KEY_IMPORT,
-  CARD_PIN_SILENT_CONTEXT,
+  type ApduTraceHook,
   CARD_SECURE_KEY_INJECTION_NO_CARD_MODE,
-  CacheMode,
+  type CacheMode,
+  type CardCapabilities,
+  type CardContext,
   type CardDataVersion,
-  createPinSet,
-  isEcdhKeySpec,
-  isEcdsaKeySpec,
-  isRsaKeySpec,
-  KeySpec,
-  LogicalName,
-  PIN_CHANGE_FLAG_CHANGEPIN,
-  PIN_CHANGE_FLAG_UNBLOCK,
-  type PinId,
-  type PinSet,
-  ROLE_ADMIN,
-  ROLE_USER,
-  StructureVersion,
-  type UserId,
-} from '../contract/constants.js';
-import {
-  ENTRY_POINT_VERSION,
-  type EntryPointName,
-  NO_CARD_MODE_ENTRY_POINTS,
-  REQUIRED_ENTRY_POINTS,
-} from '../contract/entry-points.js';
-import type { Minidriver } from '../contract/minidriver-v7.js';
-import type { CardContext, MinidriverPlugin, PluginCache } from '../contract/plugin.js';
-import {
-  CardProperty,
+  type CardEncryptedData,
+  type CardFileInfo,
+  type CardFreeSpaceInfo,
+  type CardKeyHandle,
+  type CardKeySizes,
   type CardPropertyName,
   type CardPropertyTypes,
-  ContainerProperty,
+  type ContainerInfo,
   type ContainerPropertyName,
   type ContainerPropertyTypes,
-} from '../contract/properties.js';
-import type {
-  CardCacheFile,
-  CardCapabilities,
-  CardEncryptedData,
-  CardFileInfo,
-  CardFreeSpaceInfo,
-  CardKeyHandle,
-  CardKeySizes,
-  ContainerInfo,
-  DirectoryName,
-} from '../contract/structures.js';
-import { padSignature, unpadDecryption } from '../crypto/index.js';
-import { ScardError } from '../errors.js';
-import type { ApduTraceHook, Transport, TransportEvent } from '../transport.js';
+  ENTRY_POINT_VERSION,
+  type EntryPointName,
+  type Minidriver,
+  type MinidriverPlugin,
+  NO_CARD_MODE_ENTRY_POINTS,
+  type PinId,
+  type PinSet,
+  REQUIRED_ENTRY_POINTS,
+  ScardError,
+  specEntryPointName,
+  type Transport,
+  type TransportEvent,
+  traceTransport,
+  type UserId,
+} from '@minidriver/spec';
+import { unpadDecryption } from '../crypto/decryption-padding.js';
+import { padSignature } from '../crypto/signature-padding.js';
+import { AuthState } from './auth-state.js';
+import { CacheCoordinator } from './cache-coordinator.js';
+import { CallPipeline } from './call-pipeline.js';
 import type { CardManagementOperation } from './card-management.js';
-import {
-  type CardDeriveKeyInfo,
-  type CardDhAgreementInfo,
-  type CardRsaDecryptInfo,
-  type CardSigningInfo,
-  normaliseAgreementInfo,
-  normaliseDecryptInfo,
-  normaliseDeriveKeyInfo,
-  normaliseSigningInfo,
-} from './crypto-requests.js';
-import { type CardDataCache, cloneValue, DataCacheStore, processDataCacheStore } from './data-cache.js';
-import { specEntryPointName } from './entry-point-names.js';
-import { applyFreshness } from './freshness.js';
-import {
-  DEFAULT_REQUESTED_VERSION,
-  negotiateCardDataVersion,
-  requireEntryPointVersion,
-  resolveStructureVersion,
-  validateCardDataVersions,
-} from './negotiate.js';
-import {
-  checkBytes,
-  checkContainerIndex,
-  checkDirectoryAccessCondition,
-  checkDirectoryName,
-  checkDword,
-  checkFileAccessCondition,
-  checkFileName,
-  checkFlagBits,
-  checkKeySpec,
-  checkSecretPinId,
-  checkUserId,
-  checkZeroFlags,
-} from './parameters.js';
-import {
-  checkContainerProperty,
-  checkGetProperty,
-  checkSetContainerProperty,
-  checkSetProperty,
-} from './property-rules.js';
-import { traceTransport } from './trace.js';
-import { type TransactionScope, withTransaction } from './with-transaction.js';
+import * as container_calls from './container-calls.js';
+import * as crypto_calls from './crypto-calls.js';
+import type { CardDeriveKeyInfo, CardDhAgreementInfo, CardRsaDecryptInfo, CardSigningInfo } from './crypto-requests.js';
+import { type CardCacheStore, processDataCacheStore } from './data-cache.js';
+import * as file_calls from './file-calls.js';
+import { DEFAULT_REQUESTED_VERSION, negotiateCardDataVersion, validateCardDataVersions } from './negotiate.js';
+import { checkFlagBits } from './parameters.js';
+import * as pin_calls from './pin-calls.js';
+import * as property_calls from './property-calls.js';
+import type { SessionCore } from './session-core.js';
+import * as ski_calls from './ski-calls.js';
+
+import { canAuthenticatePin } from './v4-adapters.js';
+
+export { InsufficientBufferError } from './request-checks.js';
 
 /** Options of {@link CardSession.open} (the caller's half of CARD_DATA). */
 export interface CardSessionOptions {
@@ -122,7 +69,7 @@ export interface CardSessionOptions {
   /** The card's name handed to the plugin (default: the plugin's name). */
   readonly cardName?: string;
   /** The store shared by sessions in GLOBAL cache mode (default: one per process). */
-  readonly cache?: DataCacheStore;
+  readonly cache?: CardCacheStore;
   /** Sees every APDU, with VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER data redacted. */
   readonly trace?: ApduTraceHook;
 }
@@ -135,19 +82,6 @@ export interface CardSessionStats {
   readonly cacheMisses: number;
   /** Card transactions this session began. */
   readonly transactions: number;
-}
-
-/**
- * ERROR_INSUFFICIENT_BUFFER from {@link CardSession.getPropertyBytes} and
- * {@link CardSession.getContainerPropertyBytes}: the caller's buffer is too small; `requiredSize` is what
- * `*pdwDataLen` would receive.
- */
-export class InsufficientBufferError extends ScardError {
-  readonly requiredSize: number;
-  constructor(requiredSize: number, given: number) {
-    super('ERROR_INSUFFICIENT_BUFFER', `the value needs ${requiredSize} bytes; the buffer has ${given}`);
-    this.requiredSize = requiredSize;
-  }
 }
 
 /** A transport for no-card mode (§5.1.1): there is no card, so every card operation says so. */
@@ -163,14 +97,6 @@ const NO_CARD_TRANSPORT: Transport = {
 };
 
 const SKI_ENTRY_POINTS: readonly EntryPointName[] = [...NO_CARD_MODE_ENTRY_POINTS, 'importSessionKey'];
-
-function isFileMissing(error: unknown): boolean {
-  return ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND') || ScardError.hasCode(error, 'SCARD_E_DIR_NOT_FOUND');
-}
-
-function cacheTagOf(directory: DirectoryName, name: string): string {
-  return `${directory ?? ''}/${name}`;
-}
 
 /**
  * One context on one card: what CardAcquireContext creates and CardDeleteContext ends.
@@ -194,25 +120,27 @@ export class CardSession {
   /** The plugin's name. */
   readonly pluginName: string;
 
-  private readonly transport: Transport;
-  private readonly noCardMode: boolean;
-  private minidriver!: Minidriver;
-  private mode: CacheMode = CacheMode.NO_CACHE;
-  private cache: CardDataCache | undefined;
-  private pluginCacheEnabled = false;
-  private authenticated: PinSet = 0;
-  private isClosed = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  private unsubscribe: (() => void) | undefined;
-  /** The cardcf read (or written) in the current transaction, GLOBAL mode only. */
-  private transactionCardcf: { file: CardCacheFile; bytes: Uint8Array } | undefined;
-  private counters = { cacheHits: 0, cacheMisses: 0, transactions: 0 };
+  readonly #transport: Transport;
+  readonly #noCardMode: boolean;
+  #minidriver!: Minidriver;
+  readonly #core: SessionCore;
+  #unsubscribe: (() => void) | undefined;
 
   private constructor(plugin: MinidriverPlugin, transport: Transport, version: CardDataVersion, noCardMode: boolean) {
     this.pluginName = plugin.name;
-    this.transport = transport;
+    this.#transport = transport;
     this.version = version;
-    this.noCardMode = noCardMode;
+    this.#noCardMode = noCardMode;
+    const minidriver = () => this.#minidriver;
+    const caches = new CacheCoordinator(plugin.name, minidriver, () => pipeline.closed);
+    const auth = new AuthState(() => caches.dropPluginEntries());
+    const pipeline: CallPipeline = new CallPipeline(transport, noCardMode, version, plugin.name, {
+      minidriver,
+      beginTransaction: () => caches.checkFreshness(),
+      endTransaction: () => caches.endTransaction(),
+      cardEvent: (event) => this.#cardEvent(event),
+    });
+    this.#core = { version, pipeline, caches, auth };
   }
 
   /**
@@ -246,58 +174,61 @@ export class CardSession {
       ? traceTransport(baseTransport, options.trace, plugin.secretApdus ?? [])
       : baseTransport;
     const session = new CardSession(plugin, effectiveTransport, version, noCardMode);
-    await session.acquire(plugin, flags, options);
+    await session.#acquire(plugin, flags, options);
     return session;
   }
 
-  private async acquire(plugin: MinidriverPlugin, flags: number, options: CardSessionOptions): Promise<void> {
+  async #acquire(plugin: MinidriverPlugin, flags: number, options: CardSessionOptions): Promise<void> {
+    const { pipeline, caches } = this.#core;
     const context: CardContext = {
       version: this.version,
-      atr: this.noCardMode ? new Uint8Array(0) : new Uint8Array(this.transport.atr),
+      atr: this.#noCardMode ? new Uint8Array(0) : new Uint8Array(this.#transport.atr),
       cardName: options.cardName ?? plugin.name,
-      transport: this.transport,
-      cache: this.pluginCache(),
+      transport: this.#transport,
+      cache: caches.pluginCache(),
+      memo: pipeline.memo,
       padData: (request, modulusBytes) => padSignature(request, modulusBytes),
       unpadData: (block, padding) => unpadDecryption(block, padding),
     };
     const setUp = async (): Promise<void> => {
       try {
-        this.minidriver = await plugin.acquireContext(context, flags);
+        this.#minidriver = await plugin.acquireContext(context, flags);
       } catch (error) {
         throw ScardError.from(error, 'CardAcquireContext');
       }
       try {
-        this.checkRequiredEntryPoints();
-        if (this.noCardMode) {
-          if (!SKI_ENTRY_POINTS.some((name) => typeof this.minidriver[name] === 'function')) {
+        this.#checkRequiredEntryPoints();
+        if (this.#noCardMode) {
+          if (!SKI_ENTRY_POINTS.some((name) => typeof this.#minidriver[name] === 'function')) {
             throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'no-card mode needs secure key injection');
           }
           return;
         }
-        await this.setUpCache(await this.readCacheMode(), options.cache ?? processDataCacheStore);
+        await caches.setUp(await caches.readCacheMode(this.version), options.cache ?? processDataCacheStore);
       } catch (error) {
-        await this.minidriver.deleteContext().catch(() => undefined);
+        await this.#minidriver.deleteContext().catch(() => undefined);
         throw ScardError.from(error, 'CardAcquireContext');
       }
     };
-    if (this.noCardMode) await setUp();
+    if (this.#noCardMode) await setUp();
     else {
-      this.counters.transactions++;
-      try {
-        await withTransaction(this.transport, setUp);
-      } finally {
-        this.transactionCardcf = undefined;
-      }
-      this.unsubscribe = this.transport.onEvent?.((event) => this.handleCardEvent(event));
+      await pipeline.transaction(setUp);
+      this.#unsubscribe = this.#transport.onEvent?.((event) => this.#cardEvent(event));
     }
   }
 
-  private checkRequiredEntryPoints(): void {
-    if (this.minidriver === null || typeof this.minidriver !== 'object') {
+  #checkRequiredEntryPoints(): void {
+    if (this.#minidriver === null || typeof this.#minidriver !== 'object') {
       throw new ScardError('SCARD_E_UNEXPECTED', `plugin "${this.pluginName}" returned no minidriver`);
     }
+    if (!canAuthenticatePin(this.#minidriver)) {
+      throw new ScardError(
+        'SCARD_E_UNEXPECTED',
+        `plugin "${this.pluginName}" lacks CardAuthenticatePin and CardAuthenticateEx`,
+      );
+    }
     for (const [name, required] of Object.entries(REQUIRED_ENTRY_POINTS) as [EntryPointName, boolean][]) {
-      if (required && ENTRY_POINT_VERSION[name] <= this.version && typeof this.minidriver[name] !== 'function') {
+      if (required && ENTRY_POINT_VERSION[name] <= this.version && typeof this.#minidriver[name] !== 'function') {
         throw new ScardError(
           'SCARD_E_UNEXPECTED',
           `plugin "${this.pluginName}" lacks ${specEntryPointName(name)}, required at CARD_DATA version ${this.version}`,
@@ -306,263 +237,31 @@ export class CardSession {
     }
   }
 
-  private async readCacheMode(): Promise<CacheMode> {
-    if (this.version < 6) return CacheMode.GLOBAL_CACHE;
-    try {
-      const mode = await this.minidriver.getProperty(CardProperty.CP_CARD_CACHE_MODE, 0);
-      // An answer outside 1..3 cannot be trusted to keep a cache valid: cache nothing.
-      return mode === 1 || mode === 2 || mode === 3 ? mode : CacheMode.NO_CACHE;
-    } catch (error) {
-      if (
-        ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE') ||
-        ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')
-      ) {
-        return CacheMode.GLOBAL_CACHE;
-      }
-      throw error;
-    }
-  }
-
-  private async setUpCache(mode: CacheMode, store: DataCacheStore): Promise<void> {
-    if (mode === CacheMode.NO_CACHE) {
-      this.mode = mode;
-      return;
-    }
-    if (mode === CacheMode.GLOBAL_CACHE) {
-      try {
-        const cardid = await this.readUncached(LogicalName.CARD_IDENTIFIER_FILE);
-        const cardcfBytes = await this.readUncached(LogicalName.CACHE_FILE);
-        const cardcf = decodeCardCacheFile(cardcfBytes);
-        this.mode = CacheMode.GLOBAL_CACHE;
-        this.cache = store.forCard(`${this.pluginName}:${toHex(cardid)}`);
-        applyFreshness(this.cache, cardcf);
-        this.transactionCardcf = { file: cardcf, bytes: cardcfBytes };
-        this.pluginCacheEnabled = true;
-        return;
-      } catch (error) {
-        // Without cardid and cardcf a shared cache cannot be validated: keep one for this session only.
-        if (!isFileMissing(error) && !ScardError.hasCode(error, 'SCARD_E_COMM_DATA_LOST')) throw error;
-      }
-    }
-    this.mode = CacheMode.SESSION_ONLY;
-    this.cache = new DataCacheStore().forCard('session');
-    this.pluginCacheEnabled = true;
-  }
-
-  /** Reads cardid / cardcf through the plugin with its cache functions switched off (§4.8). */
-  private async readUncached(name: string): Promise<Uint8Array> {
-    const wasEnabled = this.pluginCacheEnabled;
-    this.pluginCacheEnabled = false;
-    try {
-      return await this.minidriver.readFile(null, name);
-    } finally {
-      this.pluginCacheEnabled = wasEnabled;
-    }
-  }
-
-  /** The cache functions handed to the plugin: a `plugin:` namespace of this session's data cache. */
-  private pluginCache(): PluginCache {
-    const usable = (): CardDataCache | undefined =>
-      this.pluginCacheEnabled && !this.isClosed ? this.cache : undefined;
-    return {
-      addFile: (tag, data) => {
-        if (typeof tag === 'string' && data instanceof Uint8Array) usable()?.set('plugin', tag, data);
-      },
-      lookupFile: (tag) => (typeof tag === 'string' ? usable()?.get<Uint8Array>('plugin', tag) : undefined),
-      deleteFile: (tag) => {
-        if (typeof tag === 'string') usable()?.delete('plugin', tag);
-      },
-    };
-  }
-
-  private handleCardEvent(event: TransportEvent): void {
+  /** A reset or removal drops every authentication and a SESSION_ONLY cache. */
+  #cardEvent(event: TransportEvent): void {
     if (event.type !== 'reset' && event.type !== 'removed') return;
-    this.dropAuthentication(0xff);
-    if (this.mode === CacheMode.SESSION_ONLY) this.cache?.clear();
+    this.#core.auth.drop(0xff);
+    this.#core.caches.onCardEvent(event);
   }
-
-  private dropAuthentication(pinSet: PinSet): void {
-    this.authenticated &= ~pinSet & 0xff;
-    // Entries a plugin made while authenticated must not outlive the authentication (§4.8).
-    this.cache?.dropNamespace('plugin');
-  }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Call machinery
-
-  /**
-   * Runs one entry point: availability (closed, no-card mode, negotiated version, plugin slot), then the
-   * synchronous parameter checks, then — serialised with the session's other calls — the work inside
-   * one transaction that starts with the cardcf freshness check.
-   */
-  private call<A, T>(
-    name: EntryPointName,
-    validate: () => A,
-    work: (minidriver: Minidriver, args: A, scope: TransactionScope) => Promise<T>,
-    options: { checkSlot?: boolean } = {},
-  ): Promise<T> {
-    try {
-      this.requireOpen();
-      if (this.noCardMode && !NO_CARD_MODE_ENTRY_POINTS.includes(name)) {
-        throw new ScardError(
-          'SCARD_E_UNSUPPORTED_FEATURE',
-          `${specEntryPointName(name)} is not available in no-card mode`,
-        );
-      }
-      requireEntryPointVersion(name, this.version);
-      if (options.checkSlot !== false && typeof this.minidriver[name] !== 'function') {
-        throw new ScardError(
-          'SCARD_E_UNSUPPORTED_FEATURE',
-          `plugin "${this.pluginName}" does not implement ${specEntryPointName(name)}`,
-        );
-      }
-      const args = validate();
-      const run = this.queue.then(() => this.runInTransaction(name, args, work));
-      this.queue = run.catch(() => undefined);
-      return run;
-    } catch (error) {
-      return Promise.reject(ScardError.from(error));
-    }
-  }
-
-  private async runInTransaction<A, T>(
-    name: EntryPointName,
-    args: A,
-    work: (minidriver: Minidriver, args: A, scope: TransactionScope) => Promise<T>,
-  ): Promise<T> {
-    this.requireOpen();
-    try {
-      if (this.noCardMode) {
-        return await work(this.minidriver, args, { nested: false, requestReset: () => undefined });
-      }
-      return await withTransaction(this.transport, async (scope) => {
-        if (!scope.nested) this.counters.transactions++;
-        try {
-          await this.checkFreshness();
-          return await work(this.minidriver, args, scope);
-        } finally {
-          if (!scope.nested) this.transactionCardcf = undefined;
-        }
-      });
-    } catch (error) {
-      const failure = ScardError.from(error, specEntryPointName(name));
-      if (ScardError.hasCode(failure, 'SCARD_W_RESET_CARD') || ScardError.hasCode(failure, 'SCARD_W_REMOVED_CARD')) {
-        this.handleCardEvent({ type: ScardError.hasCode(failure, 'SCARD_W_RESET_CARD') ? 'reset' : 'removed' });
-      }
-      throw failure;
-    }
-  }
-
-  private requireOpen(): void {
-    if (this.isClosed) throw new ScardError('SCARD_E_INVALID_HANDLE', 'the session is closed (CardDeleteContext)');
-  }
-
-  /** §4.8 / §10 step 4: in GLOBAL mode compare the card's cardcf with the cache's copy. */
-  private async checkFreshness(): Promise<void> {
-    if (this.mode !== CacheMode.GLOBAL_CACHE || this.cache === undefined || this.transactionCardcf !== undefined)
-      return;
-    const bytes = await this.readUncached(LogicalName.CACHE_FILE);
-    const file = decodeCardCacheFile(bytes);
-    applyFreshness(this.cache, file);
-    this.transactionCardcf = { file, bytes };
-  }
-
-  /**
-   * After a write: increment the counter of `category` in cardcf and write it back (§4.8), and drop what it
-   * covers from this session's cache. Skipped in NO_CACHE mode and on cards without cardcf or writeFile.
-   */
-  private async bumpFreshness(category: 'pins' | 'containers' | 'files'): Promise<void> {
-    if (this.cache !== undefined) {
-      this.cache.dropCategory(category);
-      this.cache.dropNamespace('plugin');
-    }
-    if (this.mode === CacheMode.NO_CACHE || typeof this.minidriver.writeFile !== 'function') return;
-    let current = this.transactionCardcf?.file;
-    if (current === undefined) {
-      try {
-        current = decodeCardCacheFile(await this.readUncached(LogicalName.CACHE_FILE));
-      } catch (error) {
-        if (isFileMissing(error)) return;
-        throw error;
-      }
-    }
-    const next = bumpFreshness(current, category);
-    const bytes = encodeCardCacheFile(next);
-    try {
-      await this.minidriver.writeFile(null, LogicalName.CACHE_FILE, new Uint8Array(bytes));
-    } catch (error) {
-      this.cache?.clear();
-      throw error;
-    }
-    if (this.mode === CacheMode.GLOBAL_CACHE && this.cache !== undefined) {
-      this.cache.freshness = next;
-      this.transactionCardcf = { file: next, bytes };
-    }
-  }
-
-  /** A cached value, or `load()` stored in the cache. */
-  private async cached<T>(namespace: 'file' | 'container', tag: string, load: () => Promise<T>): Promise<T> {
-    const cache = this.cache;
-    if (cache === undefined) return load();
-    const hit = cache.get<T>(namespace, tag);
-    if (hit !== undefined) {
-      this.counters.cacheHits++;
-      return hit;
-    }
-    this.counters.cacheMisses++;
-    const value = await load();
-    cache.set(namespace, tag, value);
-    return value;
-  }
-
-  private containerInfoOf(minidriver: Minidriver, index: number): Promise<ContainerInfo> {
-    return this.cached('container', `info:${index}`, () => minidriver.getContainerInfo(index));
-  }
-
-  /** The public key BLOB of the half of a container that `keySpec` names, or SCARD_E_NO_KEY_CONTAINER. */
-  private async keyOf(minidriver: Minidriver, index: number, keySpec: KeySpec) {
-    const info = await this.containerInfoOf(minidriver, index);
-    const useSignatureHalf = keySpec === KeySpec.AT_SIGNATURE || isEcdsaKeySpec(keySpec);
-    const blob = useSignatureHalf ? info.signaturePublicKey : info.keyExchangePublicKey;
-    if (blob === undefined) {
-      throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${index} has no key for key spec ${keySpec}`);
-    }
-    const key = keyBlobInfo(blob);
-    const fits = isRsaKeySpec(keySpec)
-      ? key.algorithm === 'RSA'
-      : isEcdsaKeySpec(keySpec)
-        ? key.algorithm === 'ECDSA'
-        : isEcdhKeySpec(keySpec) && key.algorithm === 'ECDH';
-    if (!fits) {
-      throw new ScardError(
-        'SCARD_E_NO_KEY_CONTAINER',
-        `container ${index} holds no ${keySpec} key (it has ${key.algorithm})`,
-      );
-    }
-    return key;
-  }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Context
 
   /** The CP_CARD_CACHE_MODE in effect (GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf). */
   get cacheMode(): CacheMode {
-    return this.mode;
+    return this.#core.caches.mode;
   }
 
   /** The PINs this session authenticated and has not deauthenticated (dropped on reset/removal). */
   get authenticatedPins(): PinSet {
-    return this.authenticated;
+    return this.#core.auth.pins;
   }
 
   /** True after {@link close}. */
   get closed(): boolean {
-    return this.isClosed;
+    return this.#core.pipeline.closed;
   }
 
   /** Cache and transaction counters (a copy). */
   stats(): CardSessionStats {
-    return { ...this.counters };
+    return { ...this.#core.caches.counters, transactions: this.#core.pipeline.transactions };
   }
 
   /**
@@ -571,84 +270,25 @@ export class CardSession {
    * Closing twice is harmless.
    */
   async close(): Promise<void> {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    await this.queue.catch(() => undefined);
+    if (this.#core.pipeline.closed) return;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await this.#core.pipeline.close();
     try {
-      await this.minidriver.deleteContext();
+      await this.#minidriver.deleteContext();
     } catch {
       // CardDeleteContext must succeed; the card may be gone.
     }
-    if (this.mode !== CacheMode.GLOBAL_CACHE) this.cache?.clear();
-    this.cache = undefined;
-    this.authenticated = 0;
+    this.#core.caches.close();
+    this.#core.auth.drop(0xff);
   }
-
-  /**
-   * Runs a card-specific management operation (outside the minidriver contract, written by the card's
-   * package) inside one transaction of this session, serialised with its other calls. The operation may
-   * change anything on the card, so afterwards the session forgets what it had cached and which PINs it
-   * held authenticated. Only ScardError escapes; not available in no-card mode.
-   */
-  manage<T>(operation: CardManagementOperation<T>): Promise<T> {
-    try {
-      this.requireOpen();
-      if (this.noCardMode) throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'no card management in no-card mode');
-      if (typeof operation !== 'function') throw new ScardError('SCARD_E_INVALID_PARAMETER', 'operation is missing');
-    } catch (error) {
-      return Promise.reject(ScardError.from(error));
-    }
-    const run = this.queue.then(async () => {
-      this.requireOpen();
-      try {
-        return await withTransaction(this.transport, async (scope) => {
-          if (!scope.nested) this.counters.transactions++;
-          return operation({ pluginName: this.pluginName, minidriver: this.minidriver, transport: this.transport });
-        });
-      } catch (error) {
-        throw ScardError.from(error, 'card management');
-      } finally {
-        this.dropAuthentication(0xff);
-        this.cache?.clear();
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** CardQueryCapabilities. `structureVersion` is CARD_CAPABILITIES.dwVersion (0 counts as 1). */
-  queryCapabilities(structureVersion = 1): Promise<CardCapabilities & { version: 1 }> {
-    return this.call(
-      'queryCapabilities',
-      () => resolveStructureVersion('CARD_CAPABILITIES', structureVersion, StructureVersion.CARD_CAPABILITIES),
-      async (minidriver) => ({ ...(await minidriver.queryCapabilities()), version: 1 as const }),
-      { checkSlot: false },
-    );
-  }
-
-  // ---------------------------------------------------------------------------------------------------
-  // PINs and authentication
 
   /**
    * CardAuthenticatePin: `user` or `admin` with a PIN. A wrong PIN is SCARD_W_WRONG_CHV with `retriesLeft`.
    * The session's copy of the PIN is wiped afterwards.
    */
   authenticatePin(userId: UserId, pin: Uint8Array): Promise<void> {
-    return this.call(
-      'authenticatePin',
-      () => ({ userId: checkUserId(userId), pin: new Uint8Array(checkBytes(pin, 'pbPin', true)) }),
-      async (minidriver, args) => {
-        try {
-          await minidriver.authenticatePin(args.userId, args.pin);
-          this.authenticated |= createPinSet(args.userId === 'user' ? ROLE_USER : ROLE_ADMIN);
-        } finally {
-          wipe(args.pin);
-        }
-      },
-      { checkSlot: false },
-    );
+    return pin_calls.authenticatePin(this.#core, userId, pin);
   }
 
   /**
@@ -657,75 +297,22 @@ export class CardSession {
    * PIN does not authenticate.
    */
   authenticateEx(pinId: PinId, flags: number, pinData?: Uint8Array): Promise<{ sessionPin?: Uint8Array }> {
-    return this.call(
-      'authenticateEx',
-      () => {
-        const id = checkSecretPinId(pinId);
-        const checkedFlags = checkFlagBits(
-          flags,
-          CARD_AUTHENTICATE_GENERATE_SESSION_PIN | CARD_AUTHENTICATE_SESSION_PIN | CARD_PIN_SILENT_CONTEXT,
-        );
-        const both = CARD_AUTHENTICATE_GENERATE_SESSION_PIN | CARD_AUTHENTICATE_SESSION_PIN;
-        if ((checkedFlags & both) === both) {
-          throw new ScardError('SCARD_E_INVALID_PARAMETER', 'GENERATE_SESSION_PIN and SESSION_PIN together');
-        }
-        const data = pinData === undefined ? undefined : new Uint8Array(checkBytes(pinData, 'pbPinData', true));
-        return { id, checkedFlags, data };
-      },
-      async (minidriver, args) => {
-        try {
-          const result = await minidriver.authenticateEx(args.id, args.checkedFlags, args.data);
-          if ((args.checkedFlags & CARD_AUTHENTICATE_GENERATE_SESSION_PIN) === 0) {
-            this.authenticated |= createPinSet(args.id);
-          }
-          if (result?.sessionPin === undefined) return {};
-          const sessionPin = new Uint8Array(result.sessionPin);
-          wipe(result.sessionPin);
-          return { sessionPin };
-        } finally {
-          wipe(args.data);
-        }
-      },
-      { checkSlot: false },
-    );
+    return pin_calls.authenticateEx(this.#core, pinId, flags, pinData);
   }
 
   /** CardGetChallenge: a challenge of the admin key. */
   getChallenge(): Promise<Uint8Array> {
-    return this.call(
-      'getChallenge',
-      () => undefined,
-      async (minidriver) => new Uint8Array(await minidriver.getChallenge!()),
-    );
+    return pin_calls.getChallenge(this.#core);
   }
 
   /** CardAuthenticateChallenge: the response to the last challenge authenticates the admin. */
   authenticateChallenge(response: Uint8Array): Promise<void> {
-    return this.call(
-      'authenticateChallenge',
-      () => new Uint8Array(checkBytes(response, 'pbResponseData')),
-      async (minidriver, data) => {
-        try {
-          await minidriver.authenticateChallenge!(data);
-          this.authenticated |= createPinSet(ROLE_ADMIN);
-        } finally {
-          wipe(data);
-        }
-      },
-    );
+    return pin_calls.authenticateChallenge(this.#core, response);
   }
 
   /** CardGetChallengeEx: a challenge for a challenge/response PIN. `flags` must be 0. */
   getChallengeEx(pinId: PinId, flags = 0): Promise<Uint8Array> {
-    return this.call(
-      'getChallengeEx',
-      () => {
-        const id = checkSecretPinId(pinId);
-        checkZeroFlags(flags);
-        return id;
-      },
-      async (minidriver, id) => new Uint8Array(await minidriver.getChallengeEx!(id)),
-    );
+    return pin_calls.getChallengeEx(this.#core, pinId, flags);
   }
 
   /**
@@ -739,26 +326,7 @@ export class CardSession {
     retryCount: number,
     flags: number,
   ): Promise<void> {
-    return this.call(
-      'unblockPin',
-      () => {
-        if (userId === 'admin') throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'the admin cannot be unblocked');
-        if (userId !== 'user') throw new ScardError('SCARD_E_INVALID_PARAMETER', 'user id must be "user"');
-        const authentication = checkBytes(authenticationData, 'pbAuthenticationData');
-        const pin = checkBytes(newPin, 'pbNewPinData');
-        const retries = checkDword(retryCount, 'cRetryCount');
-        const mode = this.authenticationMode(flags);
-        return { authentication: new Uint8Array(authentication), pin: new Uint8Array(pin), retries, mode };
-      },
-      async (minidriver, args) => {
-        try {
-          await minidriver.unblockPin!('user', args.authentication, args.pin, args.retries, args.mode);
-        } finally {
-          wipe(args.authentication, args.pin);
-        }
-        await this.bumpFreshness('pins');
-      },
-    );
+    return pin_calls.unblockPin(this.#core, userId, authenticationData, newPin, retryCount, flags);
   }
 
   /**
@@ -772,37 +340,7 @@ export class CardSession {
     retryCount: number,
     flags: number,
   ): Promise<void> {
-    return this.call(
-      'changeAuthenticator',
-      () => {
-        const user = checkUserId(userId);
-        const current = checkBytes(currentAuthenticator, 'pbCurrentAuthenticator');
-        const next = checkBytes(newAuthenticator, 'pbNewAuthenticator');
-        const retries = checkDword(retryCount, 'cRetryCount');
-        const mode = this.authenticationMode(flags);
-        if (mode === 'challenge-response' && user === 'user') {
-          throw new ScardError('SCARD_E_INVALID_PARAMETER', 'challenge/response applies to the admin only');
-        }
-        return { user, current: new Uint8Array(current), next: new Uint8Array(next), retries, mode };
-      },
-      async (minidriver, args) => {
-        try {
-          await minidriver.changeAuthenticator!(args.user, args.current, args.next, args.retries, args.mode);
-        } finally {
-          wipe(args.current, args.next);
-        }
-        await this.bumpFreshness('pins');
-      },
-    );
-  }
-
-  private authenticationMode(flags: unknown): 'challenge-response' | 'pin' {
-    if (flags === CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE) return 'challenge-response';
-    if (flags === CARD_AUTHENTICATE_PIN_PIN) return 'pin';
-    throw new ScardError(
-      'SCARD_E_INVALID_PARAMETER',
-      `dwFlags ${String(flags)} is not 1 (challenge/response) or 2 (PIN)`,
-    );
+    return pin_calls.changeAuthenticator(this.#core, userId, currentAuthenticator, newAuthenticator, retryCount, flags);
   }
 
   /**
@@ -817,46 +355,14 @@ export class CardSession {
     targetData: Uint8Array,
     retryCount = 0,
   ): Promise<void> {
-    return this.call(
-      'changeAuthenticatorEx',
-      () => {
-        const checkedFlags = checkFlagBits(
-          flags,
-          PIN_CHANGE_FLAG_UNBLOCK | PIN_CHANGE_FLAG_CHANGEPIN | CARD_PIN_SILENT_CONTEXT,
-        );
-        const unblock = (checkedFlags & PIN_CHANGE_FLAG_UNBLOCK) !== 0;
-        const change = (checkedFlags & PIN_CHANGE_FLAG_CHANGEPIN) !== 0;
-        if (unblock === change) {
-          throw new ScardError(
-            'SCARD_E_INVALID_PARAMETER',
-            'dwFlags needs exactly one of PIN_CHANGE_FLAG_UNBLOCK and _CHANGEPIN',
-          );
-        }
-        const authenticatingId = checkSecretPinId(authenticatingPinId, 'dwAuthenticatingPinId');
-        const targetId = checkSecretPinId(targetPinId, 'dwTargetPinId');
-        if (unblock && authenticatingId === targetId) {
-          throw new ScardError('SCARD_E_INVALID_PARAMETER', 'a PIN cannot unblock itself');
-        }
-        const authentication = checkBytes(authenticatingData, 'pbAuthenticatingPinData');
-        const target = checkBytes(targetData, 'pbTargetData');
-        return {
-          operation: unblock ? ('unblock' as const) : ('change' as const),
-          authenticatingPinId: authenticatingId,
-          authenticatingData: new Uint8Array(authentication),
-          targetPinId: targetId,
-          targetData: new Uint8Array(target),
-          retryCount: checkDword(retryCount, 'cRetryCount'),
-          silent: (checkedFlags & CARD_PIN_SILENT_CONTEXT) !== 0,
-        };
-      },
-      async (minidriver, request) => {
-        try {
-          await minidriver.changeAuthenticatorEx!(request);
-        } finally {
-          wipe(request.authenticatingData, request.targetData);
-        }
-        await this.bumpFreshness('pins');
-      },
+    return pin_calls.changeAuthenticatorEx(
+      this.#core,
+      flags,
+      authenticatingPinId,
+      authenticatingData,
+      targetPinId,
+      targetData,
+      retryCount,
     );
   }
 
@@ -865,99 +371,60 @@ export class CardSession {
    * reset instead (the caller's fallback, §5.2.6) and the call succeeds.
    */
   deauthenticate(userId: UserId, flags = 0): Promise<void> {
-    return this.call(
-      'deauthenticate',
-      () => {
-        const user = checkUserId(userId);
-        checkZeroFlags(flags);
-        return user;
-      },
-      async (minidriver, user, scope) => {
-        if (typeof minidriver.deauthenticate === 'function') {
-          try {
-            await minidriver.deauthenticate(user);
-            this.dropAuthentication(createPinSet(user === 'user' ? ROLE_USER : ROLE_ADMIN));
-            return;
-          } catch (error) {
-            if (ScardError.hasCode(error, 'SCARD_W_REMOVED_CARD')) throw error;
-          }
-        }
-        scope.requestReset();
-        this.dropAuthentication(0xff);
-      },
-      { checkSlot: false },
-    );
+    return pin_calls.deauthenticate(this.#core, userId, flags);
   }
 
   /**
-   * CardDeauthenticateEx(pinSet): bits above 0xFF or non-zero flags → SCARD_E_INVALID_PARAMETER. When the
+   * CardDeauthenticateEx(pinSet): the ROLE_EVERYONE bit is ignored (a set of only that bit does nothing); bits above 0xFF or non-zero flags → SCARD_E_INVALID_PARAMETER. When the
    * plugin answers SCARD_E_UNSUPPORTED_FEATURE the transaction ends with a card reset and the call succeeds
    * (§5.2.10); any other failure also resets the card and is thrown.
    */
   deauthenticateEx(pinSet: PinSet, flags = 0): Promise<void> {
-    return this.call(
-      'deauthenticateEx',
+    return pin_calls.deauthenticateEx(this.#core, pinSet, flags);
+  }
+
+  /**
+   * Runs a card-specific management operation (outside the minidriver contract, written by the card's
+   * package) inside one transaction of this session, serialised with its other calls. The operation may
+   * change anything on the card, so afterwards the session forgets what it had cached and which PINs it
+   * held authenticated. Only ScardError escapes; not available in no-card mode.
+   */
+  manage<T>(operation: CardManagementOperation<T>): Promise<T> {
+    try {
+      this.#core.pipeline.requireOpen();
+      if (this.#noCardMode) throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'no card management in no-card mode');
+      if (typeof operation !== 'function') throw new ScardError('SCARD_E_INVALID_PARAMETER', 'operation is missing');
+    } catch (error) {
+      return Promise.reject(ScardError.from(error));
+    }
+    return this.#core.pipeline.exclusive(
+      'card management',
+      (minidriver) => operation({ pluginName: this.pluginName, minidriver, transport: this.#transport }),
       () => {
-        const set = checkFlagBits(pinSet, 0xff, 'PIN_SET');
-        checkZeroFlags(flags);
-        return set;
+        this.#core.auth.drop(0xff);
+        this.#core.caches.clear();
       },
-      async (minidriver, set, scope) => {
-        try {
-          await minidriver.deauthenticateEx(set);
-          this.dropAuthentication(set);
-        } catch (error) {
-          scope.requestReset();
-          this.dropAuthentication(0xff);
-          if (!ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE')) throw error;
-        }
-      },
-      { checkSlot: false },
     );
   }
 
-  // ---------------------------------------------------------------------------------------------------
-  // Directories and files
+  /** CardQueryCapabilities. `structureVersion` is CARD_CAPABILITIES.dwVersion (0 counts as 1). */
+  queryCapabilities(structureVersion = 1): Promise<CardCapabilities & { version: 1 }> {
+    return file_calls.queryCapabilities(this.#core, structureVersion);
+  }
 
   /** CardCreateDirectory: access condition UserCreateDeleteDirAc or AdminCreateDeleteDirAc. Bumps files. */
   createDirectory(name: string, accessCondition: number): Promise<void> {
-    return this.call(
-      'createDirectory',
-      () => ({ directory: checkFileName(name), condition: checkDirectoryAccessCondition(accessCondition) }),
-      async (minidriver, args) => {
-        await minidriver.createDirectory!(args.directory, args.condition);
-        await this.bumpFreshness('files');
-      },
-    );
+    return file_calls.createDirectory(this.#core, name, accessCondition);
   }
 
   /** CardDeleteDirectory. Bumps files. */
   deleteDirectory(name: string): Promise<void> {
-    return this.call(
-      'deleteDirectory',
-      () => checkFileName(name),
-      async (minidriver, directory) => {
-        await minidriver.deleteDirectory!(directory);
-        await this.bumpFreshness('files');
-      },
-    );
+    return file_calls.deleteDirectory(this.#core, name);
   }
 
   /** CardCreateFile. Bumps files. */
   createFile(directory: string | null, name: string, initialSize: number, accessCondition: number): Promise<void> {
-    return this.call(
-      'createFile',
-      () => ({
-        directory: checkDirectoryName(directory),
-        file: checkFileName(name),
-        size: checkDword(initialSize, 'cbInitialCreationSize'),
-        condition: checkFileAccessCondition(accessCondition),
-      }),
-      async (minidriver, args) => {
-        await minidriver.createFile!(args.directory, args.file, args.size, args.condition);
-        await this.bumpFreshness('files');
-      },
-    );
+    return file_calls.createFile(this.#core, directory, name, initialSize, accessCondition);
   }
 
   /**
@@ -965,32 +432,7 @@ export class CardSession {
    * the copy read at the start of this call's transaction.
    */
   readFile(directory: string | null, name: string, flags = 0): Promise<Uint8Array> {
-    return this.call(
-      'readFile',
-      () => {
-        const args = { directory: checkDirectoryName(directory), file: checkFileName(name) };
-        checkZeroFlags(flags);
-        return args;
-      },
-      async (minidriver, args) => {
-        if (args.directory === null && args.file === LogicalName.CACHE_FILE) {
-          if (this.transactionCardcf !== undefined) {
-            this.counters.cacheHits++;
-            return new Uint8Array(this.transactionCardcf.bytes);
-          }
-          return new Uint8Array(await this.readUncached(LogicalName.CACHE_FILE));
-        }
-        if (args.directory === null && args.file === LogicalName.CARD_IDENTIFIER_FILE) {
-          // cardid validates the cache itself: read it with the plugin's cache functions off (§4.8).
-          return this.cached('file', cacheTagOf(null, args.file), () => this.readUncached(args.file));
-        }
-        const data = await this.cached('file', cacheTagOf(args.directory, args.file), () =>
-          minidriver.readFile(args.directory, args.file),
-        );
-        return new Uint8Array(data);
-      },
-      { checkSlot: false },
-    );
+    return file_calls.readFile(this.#core, directory, name, flags);
   }
 
   /**
@@ -998,132 +440,40 @@ export class CardSession {
    * invalidates the whole cache instead.
    */
   writeFile(directory: string | null, name: string, data: Uint8Array, flags = 0): Promise<void> {
-    return this.call(
-      'writeFile',
-      () => {
-        const args = {
-          directory: checkDirectoryName(directory),
-          file: checkFileName(name),
-          data: new Uint8Array(checkBytes(data, 'pbData', true)),
-        };
-        checkZeroFlags(flags);
-        return args;
-      },
-      async (minidriver, args) => {
-        await minidriver.writeFile!(args.directory, args.file, args.data);
-        await this.afterFileChange(args.directory, args.file);
-      },
-    );
+    return file_calls.writeFile(this.#core, directory, name, data, flags);
   }
 
   /** CardDeleteFile. Bumps files. */
   deleteFile(directory: string | null, name: string, flags = 0): Promise<void> {
-    return this.call(
-      'deleteFile',
-      () => {
-        const args = { directory: checkDirectoryName(directory), file: checkFileName(name) };
-        checkZeroFlags(flags);
-        return args;
-      },
-      async (minidriver, args) => {
-        await minidriver.deleteFile!(args.directory, args.file);
-        await this.afterFileChange(args.directory, args.file);
-      },
-    );
-  }
-
-  private async afterFileChange(directory: DirectoryName, file: string): Promise<void> {
-    if (directory === null && (file === LogicalName.CACHE_FILE || file === LogicalName.CARD_IDENTIFIER_FILE)) {
-      // The caller changed what validates the cache: trust nothing cached.
-      this.cache?.clear();
-      this.transactionCardcf = undefined;
-      return;
-    }
-    await this.bumpFreshness('files');
+    return file_calls.deleteFile(this.#core, directory, name, flags);
   }
 
   /** CardEnumFiles: the file names of a directory (null or "" = root). */
   enumFiles(directory: string | null, flags = 0): Promise<string[]> {
-    return this.call(
-      'enumFiles',
-      () => {
-        const checked = checkDirectoryName(directory, true);
-        checkZeroFlags(flags);
-        return checked;
-      },
-      async (minidriver, checked) => [...(await minidriver.enumFiles(checked))],
-      { checkSlot: false },
-    );
+    return file_calls.enumFiles(this.#core, directory, flags);
   }
 
   /** CardGetFileInfo. `structureVersion` is CARD_FILE_INFO.dwVersion. */
   getFileInfo(directory: string | null, name: string, structureVersion = 1): Promise<CardFileInfo & { version: 1 }> {
-    return this.call(
-      'getFileInfo',
-      () => {
-        const args = { directory: checkDirectoryName(directory), file: checkFileName(name) };
-        resolveStructureVersion('CARD_FILE_INFO', structureVersion, StructureVersion.CARD_FILE_INFO);
-        return args;
-      },
-      async (minidriver, args) => ({
-        ...(await minidriver.getFileInfo(args.directory, args.file)),
-        version: 1 as const,
-      }),
-      { checkSlot: false },
-    );
+    return file_calls.getFileInfo(this.#core, directory, name, structureVersion);
   }
 
   /** CardQueryFreeSpace. */
   queryFreeSpace(flags = 0, structureVersion = 1): Promise<CardFreeSpaceInfo & { version: 1 }> {
-    return this.call(
-      'queryFreeSpace',
-      () => {
-        checkZeroFlags(flags);
-        resolveStructureVersion('CARD_FREE_SPACE_INFO', structureVersion, StructureVersion.CARD_FREE_SPACE_INFO);
-      },
-      async (minidriver) => ({ ...(await minidriver.queryFreeSpace()), version: 1 as const }),
-      { checkSlot: false },
-    );
+    return file_calls.queryFreeSpace(this.#core, flags, structureVersion);
   }
 
   /** CardQueryKeySizes. A key spec of 0 means RSA (AT_KEYEXCHANGE), as legacy callers pass it (§5.5.1). */
   queryKeySizes(keySpec: number, flags = 0, structureVersion = 1): Promise<CardKeySizes & { version: 1 }> {
-    return this.call(
-      'queryKeySizes',
-      () => {
-        checkZeroFlags(flags);
-        const spec = keySpec === 0 ? KeySpec.AT_KEYEXCHANGE : checkKeySpec(keySpec);
-        resolveStructureVersion('CARD_KEY_SIZES', structureVersion, StructureVersion.CARD_KEY_SIZES);
-        return spec;
-      },
-      async (minidriver, spec) => ({
-        ...(await this.cached('container', `keysizes:${spec}`, () => minidriver.queryKeySizes(spec))),
-        version: 1 as const,
-      }),
-      { checkSlot: false },
-    );
+    return file_calls.queryKeySizes(this.#core, keySpec, flags, structureVersion);
   }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Containers
 
   /**
    * CardCreateContainer: `flags` CARD_CREATE_CONTAINER_KEY_GEN (with `keySize` bits for RSA, 0 for ECC) or
    * CARD_CREATE_CONTAINER_KEY_IMPORT (with `keyData`). The key is bound to ROLE_USER. Bumps containers.
    */
   createContainer(index: number, flags: number, keySpec: number, keySize: number, keyData?: Uint8Array): Promise<void> {
-    return this.call(
-      'createContainer',
-      () => this.checkCreateContainer(index, flags, keySpec, keySize, keyData, ROLE_USER),
-      async (minidriver, args) => {
-        try {
-          await minidriver.createContainer!(args.index, args.request);
-        } finally {
-          wipe(args.request.keyData);
-        }
-        await this.bumpFreshness('containers');
-      },
-    );
+    return container_calls.createContainer(this.#core, index, flags, keySpec, keySize, keyData);
   }
 
   /** CardCreateContainerEx: as {@link createContainer}, binding the key to `pinId` (1..7). */
@@ -1135,98 +485,17 @@ export class CardSession {
     keyData: Uint8Array | undefined,
     pinId: PinId,
   ): Promise<void> {
-    return this.call(
-      'createContainerEx',
-      () => this.checkCreateContainer(index, flags, keySpec, keySize, keyData, pinId),
-      async (minidriver, args) => {
-        try {
-          await minidriver.createContainerEx!(args.index, args.request);
-        } finally {
-          wipe(args.request.keyData);
-        }
-        await this.bumpFreshness('containers');
-      },
-    );
-  }
-
-  private checkCreateContainer(
-    index: number,
-    flags: number,
-    keySpec: number,
-    keySize: number,
-    keyData: Uint8Array | undefined,
-    pinId: number,
-  ) {
-    const checkedIndex = checkContainerIndex(index);
-    if (flags !== CARD_CREATE_CONTAINER_KEY_GEN && flags !== CARD_CREATE_CONTAINER_KEY_IMPORT) {
-      throw new ScardError(
-        'SCARD_E_INVALID_PARAMETER',
-        `dwFlags ${String(flags)} is not KEY_GEN (1) or KEY_IMPORT (2)`,
-      );
-    }
-    const spec = checkKeySpec(keySpec);
-    const size = checkDword(keySize, 'dwKeySize');
-    const protectingPin = checkSecretPinId(pinId);
-    if (flags === CARD_CREATE_CONTAINER_KEY_GEN) {
-      if (isRsaKeySpec(spec) ? size === 0 : size !== 0) {
-        throw new ScardError(
-          'SCARD_E_INVALID_PARAMETER',
-          `dwKeySize ${size} is wrong for key spec ${spec} (ECC needs 0)`,
-        );
-      }
-      return {
-        index: checkedIndex,
-        request: { mode: 'generate' as const, keySpec: spec, keySize: size, pinId: protectingPin } as {
-          mode: 'generate' | 'import';
-          keySpec: KeySpec;
-          keySize: number;
-          keyData?: Uint8Array;
-          pinId: PinId;
-        },
-      };
-    }
-    const blob = new Uint8Array(checkBytes(keyData, 'pbKeyData'));
-    return {
-      index: checkedIndex,
-      request: { mode: 'import' as const, keySpec: spec, keySize: 0, keyData: blob, pinId: protectingPin } as {
-        mode: 'generate' | 'import';
-        keySpec: KeySpec;
-        keySize: number;
-        keyData?: Uint8Array;
-        pinId: PinId;
-      },
-    };
+    return container_calls.createContainerEx(this.#core, index, flags, keySpec, keySize, keyData, pinId);
   }
 
   /** CardDeleteContainer: `reserved` must be 0; an empty index succeeds. Bumps containers. */
   deleteContainer(index: number, reserved = 0): Promise<void> {
-    return this.call(
-      'deleteContainer',
-      () => {
-        const checked = checkContainerIndex(index);
-        checkZeroFlags(reserved, 'dwReserved');
-        return checked;
-      },
-      async (minidriver, checked) => {
-        await minidriver.deleteContainer!(checked);
-        await this.bumpFreshness('containers');
-      },
-    );
+    return container_calls.deleteContainer(this.#core, index, reserved);
   }
 
   /** CardGetContainerInfo: the container's public key BLOBs (cached; copies). */
   getContainerInfo(index: number, flags = 0, structureVersion = 1): Promise<ContainerInfo & { version: 1 }> {
-    return this.call(
-      'getContainerInfo',
-      () => {
-        const checked = checkContainerIndex(index);
-        checkZeroFlags(flags);
-        resolveStructureVersion('CONTAINER_INFO', structureVersion, StructureVersion.CONTAINER_INFO);
-        return checked;
-      },
-      async (minidriver, checked) => ({ ...(await this.containerInfoOf(minidriver, checked)), version: 1 as const }),
-      { checkSlot: false },
-    );
+    return container_calls.getContainerInfo(this.#core, index, flags, structureVersion);
   }
 
   /** CardGetContainerProperty: CCP_CONTAINER_INFO, CCP_PIN_IDENTIFIER, CCP_ASSOCIATED_ECDH_KEY (cached). */
@@ -1235,23 +504,7 @@ export class CardSession {
     name: K,
     flags = 0,
   ): Promise<ContainerPropertyTypes[K]> {
-    return this.call(
-      'getContainerProperty',
-      () => ({ index: checkContainerIndex(index), name: checkContainerProperty(name, flags) as K }),
-      (minidriver, args) => this.containerPropertyOf(minidriver, args.index, args.name),
-      { checkSlot: false },
-    );
-  }
-
-  private containerPropertyOf<K extends ContainerPropertyName>(
-    minidriver: Minidriver,
-    index: number,
-    name: K,
-  ): Promise<ContainerPropertyTypes[K]> {
-    if (name === ContainerProperty.CCP_CONTAINER_INFO) {
-      return this.containerInfoOf(minidriver, index) as Promise<ContainerPropertyTypes[K]>;
-    }
-    return this.cached('container', `property:${index}:${name}`, () => minidriver.getContainerProperty(index, name));
+    return container_calls.getContainerProperty(this.#core, index, name, flags);
   }
 
   /**
@@ -1264,19 +517,7 @@ export class CardSession {
     flags = 0,
     bufferSize?: number,
   ): Promise<Uint8Array> {
-    return this.call(
-      'getContainerProperty',
-      () => {
-        const args = { index: checkContainerIndex(index), name: checkContainerProperty(name, flags) };
-        if (bufferSize !== undefined) checkDword(bufferSize, 'cbData');
-        return args;
-      },
-      async (minidriver, args) => {
-        const value = await this.containerPropertyOf(minidriver, args.index, args.name);
-        return fitBuffer(encodeContainerProperty(args.name, value), bufferSize);
-      },
-      { checkSlot: false },
-    );
+    return container_calls.getContainerPropertyBytes(this.#core, index, name, flags, bufferSize);
   }
 
   /** CardSetContainerProperty: CCP_PIN_IDENTIFIER or CCP_ASSOCIATED_ECDH_KEY. Bumps containers. */
@@ -1286,27 +527,12 @@ export class CardSession {
     value: ContainerPropertyTypes[K],
     flags = 0,
   ): Promise<void> {
-    return this.call(
-      'setContainerProperty',
-      () => ({ index: checkContainerIndex(index), name: checkSetContainerProperty(name, value, flags) as K }),
-      async (minidriver, args) => {
-        await minidriver.setContainerProperty!(args.index, args.name, value);
-        await this.bumpFreshness('containers');
-      },
-    );
+    return container_calls.setContainerProperty(this.#core, index, name, value, flags);
   }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Card properties
 
   /** CardGetProperty: `flags` is a key spec, PIN id or operation class for the properties that take one, else 0. */
   getProperty<K extends CardPropertyName>(name: K, flags = 0): Promise<CardPropertyTypes[K]> {
-    return this.call(
-      'getProperty',
-      () => checkGetProperty(name, flags) as K,
-      async (minidriver, checked) => cloneValue(await minidriver.getProperty(checked, flags)),
-      { checkSlot: false },
-    );
+    return property_calls.getProperty(this.#core, name, flags);
   }
 
   /**
@@ -1315,33 +541,13 @@ export class CardSession {
    * (ERROR_INSUFFICIENT_BUFFER, `requiredSize` = what `*pdwDataLen` receives).
    */
   getPropertyBytes(name: CardPropertyName, flags = 0, bufferSize?: number): Promise<Uint8Array> {
-    return this.call(
-      'getProperty',
-      () => {
-        const checked = checkGetProperty(name, flags);
-        if (bufferSize !== undefined) checkDword(bufferSize, 'cbData');
-        return checked;
-      },
-      async (minidriver, checked) =>
-        fitBuffer(encodeCardProperty(checked, await minidriver.getProperty(checked, flags)), bufferSize),
-      { checkSlot: false },
-    );
+    return property_calls.getPropertyBytes(this.#core, name, flags, bufferSize);
   }
 
   /** CardSetProperty: only the settable properties of §7.1 (others → SCARD_E_UNSUPPORTED_FEATURE). */
   setProperty<K extends CardPropertyName>(name: K, value: CardPropertyTypes[K], flags = 0): Promise<void> {
-    return this.call(
-      'setProperty',
-      () => checkSetProperty(name, value, flags) as K,
-      async (minidriver, checked) => {
-        await minidriver.setProperty(checked, cloneValue(value), flags);
-      },
-      { checkSlot: false },
-    );
+    return property_calls.setProperty(this.#core, name, value, flags);
   }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Cryptography
 
   /**
    * CardSignData with a spec-shaped CARD_SIGNING_INFO (checks of §5.6.1, matrix of §9.3). With
@@ -1349,20 +555,7 @@ export class CardSession {
    * plugin is not asked to sign. RSA signatures are little-endian, ECDSA `r || s` big-endian.
    */
   signData(info: CardSigningInfo): Promise<{ signature?: Uint8Array; size: number }> {
-    return this.call(
-      'signData',
-      () => normaliseSigningInfo(info),
-      async (minidriver, { request, sizeOnly }) => {
-        if (sizeOnly) {
-          const key = await this.keyOf(minidriver, request.containerIndex, request.keySpec);
-          const bytes = Math.ceil(key.bits / 8);
-          return { size: key.algorithm === 'RSA' ? bytes : 2 * bytes };
-        }
-        const signature = new Uint8Array(await minidriver.signData(request));
-        return { signature, size: signature.length };
-      },
-      { checkSlot: false },
-    );
+    return crypto_calls.signData(this.#core, info);
   }
 
   /**
@@ -1371,36 +564,12 @@ export class CardSession {
    * longer → SCARD_E_INVALID_PARAMETER. Returns the result little-endian (raw block or unpadded message).
    */
   rsaDecrypt(info: CardRsaDecryptInfo): Promise<Uint8Array> {
-    return this.call(
-      'rsaDecrypt',
-      () => normaliseDecryptInfo(info, this.version),
-      async (minidriver, request) => {
-        const key = await this.keyOf(minidriver, request.containerIndex, request.keySpec);
-        const modulusBytes = Math.ceil(key.bits / 8);
-        if (request.data.length < modulusBytes) {
-          throw new ScardError(
-            'SCARD_E_INSUFFICIENT_BUFFER',
-            `cbData ${request.data.length} is below the modulus length ${modulusBytes}`,
-          );
-        }
-        if (request.data.length > modulusBytes) {
-          throw new ScardError(
-            'SCARD_E_INVALID_PARAMETER',
-            `cbData ${request.data.length} is above the modulus length ${modulusBytes}`,
-          );
-        }
-        return new Uint8Array(await minidriver.rsaDecrypt!(request));
-      },
-    );
+    return crypto_calls.rsaDecrypt(this.#core, info);
   }
 
   /** CardConstructDHAgreement: returns the agreement index the plugin keeps. */
   constructDHAgreement(info: CardDhAgreementInfo): Promise<number> {
-    return this.call(
-      'constructDHAgreement',
-      () => normaliseAgreementInfo(info, this.version),
-      (minidriver, request) => minidriver.constructDHAgreement!(request),
-    );
+    return crypto_calls.constructDHAgreement(this.#core, info);
   }
 
   /**
@@ -1408,56 +577,17 @@ export class CardSession {
    * the session wipes the bytes: the size of some KDFs depends on their parameters).
    */
   deriveKey(info: CardDeriveKeyInfo): Promise<{ derivedKey?: Uint8Array; size: number }> {
-    return this.call(
-      'deriveKey',
-      () => normaliseDeriveKeyInfo(info),
-      async (minidriver, { request, sizeOnly }) => {
-        const derived = await minidriver.deriveKey!(request);
-        const size = derived.length;
-        if (sizeOnly) {
-          wipe(derived);
-          return { size };
-        }
-        const derivedKey = new Uint8Array(derived);
-        wipe(derived);
-        return { derivedKey, size };
-      },
-    );
+    return crypto_calls.deriveKey(this.#core, info);
   }
 
   /** CardDestroyDHAgreement: `flags` must be 0. */
   destroyDHAgreement(agreementIndex: number, flags = 0): Promise<void> {
-    return this.call(
-      'destroyDHAgreement',
-      () => {
-        const index = checkContainerIndex(agreementIndex);
-        checkZeroFlags(flags);
-        return index;
-      },
-      (minidriver, index) => minidriver.destroyDHAgreement!(index),
-    );
+    return crypto_calls.destroyDHAgreement(this.#core, agreementIndex, flags);
   }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Secure key injection (v7, optional; forwarded when the plugin has them)
 
   /** MDImportSessionKey. */
   mdImportSessionKey(blobType: string, algorithmId: string, input: Uint8Array): Promise<CardKeyHandle> {
-    return this.call(
-      'mdImportSessionKey',
-      () => ({
-        blobType: checkText(blobType, 'pwszBlobType'),
-        algorithmId: checkText(algorithmId, 'pwszAlgId'),
-        input: new Uint8Array(checkBytes(input, 'pbInput')),
-      }),
-      async (minidriver, args) => {
-        try {
-          return await minidriver.mdImportSessionKey!(args.blobType, args.algorithmId, args.input);
-        } finally {
-          wipe(args.input);
-        }
-      },
-    );
+    return ski_calls.mdImportSessionKey(this.#core, blobType, algorithmId, input);
   }
 
   /** MDEncryptData. */
@@ -1467,23 +597,7 @@ export class CardSession {
     input: Uint8Array,
     flags = 0,
   ): Promise<CardEncryptedData[]> {
-    return this.call(
-      'mdEncryptData',
-      () => ({
-        key: checkDword(key, 'hKey'),
-        secureFunction: checkText(secureFunction, 'pwszSecureFunction'),
-        input: new Uint8Array(checkBytes(input, 'pbInput')),
-        flags: checkDword(flags, 'dwFlags'),
-      }),
-      async (minidriver, args) => {
-        try {
-          const blobs = await minidriver.mdEncryptData!(args.key, args.secureFunction, args.input, args.flags);
-          return blobs.map((blob) => ({ data: new Uint8Array(blob.data) }));
-        } finally {
-          wipe(args.input);
-        }
-      },
-    );
+    return ski_calls.mdEncryptData(this.#core, key, secureFunction, input, flags);
   }
 
   /** CardImportSessionKey. */
@@ -1495,83 +609,32 @@ export class CardSession {
     input: Uint8Array,
     flags = 0,
   ): Promise<CardKeyHandle> {
-    return this.call(
-      'importSessionKey',
-      () => ({
-        index: checkContainerIndex(containerIndex),
-        blobType: checkText(blobType, 'pwszBlobType'),
-        algorithmId: checkText(algorithmId, 'pwszAlgId'),
-        input: new Uint8Array(checkBytes(input, 'pbInput')),
-        flags: checkDword(flags, 'dwFlags'),
-      }),
-      (minidriver, args) =>
-        minidriver.importSessionKey!(args.index, padding, args.blobType, args.algorithmId, args.input, args.flags),
-    );
+    return ski_calls.importSessionKey(this.#core, containerIndex, padding, blobType, algorithmId, input, flags);
   }
 
   /** CardGetSharedKeyHandle. */
   getSharedKeyHandle(input: Uint8Array): Promise<{ handle: CardKeyHandle; output?: Uint8Array }> {
-    return this.call(
-      'getSharedKeyHandle',
-      () => new Uint8Array(checkBytes(input, 'pbInput')),
-      async (minidriver, data) => {
-        const result = await minidriver.getSharedKeyHandle!(data);
-        return result.output === undefined
-          ? { handle: result.handle }
-          : { handle: result.handle, output: new Uint8Array(result.output) };
-      },
-    );
+    return ski_calls.getSharedKeyHandle(this.#core, input);
   }
 
   /** CardGetAlgorithmProperty. */
   getAlgorithmProperty(algorithmId: string, property: string, flags = 0): Promise<Uint8Array> {
-    return this.call(
-      'getAlgorithmProperty',
-      () => ({
-        algorithmId: checkText(algorithmId, 'pwszAlgId'),
-        property: checkText(property, 'pwszProperty'),
-        flags: checkDword(flags, 'dwFlags'),
-      }),
-      async (minidriver, args) =>
-        new Uint8Array(await minidriver.getAlgorithmProperty!(args.algorithmId, args.property, args.flags)),
-    );
+    return ski_calls.getAlgorithmProperty(this.#core, algorithmId, property, flags);
   }
 
   /** CardGetKeyProperty: `flags` must be 0. */
   getKeyProperty(key: CardKeyHandle, property: string, flags = 0): Promise<Uint8Array> {
-    return this.call(
-      'getKeyProperty',
-      () => {
-        checkZeroFlags(flags);
-        return { key: checkDword(key, 'hKey'), property: checkText(property, 'pwszProperty') };
-      },
-      async (minidriver, args) => new Uint8Array(await minidriver.getKeyProperty!(args.key, args.property, 0)),
-    );
+    return ski_calls.getKeyProperty(this.#core, key, property, flags);
   }
 
   /** CardSetKeyProperty: `flags` must be 0. */
   setKeyProperty(key: CardKeyHandle, property: string, value: Uint8Array, flags = 0): Promise<void> {
-    return this.call(
-      'setKeyProperty',
-      () => {
-        checkZeroFlags(flags);
-        return {
-          key: checkDword(key, 'hKey'),
-          property: checkText(property, 'pwszProperty'),
-          value: new Uint8Array(checkBytes(value, 'pbInput')),
-        };
-      },
-      (minidriver, args) => minidriver.setKeyProperty!(args.key, args.property, args.value, 0),
-    );
+    return ski_calls.setKeyProperty(this.#core, key, property, value, flags);
   }
 
   /** CardDestroyKey. */
   destroyKey(key: CardKeyHandle): Promise<void> {
-    return this.call(
-      'destroyKey',
-      () => checkDword(key, 'hKey'),
-      (minidriver, handle) => minidriver.destroyKey!(handle),
-    );
+    return ski_calls.destroyKey(this.#core, key);
   }
 
   /** CardProcessEncryptedData. */
@@ -1581,33 +644,6 @@ export class CardSession {
     data: readonly CardEncryptedData[],
     flags = 0,
   ): Promise<Uint8Array> {
-    return this.call(
-      'processEncryptedData',
-      () => {
-        if (!Array.isArray(data) || data.length === 0) {
-          throw new ScardError('SCARD_E_INVALID_PARAMETER', 'pEncryptedData is missing');
-        }
-        return {
-          key: checkDword(key, 'hKey'),
-          secureFunction: checkText(secureFunction, 'pwszSecureFunction'),
-          blobs: data.map((blob) => ({ data: new Uint8Array(checkBytes(blob?.data, 'CARD_ENCRYPTED_DATA')) })),
-          flags: checkDword(flags, 'dwFlags'),
-        };
-      },
-      async (minidriver, args) =>
-        new Uint8Array(await minidriver.processEncryptedData!(args.key, args.secureFunction, args.blobs, args.flags)),
-    );
+    return ski_calls.processEncryptedData(this.#core, key, secureFunction, data, flags);
   }
-}
-
-function checkText(value: unknown, what: string): string {
-  if (typeof value !== 'string' || value.length === 0)
-    throw new ScardError('SCARD_E_INVALID_PARAMETER', `${what} is missing`);
-  return value;
-}
-
-function fitBuffer(bytes: Uint8Array, bufferSize: number | undefined): Uint8Array {
-  if (bufferSize !== undefined && bufferSize < bytes.length)
-    throw new InsufficientBufferError(bytes.length, bufferSize);
-  return new Uint8Array(bytes);
 }

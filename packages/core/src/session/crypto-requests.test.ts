@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   CARD_BUFFER_SIZE_ONLY,
   CARD_PADDING_INFO_PRESENT,
@@ -7,7 +6,8 @@ import {
   CARD_RETURN_KEY_HANDLE,
   CalgHash,
   KeySpec,
-} from '../contract/constants.js';
+} from '@minidriver/spec';
+import { describe, expect, it } from 'vitest';
 import {
   normaliseAgreementInfo,
   normaliseDecryptInfo,
@@ -96,14 +96,15 @@ describe('CARD_DH_AGREEMENT_INFO and CARD_DERIVE_KEY (§5.6.3, §5.6.4)', () => 
     expect(() => normaliseAgreementInfo({ ...agreement, flags: 1 }, 7)).toThrowError(/SCARD_E_INVALID_PARAMETER/);
   });
 
-  it('derive: versions 1 and 2 accepted, 0 and 3 refused; unknown KDF, flags and key handles refused', () => {
+  it('derive: versions 0 (as 1), 1 and 2 accepted, 3 refused; unknown KDF, flags and key handles refused', () => {
     const derive = { version: 1, flags: 0, kdf: 'HASH', agreementIndex: 3 };
     expect(normaliseDeriveKeyInfo(derive)).toMatchObject({
       sizeOnly: false,
       request: { kdf: 'HASH', agreementIndex: 3 },
     });
     expect(normaliseDeriveKeyInfo({ ...derive, flags: CARD_BUFFER_SIZE_ONLY }).sizeOnly).toBe(true);
-    expect(() => normaliseDeriveKeyInfo({ ...derive, version: 0 })).toThrowError(/ERROR_REVISION_MISMATCH/);
+    // CARD_DERIVE_KEY version 0 counts as 1, like every versioned structure (docs/spec/minidriver.md §1.6).
+    expect(normaliseDeriveKeyInfo({ ...derive, version: 0 }).request).toMatchObject({ kdf: 'HASH' });
     expect(() => normaliseDeriveKeyInfo({ ...derive, version: 3 })).toThrowError(/ERROR_REVISION_MISMATCH/);
     expect(() => normaliseDeriveKeyInfo({ ...derive, kdf: 'PBKDF2' })).toThrowError(/SCARD_E_INVALID_PARAMETER/);
     expect(() => normaliseDeriveKeyInfo({ ...derive, flags: 0x10 })).toThrowError(/SCARD_E_INVALID_PARAMETER/);

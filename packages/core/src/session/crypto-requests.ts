@@ -1,9 +1,21 @@
 /**
- * @module Turning the spec-shaped info structures of the cryptographic entry points (CARD_SIGNING_INFO,
+ * Turning the spec-shaped info structures of the cryptographic entry points (CARD_SIGNING_INFO,
  * CARD_RSA_DECRYPT_INFO, CARD_DH_AGREEMENT_INFO, CARD_DERIVE_KEY) into the validated requests a plugin
  * receives, with the version rules of §1.6 and the decision tables of §9.2 and §9.3.
+ *
+ * @packageDocumentation
  */
 
+import { hashAlgorithmFromCalg } from '@minidriver/card-kit';
+import type {
+  DecryptPadding,
+  DeriveKeyRequest,
+  DhAgreementRequest,
+  KdfParameter,
+  RsaDecryptRequest,
+  SignaturePadding,
+  SignDataRequest,
+} from '@minidriver/spec';
 import {
   CARD_BUFFER_SIZE_ONLY,
   CARD_PADDING_INFO_PRESENT,
@@ -20,18 +32,8 @@ import {
   KDF_USE_SECRET_AS_HMAC_KEY_FLAG,
   type KdfName,
   KeySpec,
-} from '../contract/constants.js';
-import type {
-  DecryptPadding,
-  DeriveKeyRequest,
-  DhAgreementRequest,
-  KdfParameter,
-  RsaDecryptRequest,
-  SignaturePadding,
-  SignDataRequest,
-} from '../contract/structures.js';
-import { hashAlgorithmFromCalg } from '../crypto/index.js';
-import { ScardError } from '../errors.js';
+  ScardError,
+} from '@minidriver/spec';
 import { checkBytes, checkContainerIndex, checkDword, checkKeySpec } from './parameters.js';
 
 /** `CARD_SIGNING_INFO` as a caller fills it (§3.10). */
@@ -245,8 +247,9 @@ function decryptPadding(info: CardRsaDecryptInfo): DecryptPadding {
         : { type: 'oaep', hashAlgorithm: hash, label: new Uint8Array(label) };
     }
     default:
+      // The same code as CardSignData's unknown padding type: a bad parameter of the caller.
       throw new ScardError(
-        'SCARD_E_UNSUPPORTED_FEATURE',
+        'SCARD_E_INVALID_PARAMETER',
         `dwPaddingType ${String(info.paddingType)} is not NONE, PKCS1 or OAEP`,
       );
   }
@@ -278,8 +281,9 @@ export interface NormalisedDerivation {
 }
 
 /**
- * CardDeriveKey's checks (§5.6.4): version 0 or above 2 → ERROR_REVISION_MISMATCH (version 1 is accepted
- * with CARD_DATA 7, as Windows sends it); flags; KDF name; agreement index.
+ * CardDeriveKey's checks (§5.6.4): version above 2 → ERROR_REVISION_MISMATCH; version 0 counts as 1, like
+ * every versioned structure (§1.6); version 1 is accepted with CARD_DATA 7, as Windows sends it; flags;
+ * KDF name; agreement index.
  * CARD_RETURN_KEY_HANDLE is refused with SCARD_E_UNSUPPORTED_FEATURE: the contract's deriveKey returns
  * key bytes, not a handle.
  */
@@ -288,9 +292,8 @@ export function normaliseDeriveKeyInfo(info: CardDeriveKeyInfo | null | undefine
     throw new ScardError('SCARD_E_INVALID_PARAMETER', 'CARD_DERIVE_KEY is missing');
   }
   if (typeof info.kdf !== 'string') throw new ScardError('SCARD_E_INVALID_PARAMETER', 'pwszKDF is missing');
-  if (info.version !== 1 && info.version !== 2) {
-    revisionMismatch(`CARD_DERIVE_KEY.dwVersion ${String(info.version)} is not 1 or 2`);
-  }
+  const version = infoVersion('CARD_DERIVE_KEY', info.version);
+  if (version > 2) revisionMismatch(`CARD_DERIVE_KEY.dwVersion ${String(info.version)} is above 2`);
   const allowed = KDF_USE_SECRET_AS_HMAC_KEY_FLAG | CARD_RETURN_KEY_HANDLE | CARD_BUFFER_SIZE_ONLY;
   const flags = info.flags;
   if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~allowed) >>> 0) {
@@ -317,7 +320,7 @@ export function normaliseDeriveKeyInfo(info: CardDeriveKeyInfo | null | undefine
     kdf: info.kdf as KdfName,
     parameters,
     flags: flags & ~CARD_BUFFER_SIZE_ONLY,
-    ...(info.version === 2 && info.algorithmId !== undefined ? { algorithmId: info.algorithmId } : {}),
+    ...(version === 2 && info.algorithmId !== undefined ? { algorithmId: info.algorithmId } : {}),
     ...(info.version === 2 && info.keyLength !== undefined
       ? { keyLength: checkDword(info.keyLength, 'dwKeyLen') }
       : {}),

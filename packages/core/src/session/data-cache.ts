@@ -1,10 +1,12 @@
 /**
- * @module The data cache of the card interface layer (§4.8, §10): entries grouped by the cardcf counter
+ * The data cache of the card interface layer (§4.8, §10): entries grouped by the cardcf counter
  * that invalidates them, one cache per card, and a store that shares those caches between the sessions of
  * a process (CP_CACHE_MODE_GLOBAL_CACHE). Every value goes in and comes out as a deep copy, so nobody can
  * alter cached data through a returned buffer.
+ *
+ * @packageDocumentation
  */
-import type { CardCacheFile } from '../contract/structures.js';
+import type { CardCacheFile } from '@minidriver/spec';
 
 /** The cardcf counters (§3.8). */
 export type FreshnessCategory = 'pins' | 'containers' | 'files';
@@ -102,10 +104,20 @@ export class CardDataCache {
 }
 
 /**
+ * Where a session keeps the data cache of a card in GLOBAL mode: one {@link CardDataCache} per card key
+ * (`<plugin name>:<cardid hex>`). {@link DataCacheStore} keeps them in memory; a persistent, cross-process
+ * store implements the same interface.
+ */
+export interface CardCacheStore {
+  /** The cache of the card `cardKey` (created empty when new). */
+  forCard(cardKey: string): CardDataCache;
+}
+
+/**
  * Caches keyed by card (the hex of `cardid`), shared by the sessions that use the same store. Two stores
  * model two processes: each validates its copies against the card's cardcf.
  */
-export class DataCacheStore {
+export class DataCacheStore implements CardCacheStore {
   private readonly cards = new Map<string, CardDataCache>();
 
   /** The cache of one card, created empty on first use. */

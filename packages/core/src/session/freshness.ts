@@ -1,8 +1,10 @@
 /**
- * @module The cardcf freshness check (§4.8): compare the card's counters with the copy a cache was built
+ * The cardcf freshness check (§4.8): compare the card's counters with the copy a cache was built
  * against and drop what changed. Counters are compared for equality only (they wrap).
+ *
+ * @packageDocumentation
  */
-import type { CardCacheFile } from '../contract/structures.js';
+import type { CardCacheFile } from '@minidriver/spec';
 import type { CardDataCache, FreshnessCategory } from './data-cache.js';
 
 /** The counters that differ between two cardcf contents; all three when either is unknown. */

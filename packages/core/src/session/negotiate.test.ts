@@ -1,6 +1,6 @@
+import type { CardDataVersion } from '@minidriver/spec';
+import { ScardError } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
-import type { CardDataVersion } from '../contract/constants.js';
-import { ScardError } from '../errors.js';
 import { CardSession } from './card-session.js';
 import {
   negotiateCardDataVersion,

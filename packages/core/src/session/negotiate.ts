@@ -1,5 +1,5 @@
 /**
- * @module CARD_DATA version negotiation (§1.6) and the version rules of versioned structures.
+ * CARD_DATA version negotiation (§1.6) and the version rules of versioned structures.
  *
  * - The caller asks for a version; below the plugin's `min` is ERROR_REVISION_MISMATCH; otherwise the
  *   context runs at `min(requested, current)` for its whole life. A request above 7 is allowed and
@@ -9,12 +9,11 @@
  *   for any slot a context does not offer.
  * - A versioned structure with `dwVersion` 0 counts as 1; above the current version is
  *   ERROR_REVISION_MISMATCH (§1.6, §14 item 16).
+ *
+ * @packageDocumentation
  */
-import type { CardDataVersion } from '../contract/constants.js';
-import { ENTRY_POINT_VERSION, type EntryPointName } from '../contract/entry-points.js';
-import type { CardDataVersions } from '../contract/plugin.js';
-import { ScardError } from '../errors.js';
-import { specEntryPointName } from './entry-point-names.js';
+import type { CardDataVersion, CardDataVersions } from '@minidriver/spec';
+import { ENTRY_POINT_VERSION, type EntryPointName, ScardError, specEntryPointName } from '@minidriver/spec';
 
 /** The CARD_DATA version a caller asks for when it does not say: the current one. */
 export const DEFAULT_REQUESTED_VERSION = 7;

@@ -1,9 +1,12 @@
 /**
- * @module Parameter checks CardSession runs before a plugin sees a call, in the order of §1.5:
+ * Parameter checks CardSession runs before a plugin sees a call, in the order of §1.5:
  * missing values, name syntax, reserved flags, structure versions; then (in the plugin) existence and
  * card I/O. Every failure here is SCARD_E_INVALID_PARAMETER unless the spec names another code.
+ *
+ * @packageDocumentation
  */
-import { normalizeFileName } from '../codecs/index.js';
+import { normalizeFileName } from '@minidriver/card-kit';
+import type { DirectoryName } from '@minidriver/spec';
 import {
   CARD_USER_ADMIN,
   CARD_USER_USER,
@@ -14,10 +17,9 @@ import {
   type KeySpec,
   type PinId,
   ROLE_EVERYONE,
+  ScardError,
   type UserId,
-} from '../contract/constants.js';
-import type { DirectoryName } from '../contract/structures.js';
-import { ScardError } from '../errors.js';
+} from '@minidriver/spec';
 
 function invalid(message: string): never {
   throw new ScardError('SCARD_E_INVALID_PARAMETER', message);

@@ -1,15 +1,19 @@
 /**
- * @module The rules of CardGetProperty / CardSetProperty and the container property calls (§5.4.5-6,
+ * The rules of CardGetProperty / CardSetProperty and the container property calls (§5.4.5-6,
  * §5.7, §7): known names, what `dwFlags` means for each, which ones may be set.
+ *
+ * @packageDocumentation
  */
-import { CacheMode, isKeySpec, isPinId } from '../contract/constants.js';
 import {
+  CacheMode,
   CardProperty,
   type CardPropertyName,
   ContainerProperty,
   type ContainerPropertyName,
-} from '../contract/properties.js';
-import { ScardError } from '../errors.js';
+  isKeySpec,
+  isPinId,
+  ScardError,
+} from '@minidriver/spec';
 
 const CARD_PROPERTY_NAMES: ReadonlySet<string> = new Set(Object.values(CardProperty));
 const CONTAINER_PROPERTY_NAMES: ReadonlySet<string> = new Set(Object.values(ContainerProperty));
@@ -75,9 +79,17 @@ export function checkGetProperty(name: unknown, flags: unknown): CardPropertyNam
   return checked;
 }
 
-/** CardSetProperty: a known, settable name, its flags, and a value of the right type. */
+/**
+ * CardSetProperty: a known, settable name, its flags, and a value of the right type. A property name the
+ * card does not know is SCARD_E_UNSUPPORTED_FEATURE (cardmod.h CardSetProperty; docs/spec/minidriver.md
+ * §5.7: the specification's "unsupported property"), not SCARD_E_INVALID_PARAMETER.
+ */
 export function checkSetProperty(name: unknown, value: unknown, flags: unknown): CardPropertyName {
-  const checked = checkCardPropertyName(name);
+  if (typeof name !== 'string') invalid('the property name is missing');
+  if (!CARD_PROPERTY_NAMES.has(name)) {
+    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `unknown card property "${name}" cannot be set`);
+  }
+  const checked = name as CardPropertyName;
   if (!SETTABLE_PROPERTIES.has(checked)) {
     throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `"${checked}" cannot be set`);
   }

@@ -1,5 +1,5 @@
+import { ScardError } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
-import { ScardError } from '../errors.js';
 import { MemoryCard, MemoryTransport } from './testing/memory-card.js';
 import { withTransaction } from './with-transaction.js';
 

@@ -1,11 +1,13 @@
 /**
- * @module One card transaction around a unit of work (§1.2). Nested use in the same asynchronous call
+ * One card transaction around a unit of work (§1.2). Nested use in the same asynchronous call
  * chain joins the outer transaction instead of beginning a second one; concurrent calls from other chains
  * begin their own and wait in the transport, as SCardBeginTransaction does.
+ *
+ * @packageDocumentation
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ScardError } from '../errors.js';
-import type { Transport } from '../transport.js';
+import type { Transport } from '@minidriver/spec';
+import { ScardError } from '@minidriver/spec';
 
 /** What the work inside a transaction can ask of it. */
 export interface TransactionScope {

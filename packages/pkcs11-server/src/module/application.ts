@@ -5,8 +5,8 @@
  * one client never sees or disturbs another's sessions; they share only the cards.
  */
 import { createPublicKey } from 'node:crypto';
-import { PIN_CHANGE_FLAG_CHANGEPIN } from '@minidriver/core';
 import type { EcCurve, KeyAlgorithm, KeyUsage } from '@minidriver/keystore';
+import { PIN_CHANGE_FLAG_CHANGEPIN } from '@minidriver/spec';
 import {
   CK_EFFECTIVELY_INFINITE,
   CK_UNAVAILABLE_INFORMATION,

@@ -1,4 +1,4 @@
-import { ScardCode, ScardError } from '@minidriver/core';
+import { ScardCode, ScardError } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { CKR } from './constants.js';
 import { ckrFromError, ckrName, Pkcs11Error, SCARD_TO_CKR } from './errors.js';

@@ -3,7 +3,7 @@
  * PKCS #11 return values for everything that fails: {@link Pkcs11Error} carries a CK_RV, and
  * {@link ckrFromError} is the one table that maps the ScardError codes of the layers below to a CK_RV.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { CKR } from './constants.js';
 
 /** A PKCS #11 failure with its CK_RV; the message is for logs (it never holds a PIN or key). */

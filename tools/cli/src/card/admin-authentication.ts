@@ -3,8 +3,10 @@
  * key (PIV management key, GIDS admin key) answered by encrypting the challenge, or an admin PIN
  * (OpenPGP PW3). The well-known default key is used only when the user asked for it.
  */
-import { CardProperty, type CardSession, ROLE_ADMIN, SecretType, wipe } from '@minidriver/core';
+
+import type { CardSession } from '@minidriver/core';
 import { answerChallenge } from '@minidriver/keystore';
+import { CardProperty, ROLE_ADMIN, SecretType, wipe } from '@minidriver/spec';
 import type { CredentialSource } from '../input/credentials.js';
 import { UsageError } from '../parse/usage-error.js';
 import { readRetriesLeft } from './pin-retries.js';

@@ -6,7 +6,7 @@
  * `sig`), accepted wherever a container index is.
  */
 
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { didYouMean } from '../parse/suggest.js';
 import { UsageError } from '../parse/usage-error.js';
 import type { OpenedCard } from './open-card.js';

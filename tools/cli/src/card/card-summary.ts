@@ -3,10 +3,11 @@
  * capabilities, key sizes, free space, cache mode and PINs. Each property the card does not support is
  * reported as such rather than failing the whole summary.
  */
+
+import type { CardSession } from '@minidriver/core';
 import {
   CacheMode,
   CardProperty,
-  type CardSession,
   KeySpec,
   ROLE_ADMIN,
   ROLE_USER,
@@ -14,7 +15,7 @@ import {
   SecretPurpose,
   SecretType,
   toHex,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { isPinVerified, readRetriesLeft } from './pin-retries.js';
 
 /** One PIN of the card. */

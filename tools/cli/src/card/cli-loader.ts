@@ -9,7 +9,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ScardError } from '@minidriver/core';
 import {
   computePluginIntegrity,
   findPackageDir,
@@ -18,6 +17,7 @@ import {
   type TrustedPackage,
   type TrustPolicy,
 } from '@minidriver/loader';
+import { ScardError } from '@minidriver/spec';
 import { UsageError } from '../parse/usage-error.js';
 
 /** The directory of the @minidriver/cli package (found by walking up from this file). */

@@ -5,7 +5,9 @@
  * signature PIN, verified before each use); a touch policy is a YubiKey PIV feature, reached through the
  * card package's management code.
  */
-import { CardProperty, type CardSession, type PinId, ROLE_USER, ScardError, SecretPurpose } from '@minidriver/core';
+
+import type { CardSession } from '@minidriver/core';
+import { CardProperty, type PinId, ROLE_USER, ScardError, SecretPurpose } from '@minidriver/spec';
 import { didYouMean } from '../parse/suggest.js';
 import { UsageError } from '../parse/usage-error.js';
 

@@ -3,14 +3,8 @@
  * or a PC/SC reader (`--reader`, else the first reader with a card), with the plugin the loader
  * chooses from the ATR, APDU counting and optional tracing.
  */
-import {
-  type ApduTraceHook,
-  CardSession,
-  type MinidriverPlugin,
-  ScardError,
-  type Transport,
-  traceTransport,
-} from '@minidriver/core';
+
+import { CardSession } from '@minidriver/core';
 import { errorNamingPackage, type Resolution } from '@minidriver/loader';
 import type { PcscCard, PcscContext } from '@minidriver/pcsc';
 import {
@@ -22,6 +16,13 @@ import {
   SimTransport,
   type SimulatedCard,
 } from '@minidriver/sim';
+import {
+  type ApduTraceHook,
+  type MinidriverPlugin,
+  ScardError,
+  type Transport,
+  traceTransport,
+} from '@minidriver/spec';
 import { UsageError } from '../parse/usage-error.js';
 import { createCliLoader, explainTrustRefusal, type PluginChoices } from './cli-loader.js';
 import { explainPcscFailure, TRY_SIMULATOR_HINT } from './pcsc-failure.js';

@@ -1,7 +1,7 @@
 /**
  * @module Turning PC/SC failures into the one-line explanation a user can act on.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** The hint every "no card to talk to" message ends with. */
 export const TRY_SIMULATOR_HINT = 'try `minidriver --sim piv <command>` to use the built-in simulated PIV card';

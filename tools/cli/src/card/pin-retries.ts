@@ -3,7 +3,9 @@
  * property CP_PIN_RETRIES_LEFT (flags = PIN id) the way its card allows, so the CLI sends no card-specific
  * APDU. "Verified" comes from CP_CARD_AUTHENTICATED_STATE.
  */
-import { CARD_DATA_VALUE_UNKNOWN, CardProperty, type CardSession, ScardError } from '@minidriver/core';
+
+import type { CardSession } from '@minidriver/core';
+import { CARD_DATA_VALUE_UNKNOWN, CardProperty, ScardError } from '@minidriver/spec';
 
 /** What the card said about a PIN. */
 export type PinStatus =

@@ -5,7 +5,8 @@
  * material is wiped; the caller wipes the BLOB after the import.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { encodeEccPrivateKeyBlob, encodeRsaPrivateKeyBlob, KeySpec, wipe } from '@minidriver/core';
+import { encodeEccPrivateKeyBlob, encodeRsaPrivateKeyBlob } from '@minidriver/card-kit';
+import { KeySpec, wipe } from '@minidriver/spec';
 import { UsageError } from '../parse/usage-error.js';
 
 /** What to import: the key spec, its size (RSA bits, 0 for EC) and the key BLOB. */

@@ -1,8 +1,9 @@
 /**
  * @module Reader listing with card presence and ATR (`minidriver readers`, reader choice).
  */
-import { toHex } from '@minidriver/core';
+
 import type { PcscContext } from '@minidriver/pcsc';
+import { toHex } from '@minidriver/spec';
 
 /** One PC/SC reader and what is in it. */
 export interface ReaderState {

@@ -2,9 +2,10 @@
  * @module The built-in simulated cards `--sim <card>`, `sim serve <card>` and `demo` can use, and the one
  * place that knows their factory secrets (published defaults of the simulators, used only by `demo`).
  */
-import { CacheMode, type MinidriverPlugin, ScardError } from '@minidriver/core';
+
 import { errorNamingPackage, type LoadedSimulator } from '@minidriver/loader';
 import type { SimulatedCard } from '@minidriver/sim';
+import { CacheMode, type MinidriverPlugin, ScardError } from '@minidriver/spec';
 import { UsageError } from '../parse/usage-error.js';
 import { createCliLoader, explainTrustRefusal, type PluginChoices } from './cli-loader.js';
 

@@ -2,7 +2,7 @@
  * @module `minidriver apdu <hex>...`: sends raw command APDUs in one transaction (like opensc-tool -s) and
  * prints each exchange decoded. VERIFY-class data is shown as `**`.
  */
-import { fromHex, redactCommand, toHex } from '@minidriver/core';
+import { fromHex, redactCommand, toHex } from '@minidriver/spec';
 import { useCard } from '../card/open-card.js';
 import { describeCommand, describeResponse } from '../output/apdu-format.js';
 import { UsageError } from '../parse/usage-error.js';

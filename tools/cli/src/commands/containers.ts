@@ -4,8 +4,9 @@
  * keys and their certificates.
  */
 import { createHash } from 'node:crypto';
-import { KeySpec, toPem } from '@minidriver/core';
+import { toPem } from '@minidriver/core';
 import type { Key } from '@minidriver/keystore';
+import { KeySpec } from '@minidriver/spec';
 import { containerNames } from '../card/card-management.js';
 import { cardToken, keyKind } from '../card/card-token.js';
 import type { OpenedCard } from '../card/open-card.js';

@@ -3,7 +3,7 @@
  * The context a command runs in: its parsed arguments, configuration, output (human or JSON), colours,
  * credentials and access to the card.
  */
-import type { ApduTraceHook } from '@minidriver/core';
+import type { ApduTraceHook } from '@minidriver/spec';
 import type { PluginChoices } from '../card/cli-loader.js';
 import { type ConnectedCard, connectCard, type OpenedCard, openCardSession } from '../card/open-card.js';
 import type { CliConfig } from '../config/config-file.js';

@@ -4,7 +4,7 @@
  * big-endian (as openssl pkeyutl writes it), PKCS #1 v1.5 padded.
  */
 import { createHash } from 'node:crypto';
-import { ScardError, wipe } from '@minidriver/core';
+import { ScardError, wipe } from '@minidriver/spec';
 import { checkContainerText, resolveContainer } from '../card/card-management.js';
 import { cardToken, containerKeys, keyKind, signingKey } from '../card/card-token.js';
 import {

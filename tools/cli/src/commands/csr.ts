@@ -5,7 +5,8 @@
  * issue the certificate `import-cert` then stores.
  */
 import { type KeyObject, verify } from 'node:crypto';
-import { ScardError, toPem } from '@minidriver/core';
+import { toPem } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { checkContainerText, containerLabel, resolveContainer } from '../card/card-management.js';
 import { cardToken, signingKey } from '../card/card-token.js';
 import { outputName, STDIO, writeOutputFile } from '../input/local-files.js';

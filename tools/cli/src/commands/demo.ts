@@ -8,8 +8,9 @@
  */
 
 import { createHash, verify, X509Certificate } from 'node:crypto';
-import { createSelfSignedCertificate, KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/core';
+import { createSelfSignedCertificate } from '@minidriver/core';
 import { openToken } from '@minidriver/keystore';
+import { KeySpec, ROLE_USER, toHex, wipe } from '@minidriver/spec';
 import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
 import { summariseCard } from '../card/card-summary.js';
 import { keyKind } from '../card/card-token.js';

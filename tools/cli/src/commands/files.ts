@@ -4,15 +4,9 @@
  */
 
 import { X509Certificate } from 'node:crypto';
-import {
-  DirectoryAccessCondition,
-  decodeCardApps,
-  decodeCertificateFile,
-  FileAccessCondition,
-  ScardError,
-  toHex,
-  toPem,
-} from '@minidriver/core';
+import { decodeCardApps, decodeCertificateFile } from '@minidriver/card-kit';
+import { toPem } from '@minidriver/core';
+import { DirectoryAccessCondition, FileAccessCondition, ScardError, toHex } from '@minidriver/spec';
 import { confirmDestruction, FORCE_OPTION } from '../input/confirm.js';
 import { CARD_FILE_INPUT, readInputFile, STDIO, writeOutputFile } from '../input/local-files.js';
 import { withSpinner } from '../output/spinner.js';

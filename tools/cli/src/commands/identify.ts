@@ -2,7 +2,7 @@
  * @module `minidriver identify [--atr <hex>]`: the parsed ATR, the plugin the loader would choose and why,
  * and the card's names in pcsc-tools' database.
  */
-import { fromHex, toHex } from '@minidriver/core';
+import { fromHex, toHex } from '@minidriver/spec';
 import { createCliLoader } from '../card/cli-loader.js';
 import { useCard } from '../card/open-card.js';
 import { pluginJson } from '../card/plugin-json.js';

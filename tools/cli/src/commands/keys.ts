@@ -6,14 +6,9 @@
  * what it destroys and needs `--force` or a typed confirmation.
  */
 import { type KeyObject, X509Certificate } from 'node:crypto';
-import {
-  CARD_CREATE_CONTAINER_KEY_IMPORT,
-  createSelfSignedCertificate,
-  ScardError,
-  toPem,
-  wipe,
-} from '@minidriver/core';
+import { createSelfSignedCertificate, toPem } from '@minidriver/core';
 import { KEY_ALGORITHM_NAMES, type Key, type KeyAlgorithmName, type KeyUsage, type Token } from '@minidriver/keystore';
+import { CARD_CREATE_CONTAINER_KEY_IMPORT, ScardError, wipe } from '@minidriver/spec';
 import {
   checkContainerText,
   containerLabel,

@@ -18,7 +18,7 @@ import {
   SecretPurpose,
   SecretType,
   wipe,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { authenticateAdmin, defaultAdminKey, encryptChallenge } from '../card/admin-authentication.js';
 import { summariseCard } from '../card/card-summary.js';
 import type { OpenedCard } from '../card/open-card.js';

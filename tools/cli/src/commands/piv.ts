@@ -7,7 +7,8 @@
  */
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { PivManagement } from '@minidriver/card-piv/management';
-import { fromHex, PIN_CHANGE_FLAG_CHANGEPIN, ROLE_ADMIN, ScardError, toPem, wipe } from '@minidriver/core';
+import { toPem } from '@minidriver/core';
+import { fromHex, PIN_CHANGE_FLAG_CHANGEPIN, ROLE_ADMIN, ScardError, wipe } from '@minidriver/spec';
 import { authenticateAdmin, defaultAdminKey, encryptChallenge } from '../card/admin-authentication.js';
 import { checkContainerText, containerLabel, pivModule, resolveContainer } from '../card/card-management.js';
 import type { OpenedCard } from '../card/open-card.js';

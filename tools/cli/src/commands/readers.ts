@@ -1,7 +1,7 @@
 /**
  * @module `minidriver readers`: PC/SC readers, whether a card is in each, and its ATR.
  */
-import { toHex } from '@minidriver/core';
+import { toHex } from '@minidriver/spec';
 import { explainPcscFailure } from '../card/pcsc-failure.js';
 import { listReaderStates, type ReaderState } from '../card/readers.js';
 import { createSimulator } from '../card/simulators.js';

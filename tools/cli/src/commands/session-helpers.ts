@@ -3,7 +3,7 @@
  * the operation is tried first; if the card answers "security status not satisfied", the needed role is
  * authenticated (PIN or admin secret) and the operation is tried once more.
  */
-import { ROLE_USER, ScardError, wipe } from '@minidriver/core';
+import { ROLE_USER, ScardError, wipe } from '@minidriver/spec';
 import { type AdminMethod, authenticateAdmin } from '../card/admin-authentication.js';
 import { type OpenedCard, useCard } from '../card/open-card.js';
 import { askCardSecret, cardLabel } from '../card/pin-prompts.js';

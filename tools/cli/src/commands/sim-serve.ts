@@ -3,8 +3,8 @@
  * pcscd through vpcd until interrupted; the card's state is saved after every change.
  */
 import { createConnection } from 'node:net';
-import { ScardError } from '@minidriver/core';
 import { autosaveCard, openCardState, serveVpcd, VPCD_DEFAULT_PORT } from '@minidriver/sim';
+import { ScardError } from '@minidriver/spec';
 import { createSimulator } from '../card/simulators.js';
 import { simulatorStateFile } from '../card/state-directory.js';
 import { UsageError } from '../parse/usage-error.js';

@@ -4,7 +4,7 @@
  * on only with `--force`, or, on a terminal, when the user types the word asked for. Without a terminal
  * and without `--force` it stops with a usage error that names what would be destroyed.
  */
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 import { UsageError } from '../parse/usage-error.js';
 import { promptVisible } from './hidden-prompt.js';
 

@@ -3,7 +3,7 @@
  * `--admin-pin-env VAR`, `--admin-key-env VAR` (hex), `--admin-key default`, or a hidden prompt on a
  * TTY. Secrets are returned as bytes the caller wipes; they are never printed.
  */
-import { fromHex, wipe } from '@minidriver/core';
+import { fromHex, wipe } from '@minidriver/spec';
 import { UsageError } from '../parse/usage-error.js';
 import { promptHidden } from './hidden-prompt.js';
 

@@ -6,7 +6,7 @@
  */
 import { createInterface, type Interface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { ScardError } from '@minidriver/core';
+import { ScardError } from '@minidriver/spec';
 
 /** Ctrl-C at the prompt (readline's SIGINT in terminal mode): SCARD_W_CANCELLED_BY_USER. */
 function cancelOnInterrupt(reader: Interface, output: NodeJS.WriteStream, reject: (error: ScardError) => void): void {

@@ -2,8 +2,9 @@
  * @module Decoding APDUs for people: the command's name, its header, its data as a TLV tree when it
  * parses as one, and the status word's meaning. Redacted (secret) data is shown as `**`.
  */
-import { toHex } from '@minidriver/core';
+
 import { decodeTlv, describeStatusWord, formatStatusWord, parseCommandApdu, type TlvNode } from '@minidriver/iso7816';
+import { toHex } from '@minidriver/spec';
 
 /** Interindustry and common proprietary instruction names (ISO 7816-4, PIV, OpenPGP, GIDS). */
 const INSTRUCTION_NAMES: Readonly<Record<number, string>> = {

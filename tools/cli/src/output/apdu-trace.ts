@@ -3,7 +3,7 @@
  * data already zeroed (PINs, new keys, imported keys in commands; plaintext and shared secrets in
  * responses); we print that data as `**`.
  */
-import type { ApduTraceHook } from '@minidriver/core';
+import type { ApduTraceHook } from '@minidriver/spec';
 import { describeCommand, describeResponse } from './apdu-format.js';
 
 /** A trace hook writing decoded exchanges to `write` (stderr by default). */

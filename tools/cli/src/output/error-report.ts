@@ -2,8 +2,9 @@
  * @module Turning a failure into the message and exit code the CLI ends with: usage errors exit 2,
  * card and PC/SC errors exit 1 and name their SCARD code.
  */
-import { ScardError, toHex } from '@minidriver/core';
+
 import { formatStatusWord } from '@minidriver/iso7816';
+import { ScardError, toHex } from '@minidriver/spec';
 import { messageWithoutCode } from '../card/pcsc-failure.js';
 import { ExitCode, UsageError } from '../parse/usage-error.js';
 

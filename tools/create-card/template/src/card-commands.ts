@@ -6,8 +6,8 @@
  * @packageDocumentation
  */
 
-import { fromHex, ScardError, type Transport } from '@minidriver/core';
 import { type CardChannel, createCardChannel } from '@minidriver/iso7816';
+import { fromHex, ScardError, type Transport } from '@minidriver/spec';
 import { CARD_AID, USER_PIN_REFERENCE } from './card-profile.js';
 
 /** PUT DATA's P1: write an existing object, create an empty one, or delete one. */

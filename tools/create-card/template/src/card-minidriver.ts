@@ -19,6 +19,8 @@
  *
  * @packageDocumentation
  */
+
+import { cardIdToGuidString, encodeCardApps, encodeContainerMap, encodeEccPublicKeyBlob } from '@minidriver/card-kit';
 import {
   CacheMode,
   type CardPropertyName,
@@ -28,12 +30,8 @@ import {
   CONTAINER_MAP_VALID_CONTAINER,
   type ContainerMapRecord,
   type CreateContainerRequest,
-  cardIdToGuidString,
   createPinSet,
   type DirectoryName,
-  encodeCardApps,
-  encodeContainerMap,
-  encodeEccPublicKeyBlob,
   FileAccessCondition,
   isPinInSet,
   KeySpec,
@@ -46,7 +44,7 @@ import {
   ScardError,
   SecretPurpose,
   SecretType,
-} from '@minidriver/core';
+} from '@minidriver/spec';
 import { type CardApplication, PutMode } from './card-commands.js';
 import { CONTAINER_COUNT, DataObject } from './card-profile.js';
 

@@ -3,7 +3,7 @@
  * file system, key containers, signatures checked with node:crypto, the data cache and card removal.
  */
 import { defineConformanceSuite } from '@minidriver/conformance';
-import { KeySpec } from '@minidriver/core';
+import { KeySpec } from '@minidriver/spec';
 import { CardSimulator, FACTORY_PIN, FACTORY_PUK } from '../sim/index.js';
 import { CARD_NAME, plugin } from './index.js';
 

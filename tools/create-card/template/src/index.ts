@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { CardContext, Minidriver, MinidriverPlugin } from '@minidriver/core';
+import type { CardContext, Minidriver, MinidriverPlugin } from '@minidriver/spec';
 import { CardApplication } from './card-commands.js';
 import { createCardMinidriver } from './card-minidriver.js';
 import { CARD_NAME } from './card-profile.js';

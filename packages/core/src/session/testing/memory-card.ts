@@ -1,5 +1,5 @@
 /**
- * @module Test support: a small in-memory card with its own APDU set (a file system, one user PIN with a
+ * Test support: a small in-memory card with its own APDU set (a file system, one user PIN with a
  * retry counter and a PUK, RSA key containers), a Transport to it that counts transactions, and a real
  * little minidriver plugin that drives it through APDUs. Used by the session's tests only; @minidriver/sim
  * is the full simulator, which core must not depend on.
@@ -9,24 +9,33 @@
  * E0 CREATE FILE (path), E4 DELETE FILE (path) / P1 01 DELETE KEY (P2 index), E2 LIST (dir),
  * 46 GENERATE RSA KEY (P1 keySpec, P2 index), CB GET PUBLIC KEY (P2 index → SPKI DER),
  * 2A RAW RSA PRIVATE OPERATION (P2 index).
+ *
+ * @packageDocumentation
  */
 import { constants, createPublicKey, generateKeyPairSync, type KeyObject, privateDecrypt } from 'node:crypto';
-import { concatBytes } from '../../bytes.js';
-import { keyObjectToPublicKeyBlob } from '../../codecs/index.js';
+import { keyObjectToPublicKeyBlob } from '@minidriver/card-kit';
+import type {
+  CardContext,
+  CardPropertyName,
+  CardPropertyTypes,
+  ContainerInfo,
+  DirectoryName,
+  Disposition,
+  Minidriver,
+  MinidriverPlugin,
+  Transport,
+  TransportEvent,
+} from '@minidriver/spec';
 import {
   type CacheMode,
   type CardDataVersion,
+  concatBytes,
   FileAccessCondition,
   KeySpec,
   type PinId,
-} from '../../contract/constants.js';
-import type { Minidriver } from '../../contract/minidriver-v7.js';
-import type { CardContext, MinidriverPlugin } from '../../contract/plugin.js';
-import type { CardPropertyName, CardPropertyTypes } from '../../contract/properties.js';
-import type { ContainerInfo, DirectoryName } from '../../contract/structures.js';
-import { reverseBytes } from '../../crypto/index.js';
-import { ScardError } from '../../errors.js';
-import type { Disposition, Transport, TransportEvent } from '../../transport.js';
+  reverseBytes,
+  ScardError,
+} from '@minidriver/spec';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

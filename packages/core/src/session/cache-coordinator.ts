@@ -1,0 +1,240 @@
+/**
+ * The data cache of one session (docs/spec/minidriver.md §4.8): the cache mode the plugin asked for
+ * (GLOBAL / SESSION_ONLY / NO_CACHE), the cardcf freshness check at the start of each transaction and the
+ * counter bump after each write, the plugin's cache functions (pfnCspCacheAddFile / LookupFile /
+ * DeleteFile), and the session-level cache of files, container info and key sizes.
+ *
+ * The store is the seam for a persistent, cross-process cache: anything implementing
+ * {@link CardCacheStore} (`forCard(cardKey)`) can hold the GLOBAL entries; the coordinator keys a card by
+ * `<plugin name>:<cardid hex>` and validates every entry against the card's cardcf before use.
+ *
+ * @packageDocumentation
+ */
+import { bumpFreshness, decodeCardCacheFile, encodeCardCacheFile } from '@minidriver/card-kit';
+import {
+  CacheMode,
+  type CardCacheFile,
+  type CardDataVersion,
+  CardProperty,
+  type DirectoryName,
+  LogicalName,
+  type Minidriver,
+  type PluginCache,
+  ScardError,
+  type TransportEvent,
+  toHex,
+} from '@minidriver/spec';
+import { type CardCacheStore, type CardDataCache, DataCacheStore } from './data-cache.js';
+import { applyFreshness } from './freshness.js';
+
+function isFileMissing(error: unknown): boolean {
+  return ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND') || ScardError.hasCode(error, 'SCARD_E_DIR_NOT_FOUND');
+}
+
+/** The session cache tag of a file. */
+export function cacheTagOf(directory: DirectoryName, name: string): string {
+  return `${directory ?? ''}/${name}`;
+}
+
+/** The cache of one session and its freshness bookkeeping. */
+export class CacheCoordinator {
+  readonly #pluginName: string;
+  readonly #minidriver: () => Minidriver;
+  readonly #isClosed: () => boolean;
+  #mode: CacheMode = CacheMode.NO_CACHE;
+  #cache: CardDataCache | undefined;
+  #pluginCacheEnabled = false;
+  /** The cardcf read (or written) in the current transaction, GLOBAL mode only. */
+  #transactionCardcf: { file: CardCacheFile; bytes: Uint8Array } | undefined;
+  /** Session-level lookups answered from the cache, and those that went to the plugin. */
+  readonly counters = { cacheHits: 0, cacheMisses: 0 };
+
+  constructor(pluginName: string, minidriver: () => Minidriver, isClosed: () => boolean) {
+    this.#pluginName = pluginName;
+    this.#minidriver = minidriver;
+    this.#isClosed = isClosed;
+  }
+
+  /** The CP_CARD_CACHE_MODE in effect. */
+  get mode(): CacheMode {
+    return this.#mode;
+  }
+
+  /** CP_CARD_CACHE_MODE of the plugin (CARD_DATA ≥ 6; GLOBAL before, or when the plugin lacks it). */
+  async readCacheMode(version: CardDataVersion): Promise<CacheMode> {
+    if (version < 6) return CacheMode.GLOBAL_CACHE;
+    try {
+      const mode = await this.#minidriver().getProperty(CardProperty.CP_CARD_CACHE_MODE, 0);
+      // An answer outside 1..3 cannot be trusted to keep a cache valid: cache nothing.
+      return mode === 1 || mode === 2 || mode === 3 ? mode : CacheMode.NO_CACHE;
+    } catch (error) {
+      if (
+        ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE') ||
+        ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')
+      ) {
+        return CacheMode.GLOBAL_CACHE;
+      }
+      throw error;
+    }
+  }
+
+  /** Sets the cache up for `mode`; GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf. */
+  async setUp(mode: CacheMode, store: CardCacheStore): Promise<void> {
+    if (mode === CacheMode.NO_CACHE) {
+      this.#mode = mode;
+      return;
+    }
+    if (mode === CacheMode.GLOBAL_CACHE) {
+      try {
+        const cardid = await this.readUncached(LogicalName.CARD_IDENTIFIER_FILE);
+        const cardcfBytes = await this.readUncached(LogicalName.CACHE_FILE);
+        const cardcf = decodeCardCacheFile(cardcfBytes);
+        this.#mode = CacheMode.GLOBAL_CACHE;
+        this.#cache = store.forCard(`${this.#pluginName}:${toHex(cardid)}`);
+        applyFreshness(this.#cache, cardcf);
+        this.#transactionCardcf = { file: cardcf, bytes: cardcfBytes };
+        this.#pluginCacheEnabled = true;
+        return;
+      } catch (error) {
+        // Without cardid and cardcf a shared cache cannot be validated: keep one for this session only.
+        if (!isFileMissing(error) && !ScardError.hasCode(error, 'SCARD_E_COMM_DATA_LOST')) throw error;
+      }
+    }
+    this.#mode = CacheMode.SESSION_ONLY;
+    this.#cache = new DataCacheStore().forCard('session');
+    this.#pluginCacheEnabled = true;
+  }
+
+  /** Reads cardid / cardcf through the plugin with its cache functions switched off (§4.8). */
+  async readUncached(name: string): Promise<Uint8Array> {
+    const wasEnabled = this.#pluginCacheEnabled;
+    this.#pluginCacheEnabled = false;
+    try {
+      return await this.#minidriver().readFile(null, name);
+    } finally {
+      this.#pluginCacheEnabled = wasEnabled;
+    }
+  }
+
+  /** The cache functions handed to the plugin: a `plugin:` namespace of this session's data cache. */
+  pluginCache(): PluginCache {
+    const usable = (): CardDataCache | undefined =>
+      this.#pluginCacheEnabled && !this.#isClosed() ? this.#cache : undefined;
+    return {
+      addFile: (tag, data) => {
+        if (typeof tag === 'string' && data instanceof Uint8Array) usable()?.set('plugin', tag, data);
+      },
+      lookupFile: (tag) => (typeof tag === 'string' ? usable()?.get<Uint8Array>('plugin', tag) : undefined),
+      deleteFile: (tag) => {
+        if (typeof tag === 'string') usable()?.delete('plugin', tag);
+      },
+    };
+  }
+
+  /** A reset or removal: a SESSION_ONLY cache is dropped (GLOBAL is revalidated by cardcf). */
+  onCardEvent(event: TransportEvent): void {
+    if ((event.type === 'reset' || event.type === 'removed') && this.#mode === CacheMode.SESSION_ONLY) {
+      this.#cache?.clear();
+    }
+  }
+
+  /** Entries a plugin made while authenticated must not outlive the authentication (§4.8). */
+  dropPluginEntries(): void {
+    this.#cache?.dropNamespace('plugin');
+  }
+
+  /** §4.8 / §10 step 4: in GLOBAL mode compare the card's cardcf with the cache's copy. */
+  async checkFreshness(): Promise<void> {
+    if (this.#mode !== CacheMode.GLOBAL_CACHE || this.#cache === undefined || this.#transactionCardcf !== undefined)
+      return;
+    const bytes = await this.readUncached(LogicalName.CACHE_FILE);
+    const file = decodeCardCacheFile(bytes);
+    applyFreshness(this.#cache, file);
+    this.#transactionCardcf = { file, bytes };
+  }
+
+  /** The transaction ended: the next one reads cardcf again. */
+  endTransaction(): void {
+    this.#transactionCardcf = undefined;
+  }
+
+  /** cardcf as read at the start of this call's transaction (GLOBAL), else read through the plugin. */
+  async readCardcf(): Promise<Uint8Array> {
+    if (this.#transactionCardcf !== undefined) {
+      this.counters.cacheHits++;
+      return new Uint8Array(this.#transactionCardcf.bytes);
+    }
+    return new Uint8Array(await this.readUncached(LogicalName.CACHE_FILE));
+  }
+
+  /**
+   * After a write: increment the counter of `category` in cardcf and write it back (§4.8), and drop what it
+   * covers from this session's cache. Skipped in NO_CACHE mode and on cards without cardcf or writeFile.
+   */
+  async bump(category: 'pins' | 'containers' | 'files'): Promise<void> {
+    if (this.#cache !== undefined) {
+      this.#cache.dropCategory(category);
+      this.#cache.dropNamespace('plugin');
+    }
+    const minidriver = this.#minidriver();
+    if (this.#mode === CacheMode.NO_CACHE || typeof minidriver.writeFile !== 'function') return;
+    let current = this.#transactionCardcf?.file;
+    if (current === undefined) {
+      try {
+        current = decodeCardCacheFile(await this.readUncached(LogicalName.CACHE_FILE));
+      } catch (error) {
+        if (isFileMissing(error)) return;
+        throw error;
+      }
+    }
+    const next = bumpFreshness(current, category);
+    const bytes = encodeCardCacheFile(next);
+    try {
+      await minidriver.writeFile(null, LogicalName.CACHE_FILE, new Uint8Array(bytes));
+    } catch (error) {
+      this.#cache?.clear();
+      throw error;
+    }
+    if (this.#mode === CacheMode.GLOBAL_CACHE && this.#cache !== undefined) {
+      this.#cache.freshness = next;
+      this.#transactionCardcf = { file: next, bytes };
+    }
+  }
+
+  /** After a file write or delete: cardcf / cardid changed by the caller invalidate everything. */
+  async afterFileChange(directory: DirectoryName, file: string): Promise<void> {
+    if (directory === null && (file === LogicalName.CACHE_FILE || file === LogicalName.CARD_IDENTIFIER_FILE)) {
+      // The caller changed what validates the cache: trust nothing cached.
+      this.#cache?.clear();
+      this.#transactionCardcf = undefined;
+      return;
+    }
+    await this.bump('files');
+  }
+
+  /** A cached value, or `load()` stored in the cache. */
+  async cached<T>(namespace: 'file' | 'container', tag: string, load: () => Promise<T>): Promise<T> {
+    const cache = this.#cache;
+    if (cache === undefined) return load();
+    const hit = cache.get<T>(namespace, tag);
+    if (hit !== undefined) {
+      this.counters.cacheHits++;
+      return hit;
+    }
+    this.counters.cacheMisses++;
+    const value = await load();
+    cache.set(namespace, tag, value);
+    return value;
+  }
+
+  /** Forgets everything cached for this card (after card management changed it behind the contract). */
+  clear(): void {
+    this.#cache?.clear();
+  }
+
+  /** CardDeleteContext: a GLOBAL cache stays for other sessions; any other is dropped. */
+  close(): void {
+    if (this.#mode !== CacheMode.GLOBAL_CACHE) this.#cache?.clear();
+    this.#cache = undefined;
+  }
+}
