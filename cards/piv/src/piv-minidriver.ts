@@ -9,38 +9,24 @@
  * @packageDocumentation
  */
 import {
-  getStandardProperty,
   type InContextCacheMode,
-  setStandardProperty,
+  KitMinidriver,
+  type StandardPropertySource,
   VirtualFileSystem,
 } from '@minidriver/card-kit';
 import {
-  type AuthenticateExResult,
   CARD_DATA_VALUE_UNKNOWN,
   CacheMode,
   type CardCapabilities,
   type CardContext,
-  type CardFileInfo,
   type CardFreeSpaceInfo,
   type CardKeySizes,
-  type CardPropertyName,
-  type CardPropertyTypes,
-  type ChangeAuthenticatorRequest,
-  type ContainerInfo,
   type ContainerPropertyName,
-  type ContainerPropertyTypes,
-  type CreateContainerRequest,
-  type DeriveKeyRequest,
-  type DhAgreementRequest,
-  type DirectoryName,
   eccKeySpecBits,
   isRsaKeySpec,
   type Minidriver,
   type PinId,
-  type PinSet,
-  type RsaDecryptRequest,
   ScardError,
-  type SignDataRequest,
 } from '@minidriver/spec';
 import { PivApplication } from './piv-application.js';
 import { PIV_PIN_TABLE, PivAuthentication } from './piv-authentication.js';
@@ -70,63 +56,37 @@ export async function openPivMinidriver(context: CardContext, options: PivMinidr
 }
 
 /** The minidriver of one PIV card context. */
-class PivMinidriver implements Minidriver {
+class PivMinidriver extends KitMinidriver implements Minidriver {
   readonly #state: PivCardState;
   readonly #cacheMode: CacheMode;
-  readonly #files: VirtualFileSystem;
-  readonly #containers: PivContainers;
-  readonly #auth: PivAuthentication;
-  readonly #crypto: PivCrypto;
+  protected readonly files: VirtualFileSystem;
+  protected readonly containers: PivContainers;
+  protected readonly pins: PivAuthentication;
+  protected readonly crypto: PivCrypto;
 
   constructor(context: CardContext, state: PivCardState, cacheMode: CacheMode) {
+    super();
     this.#state = state;
     this.#cacheMode = cacheMode;
-    this.#files = new VirtualFileSystem({
+    this.files = new VirtualFileSystem({
       cardId: () => state.cardId(),
       containerCount: PIV_CONTAINER_COUNT,
       containerKeys: () => state.containerKeys(),
       certificates: new PivCertificateStore(state),
       certificateWriter: 'admin',
     });
-    this.#containers = new PivContainers(state);
-    this.#auth = new PivAuthentication(context, state.app, state.hasMetadata);
-    this.#crypto = new PivCrypto(context, state, this.#auth);
+    this.containers = new PivContainers(state);
+    this.pins = new PivAuthentication(context, state.app, state.hasMetadata);
+    this.crypto = new PivCrypto(context, state, this.pins);
   }
 
-  async deleteContext(): Promise<void> {
-    this.#crypto.agreements.clear();
-    this.#auth.clear();
+  protected async releaseContext(): Promise<void> {
+    this.pins.clear();
   }
 
   async queryCapabilities(): Promise<CardCapabilities> {
     // The plugin inflates PIV's gzip certificates itself and hands out DER: the caller need not compress.
     return { certificateCompression: true, keyGeneration: true };
-  }
-
-  // Files: the kit's virtual file system over the PIV objects.
-  readFile(directory: DirectoryName, name: string): Promise<Uint8Array> {
-    return this.#files.readFile(directory, name);
-  }
-  writeFile(directory: DirectoryName, name: string, data: Uint8Array): Promise<void> {
-    return this.#files.writeFile(directory, name, data);
-  }
-  createFile(directory: DirectoryName, name: string): Promise<void> {
-    return this.#files.createFile(directory, name);
-  }
-  deleteFile(directory: DirectoryName, name: string): Promise<void> {
-    return this.#files.deleteFile(directory, name);
-  }
-  enumFiles(directory: DirectoryName): Promise<string[]> {
-    return this.#files.enumFiles(directory);
-  }
-  getFileInfo(directory: DirectoryName, name: string): Promise<CardFileInfo> {
-    return this.#files.getFileInfo(directory, name);
-  }
-  createDirectory(name: string): Promise<void> {
-    return this.#files.createDirectory(name);
-  }
-  deleteDirectory(name: string): Promise<void> {
-    return this.#files.deleteDirectory(name);
   }
 
   async queryFreeSpace(): Promise<CardFreeSpaceInfo> {
@@ -153,54 +113,14 @@ class PivMinidriver implements Minidriver {
     throw new ScardError('SCARD_E_INVALID_PARAMETER', `key spec ${keySpec} is not defined`);
   }
 
-  // Containers.
-  getContainerInfo(containerIndex: number): Promise<ContainerInfo> {
-    return this.#containers.getContainerInfo(containerIndex);
-  }
-  createContainerEx(containerIndex: number, request: CreateContainerRequest): Promise<void> {
-    return this.#containers.createContainerEx(containerIndex, request);
-  }
-  deleteContainer(containerIndex: number): Promise<void> {
-    return this.#containers.deleteContainer(containerIndex);
-  }
-  getContainerProperty<K extends ContainerPropertyName>(index: number, name: K): Promise<ContainerPropertyTypes[K]> {
-    return this.#containers.getContainerProperty(index, name);
-  }
+  // Containers: from KitMinidriver, and PIV's refusal to re-bind a key.
   setContainerProperty<K extends ContainerPropertyName>(index: number, name: K): Promise<void> {
-    return this.#containers.setContainerProperty(index, name);
+    return this.containers.setContainerProperty(index, name);
   }
 
-  // PINs and the management key.
+  // The management key's challenge (the other PIN entry points come from KitMinidriver).
   getChallengeEx(pinId: PinId): Promise<Uint8Array> {
-    return this.#auth.getChallengeEx(pinId);
-  }
-  authenticateEx(pinId: PinId, flags: number, pinData: Uint8Array | undefined): Promise<AuthenticateExResult> {
-    return this.#auth.authenticateEx(pinId, flags, pinData);
-  }
-  changeAuthenticatorEx(request: ChangeAuthenticatorRequest): Promise<void> {
-    return this.#auth.changeAuthenticatorEx(request);
-  }
-  async deauthenticateEx(pinSet: PinSet): Promise<void> {
-    // Agreements were computed under the user's authentication: wiped on every deauthentication.
-    this.#crypto.agreements.clear();
-    await this.#auth.deauthenticateEx(pinSet);
-  }
-
-  // Cryptography.
-  signData(request: SignDataRequest): Promise<Uint8Array> {
-    return this.#crypto.signData(request);
-  }
-  rsaDecrypt(request: RsaDecryptRequest): Promise<Uint8Array> {
-    return this.#crypto.rsaDecrypt(request);
-  }
-  constructDHAgreement(request: DhAgreementRequest): Promise<number> {
-    return this.#crypto.constructDHAgreement(request);
-  }
-  deriveKey(request: DeriveKeyRequest): Promise<Uint8Array> {
-    return this.#crypto.deriveKey(request);
-  }
-  destroyDHAgreement(agreementIndex: number): Promise<void> {
-    return this.#crypto.destroyDHAgreement(agreementIndex);
+    return this.pins.getChallengeEx(pinId);
   }
 
   // Properties.
@@ -223,32 +143,23 @@ class PivMinidriver implements Minidriver {
     return bytes;
   }
 
-  getProperty<K extends CardPropertyName>(name: K, flags: number): Promise<CardPropertyTypes[K]> {
-    return getStandardProperty(
-      {
-        freeSpace: () => this.queryFreeSpace(),
-        capabilities: () => this.queryCapabilities(),
-        keySizes: (keySpec) => this.queryKeySizes(keySpec),
-        cardId: () => this.#state.cardId(),
-        serialNumber: () => this.#serialNumber(),
-        pins: PIV_PIN_TABLE,
-        pinInfoOverride: async (pinId) => {
-          const type = this.#auth.pinType(pinId);
-          return type === undefined ? {} : { type };
-        },
-        authenticatedState: () => this.#auth.authenticated,
-        cacheMode: this.#cacheMode,
-        x509Enrollment: true,
-        keyImportSupport: 0,
-        pinRetriesLeft: (pinId) => this.#auth.pinRetriesLeft(pinId),
+  protected propertySource(): StandardPropertySource {
+    return {
+      freeSpace: () => this.queryFreeSpace(),
+      capabilities: () => this.queryCapabilities(),
+      keySizes: (keySpec) => this.queryKeySizes(keySpec),
+      cardId: () => this.#state.cardId(),
+      serialNumber: () => this.#serialNumber(),
+      pins: PIV_PIN_TABLE,
+      pinInfoOverride: async (pinId) => {
+        const type = this.pins.pinType(pinId);
+        return type === undefined ? {} : { type };
       },
-      name,
-      flags,
-    );
-  }
-
-  async setProperty<K extends CardPropertyName>(name: K): Promise<void> {
-    // PIV PINs are typed on the host: no instruction window needs the parent window or the context string.
-    setStandardProperty(name);
+      authenticatedState: () => this.pins.authenticated,
+      cacheMode: this.#cacheMode,
+      x509Enrollment: true,
+      keyImportSupport: 0,
+      pinRetriesLeft: (pinId) => this.pins.pinRetriesLeft(pinId),
+    };
   }
 }

@@ -138,6 +138,7 @@ export {
   certificateFileRef,
   certificateKindOfHalf,
   certificateOfWrittenFile,
+  MAX_CERTIFICATE_FILE,
 } from './files/certificate-files.js';
 export {
   type ContainerKeySummary,
@@ -148,6 +149,7 @@ export {
   type VirtualFileSystemSource,
 } from './files/virtual-file-system.js';
 export { MapCallMemo } from './memo/call-memo.js';
+export { KitMinidriver } from './minidriver/kit-minidriver.js';
 export {
   hasPinPad,
   type PinPadTransport,
