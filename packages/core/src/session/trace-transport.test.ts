@@ -6,7 +6,6 @@ import {
   redactResponse,
   secretPartsOf,
   toHex,
-  traceTransport,
 } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { CardSession } from './card-session.js';
