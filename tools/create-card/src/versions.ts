@@ -7,7 +7,6 @@
  */
 import cardKit from '@minidriver/card-kit/package.json' with { type: 'json' };
 import conformance from '@minidriver/conformance/package.json' with { type: 'json' };
-import core from '@minidriver/core/package.json' with { type: 'json' };
 import iso7816 from '@minidriver/iso7816/package.json' with { type: 'json' };
 import loader from '@minidriver/loader/package.json' with { type: 'json' };
 import sim from '@minidriver/sim/package.json' with { type: 'json' };
@@ -16,7 +15,6 @@ import spec from '@minidriver/spec/package.json' with { type: 'json' };
 export const MINIDRIVER_VERSIONS = {
   '@minidriver/card-kit': cardKit.version,
   '@minidriver/conformance': conformance.version,
-  '@minidriver/core': core.version,
   '@minidriver/iso7816': iso7816.version,
   '@minidriver/loader': loader.version,
   '@minidriver/sim': sim.version,

@@ -9,9 +9,8 @@
  * |-----------------------------|-----------------------------------|-----------------------------------------|
  * | SELECT the application      | 00 A4 04 00 Lc AID                | 9000; 6A82 for another AID               |
  * | GET DATA                    | 00 CA 00 P2 Le                    | the object; 6A88 when absent             |
- * | PUT DATA                    | 00 DA P1 P2 [Lc data]             | P1 00 write, 01 create, 02 delete; 6A88 |
- * |                             |                                   | absent, 6A89 exists; certificates need  |
- * |                             |                                   | the user PIN                             |
+ * | PUT DATA                    | 00 DA P1 P2 [Lc data]             | P1 00 write, 02 delete (6A88 absent);   |
+ * |                             |                                   | certificates need the user PIN           |
  * | VERIFY                      | 00 20 00 81 Lc PIN                | 9000; 63Cx wrong (x tries left); 6983    |
  * | VERIFY (status)             | 00 20 00 81                       | 9000 if verified, else 63Cx              |
  * | VERIFY (log out)            | 00 20 FF 81                       | 9000 (ISO/IEC 7816-4: P1 = FF)           |
@@ -25,7 +24,14 @@
  * @packageDocumentation
  */
 import { createECDH, createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
-import { encodeResponseApdu, parseCommandApdu } from '@minidriver/iso7816';
+import {
+  ApduDispatcher,
+  ecdsaSignDigest,
+  failWith,
+  PinTryCounter,
+  type SimAnswer,
+  type SimCommand,
+} from '@minidriver/card-kit/sim';
 import type { SimulatedCard } from '@minidriver/sim';
 import {
   CARD_AID,
@@ -43,8 +49,6 @@ export const FACTORY_PIN = '123456';
 export const FACTORY_PUK = '12345678';
 
 const SW = {
-  OK: 0x9000,
-  WRONG_LENGTH: 0x6700,
   SECURITY: 0x6982,
   BLOCKED: 0x6983,
   CONDITIONS: 0x6985,
@@ -53,13 +57,8 @@ const SW = {
   FULL: 0x6a84,
   WRONG_P1P2: 0x6a86,
   NO_DATA: 0x6a88,
-  EXISTS: 0x6a89,
   INS: 0x6d00,
-  CLA: 0x6e00,
 } as const;
-
-/** P-256 group order (FIPS 186-4 D.1.2.3). */
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
 /** What the card keeps across power cycles; what saveState/loadState carry. */
 interface CardState {
@@ -70,53 +69,31 @@ interface CardState {
   pukTries: number;
   /** Private keys as JWK `d` (base64url) by container. */
   keys: Record<string, string>;
-  /** Data objects as hex by P2. */
+  /** Certificates as hex by data object (P2). */
   objects: Record<string, string>;
 }
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const bytesOf = (text: string) => new Uint8Array(Buffer.from(text.replace(/\s/g, ''), 'hex'));
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
-const toBigInt = (bytes: Uint8Array) => BigInt(`0x${hex(bytes) || '0'}`);
-const toBytes32 = (value: bigint) => bytesOf(value.toString(16).padStart(64, '0'));
-
-function modInverse(value: bigint, modulus: bigint): bigint {
-  let [a, b, x, y] = [((value % modulus) + modulus) % modulus, modulus, 1n, 0n];
-  while (b !== 0n) {
-    const q = a / b;
-    [a, b] = [b, a - q * b];
-    [x, y] = [y, x - q * y];
-  }
-  return ((x % modulus) + modulus) % modulus;
-}
 
 /** The simulated __CARD_NAME__ card. */
 export class CardSimulator implements SimulatedCard {
   readonly name = CARD_NAME;
   readonly atr = bytesOf(CARD_ATR);
-  #state: CardState;
+  readonly #dispatcher = new ApduDispatcher((command) => this.#execute(command));
+  #serial = hex(randomBytes(16));
+  #pin = new PinTryCounter(new TextEncoder().encode(FACTORY_PIN), PIN_TRIES);
+  #puk = new PinTryCounter(new TextEncoder().encode(FACTORY_PUK), PIN_TRIES);
+  #keys = new Map<number, KeyObject>();
+  #objects = new Map<number, Uint8Array>();
   #selected = false;
   #userVerified = false;
-  #chained: Uint8Array[] = [];
-  #pending = new Uint8Array(0);
-
-  constructor() {
-    this.#state = {
-      serial: hex(randomBytes(16)),
-      pin: hex(new TextEncoder().encode(FACTORY_PIN)),
-      pinTries: PIN_TRIES,
-      puk: hex(new TextEncoder().encode(FACTORY_PUK)),
-      pukTries: PIN_TRIES,
-      keys: {},
-      objects: {},
-    };
-  }
 
   powerOn(): void {
     this.#selected = false;
     this.#userVerified = false;
-    this.#chained = [];
-    this.#pending = new Uint8Array(0);
+    this.#dispatcher.reset();
   }
 
   powerOff(): void {
@@ -127,201 +104,156 @@ export class CardSimulator implements SimulatedCard {
     this.powerOn();
   }
 
-  saveState(): unknown {
-    return structuredClone(this.#state);
+  process(command: Uint8Array): Promise<Uint8Array> {
+    return this.#dispatcher.process(command);
+  }
+
+  saveState(): CardState {
+    return {
+      serial: this.#serial,
+      pin: hex(this.#pin.exportValue()),
+      pinTries: this.#pin.retriesLeft,
+      puk: hex(this.#puk.exportValue()),
+      pukTries: this.#puk.retriesLeft,
+      keys: Object.fromEntries(
+        [...this.#keys].map(([index, key]) => [index, key.export({ format: 'jwk' }).d as string]),
+      ),
+      objects: Object.fromEntries([...this.#objects].map(([tag, data]) => [tag, hex(data)])),
+    };
   }
 
   loadState(state: unknown): void {
-    this.#state = structuredClone(state as CardState);
+    const saved = state as CardState;
+    this.#serial = saved.serial;
+    this.#pin = new PinTryCounter(bytesOf(saved.pin), PIN_TRIES, saved.pinTries);
+    this.#puk = new PinTryCounter(bytesOf(saved.puk), PIN_TRIES, saved.pukTries);
+    this.#keys = new Map(Object.entries(saved.keys).map(([index, d]) => [Number(index), privateKeyOf(d)]));
+    this.#objects = new Map(Object.entries(saved.objects).map(([tag, data]) => [Number(tag), bytesOf(data)]));
   }
 
-  process(command: Uint8Array): Uint8Array {
-    let apdu: ReturnType<typeof parseCommandApdu>;
-    try {
-      apdu = parseCommandApdu(command);
-    } catch {
-      return encodeResponseApdu(new Uint8Array(0), SW.WRONG_LENGTH);
-    }
-    if (apdu.ins === 0xc0) return this.#getResponse(apdu.le ?? 256);
-    this.#pending = new Uint8Array(0);
-    if ((apdu.cla & ~0x10) !== 0x00) return encodeResponseApdu(new Uint8Array(0), SW.CLA);
-    const data = apdu.data ?? new Uint8Array(0);
-    if (apdu.cla & 0x10) {
-      this.#chained.push(data);
-      return encodeResponseApdu(new Uint8Array(0), SW.OK);
-    }
-    const whole = this.#chained.length === 0 ? data : Buffer.concat([...this.#chained, data]);
-    this.#chained = [];
-    const [answer, statusWord] = this.#execute(apdu.ins, apdu.p1, apdu.p2, new Uint8Array(whole));
-    return this.#respond(answer, statusWord, apdu.le ?? 0);
-  }
-
-  /** Answers at most `le` bytes; the rest waits for GET RESPONSE behind 61xx. */
-  #respond(answer: Uint8Array, statusWord: number, le: number): Uint8Array {
-    if (statusWord !== SW.OK || answer.length <= Math.max(le, 256)) return encodeResponseApdu(answer, statusWord);
-    this.#pending = answer.slice(256);
-    return encodeResponseApdu(answer.slice(0, 256), 0x6100 | Math.min(this.#pending.length, 255));
-  }
-
-  #getResponse(le: number): Uint8Array {
-    const part = this.#pending.slice(0, le);
-    this.#pending = this.#pending.slice(le);
-    const statusWord = this.#pending.length === 0 ? SW.OK : 0x6100 | Math.min(this.#pending.length, 255);
-    return encodeResponseApdu(part, statusWord);
-  }
-
-  #execute(ins: number, p1: number, p2: number, data: Uint8Array): [Uint8Array, number] {
-    const none = new Uint8Array(0);
+  #execute(command: SimCommand): SimAnswer {
+    const { ins, p1, p2, data } = command;
     if (ins === 0xa4) {
-      if (p1 !== 0x04) return [none, SW.WRONG_P1P2];
+      if (p1 !== 0x04) failWith(SW.WRONG_P1P2);
       this.#selected = same(data, bytesOf(CARD_AID));
       this.#userVerified = false;
-      return [none, this.#selected ? SW.OK : SW.NOT_FOUND];
+      return this.#selected ? {} : failWith(SW.NOT_FOUND);
     }
-    if (!this.#selected) return [none, SW.CONDITIONS];
+    if (!this.#selected) failWith(SW.CONDITIONS);
     switch (ins) {
       case 0xca:
         return this.#getData(p2);
       case 0xda:
-        return [none, this.#putData(p1, p2, data)];
+        return this.#putData(p1, p2, data);
       case 0x20:
-        return [none, this.#verify(p1, p2, data)];
+        return this.#verify(p1, p2, data);
       case 0x24:
-        return [none, this.#changePin(p2, data)];
+        return this.#changePin(p2, data);
       case 0x2c:
-        return [none, this.#resetRetryCounter(p2, data)];
+        return this.#resetRetryCounter(p2, data);
       case 0x47:
         return this.#keyPair(p1, p2);
       case 0xe4:
-        return [none, this.#deleteKey(p2)];
+        return this.#deleteKey(p2);
       case 0x2a:
         return this.#sign(p1, p2, data);
       default:
-        return [none, SW.INS];
+        return failWith(SW.INS);
     }
   }
 
-  #getData(p2: number): [Uint8Array, number] {
-    if (p2 === DataObject.CARD_ID) return [bytesOf(this.#state.serial), SW.OK];
-    const stored = this.#state.objects[p2];
-    if (stored === undefined) {
-      // A fresh card's cardcf: all counters zero (minidriver specification §3.8).
-      return p2 === DataObject.CARDCF ? [new Uint8Array(6), SW.OK] : [new Uint8Array(0), SW.NO_DATA];
-    }
-    return [bytesOf(stored), SW.OK];
+  #getData(p2: number): SimAnswer {
+    if (p2 === DataObject.CARD_ID) return { data: bytesOf(this.#serial) };
+    return { data: this.#objects.get(p2) ?? failWith(SW.NO_DATA) };
   }
 
-  /** P1: 00 write an existing object (cardcf always exists), 01 create an empty one, 02 delete one. */
-  #putData(p1: number, p2: number, data: Uint8Array): number {
-    const isCertificate = p2 >= DataObject.CERTIFICATE_BASE && p2 < DataObject.CERTIFICATE_BASE + CONTAINER_COUNT;
-    if (p2 !== DataObject.CARDCF && !isCertificate) return SW.WRONG_P1P2;
-    if (isCertificate && !this.#userVerified) return SW.SECURITY;
-    const exists = p2 === DataObject.CARDCF || this.#state.objects[p2] !== undefined;
-    switch (p1) {
-      case 0x00:
-        if (!exists) return SW.NO_DATA;
-        if (data.length > MAX_OBJECT_SIZE) return SW.FULL;
-        this.#state.objects[p2] = hex(data);
-        return SW.OK;
-      case 0x01:
-        if (exists) return SW.EXISTS;
-        this.#state.objects[p2] = '';
-        return SW.OK;
-      case 0x02:
-        if (!exists || p2 === DataObject.CARDCF) return SW.NO_DATA;
-        delete this.#state.objects[p2];
-        return SW.OK;
-      default:
-        return SW.WRONG_P1P2;
+  /** P1: 00 write (create or replace), 02 delete. Certificates need the user PIN. */
+  #putData(p1: number, p2: number, data: Uint8Array): SimAnswer {
+    if (p2 < DataObject.CERTIFICATE_BASE || p2 >= DataObject.CERTIFICATE_BASE + CONTAINER_COUNT) {
+      failWith(SW.WRONG_P1P2);
     }
+    if (!this.#userVerified) failWith(SW.SECURITY);
+    if (p1 === 0x00) {
+      if (data.length > MAX_OBJECT_SIZE) failWith(SW.FULL);
+      this.#objects.set(p2, Uint8Array.from(data));
+      return {};
+    }
+    if (p1 !== 0x02) failWith(SW.WRONG_P1P2);
+    if (!this.#objects.delete(p2)) failWith(SW.NO_DATA);
+    return {};
   }
 
-  #verify(p1: number, p2: number, pin: Uint8Array): number {
-    if (p2 !== USER_PIN_REFERENCE) return SW.NOT_FOUND;
+  #verify(p1: number, p2: number, pin: Uint8Array): SimAnswer {
+    if (p2 !== USER_PIN_REFERENCE) failWith(SW.NOT_FOUND);
     if (p1 === 0xff) {
       this.#userVerified = false;
-      return SW.OK;
+      return {};
     }
-    if (p1 !== 0x00) return SW.WRONG_P1P2;
-    if (pin.length === 0) return this.#userVerified ? SW.OK : 0x63c0 | this.#state.pinTries;
-    return this.#checkPin(pin);
-  }
-
-  #checkPin(pin: Uint8Array): number {
-    if (this.#state.pinTries === 0) return SW.BLOCKED;
-    if (!same(pin, bytesOf(this.#state.pin))) {
-      this.#state.pinTries--;
-      this.#userVerified = false;
-      return this.#state.pinTries === 0 ? SW.BLOCKED : 0x63c0 | this.#state.pinTries;
+    if (p1 !== 0x00) failWith(SW.WRONG_P1P2);
+    if (pin.length === 0) {
+      if (this.#pin.blocked) failWith(SW.BLOCKED);
+      return this.#userVerified ? {} : failWith(0x63c0 | this.#pin.retriesLeft);
     }
-    this.#state.pinTries = PIN_TRIES;
+    this.#check(this.#pin, pin);
     this.#userVerified = true;
-    return SW.OK;
+    return {};
   }
 
-  #changePin(p2: number, data: Uint8Array): number {
-    if (p2 !== USER_PIN_REFERENCE) return SW.NOT_FOUND;
-    const split = splitSecrets(data);
-    if (!split) return SW.WRONG_DATA;
-    const status = this.#checkPin(split.first);
-    if (status !== SW.OK) return status;
-    this.#state.pin = hex(split.second);
-    return SW.OK;
+  /** Presents `value` to `counter`: 63Cx with the tries left, 6983 once blocked. */
+  #check(counter: PinTryCounter, value: Uint8Array): void {
+    const outcome = counter.check(value);
+    if (outcome.kind === 'verified') return;
+    if (counter === this.#pin) this.#userVerified = false;
+    failWith(outcome.kind === 'blocked' ? SW.BLOCKED : 0x63c0 | outcome.retriesLeft);
   }
 
-  #resetRetryCounter(p2: number, data: Uint8Array): number {
-    if (p2 !== USER_PIN_REFERENCE) return SW.NOT_FOUND;
-    const split = splitSecrets(data);
-    if (!split) return SW.WRONG_DATA;
-    if (this.#state.pukTries === 0) return SW.BLOCKED;
-    if (!same(split.first, bytesOf(this.#state.puk))) {
-      this.#state.pukTries--;
-      return this.#state.pukTries === 0 ? SW.BLOCKED : 0x63c0 | this.#state.pukTries;
-    }
-    this.#state.pukTries = PIN_TRIES;
-    this.#state.pin = hex(split.second);
-    this.#state.pinTries = PIN_TRIES;
-    return SW.OK;
+  #changePin(p2: number, data: Uint8Array): SimAnswer {
+    if (p2 !== USER_PIN_REFERENCE) failWith(SW.NOT_FOUND);
+    const { first, second } = splitSecrets(data);
+    this.#check(this.#pin, first);
+    this.#pin.change(second);
+    return {};
   }
 
-  #keyPair(p1: number, container: number): [Uint8Array, number] {
-    const none = new Uint8Array(0);
-    if (container >= CONTAINER_COUNT) return [none, SW.WRONG_P1P2];
-    if (p1 === 0x81) {
-      const d = this.#state.keys[container];
-      return d === undefined ? [none, SW.NO_DATA] : [publicPoint(d), SW.OK];
-    }
-    if (p1 !== 0x00) return [none, SW.WRONG_P1P2];
-    if (!this.#userVerified) return [none, SW.SECURITY];
+  #resetRetryCounter(p2: number, data: Uint8Array): SimAnswer {
+    if (p2 !== USER_PIN_REFERENCE) failWith(SW.NOT_FOUND);
+    const { first, second } = splitSecrets(data);
+    this.#check(this.#puk, first);
+    this.#pin.change(second);
+    return {};
+  }
+
+  #keyPair(p1: number, container: number): SimAnswer {
+    if (container >= CONTAINER_COUNT) failWith(SW.WRONG_P1P2);
+    if (p1 === 0x81) return { data: publicPoint(this.#keys.get(container) ?? failWith(SW.NO_DATA)) };
+    if (p1 !== 0x00) failWith(SW.WRONG_P1P2);
+    if (!this.#userVerified) failWith(SW.SECURITY);
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const d = privateKey.export({ format: 'jwk' }).d as string;
-    this.#state.keys[container] = d;
-    return [publicPoint(d), SW.OK];
+    this.#keys.set(container, privateKey);
+    return { data: publicPoint(privateKey) };
   }
 
-  #deleteKey(container: number): number {
-    if (container >= CONTAINER_COUNT) return SW.WRONG_P1P2;
-    if (!this.#userVerified) return SW.SECURITY;
-    delete this.#state.keys[container];
-    return SW.OK;
+  #deleteKey(container: number): SimAnswer {
+    if (container >= CONTAINER_COUNT) failWith(SW.WRONG_P1P2);
+    if (!this.#userVerified) failWith(SW.SECURITY);
+    this.#keys.delete(container);
+    return {};
   }
 
-  /** ECDSA over the hash the host sent (left-most 256 bits), answered as r || s. */
-  #sign(p1: number, container: number, hash: Uint8Array): [Uint8Array, number] {
-    const none = new Uint8Array(0);
-    if (p1 !== 0x9e || container >= CONTAINER_COUNT) return [none, SW.WRONG_P1P2];
-    if (!this.#userVerified) return [none, SW.SECURITY];
-    const d = this.#state.keys[container];
-    if (d === undefined) return [none, SW.NO_DATA];
-    if (hash.length < 20 || hash.length > 64) return [none, SW.WRONG_DATA];
-    return [ecdsaSignHash(d, hash), SW.OK];
+  /** ECDSA over the hash the host sent, answered as r || s. */
+  #sign(p1: number, container: number, hash: Uint8Array): SimAnswer {
+    if (p1 !== 0x9e || container >= CONTAINER_COUNT) failWith(SW.WRONG_P1P2);
+    if (!this.#userVerified) failWith(SW.SECURITY);
+    const key = this.#keys.get(container) ?? failWith(SW.NO_DATA);
+    if (hash.length < 20 || hash.length > 64) failWith(SW.WRONG_DATA);
+    return { data: ecdsaSignDigest(key, 'P-256', hash) };
   }
 }
 
-/** `n first second` -> the two secrets; undefined when n does not fit. */
-function splitSecrets(data: Uint8Array): { first: Uint8Array; second: Uint8Array } | undefined {
+/** `n first second` -> the two secrets; 6A80 when n does not fit. */
+function splitSecrets(data: Uint8Array): { first: Uint8Array; second: Uint8Array } {
   const length = data[0];
-  if (length === undefined || length === 0 || 1 + length >= data.length) return undefined;
+  if (length === undefined || length === 0 || 1 + length >= data.length) return failWith(SW.WRONG_DATA);
   return { first: data.slice(1, 1 + length), second: data.slice(1 + length) };
 }
 
@@ -341,32 +273,12 @@ function privateKeyOf(d: string): KeyObject {
   });
 }
 
-/** The uncompressed point 04 || X || Y of a private key. */
-function publicPoint(d: string): Uint8Array {
-  const jwk = privateKeyOf(d).export({ format: 'jwk' });
+/** The uncompressed point 04 || X || Y of a key. */
+function publicPoint(key: KeyObject): Uint8Array {
+  const jwk = key.export({ format: 'jwk' });
   return Uint8Array.of(
     0x04,
     ...Buffer.from(jwk.x as string, 'base64url'),
     ...Buffer.from(jwk.y as string, 'base64url'),
   );
-}
-
-/**
- * ECDSA (FIPS 186-4 §6.4) over a hash computed by the host: node:crypto signs only messages it hashes
- * itself, so R = kG comes from an ECDH key with private key k and the rest is modular arithmetic.
- */
-function ecdsaSignHash(d: string, hash: Uint8Array): Uint8Array {
-  const privateScalar = toBigInt(Buffer.from(d, 'base64url'));
-  const e = toBigInt(hash.slice(0, 32));
-  for (;;) {
-    const k = toBigInt(randomBytes(32));
-    if (k === 0n || k >= P256_ORDER) continue;
-    const ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(toBytes32(k));
-    const r = toBigInt(ecdh.getPublicKey().subarray(1, 33)) % P256_ORDER;
-    if (r === 0n) continue;
-    const s = (modInverse(k, P256_ORDER) * ((e + r * privateScalar) % P256_ORDER)) % P256_ORDER;
-    if (s === 0n) continue;
-    return Uint8Array.of(...toBytes32(r), ...toBytes32(s));
-  }
 }

@@ -10,8 +10,8 @@ import { type CardChannel, createCardChannel } from '@minidriver/iso7816';
 import { fromHex, ScardError, type Transport } from '@minidriver/spec';
 import { CARD_AID, USER_PIN_REFERENCE } from './card-profile.js';
 
-/** PUT DATA's P1: write an existing object, create an empty one, or delete one. */
-export const PutMode = { WRITE: 0x00, CREATE: 0x01, DELETE: 0x02 } as const;
+/** PUT DATA's P1: write (create or replace) an object, or delete it. */
+export const PutMode = { WRITE: 0x00, DELETE: 0x02 } as const;
 
 /** The card application, over a channel that chains long commands and fetches long answers (61xx). */
 export class CardApplication {
@@ -40,11 +40,10 @@ export class CardApplication {
     return response.data;
   }
 
-  /** PUT DATA: write, create (empty) or delete object `tag`. */
+  /** PUT DATA: write or delete object `tag`. */
   async putData(tag: number, mode: number, data: Uint8Array = new Uint8Array(0)): Promise<void> {
     const apdu = { cla: 0x00, ins: 0xda, p1: mode, p2: tag, ...(data.length > 0 ? { data } : {}) };
     const response = await this.#channel.send(apdu);
-    if (response.statusWord === 0x6a89) throw new ScardError('ERROR_FILE_EXISTS', `object ${tag} exists`);
     if (response.statusWord === 0x6a88) throw new ScardError('SCARD_E_FILE_NOT_FOUND', `no object ${tag}`);
     if (response.statusWord !== 0x9000) await this.#channel.transmitOk(apdu, 'PUT DATA');
   }

@@ -21,10 +21,9 @@ export const CONTAINER_COUNT = 4;
 export const USER_PIN_REFERENCE = 0x81;
 export const PIN_TRIES = 3;
 
-/** Data objects of GET DATA / PUT DATA (P2): the card id, cardcf, and one certificate per container. */
+/** Data objects of GET DATA / PUT DATA (P2): the card id, and one certificate per container. */
 export const DataObject = {
   CARD_ID: 0x01,
-  CARDCF: 0x02,
   CERTIFICATE_BASE: 0x10,
 } as const;
 

@@ -7,10 +7,10 @@
  */
 import type { CardContext, Minidriver, MinidriverPlugin } from '@minidriver/spec';
 import { CardApplication } from './card-commands.js';
-import { createCardMinidriver } from './card-minidriver.js';
+import { CardMinidriver } from './card-minidriver.js';
 import { CARD_NAME } from './card-profile.js';
 
-export { PUK_PIN_ID } from './card-minidriver.js';
+export { PIN_TABLE } from './card-minidriver.js';
 export { CARD_AID, CARD_ATR, CARD_NAME, CONTAINER_COUNT } from './card-profile.js';
 
 /** The plugin: CardAcquireContext selects the card's application and returns its minidriver. */
@@ -21,7 +21,7 @@ export const plugin: MinidriverPlugin = {
   async acquireContext(context: CardContext): Promise<Minidriver> {
     const card = new CardApplication(context.transport);
     await card.select();
-    return createCardMinidriver(card);
+    return new CardMinidriver(card);
   },
 };
 
