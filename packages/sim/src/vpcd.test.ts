@@ -180,6 +180,36 @@ describe('serveVpcd protocol (local fake vpcd)', () => {
     await expect(bridge.close()).resolves.toBeUndefined();
   });
 
+  it('with firstConnectTimeoutMs, a refused first connection rejects `connected` as unreachable even with reconnect on', async () => {
+    const side = await startPcscdSide();
+    const port = side.port;
+    await new Promise<void>((resolve) => side.server.close(() => resolve()));
+    const bridge = serveVpcd(new EchoingCard(), { port, firstConnectTimeoutMs: 2000, reconnectDelayMs: 10 });
+    const error = await bridge.connected.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ name: 'SCARD_E_NO_SERVICE' });
+    expect(String(error)).toContain(`vpcd at 127.0.0.1:${port} is unreachable (ECONNREFUSED)`);
+    expect(bridge.isConnected()).toBe(false);
+    await expect(bridge.close()).resolves.toBeUndefined();
+  });
+
+  it('with firstConnectTimeoutMs, a first connection vpcd accepts but queues is kept, and later drops reconnect', async () => {
+    const side = await startPcscdSide();
+    cleanups.push(() => new Promise((resolve) => side.server.close(() => resolve())));
+    const bridge = serveVpcd(new EchoingCard(), { port: side.port, firstConnectTimeoutMs: 20, reconnectDelayMs: 10 });
+    cleanups.push(() => bridge.close());
+    const first = await side.nextSocket();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // well past the bound: queued, not failed
+    expect(await exchange(first, [Uint8Array.of(4)], 1)).toEqual(['3B80800101']);
+    await bridge.connected;
+    first.destroy();
+    const second = await side.nextSocket();
+    expect(await exchange(second, [fromHex('00CA000001AA')], 1)).toEqual(['AA9000']);
+    expect(bridge.isConnected()).toBe(true);
+  });
+
   it('fault removeBeforeApdu drops the socket without giving the APDU to the card', async () => {
     const side = await startPcscdSide();
     cleanups.push(() => new Promise((resolve) => side.server.close(() => resolve())));

@@ -33,6 +33,14 @@ export interface VpcdOptions {
   readonly reconnect?: boolean;
   /** Wait between connection attempts. Default 500 ms. */
   readonly reconnectDelayMs?: number;
+  /**
+   * Give up, instead of retrying, when the very first TCP connection is refused, fails, or is not
+   * established within this many milliseconds: `connected` then rejects with SCARD_E_NO_SERVICE
+   * ("vpcd at host:port is unreachable (ECONNREFUSED)") and the bridge stops. Only the TCP connect is
+   * bounded: a connection vpcd accepts but queues (another card in the reader) is kept. Later drops
+   * still follow `reconnect`. Default: undefined (the first attempt is retried like any other).
+   */
+  readonly firstConnectTimeoutMs?: number;
   /** Called after each APDU exchange with copies of the command and the response sent. */
   readonly onApdu?: (command: Uint8Array, response: Uint8Array) => void;
   /** Counts every APDU exchange. */
@@ -113,6 +121,9 @@ class VpcdBridge implements VpcdServer {
   readonly #port: number;
   readonly #reconnect: boolean;
   readonly #reconnectDelayMs: number;
+  readonly #firstConnectTimeoutMs: number | undefined;
+  /** True until the first connection attempt has connected or failed. */
+  #firstAttempt = true;
   readonly #onApdu: VpcdOptions['onApdu'];
   readonly #recorder: ApduRecorder | undefined;
   #socket: Socket | undefined;
@@ -135,6 +146,8 @@ class VpcdBridge implements VpcdServer {
     this.#port = options.port ?? VPCD_DEFAULT_PORT;
     this.#reconnect = options.reconnect ?? true;
     this.#reconnectDelayMs = Math.max(0, options.reconnectDelayMs ?? 500);
+    this.#firstConnectTimeoutMs =
+      options.firstConnectTimeoutMs === undefined ? undefined : Math.max(0, options.firstConnectTimeoutMs);
     this.#onApdu = options.onApdu;
     this.#recorder = options.recorder;
     this.faults = toFaultInjector(options.faults);
@@ -182,7 +195,17 @@ class VpcdBridge implements VpcdServer {
     const frames = new VpcdFrameReader();
     this.#socket = socket;
     socket.setNoDelay(true);
+    const bounded = this.#firstAttempt && this.#firstConnectTimeoutMs !== undefined;
+    let failure = '';
+    const connectTimer = bounded
+      ? setTimeout(() => {
+          failure = `no answer within ${this.#firstConnectTimeoutMs} ms`;
+          socket.destroy();
+        }, this.#firstConnectTimeoutMs)
+      : undefined;
     socket.on('connect', () => {
+      clearTimeout(connectTimer);
+      this.#firstAttempt = false;
       this.#socketOpen = true;
     });
     socket.on('data', (chunk: Buffer) => {
@@ -199,9 +222,14 @@ class VpcdBridge implements VpcdServer {
       }
     });
     // 'error' is always followed by 'close'; the reconnect logic lives there.
-    socket.on('error', () => undefined);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      failure ||= error.code ?? error.message;
+    });
     socket.on('close', () => {
+      clearTimeout(connectTimer);
       const wasOpen = this.#socketOpen;
+      const firstAttemptFailed = bounded && this.#firstAttempt && !wasOpen;
+      this.#firstAttempt = false;
       if (this.#socket === socket) {
         this.#socket = undefined;
         this.#socketOpen = false;
@@ -211,6 +239,15 @@ class VpcdBridge implements VpcdServer {
       // The card left the reader (or never got in): it has no power any more.
       if (wasOpen) this.#powerOffQuietly();
       for (const waiter of this.#closeWaiters.splice(0)) waiter();
+      if (firstAttemptFailed && !this.#closed && this.#inserted) {
+        this.#giveUp(
+          new ScardError(
+            'SCARD_E_NO_SERVICE',
+            `vpcd at ${this.#host}:${this.#port} is unreachable (${failure || 'connection closed'}): is pcscd running with the vpcd driver (vsmartcard-vpcd), and is this its port?`,
+          ),
+        );
+        return;
+      }
       this.#afterDisconnect(wasOpen);
     });
     socket.connect(this.#port, this.#host);
@@ -223,9 +260,7 @@ class VpcdBridge implements VpcdServer {
         'SCARD_E_NO_SERVICE',
         `vpcd at ${this.#host}:${this.#port} ${wasOpen ? 'closed the connection' : 'refused the connection'}`,
       );
-      if (!this.#everConnected) this.#firstConnection.reject(failure);
-      this.#rejectInsertWaiters(failure);
-      this.#inserted = false;
+      this.#giveUp(failure);
       return;
     }
     this.#reconnectTimer = setTimeout(() => {
@@ -242,6 +277,13 @@ class VpcdBridge implements VpcdServer {
     }
     if (message.length === 0) return;
     await this.#handleApdu(socket, message);
+  }
+
+  /** Stops trying to connect: `connected` (if still pending) and `insert()` waiters reject with `failure`. */
+  #giveUp(failure: ScardError): void {
+    if (!this.#everConnected) this.#firstConnection.reject(failure);
+    this.#rejectInsertWaiters(failure);
+    this.#inserted = false;
   }
 
   #handleControl(socket: Socket, control: number): void {

@@ -7,6 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { acquireVpcdPortLock } from '@minidriver/sim';
 import { BIN, runCli } from './run-cli.js';
 
+/** What `sim serve` prints once pcscd has taken the card. */
+const CONNECTED_LINE = 'connected to pcscd: the card is inserted';
+
+interface ReadersJson {
+  readonly readers: readonly { readonly name: string; readonly cardPresent: boolean; readonly atr?: string }[];
+}
+
 /** A card in a vpcd reader. */
 export interface ServedCard {
   readonly reader: string;
@@ -16,7 +23,7 @@ export interface ServedCard {
   stop(): Promise<void>;
 }
 
-/** Serves the `--sim` card `card` (state in `stateDirectory`) on `port`; resolves once pcscd shows it. */
+/** Serves the `--sim` card `card` (state in `stateDirectory`) on `port`; resolves once `sim serve` says pcscd took it and the reader shows its ATR. */
 export async function serveCard(card: 'piv' | 'openpgp', port: number, stateDirectory: string): Promise<ServedCard> {
   const reader = `Virtual PCD 00 ${(port - 35963).toString(16).toUpperCase().padStart(2, '0')}`;
   const release = await acquireVpcdPortLock(port);
@@ -39,12 +46,36 @@ export async function serveCard(card: 'piv' | 'openpgp', port: number, stateDire
     }
     release();
   };
+  // Wait for sim serve's own word that pcscd took the card (not merely for "card present": a stale
+  // presence from an earlier card would let the next command run into SCARD_E_NO_SMARTCARD).
+  const ready = await new Promise<boolean>((resolve) => {
+    const check = () => {
+      if (output.includes(CONNECTED_LINE)) finish(true);
+    };
+    const timer = setTimeout(() => finish(false), 30_000);
+    const onExit = () => finish(output.includes(CONNECTED_LINE));
+    function finish(result: boolean) {
+      clearTimeout(timer);
+      server.stdout?.off('data', check);
+      server.off('exit', onExit);
+      resolve(result);
+    }
+    server.stdout?.on('data', check);
+    server.once('exit', onExit);
+    check();
+  });
+  if (!ready) {
+    await stop();
+    throw new Error(`sim serve never connected the ${card} card to "${reader}": ${output}`);
+  }
+  const expected = await runCli(['--sim', card, 'readers', '--json'], { stateDirectory });
+  const atr = (JSON.parse(expected.stdout) as ReadersJson).readers[0]?.atr;
   for (let attempt = 0; attempt < 120; attempt++) {
     const readers = await runCli(['readers', '--json'], { stateDirectory });
     if (
       readers.status === 0 &&
-      JSON.parse(readers.stdout).readers.some(
-        (entry: { name: string; cardPresent: boolean }) => entry.name === reader && entry.cardPresent,
+      (JSON.parse(readers.stdout) as ReadersJson).readers.some(
+        (entry) => entry.name === reader && entry.cardPresent && entry.atr === atr,
       )
     ) {
       return { reader, output: () => output, stop };
@@ -52,5 +83,5 @@ export async function serveCard(card: 'piv' | 'openpgp', port: number, stateDire
     await sleep(250);
   }
   await stop();
-  throw new Error(`the served ${card} card never appeared in "${reader}": ${output}`);
+  throw new Error(`the served ${card} card (ATR ${atr}) never appeared in "${reader}": ${output}`);
 }

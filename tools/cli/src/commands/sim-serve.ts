@@ -2,9 +2,7 @@
  * @module `minidriver sim serve <card> [--vpcd host:port] [--state file]`: puts a simulated card into
  * pcscd through vpcd until interrupted; the card's state is saved after every change.
  */
-import { createConnection } from 'node:net';
 import { autosaveCard, openCardState, serveVpcd, VPCD_DEFAULT_PORT } from '@minidriver/sim';
-import { ScardError } from '@minidriver/spec';
 import { createSimulator } from '../card/simulators.js';
 import { simulatorStateFile } from '../card/state-directory.js';
 import { UsageError } from '../parse/usage-error.js';
@@ -21,6 +19,12 @@ function parseHostPort(text: string): { host: string; port: number } {
 const SLOW_CONNECT_MS = 5000;
 
 /**
+ * How long the first TCP connect to vpcd may take before `sim serve` reports vpcd unreachable and
+ * exits (a refusal is reported at once).
+ */
+const FIRST_CONNECT_TIMEOUT_MS = 3000;
+
+/**
  * The reader name pcscd gives the vpcd reader listening on `port`: vpcd's readers listen on 35963,
  * 35964, ... and are named "Virtual PCD 00 00", "Virtual PCD 00 01", ... (the slot in two hex digits).
  * Undefined for a port that is not one of them.
@@ -29,32 +33,6 @@ export function vpcdReaderName(port: number): string | undefined {
   const slot = port - VPCD_DEFAULT_PORT;
   if (!Number.isInteger(slot) || slot < 0 || slot > 0xff) return undefined;
   return `Virtual PCD 00 ${slot.toString(16).toUpperCase().padStart(2, '0')}`;
-}
-
-/** Fails with SCARD_E_NO_SERVICE when nothing listens at host:port (pcscd or its vpcd driver is not there). */
-function probeVpcd(host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = createConnection({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(); // a slow network is not "unreachable": serveVpcd keeps trying and says so
-    }, 2000);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(
-        new ScardError(
-          'SCARD_E_NO_SERVICE',
-          `vpcd at ${host}:${port} is unreachable (${error.code ?? error.message}): is pcscd running with the vpcd driver (vsmartcard-vpcd), and is this its port?`,
-        ),
-      );
-    });
-  });
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -99,13 +77,14 @@ export const simCommand: Command = {
     const restored = lease.restored;
     const served = autosaveCard(card, stateFile);
     let apdus = 0;
-    try {
-      await probeVpcd(host, port);
-    } catch (error) {
-      lease.release();
-      throw error;
-    }
-    const server = serveVpcd(served, { host, port, onApdu: () => apdus++ });
+    // No separate reachability probe: a bare connect-and-close looks to pcscd like a card inserted and
+    // removed. The bridge's own first connection reports an unreachable vpcd (SCARD_E_NO_SERVICE).
+    const server = serveVpcd(served, {
+      host,
+      port,
+      onApdu: () => apdus++,
+      firstConnectTimeoutMs: FIRST_CONNECT_TIMEOUT_MS,
+    });
     const reader = vpcdReaderName(port);
     context.print(
       `serving simulated ${card.name} card (${restored ? 'state restored from' : 'fresh, state saved to'} ${stateFile})`,
@@ -120,9 +99,16 @@ export const simCommand: Command = {
         `minidriver: vpcd at ${host}:${port} has not taken the card after ${SLOW_CONNECT_MS / 1000} s (another card in that reader? pcscd restarting?); still trying, Ctrl-C to stop\n`,
       );
     }, SLOW_CONNECT_MS);
-    const first = await Promise.race([server.connected.then(() => 'connected' as const), signal]).finally(() =>
-      clearTimeout(slow),
-    );
+    let first: string;
+    try {
+      first = await Promise.race([server.connected.then(() => 'connected' as const), signal]).finally(() =>
+        clearTimeout(slow),
+      );
+    } catch (error) {
+      await server.close();
+      lease.release();
+      throw error;
+    }
     if (first === 'connected') {
       context.print('connected to pcscd: the card is inserted');
       await signal;
