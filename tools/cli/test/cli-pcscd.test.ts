@@ -3,24 +3,20 @@
  * pcscd through vpcd (reader "Virtual PCD 00 00", port 35963), and the main commands use it as a reader.
  * Skipped when pcscd is not running (a failure when CI=true).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { verify } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireVpcdPortLock } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BIN, ensureBuilt, runCli, temporaryStateDirectory } from './run-cli.js';
+import { ensureBuilt, runCli, temporaryStateDirectory } from './run-cli.js';
+import { type ServedCard, serveCard } from './served-card.js';
 
 const READER = 'Virtual PCD 00 00';
 const PIN = '123456';
 
 describeWithTools(['pcscd'], 'minidriver through pcscd + vpcd', () => {
   let stateDirectory: string;
-  let releaseLock: (() => void) | undefined;
-  let server: ChildProcess | undefined;
-  let serverOutput = '';
+  let served: ServedCard | undefined;
   const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { stateDirectory, env });
 
   beforeAll(async () => {
@@ -48,45 +44,17 @@ describeWithTools(['pcscd'], 'minidriver through pcscd + vpcd', () => {
       { TEST_PIN: PIN },
     );
     expect(keygen.status, keygen.stderr).toBe(0);
-    releaseLock = await acquireVpcdPortLock(35963);
-    server = spawn(process.execPath, [BIN, 'sim', 'serve', 'piv', '--vpcd', '127.0.0.1:35963'], {
-      env: { ...process.env, NO_COLOR: '1', MINIDRIVER_STATE_DIR: stateDirectory },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    server.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      serverOutput += chunk;
-    });
-    server.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      serverOutput += chunk;
-    });
-    // Wait until pcscd reports the card in the reader (vpcd polls for it).
-    for (let attempt = 0; attempt < 120; attempt++) {
-      const readers = await run(['readers', '--json']);
-      if (
-        readers.status === 0 &&
-        JSON.parse(readers.stdout).readers.some(
-          (reader: { name: string; cardPresent: boolean }) => reader.name === READER && reader.cardPresent,
-        )
-      )
-        return;
-      await sleep(250);
-    }
-    throw new Error(`the served card never appeared in "${READER}": ${serverOutput}`);
+    served = await serveCard('piv', 35963, stateDirectory);
   }, 300_000);
 
   afterAll(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server?.once('exit', resolve));
-      server.kill('SIGINT');
-      await exited;
-    }
-    releaseLock?.();
+    await served?.stop();
     if (stateDirectory) rmSync(stateDirectory, { recursive: true, force: true });
   });
 
   it('sim serve says what it serves and that pcscd connected', () => {
-    expect(serverOutput).toContain('serving simulated PIV card');
-    expect(serverOutput).toContain('connected to pcscd');
+    expect(served?.output()).toContain('serving simulated PIV card');
+    expect(served?.output()).toContain('connected to pcscd');
   });
 
   it('readers lists the vpcd reader with the card and its ATR', async () => {
