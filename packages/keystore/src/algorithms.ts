@@ -6,6 +6,7 @@
  * exchange half of a container).
  */
 import { KeySpec, ScardError } from '@minidriver/spec';
+import { describeValue } from './options.js';
 
 /** The elliptic curves a card key can be on. */
 export type EcCurve = 'P-256' | 'P-384' | 'P-521';
@@ -74,7 +75,7 @@ export function parseKeyAlgorithm(value: unknown): KeyAlgorithm {
     for (const key of Object.keys(record)) if (key !== 'type' && key !== 'bits') invalid(`unknown member "${key}"`);
     const bits = record['bits'];
     if (typeof bits !== 'number' || !RSA_SIZES.includes(bits)) {
-      return invalid(`RSA key size ${String(bits)} is not one of ${RSA_SIZES.join(', ')}`);
+      return invalid(`RSA key size ${describeValue(bits)} is not one of ${RSA_SIZES.join(', ')}`);
     }
     return { type: 'rsa', bits };
   }
@@ -84,13 +85,13 @@ export function parseKeyAlgorithm(value: unknown): KeyAlgorithm {
     }
     const curve = record['curve'];
     if (typeof curve !== 'string' || !Object.hasOwn(CURVE_BITS, curve)) {
-      return invalid(`unknown curve ${String(curve).slice(0, 16)} (use P-256, P-384 or P-521)`);
+      return invalid(`unknown curve ${describeValue(curve, 16)} (use P-256, P-384 or P-521)`);
     }
     const bits = CURVE_BITS[curve as EcCurve];
     if (record['bits'] !== undefined && record['bits'] !== bits) invalid(`${curve} has ${bits} bits`);
     return { type: 'ec', curve: curve as EcCurve, bits };
   }
-  return invalid(`unknown key algorithm type ${String(record['type']).slice(0, 16)} (use "rsa" or "ec")`);
+  return invalid(`unknown key algorithm type ${describeValue(record['type'], 16)} (use "rsa" or "ec")`);
 }
 
 /** The short name of an algorithm (`rsa2048`, `p256`). */

@@ -5,7 +5,7 @@
  * BCRYPT_OAEP_PADDING_INFO, docs/spec/minidriver.md §5.6).
  */
 import { ScardError } from '@minidriver/spec';
-import { checkChoice, checkOptions } from './options.js';
+import { checkChoice, checkOptions, describeValue } from './options.js';
 
 /** Hashes a signature or OAEP can use (node:crypto names). */
 export type HashName = 'sha1' | 'sha256' | 'sha384' | 'sha512';
@@ -87,7 +87,7 @@ export function checkSignOptions(value: unknown, keyType: 'rsa' | 'ec'): Checked
   if (padding === 'pss') {
     saltLength = options.saltLength ?? HASH_BYTES[hash];
     if (!Number.isInteger(saltLength) || saltLength < 0 || saltLength > 0xffff) {
-      invalid(`saltLength ${String(saltLength)} is not a byte count`);
+      invalid(`saltLength ${describeValue(saltLength)} is not a byte count`);
     }
   } else if (options.saltLength !== undefined) {
     invalid('saltLength is for RSA-PSS (padding "pss")');

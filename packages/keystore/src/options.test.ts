@@ -124,3 +124,19 @@ describe('PIN values', () => {
     expect(() => answerChallenge(key, new Uint8Array(5))).toThrow(ScardError);
   });
 });
+
+describe('hostile option values', () => {
+  it('a value whose toString is not callable is refused with SCARD_E_INVALID_PARAMETER, not a TypeError', () => {
+    const hostile = { toString: 0 };
+    for (const parse of [
+      () => checkSignOptions({ hash: hostile }, 'rsa'),
+      () => checkSignOptions({ padding: 'pss', saltLength: hostile }, 'rsa'),
+      () => checkDecryptOptions({ padding: hostile }),
+      () => parseKeyAlgorithm({ type: 'rsa', bits: hostile }),
+      () => parseKeyAlgorithm({ type: 'ec', curve: hostile }),
+      () => parseKeyAlgorithm({ type: hostile }),
+    ]) {
+      expect(acceptsOrRefuses(parse)).toBe(false);
+    }
+  });
+});

@@ -24,12 +24,34 @@ export function checkOptions<T extends object>(value: unknown, allowed: readonly
 }
 
 /** `value` when it is one of `choices`, `fallback` when undefined, else SCARD_E_INVALID_PARAMETER. */
+/**
+ * A short, safe description of a caller's value for an error message: primitives as text (cut to `max`
+ * characters), anything else by its type. Never calls the value's own toString, which may throw or lie.
+ */
+export function describeValue(value: unknown, max = 32): string {
+  switch (typeof value) {
+    case 'string':
+      return value.slice(0, max);
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+    case 'undefined':
+      return String(value).slice(0, max);
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  }
+}
+
 export function checkChoice<C extends string>(value: unknown, choices: readonly C[], what: string, fallback?: C): C {
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as C;
   throw new ScardError(
     'SCARD_E_INVALID_PARAMETER',
-    `${what} ${JSON.stringify(String(value).slice(0, 32))} is not one of ${choices.join(', ')}`,
+    `${what} ${JSON.stringify(describeValue(value))} is not one of ${choices.join(', ')}`,
   );
 }
 

@@ -5,6 +5,7 @@
  * timed, none, always-prompt) and authentication through a PIN value or a prompt, with no silent retry.
  */
 import type { CardSession } from '@minidriver/core';
+import { describeValue } from './options.js';
 import { createPinSet, type PinId, ROLE_ADMIN, ScardError, wipe } from '@minidriver/spec';
 import {
   adminKeyBytes,
@@ -171,7 +172,7 @@ export class TokenCore {
     if (typeof role === 'number') return this.pin(role);
     for (const facts of this.pins.values()) if (facts.role === role) return facts;
     const known = [...this.pins.values()].map((facts) => facts.role).join(', ');
-    throw new ScardError('SCARD_E_INVALID_PARAMETER', `unknown PIN role "${String(role).slice(0, 32)}" (${known})`);
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', `unknown PIN role "${describeValue(role)}" (${known})`);
   }
 
   /** Token.login: verifies now; remembers a prompt for later needs; arms an always-prompt PIN for one use. */

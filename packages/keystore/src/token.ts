@@ -27,7 +27,7 @@ import {
 } from './algorithms.js';
 import type { Key } from './key.js';
 import { certificateKindOf, listKeys } from './key-listing.js';
-import { checkBytes, checkChoice, checkOptions } from './options.js';
+import { checkBytes, checkChoice, checkOptions, describeValue } from './options.js';
 import {
   type PinDescription,
   type PinPrompt,
@@ -127,7 +127,7 @@ function printableSerial(bytes: Uint8Array): string {
 
 function checkContainer(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xff) {
-    throw new ScardError('SCARD_E_INVALID_PARAMETER', `container ${String(value).slice(0, 16)} is not 0..255`);
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', `container ${describeValue(value, 16)} is not 0..255`);
   }
   return value;
 }
