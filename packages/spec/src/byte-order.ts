@@ -5,10 +5,12 @@
  *
  * @packageDocumentation
  */
+import { requireBytes } from './bytes.js';
 import { ScardError } from './errors.js';
 
 /** A reversed copy of `bytes` (the input is not touched). */
 export function reverseBytes(bytes: Uint8Array): Uint8Array {
+  requireBytes(bytes, 'reverseBytes input');
   const out = new Uint8Array(bytes.length);
   for (let index = 0; index < bytes.length; index++) out[index] = bytes[bytes.length - 1 - index] as number;
   return out;
@@ -19,8 +21,9 @@ export function reverseBytes(bytes: Uint8Array): Uint8Array {
  * dropped; a value that does not fit (a non-zero byte would be lost) → SCARD_E_INVALID_PARAMETER.
  */
 export function leftPad(bytes: Uint8Array, length: number): Uint8Array {
-  if (!Number.isInteger(length) || length < 0) {
-    throw new ScardError('SCARD_E_INVALID_PARAMETER', `invalid padded length ${length}`);
+  requireBytes(bytes, 'leftPad input');
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', 'invalid padded length');
   }
   let start = 0;
   while (bytes.length - start > length) {

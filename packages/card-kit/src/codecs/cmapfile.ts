@@ -66,6 +66,7 @@ export function encodeContainerMap(records: readonly ContainerMapRecord[]): Uint
   const out = new Uint8Array(records.length * CONTAINER_MAP_RECORD_SIZE);
   records.forEach((record, index) => {
     const offset = index * CONTAINER_MAP_RECORD_SIZE;
+    if (record === null || typeof record !== 'object') invalidInput(`container map record ${index} is not an object`);
     const { guid } = record;
     if (typeof guid !== 'string' || guid.length > MAX_CONTAINER_NAME_LEN || guid.includes('\0')) {
       invalidInput(`container name of record ${index} must be at most 39 characters without NUL`);

@@ -106,7 +106,17 @@ export class CallPipeline {
           `plugin "${this.#pluginName}" does not implement ${specEntryPointName(name)}`,
         );
       }
-      const args = validate();
+      let args: ReturnType<typeof validate>;
+      try {
+        args = validate();
+      } catch (error) {
+        // Reading the caller's arguments failed (a Proxy, a null-prototype object, a Symbol where a number
+        // goes, a non-array list): that is an invalid parameter, not an unexpected failure.
+        if (ScardError.isInstance(error)) throw error;
+        throw new ScardError('SCARD_E_INVALID_PARAMETER', `${specEntryPointName(name)}: a parameter is not readable`, {
+          cause: error,
+        });
+      }
       const run = this.#queue.then(() => this.#runInTransaction(name, args, work));
       this.#queue = run.catch(() => undefined);
       return run;

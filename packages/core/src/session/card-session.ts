@@ -158,6 +158,9 @@ export class CardSession {
     if (plugin === null || typeof plugin !== 'object' || typeof plugin.acquireContext !== 'function') {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'plugin is missing');
     }
+    // null means "no options", like undefined; anything else that is not an object is a caller error.
+    if (options === null) options = {};
+    if (typeof options !== 'object') throw new ScardError('SCARD_E_INVALID_PARAMETER', 'options must be an object');
     const flags = checkFlagBits(
       options.flags ?? 0,
       CARD_SECURE_KEY_INJECTION_NO_CARD_MODE,

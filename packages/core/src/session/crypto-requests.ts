@@ -142,7 +142,13 @@ export function normaliseSigningInfo(info: CardSigningInfo | null | undefined): 
   const keySpec = checkKeySpec(info.keySpec);
   const containerIndex = checkContainerIndex(info.containerIndex);
   const flags = info.signingFlags;
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~SIGNING_FLAGS_ALLOWED) >>> 0) {
+  if (
+    typeof flags !== 'number' ||
+    !Number.isInteger(flags) ||
+    flags < 0 ||
+    flags > 0xffffffff ||
+    (flags & ~SIGNING_FLAGS_ALLOWED) >>> 0
+  ) {
     throw new ScardError('SCARD_E_INVALID_PARAMETER', `dwSigningFlags ${String(flags)} has unknown bits`);
   }
   const paddingInfoPresent = (flags & CARD_PADDING_INFO_PRESENT) !== 0;
@@ -296,7 +302,13 @@ export function normaliseDeriveKeyInfo(info: CardDeriveKeyInfo | null | undefine
   if (version > 2) revisionMismatch(`CARD_DERIVE_KEY.dwVersion ${String(info.version)} is above 2`);
   const allowed = KDF_USE_SECRET_AS_HMAC_KEY_FLAG | CARD_RETURN_KEY_HANDLE | CARD_BUFFER_SIZE_ONLY;
   const flags = info.flags;
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~allowed) >>> 0) {
+  if (
+    typeof flags !== 'number' ||
+    !Number.isInteger(flags) ||
+    flags < 0 ||
+    flags > 0xffffffff ||
+    (flags & ~allowed) >>> 0
+  ) {
     throw new ScardError('SCARD_E_INVALID_PARAMETER', `CARD_DERIVE_KEY.dwFlags ${String(flags)} has unknown bits`);
   }
   if (!KDF_NAMES.includes(info.kdf as KdfName)) {
@@ -306,6 +318,9 @@ export function normaliseDeriveKeyInfo(info: CardDeriveKeyInfo | null | undefine
     throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'CardDeriveKey with CARD_RETURN_KEY_HANDLE is not supported');
   }
   const agreementIndex = checkContainerIndex(info.agreementIndex);
+  if (info.parameters !== undefined && !Array.isArray(info.parameters)) {
+    throw new ScardError('SCARD_E_INVALID_PARAMETER', 'CARD_DERIVE_KEY.pParameterList must be a list');
+  }
   const parameters = (info.parameters ?? []).map((parameter) => {
     if (parameter === null || typeof parameter !== 'object') {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'a KDF parameter is missing');

@@ -98,7 +98,9 @@ export function checkSetProperty(name: unknown, value: unknown, flags: unknown):
   if (value === null || value === undefined) invalid(`a value for "${checked}" is missing`);
   switch (checked) {
     case CardProperty.CP_PARENT_WINDOW:
-      if (typeof value !== 'bigint' || value < 0n) invalid('CP_PARENT_WINDOW needs an HWND (a bigint >= 0)');
+      if (typeof value !== 'bigint' || value < 0n || value >= 1n << 64n) {
+        invalid('CP_PARENT_WINDOW needs an HWND (a bigint 0..2^64-1)');
+      }
       break;
     case CardProperty.CP_PIN_CONTEXT_STRING:
       if (typeof value !== 'string') invalid('CP_PIN_CONTEXT_STRING needs a string');
