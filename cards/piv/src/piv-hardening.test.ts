@@ -178,3 +178,29 @@ describe('PIV key generation never leaves a certificate of the old key (issue #1
     await after.close();
   }, 60_000);
 });
+
+describe('an empty PIN is no PIN (issue #11 item 4, in the session)', () => {
+  it('is refused without a card command and spends no try', async () => {
+    let apdus = 0;
+    const transport = interceptTransmit(new SimTransport(new PivSimulator({ seed: 'empty-pin' })), (command, send) => {
+      apdus++;
+      return send(command);
+    });
+    const session = await CardSession.open(plugin, transport);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const before = apdus;
+      const viaV4 = await session.authenticatePin('user', new Uint8Array(0)).catch((caught: unknown) => caught);
+      expect(ScardError.hasCode(viaV4, 'SCARD_E_INVALID_PARAMETER'), String(viaV4)).toBe(true);
+      const viaEx = await session.authenticateEx(ROLE_USER, 0, new Uint8Array(0)).catch((caught: unknown) => caught);
+      expect(ScardError.hasCode(viaEx, 'SCARD_E_INVALID_PARAMETER'), String(viaEx)).toBe(true);
+      // Reading PIN_INFO may cost nothing or a SELECT; no VERIFY is sent.
+      expect(apdus - before).toBeLessThanOrEqual(2);
+    }
+    const wrong = await session
+      .authenticatePin('user', new TextEncoder().encode('000000'))
+      .catch((caught: unknown) => caught);
+    expect((wrong as ScardError).retriesLeft).toBe(2);
+    await session.authenticatePin('user', new TextEncoder().encode('123456'));
+    await session.close();
+  });
+});

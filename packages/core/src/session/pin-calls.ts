@@ -2,15 +2,19 @@ import {
   CARD_AUTHENTICATE_GENERATE_SESSION_PIN,
   CARD_AUTHENTICATE_SESSION_PIN,
   CARD_PIN_SILENT_CONTEXT,
+  CardProperty,
   createPinSet,
+  type Minidriver,
   PIN_CHANGE_FLAG_CHANGEPIN,
   PIN_CHANGE_FLAG_UNBLOCK,
   type PinId,
+  type PinInfo,
   type PinSet,
   ROLE_ADMIN,
   ROLE_EVERYONE,
   ROLE_USER,
   ScardError,
+  SecretType,
   type UserId,
   wipe,
 } from '@minidriver/spec';
@@ -27,6 +31,26 @@ import {
 } from './v4-adapters.js';
 
 /**
+ * An empty PIN is no PIN: refused (SCARD_E_INVALID_PARAMETER, no card command) unless the PIN's PIN_INFO
+ * says it takes none (EmptyPinType). A card must never see an empty VERIFY as an attempt: on most cards it
+ * only asks whether the PIN is verified.
+ */
+async function refuseEmptyPin(minidriver: Minidriver, pinId: PinId, data: Uint8Array | undefined): Promise<void> {
+  if (data === undefined || data.length > 0) return;
+  let pinType: number | undefined;
+  try {
+    const getProperty = (minidriver as Partial<Pick<Minidriver, 'getProperty'>>).getProperty;
+    pinType = getProperty
+      ? ((await getProperty.call(minidriver, CardProperty.CP_CARD_PIN_INFO, pinId)) as PinInfo).pinType
+      : undefined;
+  } catch {
+    pinType = undefined;
+  }
+  if (pinType === SecretType.EmptyPinType) return;
+  throw new ScardError('SCARD_E_INVALID_PARAMETER', `PIN ${pinId} needs a value: an empty PIN is refused`);
+}
+
+/**
  * CardAuthenticatePin: `user` or `admin` with a PIN. A wrong PIN is SCARD_W_WRONG_CHV with `retriesLeft`.
  * The session's copy of the PIN is wiped afterwards.
  */
@@ -36,6 +60,7 @@ export function authenticatePin(core: SessionCore, userId: UserId, pin: Uint8Arr
     () => ({ userId: checkUserId(userId), pin: new Uint8Array(checkBytes(pin, 'pbPin', true)) }),
     async (minidriver, args) => {
       try {
+        await refuseEmptyPin(minidriver, args.userId === 'user' ? ROLE_USER : ROLE_ADMIN, args.pin);
         await authenticatePinV4(minidriver, args.userId, args.pin);
         core.auth.grant(args.userId === 'user' ? ROLE_USER : ROLE_ADMIN);
       } finally {
@@ -74,6 +99,7 @@ export function authenticateEx(
     },
     async (minidriver, args) => {
       try {
+        await refuseEmptyPin(minidriver, args.id, args.data);
         const result = await minidriver.authenticateEx(args.id, args.checkedFlags, args.data);
         if ((args.checkedFlags & CARD_AUTHENTICATE_GENERATE_SESSION_PIN) === 0) {
           core.auth.grant(args.id);
