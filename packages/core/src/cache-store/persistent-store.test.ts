@@ -250,12 +250,42 @@ describe('PersistentCacheStore', () => {
     });
   });
 
-  it.skipIf(isRoot)('warns once when the directory is not writable (chmod 500; root ignores modes)', async () => {
+  it('warns once when the directory is not writable (chmod 500; as root, in a child without CAP_DAC_OVERRIDE)', async () => {
     await chmod(root, 0o500);
     try {
-      expect(await storeAt(root).save(KEY, CARD)).toBe(false);
+      if (!isRoot) {
+        expect(await storeAt(root).save(KEY, CARD)).toBe(false);
+      } else {
+        // Root ignores modes: the same save runs in a root child whose capability bounding set drops
+        // dac_override and dac_read_search, so the 0500 directory refuses it exactly as for any user.
+        const dist = resolve(import.meta.dirname, '../../dist/index.js');
+        const script = `import { PersistentCacheStore } from ${JSON.stringify(dist)};
+          const warnings = [];
+          const store = new PersistentCacheStore({ directory: process.argv[1], onWarning: (m) => warnings.push(m) });
+          const card = { freshness: { version: 0, pinsFreshness: 1, containersFreshness: 2, filesFreshness: 3,
+            trailing: Uint8Array.of(7, 7) }, entries: [{ namespace: 'file', tag: 'mscp/cmapfile', value: Uint8Array.of(1, 2, 3) }] };
+          const saved = await store.save(${JSON.stringify(KEY)}, card);
+          process.stdout.write(JSON.stringify({ saved, warnings }));`;
+        const out = execFileSync(
+          'setpriv',
+          [
+            '--bounding-set=-dac_override,-dac_read_search',
+            '--inh-caps=-all',
+            process.execPath,
+            '--input-type=module',
+            '-e',
+            script,
+            root,
+          ],
+          { encoding: 'utf8' },
+        );
+        const child = JSON.parse(out) as { saved: boolean; warnings: string[] };
+        expect(child.saved).toBe(false);
+        warnings.push(...child.warnings);
+      }
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/cannot be written \(EACCES\)/);
+      expect(await entryFiles(root)).toEqual([]);
     } finally {
       await chmod(root, 0o700);
     }
