@@ -93,6 +93,13 @@ export interface MinidriverPlugin {
    * with the same list.
    */
   readonly secretApdus?: readonly SecretApdu[];
+  /**
+   * GLOBAL cache mode: which public data cache entries this card's cardcf proves fresh against every
+   * writer, other tools included (`namespace` `file` with tag `directory/name`, or `container`). Absent or
+   * true: all of them. Entries it cannot prove are kept only inside one card transaction and never reach
+   * the cross-process store.
+   */
+  readonly provableCacheEntries?: true | ((namespace: 'file' | 'container', tag: string) => boolean);
 }
 
 /** One ATR pattern of a manifest. */

@@ -344,6 +344,8 @@ describe('PersistentCacheStore', () => {
     expect(isPublicCacheEntry('file', 'mscp/msroots')).toBe(true);
     expect(isPublicCacheEntry('file', '/cardid')).toBe(true);
     expect(isPublicCacheEntry('file', '/cardapps')).toBe(true);
+    expect(isPublicCacheEntry('file', 'mscp/')).toBe(true);
+    expect(isPublicCacheEntry('file', 'app/')).toBe(false);
     expect(isPublicCacheEntry('container', 'info:0')).toBe(true);
     expect(isPublicCacheEntry('file', '/cardcf')).toBe(false);
     expect(isPublicCacheEntry('file', 'app/private')).toBe(false);

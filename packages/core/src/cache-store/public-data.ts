@@ -8,11 +8,11 @@
  */
 import type { PersistedNamespace } from './entry-file.js';
 
-const PUBLIC_FILE_TAGS = /^(?:\/cardid|\/cardapps|mscp\/cmapfile|mscp\/msroots|mscp\/k[xs]c[0-9a-f]{2})$/;
+const PUBLIC_FILE_TAGS = /^(?:\/|mscp\/|\/cardid|\/cardapps|mscp\/cmapfile|mscp\/msroots|mscp\/k[xs]c[0-9a-f]{2})$/;
 
 /**
  * True when the data cache entry `namespace` / `tag` is public and may be persisted. File tags are
- * `directory/name` (`/name` for the root directory).
+ * `directory/name` (`/name` for the root directory); `directory/` is the directory's listing.
  */
 export function isPublicCacheEntry(namespace: string, tag: string): namespace is PersistedNamespace {
   if (namespace === 'container') return true;

@@ -4,9 +4,11 @@
  * counter bump after each write, the plugin's cache functions (pfnCspCacheAddFile / LookupFile /
  * DeleteFile), and the session-level cache of files, container info and key sizes.
  *
- * The store is the seam for a persistent, cross-process cache: anything implementing
- * {@link CardCacheStore} (`forCard(cardKey)`) can hold the GLOBAL entries; the coordinator keys a card by
- * `<plugin name>:<cardid hex>` and validates every entry against the card's cardcf before use.
+ * In GLOBAL mode the entries live in a {@link CardCacheStore} shared by the process's sessions, keyed by
+ * `<plugin name>:<cardid hex>`, and optionally in a {@link PersistentCacheStore} shared with other
+ * processes: what another process saved is restored before the first cardcf check, and the public entries
+ * the plugin can prove fresh are saved after each transaction (docs/cache.md). Every entry is validated
+ * against the card's cardcf before use.
  *
  * @packageDocumentation
  */
@@ -24,8 +26,10 @@ import {
   type TransportEvent,
   toHex,
 } from '@minidriver/spec';
+import type { PersistentCacheStore } from '../cache-store/persistent-store.js';
 import { type CardCacheStore, type CardDataCache, DataCacheStore } from './data-cache.js';
 import { applyFreshness } from './freshness.js';
+import { PersistentCacheLink, type PersistPolicy } from './persistent-cache.js';
 
 function isFileMissing(error: unknown): boolean {
   return ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND') || ScardError.hasCode(error, 'SCARD_E_DIR_NOT_FOUND');
@@ -46,6 +50,10 @@ export class CacheCoordinator {
   #pluginCacheEnabled = false;
   /** The cardcf read (or written) in the current transaction, GLOBAL mode only. */
   #transactionCardcf: { file: CardCacheFile; bytes: Uint8Array } | undefined;
+  /** GLOBAL mode with a persistent store: the card's link to it. */
+  #persistentLink: PersistentCacheLink | undefined;
+  /** GLOBAL mode: entries the plugin's cardcf cannot prove fresh (kept one transaction only). */
+  #unprovable: ((namespace: 'file' | 'container', tag: string) => boolean) | undefined;
   /** Session-level lookups answered from the cache, and those that went to the plugin. */
   readonly counters = { cacheHits: 0, cacheMisses: 0 };
 
@@ -78,8 +86,16 @@ export class CacheCoordinator {
     }
   }
 
-  /** Sets the cache up for `mode`; GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf. */
-  async setUp(mode: CacheMode, store: CardCacheStore): Promise<void> {
+  /**
+   * Sets the cache up for `mode`; GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf. In
+   * GLOBAL mode, `persistent` is restored from before the cardcf check, and `provable` (the plugin's
+   * provableCacheEntries) says which entries may outlive a transaction.
+   */
+  async setUp(
+    mode: CacheMode,
+    store: CardCacheStore,
+    options: { readonly persistent?: PersistentCacheStore; readonly provable?: PersistPolicy } = {},
+  ): Promise<void> {
     if (mode === CacheMode.NO_CACHE) {
       this.#mode = mode;
       return;
@@ -90,7 +106,15 @@ export class CacheCoordinator {
         const cardcfBytes = await this.readUncached(LogicalName.CACHE_FILE);
         const cardcf = decodeCardCacheFile(cardcfBytes);
         this.#mode = CacheMode.GLOBAL_CACHE;
-        this.#cache = store.forCard(`${this.#pluginName}:${toHex(cardid)}`);
+        const cardKey = `${this.#pluginName}:${toHex(cardid)}`;
+        this.#cache = store.forCard(cardKey);
+        const provable = options.provable ?? true;
+        if (provable !== true) this.#unprovable = (namespace, tag) => !provable(namespace, tag);
+        if (options.persistent !== undefined) {
+          this.#persistentLink = new PersistentCacheLink(options.persistent, cardKey, provable);
+          // What another process saved is checked against this cardcf like anything cached.
+          await this.#persistentLink.restore(this.#cache);
+        }
         applyFreshness(this.#cache, cardcf);
         this.#transactionCardcf = { file: cardcf, bytes: cardcfBytes };
         this.#pluginCacheEnabled = true;
@@ -156,6 +180,22 @@ export class CacheCoordinator {
   /** The transaction ended: the next one reads cardcf again. */
   endTransaction(): void {
     this.#transactionCardcf = undefined;
+  }
+
+  /**
+   * After a transaction (GLOBAL mode): what the card cannot prove fresh goes (another tool may change it as
+   * soon as the card is released), and the persistent store gets the public entries. Never throws.
+   */
+  async afterTransaction(): Promise<void> {
+    const cache = this.#cache;
+    if (this.#mode !== CacheMode.GLOBAL_CACHE || cache === undefined) return;
+    const unprovable = this.#unprovable;
+    if (unprovable !== undefined) {
+      for (const namespace of ['file', 'container'] as const) {
+        for (const tag of cache.tagsOf(namespace)) if (unprovable(namespace, tag)) cache.delete(namespace, tag);
+      }
+    }
+    await this.#persistentLink?.saveIfChanged(cache);
   }
 
   /** cardcf as read at the start of this call's transaction (GLOBAL), else read through the plugin. */

@@ -32,6 +32,8 @@ export interface CallPipelineHooks {
   beginTransaction(): Promise<void>;
   /** Runs at the end of each outermost transaction. */
   endTransaction(): void;
+  /** Runs after each outermost transaction was released (saving what the cache learnt; never throws). */
+  afterTransaction(): Promise<void>;
   /** A call found the card reset or removed. */
   cardEvent(event: TransportEvent): void;
 }
@@ -147,14 +149,23 @@ export class CallPipeline {
     return run;
   }
 
-  /** Runs `work` inside one transaction (CardAcquireContext uses it before the session exists). */
+  /**
+   * Runs `work` inside one transaction (CardAcquireContext uses it before the session exists). Inside a
+   * caller's transaction it joins it, and what was read at its start (cardcf) stays valid for the calls
+   * that follow in it.
+   */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    this.transactions++;
+    let nested = true;
     try {
-      return await withTransaction(this.#transport, work);
+      return await withTransaction(this.#transport, (scope) => {
+        nested = scope.nested;
+        if (!scope.nested) this.transactions++;
+        return work();
+      });
     } finally {
-      this.#hooks.endTransaction();
+      if (!nested) this.#hooks.endTransaction();
       this.memo.clear();
+      if (!nested) await this.#hooks.afterTransaction();
     }
   }
 
@@ -162,9 +173,11 @@ export class CallPipeline {
     this.requireOpen();
     this.memo.clear();
     const minidriver = this.#hooks.minidriver();
+    let nested = true;
     try {
       if (this.#noCardMode) return await work(minidriver, args, { nested: false, requestReset: () => undefined });
       return await withTransaction(this.#transport, async (scope) => {
+        nested = scope.nested;
         if (!scope.nested) this.transactions++;
         try {
           await this.#hooks.beginTransaction();
@@ -181,6 +194,7 @@ export class CallPipeline {
       throw failure;
     } finally {
       this.memo.clear();
+      if (!nested) await this.#hooks.afterTransaction();
     }
   }
 }

@@ -38,6 +38,7 @@ import {
   traceTransport,
   type UserId,
 } from '@minidriver/spec';
+import type { PersistentCacheStore } from '../cache-store/persistent-store.js';
 import { unpadDecryption } from '../crypto/decryption-padding.js';
 import { padSignature } from '../crypto/signature-padding.js';
 import { AuthState } from './auth-state.js';
@@ -70,6 +71,11 @@ export interface CardSessionOptions {
   readonly cardName?: string;
   /** The store shared by sessions in GLOBAL cache mode (default: one per process). */
   readonly cache?: CardCacheStore;
+  /**
+   * GLOBAL cache mode: the store shared with other processes (none by default). What another process saved
+   * for the card is restored before the first cardcf check, and public entries are saved after each call.
+   */
+  readonly persistentCache?: PersistentCacheStore;
   /** Sees every APDU, with VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER data redacted. */
   readonly trace?: ApduTraceHook;
 }
@@ -138,6 +144,7 @@ export class CardSession {
       minidriver,
       beginTransaction: () => caches.checkFreshness(),
       endTransaction: () => caches.endTransaction(),
+      afterTransaction: () => caches.afterTransaction(),
       cardEvent: (event) => this.#cardEvent(event),
     });
     this.#core = { version, pipeline, caches, auth };
@@ -207,7 +214,10 @@ export class CardSession {
           }
           return;
         }
-        await caches.setUp(await caches.readCacheMode(this.version), options.cache ?? processDataCacheStore);
+        await caches.setUp(await caches.readCacheMode(this.version), options.cache ?? processDataCacheStore, {
+          ...(options.persistentCache === undefined ? {} : { persistent: options.persistentCache }),
+          ...(plugin.provableCacheEntries === undefined ? {} : { provable: plugin.provableCacheEntries }),
+        });
       } catch (error) {
         await this.#minidriver.deleteContext().catch(() => undefined);
         throw ScardError.from(error, 'CardAcquireContext');
@@ -282,6 +292,8 @@ export class CardSession {
     } catch {
       // CardDeleteContext must succeed; the card may be gone.
     }
+    // Calls made inside a caller's transaction have not been saved yet.
+    await this.#core.caches.afterTransaction();
     this.#core.caches.close();
     this.#core.auth.drop(0xff);
   }

@@ -48,6 +48,12 @@ export class CardDataCache {
     return this.changes;
   }
 
+  /** The tags of the entries of `namespace`. */
+  tagsOf(namespace: CacheNamespace): string[] {
+    const prefix = `${namespace}:`;
+    return [...this.entries.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length));
+  }
+
   /** Copies of every entry of `namespace`, as [tag, value]. */
   entriesOf(namespace: CacheNamespace): [tag: string, value: unknown][] {
     const prefix = `${namespace}:`;

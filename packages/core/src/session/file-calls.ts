@@ -154,7 +154,10 @@ export function enumFiles(core: SessionCore, directory: string | null, flags = 0
       checkZeroFlags(flags);
       return checked;
     },
-    async (minidriver, checked) => [...(await minidriver.enumFiles(checked))],
+    // The listing is cached as the directory's tag with an empty name (no file has one).
+    async (minidriver, checked) => [
+      ...(await core.caches.cached('file', cacheTagOf(checked, ''), () => minidriver.enumFiles(checked))),
+    ],
     { checkSlot: false },
   );
 }
