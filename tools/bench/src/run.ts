@@ -15,6 +15,7 @@ const suites: Suite[] = [
   { name: 'loader', load: async () => (await import('./loader-bench.js')).benchLoader },
   { name: 'keystore', load: async () => (await import('./keystore-bench.js')).benchKeystore },
   { name: 'pkcs11', load: async () => (await import('./pkcs11-bench.js')).benchPkcs11 },
+  { name: 'cache', load: async () => (await import('./cache-bench.js')).benchCache },
 ];
 
 const only = process.argv.slice(2);
