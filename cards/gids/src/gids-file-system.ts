@@ -58,6 +58,11 @@ export class GidsFileSystem {
     }
     const table = FileTable.decode(bytes);
     this.#context.cache.addFile(CACHE_TAG, bytes);
+    // One read of the table tells where cardid and cardcf are for the whole context.
+    for (const name of ['cardid', 'cardcf']) {
+      const entry = table.findFile('', name);
+      if (entry !== undefined) this.#fixed.set(`/${name}`, entry);
+    }
     return table;
   }
 
