@@ -8,19 +8,12 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CardSession,
-  compressCertificate,
-  createCertificate,
-  DataCacheStore,
-  decodeCertificateFile,
-  KeySpec,
-  PersistentCacheStore,
-  publicKeyBlobToKeyObject,
-} from '@minidriver/core';
+import { compressCertificate, decodeCertificateFile, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { CardSession, createCertificate, DataCacheStore, PersistentCacheStore } from '@minidriver/core';
 import { PcscContext } from '@minidriver/pcsc';
 import { acquireVpcdPortLock, SimTransport, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { describeWithTools } from '@minidriver/sim/testing';
+import { KeySpec } from '@minidriver/spec';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from '../src/index.js';

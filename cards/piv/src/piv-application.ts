@@ -4,7 +4,13 @@
  * (the minidriver) decide what to cache. Every method throws only ScardError.
  */
 import { createCipheriv } from 'node:crypto';
-import { type CardChannel, type CommandApdu, createCardChannel, decodeTlv } from '@minidriver/iso7816';
+import {
+  announcesExtendedLength,
+  type CardChannel,
+  type CommandApdu,
+  createCardChannel,
+  decodeTlv,
+} from '@minidriver/iso7816';
 import { ScardError, type Transport, wipe } from '@minidriver/spec';
 import {
   changeReferenceCommand,
@@ -116,7 +122,12 @@ export class PivApplication {
 
   /** `transport` must be inside a transaction the caller holds for multi-command sequences. */
   constructor(transport: Transport) {
-    this.#channel = createCardChannel(transport, { secretApdus: PIV_SECRET_APDUS });
+    // Extended Lc/Le where the ATR announces them (YubiKey 5): a certificate in one GET DATA instead of one
+    // plus a GET RESPONSE per 256 bytes.
+    this.#channel = createCardChannel(transport, {
+      secretApdus: PIV_SECRET_APDUS,
+      extendedLength: announcesExtendedLength(transport.atr),
+    });
   }
 
   async #send(apdu: CommandApdu): Promise<{ data: Uint8Array; statusWord: number }> {

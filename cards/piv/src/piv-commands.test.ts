@@ -21,11 +21,13 @@ describe('PIV command APDUs', () => {
   it('SELECT: 00 A4 04 00 09 A0 00 00 03 08 00 00 10 00 00 (§2)', () => {
     expect(hex(selectCommand())).toBe('00a4040009a0000003080000100000');
   });
-  it('GET DATA of the 9A certificate: 00 CB 3F FF 05 5C 03 5F C1 05 00 (§6.2)', () => {
-    expect(hex(getDataCommand(0x5fc105))).toBe('00cb3fff055c035fc10500');
+  it('GET DATA of the 9A certificate: 00 CB 3F FF 05 5C 03 5F C1 05 00 (§6.2); extended Le 00 00 asks for all', () => {
+    // A short channel sends Le 00 (256, the rest by GET RESPONSE); an extended one asks for the whole object.
+    expect(hex({ ...getDataCommand(0x5fc105), le: 256 })).toBe('00cb3fff055c035fc10500');
+    expect(hex(getDataCommand(0x5fc105))).toBe('00cb3fff0000055c035fc1050000');
   });
   it('GET DATA of the discovery object: 5C 01 7E (§6.2)', () => {
-    expect(hex(getDataCommand(0x7e))).toBe('00cb3fff035c017e00');
+    expect(hex({ ...getDataCommand(0x7e), le: 256 })).toBe('00cb3fff035c017e00');
   });
   it('PUT DATA: 00 DB 3F FF Lc 5C 03 <tag> 53 00 (§4.1 delete)', () => {
     expect(hex(putDataCommand(0x5fc105, Uint8Array.of(0x53, 0x00)))).toBe('00db3fff075c035fc1055300');
@@ -48,9 +50,11 @@ describe('PIV command APDUs', () => {
     );
   });
   it('GENERATE RSA-2048 in 9A: 00 47 00 9A 05 AC 03 80 01 07 00 (§6.7)', () => {
-    expect(hex(generateKeyCommand(0x9a, 0x07))).toBe('0047009a05ac0380010700');
+    expect(hex({ ...generateKeyCommand(0x9a, 0x07), le: 256 })).toBe('0047009a05ac0380010700');
+    expect(hex(generateKeyCommand(0x9a, 0x07))).toBe('0047009a000005ac038001070000');
   });
   it('GET METADATA of 9A: 00 F7 00 9A 00 (§8)', () => {
-    expect(hex(getMetadataCommand(0x9a))).toBe('00f7009a00');
+    expect(hex({ ...getMetadataCommand(0x9a), le: 256 })).toBe('00f7009a00');
+    expect(hex(getMetadataCommand(0x9a))).toBe('00f7009a000000');
   });
 });

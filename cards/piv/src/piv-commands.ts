@@ -3,7 +3,7 @@
  * spec names. Builders only build; sending and status mapping live in PivApplication.
  */
 
-import type { CommandApdu } from '@minidriver/iso7816';
+import { type CommandApdu, MAX_EXTENDED_LE } from '@minidriver/iso7816';
 import type { SecretApdu } from '@minidriver/spec';
 
 /** The right-truncated PIV AID everyone sends (piv.md §1). */
@@ -95,9 +95,19 @@ export function selectCommand(): CommandApdu {
   return { cla: 0x00, ins: INS_SELECT, p1: 0x04, p2: 0x00, data: PIV_AID_TRUNCATED, le: 256 };
 }
 
-/** GET DATA of one object: `00 CB 3F FF 05 5C 03 <tag> 00`. */
+/**
+ * GET DATA of one object: `00 CB 3F FF 05 5C 03 <tag> 00`. Le asks for the whole object: a channel with
+ * extended length sends `00 00` (up to 65,536 bytes in one answer), a short one `00` and GET RESPONSE.
+ */
 export function getDataCommand(tag: number): CommandApdu {
-  return { cla: 0x00, ins: INS_GET_DATA, p1: 0x3f, p2: 0xff, data: tlv(TAG_OBJ_ID, objectTagBytes(tag)), le: 256 };
+  return {
+    cla: 0x00,
+    ins: INS_GET_DATA,
+    p1: 0x3f,
+    p2: 0xff,
+    data: tlv(TAG_OBJ_ID, objectTagBytes(tag)),
+    le: MAX_EXTENDED_LE,
+  };
 }
 
 /** PUT DATA of one object: `00 DB 3F FF Lc 5C 03 <tag> <encoded object>` (the object is its `53` TLV). */
@@ -165,7 +175,15 @@ export function generateKeyCommand(slot: number, algorithmId: number, pinPolicy?
   const inner = new Uint8Array(algorithm.length + policy.length);
   inner.set(algorithm);
   inner.set(policy, algorithm.length);
-  return { cla: 0x00, ins: INS_GENERATE_ASYMMETRIC, p1: 0x00, p2: slot, data: tlv(TAG_GEN_TEMPLATE, inner), le: 256 };
+  // Le for the whole public key (an RSA one passes 256 bytes): one answer on an extended channel.
+  return {
+    cla: 0x00,
+    ins: INS_GENERATE_ASYMMETRIC,
+    p1: 0x00,
+    p2: slot,
+    data: tlv(TAG_GEN_TEMPLATE, inner),
+    le: MAX_EXTENDED_LE,
+  };
 }
 
 /** YubiKey GET VERSION `00 FD 00 00`. */
@@ -180,7 +198,8 @@ export function getSerialCommand(): CommandApdu {
 
 /** YubiKey GET METADATA `00 F7 00 <slot or reference>` (firmware 5.3+). */
 export function getMetadataCommand(reference: number): CommandApdu {
-  return { cla: 0x00, ins: INS_GET_METADATA, p1: 0x00, p2: reference, le: 256 };
+  // An RSA key's metadata holds its public key (more than 256 bytes): all of it in one extended answer.
+  return { cla: 0x00, ins: INS_GET_METADATA, p1: 0x00, p2: reference, le: MAX_EXTENDED_LE };
 }
 
 /** YubiKey SET MANAGEMENT KEY `00 FF FF FF Lc <alg> 9B <len> <key>` (no touch). */

@@ -46,7 +46,7 @@ describe('logon APDU counts (3 certificates: RSA-2048 9A, P-256 9C and 9D)', () 
   it('NO_CACHE (default): every call asks the card', async () => {
     const counts = await measure(createPivPlugin({ cacheMode: CacheMode.NO_CACHE }));
     console.log(`PIV logon APDUs, NO_CACHE: cold ${counts.cold}, warm ${counts.warm}`);
-    expect(counts).toEqual({ cold: 31, warm: 29 });
+    expect(counts).toEqual({ cold: 22, warm: 20 });
   });
 
   it('listing the certificates (what pkcs15-tool --list-certificates does), NO_CACHE', async () => {
@@ -58,12 +58,12 @@ describe('logon APDU counts (3 certificates: RSA-2048 9A, P-256 9C and 9D)', () 
     }
     await session.close();
     console.log(`PIV list certificates, NO_CACHE: ${recorder.totals().apdus}`);
-    expect(recorder.totals().apdus).toBe(20);
+    expect(recorder.totals().apdus).toBe(13);
   });
 
   it('SESSION_ONLY: the warm logon is answered from the session cache', async () => {
     const counts = await measure(createPivPlugin({ cacheMode: CacheMode.SESSION_ONLY }));
     console.log(`PIV logon APDUs, SESSION_ONLY: cold ${counts.cold}, warm ${counts.warm}`);
-    expect(counts).toEqual({ cold: 15, warm: 0 });
+    expect(counts).toEqual({ cold: 11, warm: 0 });
   });
 });

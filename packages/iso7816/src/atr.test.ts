@@ -1,7 +1,14 @@
 import { fromHex, ScardError, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isContactlessAtr, matchAtr, parseAtr, parseAtrPattern, parseHistoricalBytes } from './atr.js';
+import {
+  announcesExtendedLength,
+  isContactlessAtr,
+  matchAtr,
+  parseAtr,
+  parseAtrPattern,
+  parseHistoricalBytes,
+} from './atr.js';
 import { expectScardError, hex } from './test-support.js';
 
 // Origin: piv.md §8 (OpenSC/Yubico ATR tables); the same bytes appear in pcsc-tools smartcard_list.txt.
@@ -269,6 +276,28 @@ describe('ATR matching (iso7816.md §8)', () => {
         const { pattern, mask: full } = parseAtrPattern(toHex(atr, ':'));
         expect(pattern).toEqual(atr);
         expect(full.every((byte) => byte === 0xff)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('announcesExtendedLength', () => {
+  it('reads b7 of the third card capabilities byte (YubiKey 5: 73 c0 21 c0)', () => {
+    const yubikey5 = Uint8Array.from(Buffer.from('3bfd1300008131fe158073c021c057597562694b657940', 'hex'));
+    expect(announcesExtendedLength(yubikey5)).toBe(true);
+    // YubiKey 4: proprietary historical bytes ("Yubikey4"), nothing announced.
+    expect(announcesExtendedLength(Uint8Array.from(Buffer.from('3bf81300008131fe15597562696b657934d4', 'hex')))).toBe(
+      false,
+    );
+    // Command chaining only (third byte 80).
+    const chainingOnly = Uint8Array.from(Buffer.from('3bfd1300008131fe158073c02180575975626900657940', 'hex'));
+    expect(announcesExtendedLength(chainingOnly)).toBe(false);
+  });
+
+  it('never throws, whatever the bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        expect(typeof announcesExtendedLength(bytes)).toBe('boolean');
       }),
     );
   });

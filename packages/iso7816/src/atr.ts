@@ -360,6 +360,19 @@ export function parseHistoricalBytes(bytes: Uint8Array): HistoricalBytes {
 }
 
 /**
+ * True when the ATR's card capabilities (historical bytes, COMPACT-TLV tag 7, third byte b7) announce
+ * extended Lc and Le fields (ISO/IEC 7816-4 §12.1.1.9; YubiKey 4/5 do). False for any ATR that does not
+ * say so, including one that does not parse: never throws.
+ */
+export function announcesExtendedLength(atr: Uint8Array): boolean {
+  try {
+    return parseHistoricalBytes(parseAtr(atr).historicalBytes).cardCapabilities?.extendedLength === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * True for the contactless pseudo-ATR that PC/SC readers synthesise (`3B 8n 80 01 …`, iso7816.md §7.6),
  * the test OpenSC's PIV driver uses.
  */

@@ -15,22 +15,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { plugin as gidsPlugin } from '@minidriver/card-gids';
 import { DEFAULT_PIN as GIDS_PIN, GidsSimulator } from '@minidriver/card-gids/sim';
+import { compressCertificate, decodeContainerMap, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import { plugin as openPgpPlugin } from '@minidriver/card-openpgp';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { plugin as pivPlugin } from '@minidriver/card-piv';
 import { DEFAULT_MANAGEMENT_KEY, DEFAULT_PIN as PIV_PIN, PivSimulator } from '@minidriver/card-piv/sim';
 import {
   CardSession,
-  CONTAINER_MAP_VALID_CONTAINER,
-  compressCertificate,
   createCertificate,
   DataCacheStore,
-  decodeContainerMap,
-  KeySpec,
-  type MinidriverPlugin,
   PersistentCacheStore,
-  publicKeyBlobToKeyObject,
-  ROLE_ADMIN,
   withTransaction,
 } from '@minidriver/core';
 import {
@@ -41,6 +35,7 @@ import {
   type SimulatedCard,
   serveVpcd,
 } from '@minidriver/sim';
+import { CONTAINER_MAP_VALID_CONTAINER, KeySpec, type MinidriverPlugin, ROLE_ADMIN } from '@minidriver/spec';
 import { progress, withDeadline } from './deadline.js';
 import type { BenchResult } from './result.js';
 
