@@ -30,7 +30,7 @@ export const AccessBit = {
 export interface SecurityStatus {
   readonly userVerified: boolean;
   readonly adminAuthenticated: boolean;
-  /** Before the application is activated, every condition other than "never" is met (life cycle §2). */
+  /** Before the application is activated, every condition other than "never" is met (life cycle docs/spec/gids.md §2). */
   readonly initialization: boolean;
 }
 

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * The asymmetric keys a GIDS key file holds and the operations the card performs with them (docs/spec/gids.md
- * §4.3, §5.2): generation for a cryptographic mechanism identifier, import of an RSA key (PKCS #1
+ * docs/spec/gids.md §4.3, §5.2): generation for a cryptographic mechanism identifier, import of an RSA key (PKCS #1
  * RSAPrivateKey) or an EC key (RFC 5915 ECPrivateKey, our reading: no public source gives GIDS's EC import
  * format), the public key template `7F49`, signature, decipherment and ECDH. Cryptography is real
  * (node:crypto); ECDSA over a host-computed hash is done with bigint arithmetic because node:crypto only signs

@@ -11,7 +11,7 @@ import { KeySpec } from '@minidriver/spec';
 import { DEFAULT_ADMIN_KEY, DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from './index.js';
 
-/** The admin response: 3DES-CBC (zero IV) of the challenge under the admin key (minidriver §6.6, GIDS §4.4). */
+/** The admin response: 3DES-CBC (zero IV) of the challenge under the admin key (minidriver docs/spec/minidriver.md §6.6, GIDS docs/spec/gids.md §4.4). */
 function respond(challenge: Uint8Array): Uint8Array {
   const cipher = createCipheriv('des-ede3-cbc', DEFAULT_ADMIN_KEY, Buffer.alloc(8)).setAutoPadding(false);
   return new Uint8Array(Buffer.concat([cipher.update(challenge), cipher.final()]));

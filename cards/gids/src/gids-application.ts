@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * GidsApplication: the GIDS card application as verb-object methods, one card operation each (docs/spec/gids.md
- * §4). It keeps no card data — the minidriver decides what to cache — and throws only ScardError.
+ * docs/spec/gids.md §4). It keeps no card data — the minidriver decides what to cache — and throws only ScardError.
  */
 
 import {

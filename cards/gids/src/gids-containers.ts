@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * Key containers on a GIDS card (docs/spec/gids.md §3.4-3.5, §4.5), kept as OpenSC and Microsoft's minidriver
+ * Key containers on a GIDS card (docs/spec/gids.md §3.4-3.5, docs/spec/gids.md §4.5), kept as OpenSC and Microsoft's minidriver
  * keep them: container n is key file B0(81+n), a record in `mscp/cmapfile` and a record in the key map (A000/DF20)
  * with as many records as the cmapfile. Creating a container creates the key file, then writes the key map and
  * the cmapfile; deleting one deletes the key file and clears both records.

@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  * Key containers on a GIDS card: which cryptographic mechanism a minidriver key spec and size become
- * (docs/spec/gids.md §5.2), and the FCP of the key file CREATE FILE makes for it (§4.5). RSA files carry
+ * (docs/spec/gids.md §5.2), and the FCP of the key file CREATE FILE makes for it (docs/spec/gids.md §4.5). RSA files carry
  * OpenSC's templates (which mimic Microsoft's minidriver): a key-exchange file allows raw, OAEP and PKCS #1
  * decipherment and both signature forms; a signature file allows the signature forms only. EC files allow
  * ECDSA over a host hash (`B6`, 1x) for signature keys and ECDH (`B8`, raw) for key-agreement keys.

@@ -1,6 +1,8 @@
 /**
- * @module `@minidriver/card-openpgp/sim` — a faithful OpenPGP card 3.4 simulator, for in-process tests
+ * `@minidriver/card-openpgp/sim` — a faithful OpenPGP card 3.4 simulator, for in-process tests
  * and, through `serveVpcd` from `@minidriver/sim`, for real clients (GnuPG, OpenSC) via pcscd.
+ *
+ * @packageDocumentation
  */
 
 export { AlgorithmId, CURVES, type CurveInfo, encodeEccAttributes, encodeRsaAttributes } from './openpgp-algorithms.js';

@@ -1,5 +1,5 @@
 /**
- * @module Algorithm attributes C1/C2/C3 (openpgp.md §3.5): parsing, encoding, and the curves this card
+ * Algorithm attributes C1/C2/C3 (docs/spec/openpgp.md §3.5): parsing, encoding, and the curves this card
  * supports, each with its OID (the legacy OpenPGP-card OIDs for 25519) and the name node:crypto uses.
  */
 import { CardStatus, OpenPgpStatus } from './openpgp-status.js';

@@ -1,5 +1,5 @@
 /**
- * @module The card's ATR and AID. The default ATR is the one of the OpenPGP card v3 (OpenSC's ATR table
+ * The card's ATR and AID. The default ATR is the one of the OpenPGP card v3 (OpenSC's ATR table
  * lists it as "OpenPGP card V3"); its historical bytes `00 31 F5 73 C0 01 60 00 90 00` announce, in
  * the card capabilities `73 C0 01 60`, extended Lc/Le (b7 of the third byte).
  */

@@ -1,5 +1,5 @@
 /**
- * @module The OpenPGP card's data objects (openpgp.md §3): their persistent values, the constructed
+ * The OpenPGP card's data objects (docs/spec/openpgp.md §3): their persistent values, the constructed
  * objects built from them (6E, 65, 7A, FA ...), and GET DATA / PUT DATA with each DO's access rule.
  */
 import { encodeTlv } from '@minidriver/iso7816';

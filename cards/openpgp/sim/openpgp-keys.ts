@@ -1,7 +1,7 @@
 /**
- * @module The card's private-key operations with node:crypto: generation, public key export (7F49
+ * The card's private-key operations with node:crypto: generation, public key export (7F49
  * content), PSO:CDS / INTERNAL AUTHENTICATE signatures, PSO:DECIPHER (RSA, ECDH, X25519) and key
- * import from the extended header list values (openpgp.md §4.3-§4.8).
+ * import from the extended header list values (docs/spec/openpgp.md §4.3-§4.8).
  */
 import {
   constants,

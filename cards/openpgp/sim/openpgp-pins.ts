@@ -1,6 +1,6 @@
 /**
- * @module PW1, PW3 and the Resetting Code of the OpenPGP card: values, retry counters and the volatile
- * access states (openpgp.md §3.4, §4.1, §4.2). Pure state; the simulator maps commands onto it.
+ * PW1, PW3 and the Resetting Code of the OpenPGP card: values, retry counters and the volatile
+ * access states (docs/spec/openpgp.md §3.4, §4.1, §4.2). Pure state; the simulator maps commands onto it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { CardStatus, OpenPgpStatus, requireCondition, retriesStatus } from './openpgp-status.js';

@@ -24,7 +24,7 @@ import {
   verify,
 } from './openpgp-test-support.js';
 
-// DigestInfo prefix for SHA-256 (PKCS#1 / openpgp.md §4.3).
+// DigestInfo prefix for SHA-256 (PKCS#1 / docs/spec/openpgp.md §4.3).
 const SHA256_DIGEST_INFO = bytes('3031300d060960864801650304020105000420');
 const P256_OID = '2A8648CE3D030107';
 

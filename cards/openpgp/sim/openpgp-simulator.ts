@@ -1,5 +1,5 @@
 /**
- * @module `OpenPgpSimulator`: an OpenPGP card 3.4 on the wire. Holds the card state and dispatches
+ * `OpenPgpSimulator`: an OpenPGP card 3.4 on the wire. Holds the card state and dispatches
  * command APDUs; the data objects, PINs, algorithms and key operations live in their own modules.
  * Handles extended length, command chaining (CLA b5) and `61xx` / GET RESPONSE for long answers.
  */

@@ -1,5 +1,5 @@
 /**
- * @module The simulator's saved state: a JSON-serialisable form of the data objects, PINs and keys,
+ * The simulator's saved state: a JSON-serialisable form of the data objects, PINs and keys,
  * and its validation when it is loaded back.
  */
 import type { DataObjectValues } from './openpgp-data-objects.js';

@@ -1,5 +1,5 @@
 /**
- * @module The status words the OpenPGP card answers (openpgp.md §5), and the internal signal a command
+ * The status words the OpenPGP card answers (docs/spec/openpgp.md §5), and the internal signal a command
  * handler raises to answer one. The signal never leaves the simulator: `process()` turns it into an
  * R-APDU.
  */

@@ -1,5 +1,5 @@
 /**
- * @module Test support for the simulator's in-process tests: send an APDU, get data and status word.
+ * Test support for the simulator's in-process tests: send an APDU, get data and status word.
  * Not exported from the package.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * @module OpenPgpApplication: the OpenPGP card application as verb-object methods, one card operation each.
+ * OpenPgpApplication: the OpenPGP card application as verb-object methods, one card operation each.
  * It caches nothing: the minidriver decides what to read when. Every method throws only ScardError; PINs
  * are never part of an error message.
  */
@@ -47,7 +47,7 @@ const SW_SUCCESS = 0x9000;
 const SW_SECURITY_STATUS_NOT_SATISFIED = 0x6982;
 const SW_AUTH_METHOD_BLOCKED = 0x6983;
 
-/** Tags of the data objects the minidriver writes (openpgp.md §3, §4.7). */
+/** Tags of the data objects the minidriver writes (docs/spec/openpgp.md §3, §4.7). */
 const TAG = {
   applicationData: 0x6e,
   cardholderCertificate: 0x7f21,
@@ -96,8 +96,8 @@ export class OpenPgpApplication {
   }
 
   /**
-   * True when the KDF-DO (F9, v3.3+) makes the card expect a salted hash instead of the PIN (openpgp.md
-   * §3.6). Only asked when C0 announces KDF support.
+   * True when the KDF-DO (F9, v3.3+) makes the card expect a salted hash instead of the PIN
+   * (docs/spec/openpgp.md §3.6). Only asked when C0 announces KDF support.
    */
   async isPinKdfActive(extendedCapabilities: Uint8Array): Promise<boolean> {
     if (((extendedCapabilities[0] ?? 0) & 0x01) === 0) return false;

@@ -1,6 +1,6 @@
 /**
  * The certificate files of the OpenPGP plugin: the cardholder certificate DO 7F21 (docs/spec/openpgp.md
- * §6.2). On a version 3 card, occurrence 2 → `ksc00` (signature key), 1 → `kxc01` (decryption key),
+ * docs/spec/openpgp.md §6.2). On a version 3 card, occurrence 2 → `ksc00` (signature key), 1 → `kxc01` (decryption key),
  * 0 → `ksc02` (authentication key), chosen with SELECT DATA; a version 2 card's single 7F21 is `ksc02`.
  * Writing one needs PW3 (ROLE_ADMIN).
  *

@@ -1,5 +1,5 @@
 /**
- * APDU builders, byte for byte against the commands of openpgp.md §2 and §4.
+ * APDU builders, byte for byte against the commands of docs/spec/openpgp.md §2 and §4.
  */
 
 import { encodeCommandApdu } from '@minidriver/iso7816';
@@ -27,7 +27,7 @@ import {
 const hex = (apdu: Parameters<typeof encodeCommandApdu>[0]) => toHex(encodeCommandApdu(apdu), ' ');
 
 describe('OpenPGP commands', () => {
-  it('SELECT by the partial AID (openpgp.md §2)', () => {
+  it('SELECT by the partial AID (docs/spec/openpgp.md §2)', () => {
     expect(hex(selectCommand())).toBe('00 a4 04 00 06 d2 76 00 01 24 01 00');
   });
 
@@ -37,7 +37,7 @@ describe('OpenPGP commands', () => {
     expect(hex(putDataCommand(0xce, Uint8Array.of(1, 2, 3, 4)))).toBe('00 da 00 ce 04 01 02 03 04');
   });
 
-  it('SELECT DATA names an occurrence of 7F21 (openpgp.md §4.6)', () => {
+  it('SELECT DATA names an occurrence of 7F21 (docs/spec/openpgp.md §4.6)', () => {
     expect(hex(selectCertificateCommand(2))).toBe('00 a5 02 04 06 60 04 5c 02 7f 21');
   });
 
@@ -47,7 +47,7 @@ describe('OpenPGP commands', () => {
     expect(hex(resetVerificationCommand(PasswordReference.pw3))).toBe('00 20 ff 83');
   });
 
-  it('CHANGE REFERENCE DATA and RESET RETRY COUNTER (openpgp.md §4.2)', () => {
+  it('CHANGE REFERENCE DATA and RESET RETRY COUNTER (docs/spec/openpgp.md §4.2)', () => {
     expect(hex(changeReferenceDataCommand(0x83, Uint8Array.of(1, 2)))).toBe('00 24 00 83 02 01 02');
     expect(hex(resetRetryCounterWithCodeCommand(Uint8Array.of(9)))).toBe('00 2c 00 81 01 09');
     expect(hex(resetRetryCounterAsAdminCommand(Uint8Array.of(9)))).toBe('00 2c 02 81 01 09');
@@ -59,7 +59,7 @@ describe('OpenPGP commands', () => {
     expect(hex(internalAuthenticateCommand(Uint8Array.of(0xcc)))).toBe('00 88 00 00 01 cc 00');
   });
 
-  it('GENERATE ASYMMETRIC KEY PAIR with the CRT of each slot (openpgp.md §4.7)', () => {
+  it('GENERATE ASYMMETRIC KEY PAIR with the CRT of each slot (docs/spec/openpgp.md §4.7)', () => {
     expect(hex(generateKeyPairCommand(0, 'generate'))).toBe('00 47 80 00 02 b6 00 00');
     expect(hex(generateKeyPairCommand(1, 'read'))).toBe('00 47 81 00 02 b8 00 00');
     expect(hex(generateKeyPairCommand(2, 'generate'))).toBe('00 47 80 00 02 a4 00 00');

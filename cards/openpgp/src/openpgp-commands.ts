@@ -1,15 +1,15 @@
 /**
- * @module Command APDU builders of the OpenPGP card application (openpgp.md §4). Pure functions: each
+ * Command APDU builders of the OpenPGP card application (docs/spec/openpgp.md §4). Pure functions: each
  * returns the `CommandApdu` of one card command and sends nothing.
  */
 
 import type { CommandApdu } from '@minidriver/iso7816';
 import type { SecretApdu } from '@minidriver/spec';
 
-/** The partial AID every OpenPGP application answers to (openpgp.md §1). */
+/** The partial AID every OpenPGP application answers to (docs/spec/openpgp.md §1). */
 export const OPENPGP_PARTIAL_AID = Uint8Array.of(0xd2, 0x76, 0x00, 0x01, 0x24, 0x01);
 
-/** Password references of VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER (openpgp.md §4.1). */
+/** Password references of VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER (docs/spec/openpgp.md §4.1). */
 export const PasswordReference = {
   /** PW1 for PSO:COMPUTE DIGITAL SIGNATURE. */
   signaturePw1: 0x81,
@@ -23,7 +23,7 @@ export type PasswordReference = (typeof PasswordReference)[keyof typeof Password
 /** Key slots in C1/C2/C3 order: 0 signature, 1 decryption, 2 authentication. */
 export type KeySlot = 0 | 1 | 2;
 
-/** Control reference templates naming each key slot in GENERATE ASYMMETRIC KEY PAIR (openpgp.md §4.7). */
+/** Control reference templates naming each key slot in GENERATE ASYMMETRIC KEY PAIR (docs/spec/openpgp.md §4.7). */
 const CONTROL_REFERENCE_TEMPLATE: Readonly<Record<KeySlot, number>> = { 0: 0xb6, 1: 0xb8, 2: 0xa4 };
 
 /** Le asking for "up to 256 bytes"; longer answers arrive through 61xx / GET RESPONSE or extended Le. */
@@ -124,7 +124,7 @@ export function generateKeyPairCommand(slot: KeySlot, mode: 'generate' | 'read')
   };
 }
 
-/** PUT DATA (odd INS DB, P1-P2 3FFF): key import with an extended header list `4D …` (openpgp.md §4.8). */
+/** PUT DATA (odd INS DB, P1-P2 3FFF): key import with an extended header list `4D …` (docs/spec/openpgp.md §4.8). */
 export function importKeyCommand(extendedHeaderList: Uint8Array): CommandApdu {
   return { cla: 0x00, ins: 0xdb, p1: 0x3f, p2: 0xff, data: extendedHeaderList };
 }

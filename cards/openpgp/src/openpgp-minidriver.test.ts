@@ -84,7 +84,7 @@ describe('OpenPGP plugin: context and files', () => {
     expect(await session.getProperty('Card Identifier')).toEqual(cardId);
     expect(await session.getProperty('Card Serial Number')).toEqual(Uint8Array.of(0x00, 0x06, 0x01, 0x02, 0x03, 0x04));
     expect(await session.readFile(null, 'cardcf')).toEqual(new Uint8Array(6));
-    // "mscp" + 4 zero bytes (minidriver.md §4.3).
+    // "mscp" + 4 zero bytes (docs/spec/minidriver.md §4.3).
     expect(await session.readFile(null, 'cardapps')).toEqual(Uint8Array.of(0x6d, 0x73, 0x63, 0x70, 0, 0, 0, 0));
     await session.close();
   });

@@ -1,5 +1,5 @@
 /**
- * DO codecs: byte vectors from openpgp.md (§1, §3.2-§3.5, §4.8) and RFC 4880 §5.5.2 / §12.2, plus
+ * DO codecs: byte vectors from docs/spec/openpgp.md (§1, §3.2-§3.5, §4.8) and RFC 4880 §5.5.2 / §12.2, plus
  * fast-check properties: round trips, and random bytes never throw anything but ScardError.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
@@ -22,7 +22,7 @@ import {
   isSlotOccupied,
 } from './openpgp-objects.js';
 
-// openpgp.md §1: D2 76 00 01 24 | 01 | 03 04 | 00 06 (Yubico) | 12 34 56 78 | 00 00.
+// docs/spec/openpgp.md §1: D2 76 00 01 24 | 01 | 03 04 | 00 06 (Yubico) | 12 34 56 78 | 00 00.
 const AID = fromHex('D2 76 00 01 24 01 03 04 00 06 12 34 56 78 00 00');
 
 function applicationData(overrides: { c4?: string; c5?: string; de?: string } = {}): Uint8Array {
@@ -42,7 +42,7 @@ function applicationData(overrides: { c4?: string; c5?: string; de?: string } = 
 }
 
 describe('AID and cardid', () => {
-  it('parses version, manufacturer and serial (openpgp.md §1)', () => {
+  it('parses version, manufacturer and serial (docs/spec/openpgp.md §1)', () => {
     const aid = decodeAid(AID);
     expect(aid.version).toEqual([3, 4]);
     expect(aid.manufacturer).toBe(0x0006);
@@ -84,7 +84,7 @@ describe('application related data 6E', () => {
     expect(isSlotOccupied(data, 1)).toBe(false);
   });
 
-  it('a slot holds a key when DE does not say it is absent and its fingerprint is set (openpgp.md §6.2 note)', () => {
+  it('a slot holds a key when DE does not say it is absent and its fingerprint is set (docs/spec/openpgp.md §6.2 note)', () => {
     const all = `${'11'.repeat(20)}${'22'.repeat(20)}${'33'.repeat(20)}`;
     const data = decodeApplicationData(applicationData({ c5: all, de: '01 00 02 01 03 02' }));
     expect([0, 1, 2].map((slot) => isSlotOccupied(data, slot as 0 | 1 | 2))).toEqual([false, true, true]);
@@ -135,7 +135,7 @@ describe('application related data 6E', () => {
 });
 
 describe('algorithm attributes', () => {
-  it('encodes the byte forms of openpgp.md §3.5', () => {
+  it('encodes the byte forms of docs/spec/openpgp.md §3.5', () => {
     expect(
       toHex(encodeAlgorithmAttributes({ kind: 'rsa', modulusBits: 2048, exponentBits: 32, importFormat: 0 })),
     ).toBe('010800002000');
@@ -185,7 +185,7 @@ describe('public key template 7F49 and fingerprints', () => {
     });
   });
 
-  it('builds the RSA v4 packet of RFC 4880 §5.5.2 and hashes it per §12.2', () => {
+  it('builds the RSA v4 packet of RFC 4880 §5.5.2 and hashes it per docs/spec/minidriver.md §12.2', () => {
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const jwk = publicKey.export({ format: 'jwk' });
     const modulus = new Uint8Array(Buffer.from(jwk.n as string, 'base64url'));
@@ -221,7 +221,7 @@ describe('public key template 7F49 and fingerprints', () => {
   });
 });
 
-describe('key import template (openpgp.md §4.8)', () => {
+describe('key import template (docs/spec/openpgp.md §4.8)', () => {
   it('encodes 4D { B8 00, 7F48 { 91 04 92 81 80 93 81 80 }, 5F48 e ‖ p ‖ q }', () => {
     const prime = new Uint8Array(128).fill(0xaa);
     const template = encodeKeyImportTemplate(

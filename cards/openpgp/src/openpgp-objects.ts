@@ -1,5 +1,5 @@
 /**
- * @module Codecs of the OpenPGP card's data objects (openpgp.md §1, §3, §4.7): the AID, the application
+ * Codecs of the OpenPGP card's data objects (docs/spec/openpgp.md §1, §3, §4.7): the AID, the application
  * related data `6E`, algorithm attributes `C1`-`C3`, PW status bytes `C4`, the public key template `7F49`,
  * and the OpenPGP v4 fingerprint the host computes after key generation. Decoders of card data throw
  * SCARD_E_COMM_DATA_LOST for malformed input, never anything else.
@@ -16,7 +16,7 @@ function corrupt(message: string): never {
   throw new ScardError('SCARD_E_COMM_DATA_LOST', `OpenPGP card data: ${message}`);
 }
 
-/** The fields of the 16-byte AID (openpgp.md §1). */
+/** The fields of the 16-byte AID (docs/spec/openpgp.md §1). */
 export interface OpenPgpAid {
   /** The whole AID (a copy). */
   readonly bytes: Uint8Array;
@@ -53,7 +53,7 @@ export function cardIdFromAid(aid: OpenPgpAid): Uint8Array {
   return id;
 }
 
-/** NIST curves the minidriver model can express, by their OpenPGP OIDs (openpgp.md §3.5). */
+/** NIST curves the minidriver model can express, by their OpenPGP OIDs (docs/spec/openpgp.md §3.5). */
 const CURVE_OIDS: ReadonlyArray<readonly [EccCurve, string]> = [
   ['P-256', '2a8648ce3d030107'],
   ['P-384', '2b81040022'],
@@ -88,7 +88,7 @@ export function decodeAlgorithmAttributes(attributes: Uint8Array): KeyAlgorithm 
   }
   if (algorithmId === OpenPgpAlgorithmId.ecdh || algorithmId === OpenPgpAlgorithmId.ecdsa) {
     const hex = Buffer.from(attributes.subarray(1)).toString('hex');
-    // A trailing 00 or FF is the import format byte (openpgp.md §3.5).
+    // A trailing 00 or FF is the import format byte (docs/spec/openpgp.md §3.5).
     const match = CURVE_OIDS.find(([, oid]) => hex === oid || hex === `${oid}ff` || hex === `${oid}00`);
     if (match) return { kind: 'ecc', algorithmId, curve: match[0], oid: curveOid(match[0]) };
   }
@@ -119,7 +119,7 @@ export function sameKeyType(left: KeyAlgorithm, right: KeyAlgorithm): boolean {
   return false;
 }
 
-/** PW status bytes C4 (openpgp.md §3.4). */
+/** PW status bytes C4 (docs/spec/openpgp.md §3.4). */
 export interface PasswordStatus {
   /** C4 byte 1 = 00: PW1 (81) is valid for one signature only. */
   readonly signaturePinOncePerSignature: boolean;
@@ -168,7 +168,7 @@ function findDiscretionary(nodes: readonly TlvNode[], tag: number): Uint8Array |
   return findTlvValue(nodes, 0x6e, 0x73, tag) ?? findTlvValue(nodes, 0x6e, tag);
 }
 
-/** Parses the answer to GET DATA 6E (with its own 6E tag, openpgp.md §3.2). */
+/** Parses the answer to GET DATA 6E (with its own 6E tag, docs/spec/openpgp.md §3.2). */
 export function decodeApplicationData(bytes: Uint8Array): ApplicationData {
   const nodes = decodeTlv(bytes, MALFORMED);
   if (!findTlv(nodes, 0x6e)) corrupt('application related data (6E) is missing');
@@ -287,7 +287,7 @@ export function computeFingerprint(packetBody: Uint8Array): Uint8Array {
 }
 
 /**
- * OpenSC's container name for a key (openpgp.md §6.1): SHA-1(key id ‖ serial), first 16 bytes as a
+ * OpenSC's container name for a key (docs/spec/openpgp.md §6.1): SHA-1(key id ‖ serial), first 16 bytes as a
  * lower-case GUID string without braces. Key ids are 1 SIG, 2 DEC, 3 AUT.
  */
 export function containerNameOf(slot: KeySlot, serial: Uint8Array): string {
@@ -308,7 +308,7 @@ export type ImportedPrivateKey =
   | { readonly kind: 'ecc'; readonly privateScalar: Uint8Array };
 
 /**
- * The extended header list of a key import (openpgp.md §4.8): `4D { CRT, 7F48 { tag-length pairs },
+ * The extended header list of a key import (docs/spec/openpgp.md §4.8): `4D { CRT, 7F48 { tag-length pairs },
  * 5F48 { values } }`. RSA uses the standard format (00): 91 e (left-padded to the attributes' e size),
  * 92 p, 93 q; ECC: 92 private scalar.
  */

@@ -1,6 +1,8 @@
 /**
- * @module @minidriver/card-piv/sim — a faithful YubiKey-class PIV card simulator (SimulatedCard) for tests,
+ * `@minidriver/card-piv/sim` — a faithful YubiKey-class PIV card simulator (SimulatedCard) for tests,
  * the in-memory transport and pcscd through vpcd.
+ *
+ * @packageDocumentation
  */
 
 export { PivAlgorithm } from './piv-keys.js';

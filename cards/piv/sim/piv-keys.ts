@@ -1,5 +1,5 @@
 /**
- * @module Asymmetric keys in PIV slots: generation, import, the public key template, and the private
+ * Asymmetric keys in PIV slots: generation, import, the public key template, and the private
  * operations GENERAL AUTHENTICATE performs (raw RSA, ECDSA over a given hash, ECDH) — all with node:crypto.
  * Private keys stay inside this module; only public keys and operation results come out.
  */

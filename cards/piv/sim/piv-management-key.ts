@@ -1,5 +1,5 @@
 /**
- * @module The card application administration key (PIV key reference 9B): its algorithm, the block cipher
+ * The card application administration key (PIV key reference 9B): its algorithm, the block cipher
  * the challenge-response protocols use, and the YubiKey defaults.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * @module The PIV data objects a card holds (SP 800-73-4 part 1 §3), their read access rules, the YubiKey
+ * The PIV data objects a card holds (SP 800-73-4 part 1 docs/spec/piv.md §3), their read access rules, the YubiKey
  * size limit, and the CHUID / CCC / Discovery contents a YubiKey-class card starts with.
  */
 

@@ -1,6 +1,6 @@
 /**
- * @module PIN and PUK reference data with their retry counters, as the PIV card application keeps them
- * (SP 800-73-4 part 2 §3.2; YubiKey behaviour for formats and defaults).
+ * PIN and PUK reference data with their retry counters, as the PIV card application keeps them
+ * (SP 800-73-4 part 2 docs/spec/minidriver.md §3.2; YubiKey behaviour for formats and defaults).
  */
 import { timingSafeEqualBytes } from './piv-management-key.js';
 

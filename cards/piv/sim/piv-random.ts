@@ -1,5 +1,5 @@
 /**
- * @module The simulator's source of card randomness (GUID, CCC card id, serial, management-key witnesses).
+ * The simulator's source of card randomness (GUID, CCC card id, serial, management-key witnesses).
  * With a seed it is a deterministic SHA-256 counter generator, so tests can reproduce a card; without one it
  * is node:crypto's CSPRNG. Key pairs always come from node:crypto and cannot be seeded.
  */

@@ -120,7 +120,7 @@ function authenticationResult(data: Uint8Array): Buffer {
 }
 
 describe('SELECT', () => {
-  it('answers the YubiKey application property template (piv.md §2 example, byte for byte)', () => {
+  it('answers the YubiKey application property template (docs/spec/piv.md §2 example, byte for byte)', () => {
     const response = transmit(freshCard(), SELECT_PIV);
     expect(toHexString(response.data)).toBe('61114f0600001000010079074f05a000000308');
     expect(response.statusWord).toBe(0x9000);
@@ -148,7 +148,7 @@ describe('SELECT', () => {
 });
 
 describe('GET DATA', () => {
-  it('returns the CHUID Yubico tools write: FASC-N 9999, random v4 GUID, expiry 20300101 (piv.md §4.2)', () => {
+  it('returns the CHUID Yubico tools write: FASC-N 9999, random v4 GUID, expiry 20300101 (docs/spec/piv.md §4.2)', () => {
     const response = exchange(freshCard(), 0xcb, 0x3f, 0xff, hex('5c035fc102'));
     expect(response.statusWord).toBe(0x9000);
     const value = toHexString(response.data);
@@ -172,7 +172,7 @@ describe('GET DATA', () => {
     expect(toHexString(response.data.subarray(25))).toBe('f10121f20121f300f40100f50110f600f700fa00fb00fc00fd00fe00');
   });
 
-  it('returns the discovery object unwrapped (piv.md §4.4)', () => {
+  it('returns the discovery object unwrapped (docs/spec/piv.md §4.4)', () => {
     const response = exchange(freshCard(), 0xcb, 0x3f, 0xff, hex('5c017e'));
     expect(toHexString(response.data)).toBe('7e124f0ba0000003080000100001005f2f024000');
   });

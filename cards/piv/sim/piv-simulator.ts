@@ -1,5 +1,5 @@
 /**
- * @module A faithful simulation of a YubiKey-class PIV card: the SP 800-73-4 card edge (SELECT, GET/PUT DATA,
+ * A faithful simulation of a YubiKey-class PIV card: the SP 800-73-4 card edge (SELECT, GET/PUT DATA,
  * VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, GENERAL AUTHENTICATE, GENERATE ASYMMETRIC KEY PAIR),
  * command chaining and 61xx responses, plus the Yubico extensions real clients use (version, serial,
  * metadata, management key, PIN retries, reset, key import). Cryptography is real (node:crypto).
@@ -39,7 +39,7 @@ import { CardStatus, fail, PivStatus, retriesStatus } from './piv-status.js';
 import { childrenOf, childWithTag, decodeCommandTlv, requireTemplate } from './piv-tlv.js';
 import { CommandChain, ResponseQueue } from './piv-transfer.js';
 
-/** ATR of a YubiKey 5 NFC over USB (piv.md §8): OpenSC and yubico-piv-tool recognise it as a YubiKey. */
+/** ATR of a YubiKey 5 NFC over USB (docs/spec/piv.md §8): OpenSC and yubico-piv-tool recognise it as a YubiKey. */
 export const YUBIKEY5_ATR: Uint8Array = Uint8Array.from([
   0x3b, 0xfd, 0x13, 0x00, 0x00, 0x81, 0x31, 0xfe, 0x15, 0x80, 0x73, 0xc0, 0x21, 0xc0, 0x57, 0x59, 0x75, 0x62, 0x69,
   0x4b, 0x65, 0x79, 0x40,
@@ -48,7 +48,7 @@ export const YUBIKEY5_ATR: Uint8Array = Uint8Array.from([
 /** The full PIV AID; SELECT accepts any prefix of it from the 5-byte RID on (yubico-piv-tool sends the RID). */
 export const PIV_AID: Uint8Array = Uint8Array.from([0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00]);
 
-/** The Application Property Template a YubiKey answers SELECT with (piv.md §2). */
+/** The Application Property Template a YubiKey answers SELECT with (docs/spec/piv.md §2). */
 export const APPLICATION_PROPERTY_TEMPLATE: Uint8Array = Uint8Array.from([
   0x61, 0x11, 0x4f, 0x06, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00, 0x79, 0x07, 0x4f, 0x05, 0xa0, 0x00, 0x00, 0x03, 0x08,
 ]);

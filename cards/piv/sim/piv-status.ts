@@ -1,9 +1,9 @@
 /**
- * @module The status words the simulated PIV card answers with, and the internal signal that carries one
+ * The status words the simulated PIV card answers with, and the internal signal that carries one
  * out of a command handler. Nothing here escapes the simulator: `process` turns it into a response APDU.
  */
 
-/** Status words used by the PIV simulator (ISO 7816-4, SP 800-73-4 part 2 §5.6, YubiKey). */
+/** Status words used by the PIV simulator (ISO 7816-4, SP 800-73-4 part 2 docs/spec/minidriver.md §5.6, YubiKey). */
 export const PivStatus = {
   success: 0x9000,
   wrongLength: 0x6700,

@@ -1,5 +1,5 @@
 /**
- * @module Test helpers for the PIV simulator tests: send APDUs in hex, follow 61xx, chain long commands,
+ * Test helpers for the PIV simulator tests: send APDUs in hex, follow 61xx, chain long commands,
  * authenticate the management key as yubico-piv-tool does. Test-only (not exported from index.ts).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';

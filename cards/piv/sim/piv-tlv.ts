@@ -1,5 +1,5 @@
 /**
- * @module Small adapters over @minidriver/iso7816's BER-TLV codec for command parsing inside the simulator:
+ * Small adapters over @minidriver/iso7816's BER-TLV codec for command parsing inside the simulator:
  * malformed input becomes status 6A80 instead of an exception.
  */
 import { decodeTlv, type TlvNode } from '@minidriver/iso7816';

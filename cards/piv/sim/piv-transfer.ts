@@ -1,6 +1,6 @@
 /**
- * @module The card's side of long transfers: assembling chained command blocks (CLA b5 = 1) and handing out
- * long responses in pieces with 61xx / GET RESPONSE (iso7816.md §2).
+ * The card's side of long transfers: assembling chained command blocks (CLA b5 = 1) and handing out
+ * long responses in pieces with 61xx / GET RESPONSE (docs/spec/iso7816.md §2).
  */
 import { fail, PivStatus } from './piv-status.js';
 

@@ -16,7 +16,7 @@ const encoder = new TextEncoder();
 /** The PIV default management key (SP 800-78 / YubiKey factory value). */
 const MANAGEMENT_KEY = Buffer.from('010203040506070801020304050607080102030405060708', 'hex');
 
-/** The admin response: 3DES-ECB encryption of the challenge under `key` (§6.6). */
+/** The admin response: 3DES-ECB encryption of the challenge under `key` (docs/spec/piv.md §6.6). */
 function respondWith(key: Uint8Array, challenge: Uint8Array): Uint8Array {
   const cipher = createCipheriv('des-ede3', key, null).setAutoPadding(false);
   return new Uint8Array(Buffer.concat([cipher.update(challenge), cipher.final()]));

@@ -1,5 +1,5 @@
 /**
- * @module PivApplication: the PIV card application as verb-object methods, one card operation each (like
+ * PivApplication: the PIV card application as verb-object methods, one card operation each (like
  * yubikit's PivSession). It selects nothing on its own after `select()` and keeps no card data: callers
  * (the minidriver) decide what to cache. Every method throws only ScardError.
  */
@@ -57,7 +57,7 @@ import {
 import { certificateTagOfSlot, slotName } from './piv-slots.js';
 import { type PivOperation, pivStatusError } from './piv-status.js';
 
-/** Object tag of the CHUID (piv.md §3). */
+/** Object tag of the CHUID (docs/spec/piv.md §3). */
 export const CHUID_TAG = 0x5fc102;
 
 const SW_SUCCESS = 0x9000;
@@ -93,7 +93,7 @@ export function managementKeyLength(algorithmId: number): number | undefined {
   }
 }
 
-/** E_K(block) in ECB without padding: what a host answers to a management key challenge (piv.md §6.6). */
+/** E_K(block) in ECB without padding: what a host answers to a management key challenge (docs/spec/piv.md §6.6). */
 export function encryptManagementChallenge(algorithmId: number, key: Uint8Array, challenge: Uint8Array): Uint8Array {
   const cipherName =
     algorithmId === PivAlgorithmId.TDES
@@ -287,7 +287,7 @@ export class PivApplication {
     }
   }
 
-  /** The management key algorithm: GET METADATA 9B (5.3+), else 3DES as every older card (piv.md §6.6). */
+  /** The management key algorithm: GET METADATA 9B (5.3+), else 3DES as every older card (docs/spec/piv.md §6.6). */
   async getManagementKeyAlgorithm(): Promise<number> {
     const response = await this.#send(getMetadataCommand(MANAGEMENT_KEY_REFERENCE));
     if (response.statusWord !== SW_SUCCESS) return PivAlgorithmId.TDES;

@@ -151,7 +151,7 @@ export class PivAuthentication {
     }
     if (pinId === UNBLOCK_PIN_ID) unsupported('the PUK only unblocks the PIN (changeAuthenticatorEx)');
     // No PIN data = an external PIN (docs/spec/minidriver.md §5.2.7): typed on the reader's PIN pad when it
-    // has one. PIN data given is still verified from the host, PIN pad or not (§5.2.7: it may be ignored).
+    // has one. PIN data given is still verified from the host, PIN pad or not (docs/spec/minidriver.md §5.2.7: it may be ignored).
     const transport = this.#context.transport;
     if (pinData === undefined && !hasPinPad(transport)) {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'this reader has no PIN pad: PIN data is required');

@@ -176,7 +176,7 @@ export class PivCardState {
 
   /**
    * The 16-byte card identifier: the CHUID GUID, else the first 16 bytes of the FASC-N, else the serial
-   * number repeated. Never from the plugin cache (the cache itself is validated with it, §4.8).
+   * number repeated. Never from the plugin cache (the cache itself is validated with it, docs/spec/minidriver.md §4.8).
    */
   async cardId(): Promise<Uint8Array> {
     const chuid = await this.app.getChuid();

@@ -1,12 +1,12 @@
 /**
- * @module PIV command APDUs (piv.md §6, §8): one builder per card command, wire constants with their
+ * PIV command APDUs (docs/spec/piv.md §6, §8): one builder per card command, wire constants with their
  * spec names. Builders only build; sending and status mapping live in PivApplication.
  */
 
 import { type CommandApdu, MAX_EXTENDED_LE } from '@minidriver/iso7816';
 import type { SecretApdu } from '@minidriver/spec';
 
-/** The right-truncated PIV AID everyone sends (piv.md §1). */
+/** The right-truncated PIV AID everyone sends (docs/spec/piv.md §1). */
 export const PIV_AID_TRUNCATED: Uint8Array = Uint8Array.of(0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00);
 
 export const INS_SELECT = 0xa4;
@@ -46,13 +46,13 @@ export const TAG_GEN_ALGORITHM = 0x80;
 export const TAG_GEN_TEMPLATE = 0xac;
 export const TAG_PIN_POLICY = 0xaa;
 
-/** Authenticator references (piv.md §5.1). */
+/** Authenticator references (docs/spec/piv.md §5.1). */
 export const PIN_REFERENCE = 0x80;
 export const PUK_REFERENCE = 0x81;
 /** The card application administration (management) key. */
 export const MANAGEMENT_KEY_REFERENCE = 0x9b;
 
-/** Algorithm identifiers (piv.md §5.4). */
+/** Algorithm identifiers (docs/spec/piv.md §5.4). */
 export const PivAlgorithmId = {
   TDES: 0x03,
   RSA3072: 0x05,
@@ -66,7 +66,7 @@ export const PivAlgorithmId = {
   RSA4096: 0x16,
 } as const;
 
-/** YubiKey PIN policy byte (piv.md §8). */
+/** YubiKey PIN policy byte (docs/spec/piv.md §8). */
 export const PinPolicy = { default: 0x00, never: 0x01, once: 0x02, always: 0x03 } as const;
 
 /** `tag` as its 1..3 big-endian bytes. */

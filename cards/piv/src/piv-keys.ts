@@ -1,6 +1,6 @@
 /**
- * @module Public keys of PIV slots: read from a certificate's SubjectPublicKeyInfo (how every PIV
- * minidriver learns a key it cannot query, piv.md §10.1) and turned into the interface's key BLOBs.
+ * Public keys of PIV slots: read from a certificate's SubjectPublicKeyInfo (how every PIV
+ * minidriver learns a key it cannot query, docs/spec/piv.md §10.1) and turned into the interface's key BLOBs.
  */
 import { X509Certificate } from 'node:crypto';
 import { encodeEccPublicKeyBlob, encodeRsaPublicKeyBlob } from '@minidriver/card-kit';

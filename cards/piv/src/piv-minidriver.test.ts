@@ -1,7 +1,7 @@
 /**
  * The PIV plugin through CardSession against the PIV simulator (cards/piv/sim) over SimTransport.
- * Vectors: file layouts from minidriver.md §3.7/§4.3, PIV objects from piv.md §4, the 3DES
- * challenge/response vectors of minidriver.md §6.6; signatures and agreements are checked with node:crypto.
+ * Vectors: file layouts from docs/spec/minidriver.md §3.7/§4.3, PIV objects from docs/spec/piv.md §4, the 3DES
+ * challenge/response vectors of docs/spec/minidriver.md §6.6; signatures and agreements are checked with node:crypto.
  */
 import {
   constants,
@@ -481,7 +481,7 @@ describe('PIV plugin: PINs and the management key', () => {
     await session.close();
   });
 
-  it('management key challenge/response: 3DES vectors of minidriver.md §6.6 and a wrong response', async () => {
+  it('management key challenge/response: 3DES vectors of docs/spec/minidriver.md §6.6 and a wrong response', async () => {
     // Key 01..08 ×3, challenge A8 92 D7 56 01 61 7C 5D → B0 A1 67 47 47 F4 EB 87; zero key → 19 51 EC 3E F8 1B BA BB.
     expect(toHex(encryptManagementChallenge(0x03, DEFAULT_MANAGEMENT_KEY, fromHex('a892d75601617c5d')))).toBe(
       'b0a1674747f4eb87',

@@ -1,6 +1,6 @@
 /**
- * PIV object codecs. Layouts from piv.md §4.1 (certificate object), §4.2 (CHUID), §4.5 (key history),
- * §6.7 (7F49 template), §8 (metadata); properties: round trips, and random bytes never throw anything
+ * PIV object codecs. Layouts from docs/spec/piv.md §4.1 (certificate object), docs/spec/piv.md §4.2 (CHUID), docs/spec/piv.md §4.5 (key history),
+ * docs/spec/piv.md §6.7 (7F49 template), docs/spec/piv.md §8 (metadata); properties: round trips, and random bytes never throw anything
  * but ScardError.
  */
 import { ScardError, toHex } from '@minidriver/spec';
@@ -21,7 +21,7 @@ import {
 
 const fakeDer = Uint8Array.from([0x30, 0x03, 0x02, 0x01, 0x05]);
 
-describe('certificate objects (piv.md §4.1)', () => {
+describe('certificate objects (docs/spec/piv.md §4.1)', () => {
   it('encodes 53 { 70 <DER> 71 01 00 FE 00 } byte for byte and decodes it', () => {
     const encoded = encodeCertificateObject(fakeDer);
     expect(toHex(encoded)).toBe('530c7005300302010571010 0fe00'.replace(/ /g, ''));
@@ -57,7 +57,7 @@ describe('certificate objects (piv.md §4.1)', () => {
 });
 
 describe('CHUID, key history, public keys, metadata', () => {
-  it('reads GUID and FASC-N from a CHUID (Yubico layout, piv.md §4.2)', () => {
+  it('reads GUID and FASC-N from a CHUID (Yubico layout, docs/spec/piv.md §4.2)', () => {
     const fascn = Uint8Array.from(Buffer.from('d4e739da739ced39ce739d836858210842108421c84210c3eb', 'hex'));
     const guid = Uint8Array.from({ length: 16 }, (_, index) => index + 1);
     const value = Uint8Array.from([
@@ -80,7 +80,7 @@ describe('CHUID, key history, public keys, metadata', () => {
     expect(chuid.fascn).toEqual(fascn);
   });
 
-  it('key history C1 01 14 C2 01 00 exposes all 20 retired slots (piv.md §4.5)', () => {
+  it('key history C1 01 14 C2 01 00 exposes all 20 retired slots (docs/spec/piv.md §4.5)', () => {
     const history = decodeKeyHistory(Uint8Array.from([0x53, 0x08, 0xc1, 0x01, 0x14, 0xc2, 0x01, 0x00, 0xfe, 0x00]));
     expect(retiredSlotsOfHistory(history).size).toBe(20);
     expect(toHex(encodeKeyHistory(history))).toBe('5308c10114c20100fe00');
@@ -89,7 +89,7 @@ describe('CHUID, key history, public keys, metadata', () => {
     ]).toEqual([0x82, 0x95, 0x94]);
   });
 
-  it('decodes a GENERATE response 7F49 { 86 41 04||X||Y } (piv.md §6.7)', () => {
+  it('decodes a GENERATE response 7F49 { 86 41 04||X||Y } (docs/spec/piv.md §6.7)', () => {
     const point = Uint8Array.from([0x04, ...new Uint8Array(32).fill(1), ...new Uint8Array(32).fill(2)]);
     const key = decodeGeneratedKey(Uint8Array.from([0x7f, 0x49, 0x43, 0x86, 0x41, ...point]), 0x11);
     expect(key).toMatchObject({ kind: 'ecc', curve: 'P-256', bits: 256 });
@@ -104,7 +104,7 @@ describe('CHUID, key history, public keys, metadata', () => {
     expect(decodeSlotMetadata(encodeSlotMetadata(metadata))).toEqual(metadata);
   });
 
-  it('pads a PIN with FF to 8 bytes (piv.md §5.2) and refuses 0 or more than 8 bytes without the card', () => {
+  it('pads a PIN with FF to 8 bytes (docs/spec/piv.md §5.2) and refuses 0 or more than 8 bytes without the card', () => {
     expect(toHex(padPin(new TextEncoder().encode('123456')))).toBe('313233343536ffff');
     expect(() => padPin(new Uint8Array(9))).toThrow(expect.objectContaining({ name: 'SCARD_E_INVALID_CHV' }));
     expect(() => padPin(new Uint8Array(0))).toThrow(expect.objectContaining({ name: 'SCARD_E_INVALID_CHV' }));

@@ -1,6 +1,6 @@
 /**
- * @module Codecs of the PIV data objects and response templates the plugin reads and writes (piv.md §4,
- * §6.6, §6.7, §8): certificate objects (with the gzip CertInfo flag), the CHUID, public key templates,
+ * Codecs of the PIV data objects and response templates the plugin reads and writes (docs/spec/piv.md §4,
+ * docs/spec/piv.md §6.6, §6.7, §8): certificate objects (with the gzip CertInfo flag), the CHUID, public key templates,
  * YubiKey metadata, the dynamic authentication template, and the PIN format. Everything read from the
  * card that does not parse is SCARD_E_COMM_DATA_LOST.
  */
@@ -12,7 +12,7 @@ import { PivAlgorithmId } from './piv-commands.js';
 const CARD_DATA = { malformedError: 'SCARD_E_COMM_DATA_LOST' } as const;
 /** Largest certificate we inflate: far above any PIV object (12710 bytes), small enough to be safe. */
 const MAX_CERTIFICATE_LENGTH = 65_536;
-/** CertInfo b1: the certificate is gzip-compressed (piv.md §4.1); OpenSC also honours 0x80 on old cards. */
+/** CertInfo b1: the certificate is gzip-compressed (docs/spec/piv.md §4.1); OpenSC also honours 0x80 on old cards. */
 const CERT_INFO_COMPRESSED = 0x01;
 const CERT_INFO_LEGACY_COMPRESSED = 0x80;
 
@@ -66,7 +66,7 @@ export function encodeCertificateObject(der: Uint8Array, compress = false): Uint
   );
 }
 
-/** The `53 00` that deletes an object (piv.md §4.1). */
+/** The `53 00` that deletes an object (docs/spec/piv.md §4.1). */
 export const EMPTY_OBJECT: Uint8Array = Uint8Array.of(0x53, 0x00);
 
 /** The elements of the CHUID the plugin uses. */
@@ -77,7 +77,7 @@ export interface Chuid {
   readonly guid: Uint8Array | undefined;
 }
 
-/** Decodes the CHUID object (piv.md §4.2). */
+/** Decodes the CHUID object (docs/spec/piv.md §4.2). */
 export function decodeChuid(response: Uint8Array): Chuid {
   const items = decodeObjectWrapper(response);
   const fascn = items.find((item) => item.tag === 0x30)?.value;
@@ -86,7 +86,7 @@ export function decodeChuid(response: Uint8Array): Chuid {
   return { fascn, guid };
 }
 
-/** FASC-N of a non-government "PIV-compatible" card (agency code 9999, piv.md §4.2). */
+/** FASC-N of a non-government "PIV-compatible" card (agency code 9999, docs/spec/piv.md §4.2). */
 export const NON_GOVERNMENT_FASCN_PREFIX: Uint8Array = Uint8Array.of(0xd4, 0xe7, 0x39, 0xda, 0x73, 0x9c, 0xed);
 
 /** An asymmetric public key as the card describes it, big-endian integers. */
@@ -188,7 +188,7 @@ export function encodePublicKeyObjects(key: PivPublicKey): Uint8Array {
   return encodeTlv(0x86, Uint8Array.from([0x04, ...key.x, ...key.y]));
 }
 
-/** YubiKey GET METADATA of a key slot (piv.md §8). */
+/** YubiKey GET METADATA of a key slot (docs/spec/piv.md §8). */
 export interface SlotMetadata {
   readonly algorithmId: number;
   /** PIN policy (01 never, 02 once, 03 always), already resolved from "default" by the card. */
@@ -257,7 +257,7 @@ export function decodeDynamicAuthResponse(response: Uint8Array, tag: number): Ui
 }
 
 /**
- * A PIN or PUK in the 8-byte card format: the bytes right-padded with FF (piv.md §5.2). More than 8 bytes,
+ * A PIN or PUK in the 8-byte card format: the bytes right-padded with FF (docs/spec/piv.md §5.2). More than 8 bytes,
  * or none, cannot be a PIV PIN: SCARD_E_INVALID_CHV without touching the card (no retry is spent).
  */
 export function padPin(pin: Uint8Array): Uint8Array {
@@ -269,7 +269,7 @@ export function padPin(pin: Uint8Array): Uint8Array {
   return padded;
 }
 
-/** Object tag of the Key History object (piv.md §4.5). */
+/** Object tag of the Key History object (docs/spec/piv.md §4.5). */
 export const KEY_HISTORY_TAG = 0x5fc10c;
 
 /** The Key History object: how many retired keys have on-card / off-card certificates. */

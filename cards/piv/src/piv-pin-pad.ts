@@ -18,7 +18,7 @@ import { pivStatusError } from './piv-status.js';
 
 export { hasPinPad, type PinPadTransport } from '@minidriver/card-kit';
 
-/** PIV PINs are 6 to 8 characters (SP 800-73-4 part 2 §3.1.1), in an 8-byte block. */
+/** PIV PINs are 6 to 8 characters (SP 800-73-4 part 2 docs/spec/piv.md §3.1.1), in an 8-byte block. */
 const PIV_PIN_FORMAT: PinFormat = {
   unitsBytes: true,
   pinPosition: 0,

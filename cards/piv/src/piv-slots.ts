@@ -1,5 +1,5 @@
 /**
- * @module The fixed container index <-> PIV key slot table (piv.md §10.5) and the rules that decide which
+ * The fixed container index <-> PIV key slot table (docs/spec/piv.md §10.5) and the rules that decide which
  * half of a container (signature or key exchange) a slot's key is. Users and tools may rely on this table:
  * 0 = 9A, 1 = 9C, 2 = 9D, 3 = 9E, 4..23 = retired 82..95.
  */
@@ -37,7 +37,7 @@ export function containerOfSlot(slot: number): number | undefined {
   return index < 0 ? undefined : index;
 }
 
-/** The certificate object of a slot (piv.md §3): 5FC105, 5FC10A, 5FC10B, 5FC101, retired 5FC10D + (k - 82). */
+/** The certificate object of a slot (docs/spec/piv.md §3): 5FC105, 5FC10A, 5FC10B, 5FC101, retired 5FC10D + (k - 82). */
 export function certificateTagOfSlot(slot: number): number {
   switch (slot) {
     case 0x9a:
@@ -59,7 +59,7 @@ export function slotName(slot: number): string {
 }
 
 /**
- * Which half of its container a key in `slot` is (piv.md §10.1, applied everywhere: cmapfile,
+ * Which half of its container a key in `slot` is (docs/spec/piv.md §10.1, applied everywhere: cmapfile,
  * getContainerInfo, signData / rsaDecrypt / ECDH checks, createContainer):
  * - RSA: 9A, 9D and retired keys decrypt as well as sign → key exchange (AT_KEYEXCHANGE); 9C (digital
  *   signature, non-repudiation) and 9E (card authentication) → signature (AT_SIGNATURE).

@@ -1,4 +1,4 @@
-/** PIV status words → ScardError per operation (piv.md §7, minidriver.md §5.2/§6.8). */
+/** PIV status words → ScardError per operation (docs/spec/piv.md §7, docs/spec/minidriver.md §5.2/§6.8). */
 import { describe, expect, it } from 'vitest';
 import { pivStatusError } from './piv-status.js';
 

@@ -1,6 +1,6 @@
 /**
- * @module PIV status words → ScardError, the one place the plugin maps them (piv.md §7). Generic meanings
- * come from @minidriver/iso7816 (iso7816.md §4.3); what a status word means for a particular PIV
+ * PIV status words → ScardError, the one place the plugin maps them (docs/spec/piv.md §7). Generic meanings
+ * come from @minidriver/iso7816 (docs/spec/iso7816.md §4.3); what a status word means for a particular PIV
  * operation is decided here.
  */
 

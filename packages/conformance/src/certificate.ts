@@ -1,5 +1,5 @@
 /**
- * @module Certificates the suite writes (§4.3, §4.4, §10 step 16): a real X.509 certificate for a
+ * Certificates the suite writes (docs/spec/minidriver.md §4.3, §4.4, §10 step 16): a real X.509 certificate for a
  * container's public key, signed by a throwaway P-256 issuer, grown to a chosen size by a private
  * non-critical extension — cards may check that a certificate file holds a certificate of the
  * container's key (a PIV card stores it in the slot's certificate object), so junk bytes would not do.
@@ -35,7 +35,7 @@ export function makeCertificate(subjectKey: KeyObject, approximateSize: number, 
 }
 
 /**
- * What the Base CSP writes into a certificate file (§4.4, §10 step 16): the DER certificate, compressed as
+ * What the Base CSP writes into a certificate file (docs/spec/minidriver.md §4.4, §10 step 16): the DER certificate, compressed as
  * `01 00 <len> <zlib>` unless the card reports fCertificateCompression (it compresses itself).
  */
 export async function certificateFileContents(

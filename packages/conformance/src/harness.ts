@@ -1,5 +1,5 @@
 /**
- * @module The rig every test group stands on: a simulated card behind a SimTransport that records APDUs,
+ * The rig every test group stands on: a simulated card behind a SimTransport that records APDUs,
  * a CardSession on it, and assertion helpers whose failures name the spec rule that was broken.
  */
 import { CardSession, type CardSessionOptions, DataCacheStore } from '@minidriver/core';
@@ -26,8 +26,8 @@ export class ConformanceFailure extends Error {
 export function describeError(error: unknown): string {
   if (ScardError.isInstance(error)) return `${error.name} (${error.message})`;
   if (error instanceof Error)
-    return `a non-ScardError ${error.name}: ${error.message} — only ScardError may escape (§1.5)`;
-  return `a non-Error value ${String(error)} — only ScardError may escape (§1.5)`;
+    return `a non-ScardError ${error.name}: ${error.message} — only ScardError may escape (docs/spec/minidriver.md §1.5)`;
+  return `a non-Error value ${String(error)} — only ScardError may escape (docs/spec/minidriver.md §1.5)`;
 }
 
 /** Opens a session with the plugin under test on a new SimTransport to `card`. */
@@ -41,7 +41,7 @@ export async function openRig(
   const transport = new SimTransport(card, { recorder, readerName: `Conformance ${options.name}` });
   const session = await must(
     CardSession.open(options.plugin, transport, { cache: store, ...sessionOptions }),
-    `§5.1.1 CardAcquireContext on a fresh ${options.name} card must succeed`,
+    `docs/spec/minidriver.md §5.1.1 CardAcquireContext on a fresh ${options.name} card must succeed`,
   );
   return { card, transport, recorder, store, session };
 }
@@ -147,12 +147,12 @@ export function userPinOf(options: ConformanceOptions): Uint8Array {
   return new Uint8Array(options.credentials.userPin);
 }
 
-/** Runs the card's `prepare` hook, then authenticates the user PIN (§5.2.1). */
+/** Runs the card's `prepare` hook, then authenticates the user PIN (docs/spec/minidriver.md §5.2.1). */
 export async function authenticateForWrites(options: ConformanceOptions, session: CardSession): Promise<void> {
   if (options.prepare) await must(options.prepare(session), `prepare() of the ${options.name} conformance options`);
   await must(
     session.authenticatePin('user', userPinOf(options)),
-    '§5.2.1 CardAuthenticatePin("user") with the right PIN',
+    'docs/spec/minidriver.md §5.2.1 CardAuthenticatePin("user") with the right PIN',
   );
 }
 

@@ -1,7 +1,9 @@
 /**
- * @module @minidriver/conformance — the vitest conformance suite every minidriver plugin runs against its
+ * `@minidriver/conformance` — the vitest conformance suite every minidriver plugin runs against its
  * simulator: version negotiation, parameter checks, PIN semantics, the logical file system, containers,
  * cryptography verified with node:crypto, the data cache and card removal mid-operation.
+ *
+ * @packageDocumentation
  */
 
 export { ConformanceFailure } from './harness.js';

@@ -1,5 +1,5 @@
 /**
- * @module What a card package tells the conformance suite about its card. Cards differ legitimately (a PIV
+ * What a card package tells the conformance suite about its card. Cards differ legitimately (a PIV
  * card unblocks with a PUK and generates keys only after management-key authentication; an OpenPGP card
  * has fixed key slots), so the options describe the card honestly, and every capability declared absent
  * is asserted to answer SCARD_E_UNSUPPORTED_FEATURE rather than skipped.
@@ -8,19 +8,19 @@ import type { CardSession } from '@minidriver/core';
 import type { SimulatedCard } from '@minidriver/sim';
 import type { MinidriverPlugin } from '@minidriver/spec';
 
-/** How the user PIN is unblocked (§5.2.4, §6.8). */
+/** How the user PIN is unblocked (docs/spec/minidriver.md §5.2.4, §6.8). */
 export type UnblockCredential =
   /** With a PUK-type secret (`CARD_AUTHENTICATE_PIN_PIN`), as PIV and OpenPGP cards do. */
   | { readonly kind: 'puk'; readonly puk: Uint8Array }
-  /** With the response to an admin challenge (`CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE`, §6.6). */
+  /** With the response to an admin challenge (`CARD_AUTHENTICATE_PIN_CHALLENGE_RESPONSE`, docs/spec/minidriver.md §6.6). */
   | { readonly kind: 'admin-response'; readonly respond: (challenge: Uint8Array) => Uint8Array }
   /**
    * With another PIN through CardChangeAuthenticatorEx(PIN_CHANGE_FLAG_UNBLOCK, pinId, pin, ROLE_USER, …)
-   * (§5.2.9), e.g. an OpenPGP card's PW3 (ROLE_ADMIN) or resetting code.
+   * (docs/spec/minidriver.md §5.2.9), e.g. an OpenPGP card's PW3 (ROLE_ADMIN) or resetting code.
    */
   | { readonly kind: 'pin-id'; readonly pinId: number; readonly pin: Uint8Array };
 
-/** How the administrator authenticates (§6.6). */
+/** How the administrator authenticates (docs/spec/minidriver.md §6.6). */
 export type AdminCredential =
   /** CardGetChallenge + CardAuthenticateChallenge; `respond` computes the response (e.g. 3DES-ECB). */
   | {
@@ -50,7 +50,7 @@ export interface ConformanceCredentials {
   readonly admin?: AdminCredential;
 }
 
-/** A container the suite creates on a fresh card (§5.4.1). */
+/** A container the suite creates on a fresh card (docs/spec/minidriver.md §5.4.1). */
 export interface ContainerPlan {
   /** Container index 0..255. */
   readonly index: number;
@@ -62,7 +62,7 @@ export interface ContainerPlan {
   readonly generate: boolean;
   /**
    * False when the card cannot sign with this key (an OpenPGP decryption key): CardSignData must then be
-   * SCARD_E_UNSUPPORTED_FEATURE. Default true (§5.6.1: both halves of a container sign).
+   * SCARD_E_UNSUPPORTED_FEATURE. Default true (docs/spec/minidriver.md §5.6.1: both halves of a container sign).
    */
   readonly canSign?: boolean;
 }
@@ -76,7 +76,7 @@ export interface CryptoCapabilities {
   /**
    * CardRSADecrypt with CARD_PADDING_NONE (default true): true = any block is returned exactly as decrypted;
    * 'pkcs1-only' = the card removes PKCS #1 padding itself and rebuilds a valid type 02 block around the
-   * message, as §5.6.2 requires of such cards; false = SCARD_E_UNSUPPORTED_FEATURE.
+   * message, as docs/spec/minidriver.md §5.6.2 requires of such cards; false = SCARD_E_UNSUPPORTED_FEATURE.
    */
   readonly rawDecrypt?: boolean | 'pkcs1-only';
 }

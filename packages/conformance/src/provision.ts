@@ -1,5 +1,5 @@
 /**
- * @module Enrollment as the Base CSP does it (§10 steps 12-17): create each planned container (on-card
+ * Enrollment as the Base CSP does it (docs/spec/minidriver.md §10 steps 12-17): create each planned container (on-card
  * generation or import of a node:crypto key), read its public key, and keep `mscp/cmapfile` in step
  * (write the record when the card did not). Also the node:crypto views of container keys.
  */
@@ -41,7 +41,7 @@ export interface CreatedContainer {
 
 const CURVE_OF: Record<256 | 384 | 521, string> = { 256: 'P-256', 384: 'P-384', 521: 'P-521' };
 
-/** The half of CONTAINER_INFO that holds the key of `keySpec` (§3.6). */
+/** The half of CONTAINER_INFO that holds the key of `keySpec` (docs/spec/minidriver.md §3.6). */
 export function blobOf(info: ContainerInfo, keySpec: number): Uint8Array | undefined {
   return keySpec === KeySpec.AT_SIGNATURE || isEcdsaKeySpec(keySpec)
     ? info.signaturePublicKey
@@ -58,7 +58,7 @@ function base64UrlBytes(text: string | undefined): Uint8Array {
   return new Uint8Array(Buffer.from(text ?? '', 'base64url'));
 }
 
-/** A fresh private key for `plan` and its PRIVATEKEYBLOB / BCRYPT_ECCKEY_BLOB (§9.1.3, §9.1.4). */
+/** A fresh private key for `plan` and its PRIVATEKEYBLOB / BCRYPT_ECCKEY_BLOB (docs/spec/minidriver.md §9.1.3, §9.1.4). */
 export function makeImportKey(plan: ContainerPlan): { privateKey: KeyObject; blob: Uint8Array } {
   if (isRsaKeySpec(plan.keySpec)) {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: plan.keySize });
@@ -89,18 +89,21 @@ export function makeImportKey(plan: ContainerPlan): { privateKey: KeyObject; blo
   return { privateKey, blob };
 }
 
-/** Reads `mscp/cmapfile` and decodes it, checking the 86-byte record rule (§3.7, §11). */
+/** Reads `mscp/cmapfile` and decodes it, checking the 86-byte record rule (docs/spec/minidriver.md §3.7, §11). */
 export async function readContainerMap(session: CardSession): Promise<ContainerMapRecord[]> {
-  const bytes = await must(session.readFile('mscp', 'cmapfile'), '§4.3 CardReadFile("mscp", "cmapfile")');
+  const bytes = await must(
+    session.readFile('mscp', 'cmapfile'),
+    'docs/spec/minidriver.md §4.3 CardReadFile("mscp", "cmapfile")',
+  );
   check(
     bytes.length % CONTAINER_MAP_RECORD_SIZE === 0,
-    '§3.7/§11 mscp/cmapfile is a multiple of 86 bytes',
+    'docs/spec/minidriver.md §3.7/§11 mscp/cmapfile is a multiple of 86 bytes',
     `it has ${bytes.length}`,
   );
   return decodeContainerMap(bytes);
 }
 
-/** The key sizes a cmapfile record of a container holding `info` must carry (§3.7). */
+/** The key sizes a cmapfile record of a container holding `info` must carry (docs/spec/minidriver.md §3.7). */
 export function expectedRecordSizes(info: ContainerInfo): { signature: number; keyExchange: number } {
   return {
     signature: info.signaturePublicKey ? keyBlobInfo(info.signaturePublicKey).bits : 0,
@@ -109,7 +112,7 @@ export function expectedRecordSizes(info: ContainerInfo): { signature: number; k
 }
 
 /**
- * Makes the cmapfile record of `index` valid with the container's key sizes (§10 step 15), unless the
+ * Makes the cmapfile record of `index` valid with the container's key sizes (docs/spec/minidriver.md §10 step 15), unless the
  * card already keeps it so. A card that refuses the write fails with the rule's name.
  */
 async function registerContainer(session: CardSession, index: number, info: ContainerInfo): Promise<void> {
@@ -128,11 +131,11 @@ async function registerContainer(session: CardSession, index: number, info: Cont
   };
   await must(
     session.writeFile('mscp', 'cmapfile', encodeContainerMap(next)),
-    `§10 step 15: the card neither listed container ${index} in mscp/cmapfile nor let the caller write its record`,
+    `docs/spec/minidriver.md §10 step 15: the card neither listed container ${index} in mscp/cmapfile nor let the caller write its record`,
   );
 }
 
-/** Clears the cmapfile record of a deleted container when the card did not (§10 step 17). */
+/** Clears the cmapfile record of a deleted container when the card did not (docs/spec/minidriver.md §10 step 17). */
 export async function unregisterContainer(session: CardSession, index: number): Promise<void> {
   const records = await readContainerMap(session);
   const record = records[index];
@@ -141,7 +144,7 @@ export async function unregisterContainer(session: CardSession, index: number): 
   next[index] = { guid: '', flags: 0, signatureKeySizeBits: 0, keyExchangeKeySizeBits: 0 };
   await must(
     session.writeFile('mscp', 'cmapfile', encodeContainerMap(next)),
-    `§10 step 17: the card kept container ${index} in mscp/cmapfile after CardDeleteContainer and refused the caller's update`,
+    `docs/spec/minidriver.md §10 step 17: the card kept container ${index} in mscp/cmapfile after CardDeleteContainer and refused the caller's update`,
   );
 }
 
@@ -152,24 +155,33 @@ export async function createContainer(session: CardSession, plan: ContainerPlan)
   if (plan.generate) {
     await must(
       session.createContainer(plan.index, CARD_CREATE_CONTAINER_KEY_GEN, plan.keySpec, plan.keySize),
-      `§5.4.1 CardCreateContainer(KEY_GEN) of ${what}`,
+      `docs/spec/minidriver.md §5.4.1 CardCreateContainer(KEY_GEN) of ${what}`,
     );
   } else {
     const key = makeImportKey(plan);
     privateKey = key.privateKey;
     await must(
       session.createContainer(plan.index, CARD_CREATE_CONTAINER_KEY_IMPORT, plan.keySpec, 0, key.blob),
-      `§5.4.1 CardCreateContainer(KEY_IMPORT) of ${what}`,
+      `docs/spec/minidriver.md §5.4.1 CardCreateContainer(KEY_IMPORT) of ${what}`,
     );
   }
-  const info = await must(session.getContainerInfo(plan.index), `§5.4.4 CardGetContainerInfo of the new ${what}`);
+  const info = await must(
+    session.getContainerInfo(plan.index),
+    `docs/spec/minidriver.md §5.4.4 CardGetContainerInfo of the new ${what}`,
+  );
   const blob = blobOf(info, plan.keySpec);
-  check(blob !== undefined, `§3.6 CONTAINER_INFO of ${what} holds the key of its key spec`, 'that half is empty');
+  check(
+    blob !== undefined,
+    `docs/spec/minidriver.md §3.6 CONTAINER_INFO of ${what} holds the key of its key spec`,
+    'that half is empty',
+  );
   let publicKey: KeyObject;
   try {
     publicKey = publicKeyBlobToKeyObject(blob);
   } catch (error) {
-    throw new Error(`§9.1 the public key BLOB of ${what} is not a valid key BLOB: ${String(error)}`);
+    throw new Error(
+      `docs/spec/minidriver.md §9.1 the public key BLOB of ${what} is not a valid key BLOB: ${String(error)}`,
+    );
   }
   await registerContainer(session, plan.index, info);
   return privateKey ? { plan, publicKey, privateKey } : { plan, publicKey };

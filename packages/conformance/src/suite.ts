@@ -1,5 +1,5 @@
 /**
- * @module defineConformanceSuite: the vitest suite every card package runs against its simulator.
+ * defineConformanceSuite: the vitest suite every card package runs against its simulator.
  */
 import { describe } from 'vitest';
 import { defineCacheTests } from './groups/cache.js';
@@ -18,9 +18,9 @@ import { type ConformanceOptions, validateConformanceOptions } from './options.j
  * Declares the minidriver conformance suite for one card (call it at the top level of a `*.test.ts`
  * file). Eight groups, each on a fresh simulated card from `options.createCard`:
  *
- * 1. version negotiation (§1.6), 2. parameter checks that never reach the card (§1.5, §5),
- * 3. PIN semantics (§5.2, §6), 4. the logical file system (§4, §5.3), 5. key containers (§5.4, §9.1),
- * 6. signatures and decryption verified with node:crypto (§5.6, §8, §9), 7. the data cache (§4.8),
+ * 1. version negotiation (docs/spec/minidriver.md §1.6), 2. parameter checks that never reach the card (docs/spec/minidriver.md §1.5, §5),
+ * 3. PIN semantics (docs/spec/minidriver.md §5.2, §6), 4. the logical file system (docs/spec/minidriver.md §4, §5.3), 5. key containers (docs/spec/minidriver.md §5.4, §9.1),
+ * 6. signatures and decryption verified with node:crypto (docs/spec/minidriver.md §5.6, §8, §9), 7. the data cache (docs/spec/minidriver.md §4.8),
  * 8. card removal in the middle of a write or a key generation.
  *
  * Failures are thrown as errors whose message starts with the broken rule's § reference.

@@ -12,34 +12,34 @@ import {
 import { expectScardError, hex } from './test-support.js';
 
 describe('encodeCommandApdu, short form', () => {
-  it('case 1: ACTIVATE FILE 00 44 00 00 (iso7816.md §6.5)', () => {
+  it('case 1: ACTIVATE FILE 00 44 00 00 (docs/spec/iso7816.md §6.5)', () => {
     expect(hex(encodeCommandApdu({ cla: 0, ins: 0x44, p1: 0, p2: 0 }))).toBe('00 44 00 00');
   });
 
-  it('case 2: OpenPGP GET DATA 00 CA 00 6E 00, Le 256 (iso7816.md §6.4)', () => {
+  it('case 2: OpenPGP GET DATA 00 CA 00 6E 00, Le 256 (docs/spec/iso7816.md §6.4)', () => {
     expect(hex(encodeCommandApdu({ cla: 0, ins: 0xca, p1: 0, p2: 0x6e, le: 256 }))).toBe('00 ca 00 6e 00');
   });
 
-  it('case 2: GET RESPONSE 00 C0 00 00 08 (iso7816.md §2, SP 800-73 example)', () => {
+  it('case 2: GET RESPONSE 00 C0 00 00 08 (docs/spec/iso7816.md §2, SP 800-73 example)', () => {
     expect(hex(encodeCommandApdu({ cla: 0, ins: 0xc0, p1: 0, p2: 0, le: 8 }))).toBe('00 c0 00 00 08');
   });
 
-  it('case 3: GIDS SELECT 00 A4 00 0C 02 3F FF (iso7816.md §6.1)', () => {
+  it('case 3: GIDS SELECT 00 A4 00 0C 02 3F FF (docs/spec/iso7816.md §6.1)', () => {
     const apdu = { cla: 0, ins: 0xa4, p1: 0, p2: 0x0c, data: fromHex('3fff') };
     expect(hex(encodeCommandApdu(apdu))).toBe('00 a4 00 0c 02 3f ff');
   });
 
-  it('case 4: PIV GET DATA 00 CB 3F FF 05 5C 03 5F C1 05 00 (piv.md §6.2)', () => {
+  it('case 4: PIV GET DATA 00 CB 3F FF 05 5C 03 5F C1 05 00 (docs/spec/piv.md §6.2)', () => {
     const apdu = { cla: 0, ins: 0xcb, p1: 0x3f, p2: 0xff, data: fromHex('5c035fc105'), le: 256 };
     expect(hex(encodeCommandApdu(apdu))).toBe('00 cb 3f ff 05 5c 03 5f c1 05 00');
   });
 
-  it('case 4: PIV GENERATE RSA-2048 00 47 00 9A 05 AC 03 80 01 07 00 (piv.md §6.7)', () => {
+  it('case 4: PIV GENERATE RSA-2048 00 47 00 9A 05 AC 03 80 01 07 00 (docs/spec/piv.md §6.7)', () => {
     const apdu = { cla: 0, ins: 0x47, p1: 0, p2: 0x9a, data: fromHex('ac03800107'), le: 256 };
     expect(hex(encodeCommandApdu(apdu))).toBe('00 47 00 9a 05 ac 03 80 01 07 00');
   });
 
-  it('empty data is no data: an Lc of zero is never encoded (iso7816.md §1)', () => {
+  it('empty data is no data: an Lc of zero is never encoded (docs/spec/iso7816.md §1)', () => {
     expect(hex(encodeCommandApdu({ cla: 0, ins: 0x20, p1: 0, p2: 0x80, data: new Uint8Array(0) }))).toBe('00 20 00 80');
   });
 
@@ -51,7 +51,7 @@ describe('encodeCommandApdu, short form', () => {
   });
 });
 
-describe('encodeCommandApdu, extended form (hand-worked from iso7816.md §1 table)', () => {
+describe('encodeCommandApdu, extended form (hand-worked from docs/spec/iso7816.md §1 table)', () => {
   it('case 2E: Le 65536 → 00 00 00', () => {
     expect(hex(encodeCommandApdu({ cla: 0, ins: 0xca, p1: 0, p2: 0x6e, le: 65536 }))).toBe('00 ca 00 6e 00 00 00');
   });
@@ -178,7 +178,7 @@ describe('parseCommandApdu', () => {
 });
 
 describe('response APDUs', () => {
-  it('splits the YubiKey PIV SELECT response (piv.md §2)', () => {
+  it('splits the YubiKey PIV SELECT response (docs/spec/piv.md §2)', () => {
     const response = parseResponseApdu(fromHex('61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08 90 00'));
     expect(response.statusWord).toBe(0x9000);
     expect(hex(response.data)).toBe('61 11 4f 06 00 00 10 00 01 00 79 07 4f 05 a0 00 00 03 08');
@@ -197,7 +197,7 @@ describe('response APDUs', () => {
 });
 
 describe('isChained', () => {
-  it('reads CLA bit 0x10 (iso7816.md §1.1)', () => {
+  it('reads CLA bit 0x10 (docs/spec/iso7816.md §1.1)', () => {
     expect(isChained({ cla: 0x10 })).toBe(true);
     expect(isChained({ cla: 0x1c })).toBe(true);
     expect(isChained({ cla: 0x0c })).toBe(false);

@@ -1,6 +1,6 @@
 /**
- * @module Command and response APDU encoding and parsing: cases 1-4, short and extended length
- * (iso7816.md §1).
+ * Command and response APDU encoding and parsing: cases 1-4, short and extended length
+ * (docs/spec/iso7816.md §1).
  */
 import { copyBytes, ScardError } from '@minidriver/spec';
 

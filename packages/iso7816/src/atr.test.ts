@@ -11,7 +11,7 @@ import {
 } from './atr.js';
 import { expectScardError, hex } from './test-support.js';
 
-// Origin: piv.md §8 (OpenSC/Yubico ATR tables); the same bytes appear in pcsc-tools smartcard_list.txt.
+// Origin: docs/spec/piv.md §8 (OpenSC/Yubico ATR tables); the same bytes appear in pcsc-tools smartcard_list.txt.
 const YUBIKEY5 = fromHex('3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40');
 const YUBIKEY4 = fromHex('3B F8 13 00 00 81 31 FE 15 59 75 62 69 6B 65 79 34 D4');
 const YUBIKEY5_NFC_CONTACTLESS = fromHex('3B 8D 80 01 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 F9');
@@ -22,7 +22,7 @@ const OPENPGP2 = fromHex('3b da 18 ff 81 b1 fe 75 1f 03 00 31 c5 73 c0 01 40 00 
 // Origin: pcsc-tools smartcard_list.txt, "Schlumberger Multiflex 3k" (T=0 only, no TCK).
 const MULTIFLEX = fromHex('3B 02 14 50');
 
-describe('parseAtr (iso7816.md §7)', () => {
+describe('parseAtr (docs/spec/iso7816.md §7)', () => {
   it('YubiKey 5 (contact/USB): T=1, TA1 13, IFSC FE, historical 80 73 C0 21 C0 57 "YubiKey"', () => {
     const atr = parseAtr(YUBIKEY5);
     expect(atr.convention).toBe('direct');
@@ -52,7 +52,7 @@ describe('parseAtr (iso7816.md §7)', () => {
     });
   });
 
-  it('YubiKey 5 NFC contactless pseudo-ATR 3B 8D 80 01 (iso7816.md §7.6): T=0 and T=1 announced', () => {
+  it('YubiKey 5 NFC contactless pseudo-ATR 3B 8D 80 01 (docs/spec/iso7816.md §7.6): T=0 and T=1 announced', () => {
     const atr = parseAtr(YUBIKEY5_NFC_CONTACTLESS);
     expect(atr.interfaceBytes).toEqual([
       { index: 1, td: 0x80 },
@@ -145,7 +145,7 @@ describe('parseAtr (iso7816.md §7)', () => {
   });
 });
 
-describe('parseHistoricalBytes (iso7816.md §7.4)', () => {
+describe('parseHistoricalBytes (docs/spec/iso7816.md §7.4)', () => {
   it('YubiKey 5: category 80, card capabilities C0 21 C0 (chaining + extended), issuer data "YubiKey"', () => {
     const historical = parseHistoricalBytes(parseAtr(YUBIKEY5).historicalBytes);
     expect(historical.categoryIndicator).toBe(0x80);
@@ -233,7 +233,7 @@ describe('parsers on random input (property)', () => {
   });
 });
 
-describe('ATR matching (iso7816.md §8)', () => {
+describe('ATR matching (docs/spec/iso7816.md §8)', () => {
   it('exact match without a mask; length must be equal', () => {
     expect(matchAtr(YUBIKEY5, YUBIKEY5.slice())).toBe(true);
     expect(matchAtr(YUBIKEY5, YUBIKEY4)).toBe(false);

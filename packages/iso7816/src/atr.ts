@@ -1,7 +1,7 @@
 /**
- * @module The answer to reset (ISO 7816-3, iso7816.md §7): interface bytes, protocols, historical
+ * The answer to reset (ISO 7816-3, docs/spec/iso7816.md §7): interface bytes, protocols, historical
  * bytes (category indicator and COMPACT-TLV), the TCK, and ATR matching with a mask the way the
- * Windows Calais database and pcsc-tools do it (iso7816.md §8).
+ * Windows Calais database and pcsc-tools do it (docs/spec/iso7816.md §8).
  */
 import { ScardError } from '@minidriver/spec';
 
@@ -59,7 +59,7 @@ export interface ParsedAtr {
   readonly t1?: T1Parameters;
 }
 
-/** Fi by the FI nibble of TA1 (iso7816.md §7.3); undefined = RFU. */
+/** Fi by the FI nibble of TA1 (docs/spec/iso7816.md §7.3); undefined = RFU. */
 const FI_TABLE: readonly (number | undefined)[] = [
   372,
   372,
@@ -180,7 +180,7 @@ export function parseAtr(bytes: Uint8Array): ParsedAtr {
   return t1 === undefined ? parsed : { ...parsed, t1 };
 }
 
-/** The T=1 bytes: the first group (i ≥ 3) qualified by T=1 (iso7816.md §7.3). */
+/** The T=1 bytes: the first group (i ≥ 3) qualified by T=1 (docs/spec/iso7816.md §7.3). */
 function t1Parameters(groups: readonly InterfaceByteGroup[]): T1Parameters | undefined {
   const offered = groups.some((group) => group.td !== undefined && (group.td & 0x0f) === 1);
   if (!offered) return undefined;
@@ -194,7 +194,7 @@ function t1Parameters(groups: readonly InterfaceByteGroup[]): T1Parameters | und
 }
 
 /**
- * Windows / OpenSC ATR matching (iso7816.md §8.1): true iff the lengths are equal and
+ * Windows / OpenSC ATR matching (docs/spec/iso7816.md §8.1): true iff the lengths are equal and
  * `atr[i] & mask[i] == pattern[i] & mask[i]` for every byte. Without a mask the ATR must equal the
  * pattern. A mask of another length than the pattern throws SCARD_E_INVALID_PARAMETER.
  */
@@ -222,7 +222,7 @@ export interface AtrPattern {
 /**
  * Parses an ATR pattern written as hex with optional spaces, colons or dashes between bytes
  * (`"3b:fd:13"`, `"3B FD 13"`). A `.` in place of a hex digit is a wildcard nibble, so pcsc-tools
- * lines such as `"3B .. .. 00 31"` work (iso7816.md §8.2): their `..` bytes get mask `00`.
+ * lines such as `"3B .. .. 00 31"` work (docs/spec/iso7816.md §8.2): their `..` bytes get mask `00`.
  * Throws SCARD_E_INVALID_PARAMETER for anything else.
  */
 export function parseAtrPattern(text: string): AtrPattern {
@@ -253,7 +253,7 @@ export interface CompactTlvObject {
   readonly value: Uint8Array;
 }
 
-/** Card capabilities (COMPACT-TLV tag 7, iso7816.md §7.4). */
+/** Card capabilities (COMPACT-TLV tag 7, docs/spec/iso7816.md §7.4). */
 export interface CardCapabilities {
   /** The raw 1..3 bytes. */
   readonly bytes: Uint8Array;
@@ -269,7 +269,7 @@ export interface HistoricalStatus {
   readonly statusWord?: number;
 }
 
-/** The historical bytes, interpreted per ISO 7816-4 §8.1.1 (iso7816.md §7.4). */
+/** The historical bytes, interpreted per ISO 7816-4 §8.1.1 (docs/spec/iso7816.md §7.4). */
 export interface HistoricalBytes {
   /** The first byte; undefined when there are no historical bytes. */
   readonly categoryIndicator: number | undefined;
@@ -373,7 +373,7 @@ export function announcesExtendedLength(atr: Uint8Array): boolean {
 }
 
 /**
- * True for the contactless pseudo-ATR that PC/SC readers synthesise (`3B 8n 80 01 …`, iso7816.md §7.6),
+ * True for the contactless pseudo-ATR that PC/SC readers synthesise (`3B 8n 80 01 …`, docs/spec/iso7816.md §7.6),
  * the test OpenSC's PIV driver uses.
  */
 export function isContactlessAtr(atr: Uint8Array): boolean {

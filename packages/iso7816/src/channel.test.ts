@@ -60,7 +60,7 @@ async function expectScardRejection(promise: Promise<unknown>, code: string): Pr
 }
 
 describe('createCardChannel', () => {
-  it('sends a PIV GET DATA and returns the data on 9000 (piv.md §6.2 command)', async () => {
+  it('sends a PIV GET DATA and returns the data on 9000 (docs/spec/piv.md §6.2 command)', async () => {
     const transport = scriptedTransport([['00 cb 3f ff 05 5c 03 5f c1 05 00', '53 02 01 02 90 00']]);
     const channel = createCardChannel(transport);
     const data = await channel.transmitOk({
@@ -75,7 +75,7 @@ describe('createCardChannel', () => {
     expect(transport.remaining).toBe(0);
   });
 
-  it('follows 61 08 with GET RESPONSE 00 C0 00 00 08 and concatenates (SP 800-73 Part 2 RSA-2048 example, iso7816.md §2)', async () => {
+  it('follows 61 08 with GET RESPONSE 00 C0 00 00 08 and concatenates (SP 800-73 Part 2 RSA-2048 example, docs/spec/iso7816.md §2)', async () => {
     const whole = concatBytes(fromHex('7c 82 01 04 82 82 01 00'), bytesOf(256));
     const transport = scriptedTransport([
       [`00 87 07 9a 0a 7c 08 82 00 81 04 de ad be ef 00`, hex(concatBytes(whole.subarray(0, 256), fromHex('61 08')))],
@@ -114,7 +114,7 @@ describe('createCardChannel', () => {
     expect(hex(data)).toBe('aa');
   });
 
-  it('re-issues the same command with Le = xx after 6C xx (iso7816.md §2 step 1)', async () => {
+  it('re-issues the same command with Le = xx after 6C xx (docs/spec/iso7816.md §2 step 1)', async () => {
     const transport = scriptedTransport([
       ['00 b0 00 00 0a', '6c 05'],
       ['00 b0 00 00 05', '01 02 03 04 05 90 00'],
@@ -133,7 +133,7 @@ describe('createCardChannel', () => {
     expect(hex(data)).toBe('01 02');
   });
 
-  it('chains 600 bytes as 255 + 255 + 90 with CLA 10 on all but the last (iso7816.md §2 step 3-4)', async () => {
+  it('chains 600 bytes as 255 + 255 + 90 with CLA 10 on all but the last (docs/spec/iso7816.md §2 step 3-4)', async () => {
     const data = bytesOf(600);
     const transport = scriptedTransport([
       [`10 db 3f ff ff ${hex(data.subarray(0, 255))}`, '90 00'],
@@ -239,7 +239,7 @@ describe('createCardChannel', () => {
     expect(data).toEqual(bytesOf(512));
   });
 
-  it('never uses extended length over T=0 (iso7816.md §1.2)', async () => {
+  it('never uses extended length over T=0 (docs/spec/iso7816.md §1.2)', async () => {
     const data = bytesOf(300);
     const transport = scriptedTransport(
       [
@@ -258,7 +258,7 @@ describe('createCardChannel', () => {
     expect(transport.remaining).toBe(0);
   });
 
-  it('transmitOk maps the final status word (iso7816.md §4.3)', async () => {
+  it('transmitOk maps the final status word (docs/spec/iso7816.md §4.3)', async () => {
     const channel = createCardChannel(
       scriptedTransport([
         ['00 cb 3f ff 05 5c 03 5f c1 05 00', '6a 82'],

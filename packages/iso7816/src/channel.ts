@@ -1,6 +1,6 @@
 /**
- * @module The card channel: sends command APDUs over a `Transport` and does what neither WinSCard
- * nor pcsc-lite does (iso7816.md §2): command chaining for long data, GET RESPONSE after `61xx`,
+ * The card channel: sends command APDUs over a `Transport` and does what neither WinSCard
+ * nor pcsc-lite does (docs/spec/iso7816.md §2): command chaining for long data, GET RESPONSE after `61xx`,
  * re-issue with the right Le after `6Cxx`. Each job is one small processor wrapping the next, so
  * each can be tested alone.
  *
@@ -36,7 +36,7 @@ export interface ApduSender {
   send(apdu: CommandApdu): Promise<ResponseApdu>;
 }
 
-/** An {@link ApduSender} with the full response handling of iso7816.md §2. */
+/** An {@link ApduSender} with the full response handling of docs/spec/iso7816.md §2. */
 export interface CardChannel extends ApduSender {
   /**
    * Sends `apdu` and returns the response data when the status word is `9000`; otherwise throws
@@ -53,7 +53,7 @@ export interface CardChannelOptions {
   /**
    * Use extended-length APDUs when a command needs them (card and reader must both support them;
    * see card capabilities in the ATR). Default false: long data is chained, long responses are
-   * fetched with GET RESPONSE. Ignored over T=0, where extended APDUs do not work (iso7816.md §1.2).
+   * fetched with GET RESPONSE. Ignored over T=0, where extended APDUs do not work (docs/spec/iso7816.md §1.2).
    */
   readonly extendedLength?: boolean;
   /** Largest data block of one short command; longer data is chained in blocks of this size (default 255). */
@@ -84,7 +84,7 @@ const MAX_GET_RESPONSE_ROUNDS = 512;
 /**
  * The most response bytes one command may gather through GET RESPONSE: its Le when the caller asked for a
  * precise length (below 256, or an extended Le), otherwise the extended-length maximum (65,536). A short Le of
- * 256 (`00`) means "all there is" (iso7816.md §2 step 2), so it is bounded by the extended maximum only.
+ * 256 (`00`) means "all there is" (docs/spec/iso7816.md §2 step 2), so it is bounded by the extended maximum only.
  */
 export function responseLimitOf(apdu: Pick<CommandApdu, 'le'>): number {
   const le = apdu.le;
@@ -148,7 +148,7 @@ export function createTransportSender(
 }
 
 /**
- * Command chaining (ISO 7816-4 §5.1.1.1, iso7816.md §2 step 3): data longer than `maxData` goes in
+ * Command chaining (ISO 7816-4 §5.1.1.1, docs/spec/iso7816.md §2 step 3): data longer than `maxData` goes in
  * blocks of `maxData` bytes; every block but the last has CLA | 0x10 and no Le, and must answer
  * `9000`. Any other status word fails the whole command and the rest of the chain is not sent: an error
  * or warning status word is returned at once; `61xx` or `6Cxx` (which the processors above would follow
@@ -194,7 +194,7 @@ export function createChainingSender(next: ApduSender, maxData: number): ApduSen
 }
 
 /**
- * `6Cxx` handling (iso7816.md §2 step 1): the card says the exact Le is xx (`00` = 256); re-send the
+ * `6Cxx` handling (docs/spec/iso7816.md §2 step 1): the card says the exact Le is xx (`00` = 256); re-send the
  * same command once with that Le.
  */
 export function createWrongLengthSender(next: ApduSender): ApduSender {
@@ -209,7 +209,7 @@ export function createWrongLengthSender(next: ApduSender): ApduSender {
 }
 
 /**
- * `61xx` handling (iso7816.md §2 step 2): while the card says xx more bytes are available, send
+ * `61xx` handling (docs/spec/iso7816.md §2 step 2): while the card says xx more bytes are available, send
  * GET RESPONSE (`00 C0 00 00 xx`, xx = 00 meaning 256) and append the data. The final status word
  * is the one of the last GET RESPONSE. The whole response is bounded by {@link responseLimitOf} and the
  * rounds by 512: past either, SCARD_E_COMM_DATA_LOST (nothing gathered is kept).

@@ -9,7 +9,7 @@ import {
   statusWordToScardError,
 } from './status-words.js';
 
-describe('SW constants (iso7816.md §3)', () => {
+describe('SW constants (docs/spec/iso7816.md §3)', () => {
   it('hold the interindustry values', () => {
     expect(SW.SUCCESS).toBe(0x9000);
     expect(SW.SECURITY_STATUS_NOT_SATISFIED).toBe(0x6982);
@@ -21,7 +21,7 @@ describe('SW constants (iso7816.md §3)', () => {
   });
 });
 
-describe('statusWordToScardError (iso7816.md §4.3)', () => {
+describe('statusWordToScardError (docs/spec/iso7816.md §4.3)', () => {
   it.each([
     [0x63c3, 'SCARD_W_WRONG_CHV', 3],
     [0x63c1, 'SCARD_W_WRONG_CHV', 1],
@@ -87,7 +87,7 @@ describe('statusWordToScardError (iso7816.md §4.3)', () => {
     );
   });
 
-  it('PIN commands: 630x counts (YubiKey NEO quirk, iso7816.md §3), 6300 is wrong PIN, 6A80 is a bad PIN format', () => {
+  it('PIN commands: 630x counts (YubiKey NEO quirk, docs/spec/iso7816.md §3), 6300 is wrong PIN, 6A80 is a bad PIN format', () => {
     expect(statusWordToScardError(0x6302, 'VERIFY', { pinCommand: true })).toMatchObject({
       name: 'SCARD_W_WRONG_CHV',
       retriesLeft: 2,

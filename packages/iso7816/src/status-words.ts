@@ -1,10 +1,10 @@
 /**
- * @module ISO 7816-4 interindustry status words: names, human descriptions, and the mapping of a
- * final status word to the minidriver `ScardError` (iso7816.md §3 and §4.3).
+ * ISO 7816-4 interindustry status words: names, human descriptions, and the mapping of a
+ * final status word to the minidriver `ScardError` (docs/spec/iso7816.md §3 and §4.3).
  */
 import { type ScardCodeName, ScardError } from '@minidriver/spec';
 
-/** Interindustry status words (iso7816.md §3). Families such as `61xx` are given with xx = 00. */
+/** Interindustry status words (docs/spec/iso7816.md §3). Families such as `61xx` are given with xx = 00. */
 export const SW = {
   SUCCESS: 0x9000,
   BYTES_AVAILABLE: 0x6100,
@@ -56,7 +56,7 @@ export const SW = {
   NO_PRECISE_DIAGNOSIS: 0x6f00,
 } as const;
 
-/** Exact descriptions, keyed by status word (iso7816.md §3). */
+/** Exact descriptions, keyed by status word (docs/spec/iso7816.md §3). */
 const DESCRIPTIONS: ReadonlyMap<number, string> = new Map([
   [0x9000, 'success'],
   [0x6200, 'warning: non-volatile memory unchanged'],
@@ -144,7 +144,7 @@ export function isSuccess(statusWord: number): boolean {
 
 /**
  * The retry counter carried by `63Cx` (x = 0..15), or undefined for any other status word.
- * With `acceptLegacyCounter`, `630x` (YubiKey NEO quirk, iso7816.md §3) counts too — pass it only
+ * With `acceptLegacyCounter`, `630x` (YubiKey NEO quirk, docs/spec/iso7816.md §3) counts too — pass it only
  * for VERIFY / CHANGE REFERENCE DATA / RESET RETRY COUNTER.
  */
 export function retriesFromStatusWord(
@@ -163,12 +163,12 @@ export interface StatusWordMappingOptions {
   /**
    * The command was VERIFY, CHANGE REFERENCE DATA or RESET RETRY COUNTER: `630x` counts as a retry
    * counter, `6300` means "wrong PIN" and `6A80` means the card rejected the PIN format
-   * (SCARD_E_INVALID_CHV), per iso7816.md §4.3.
+   * (SCARD_E_INVALID_CHV), per docs/spec/iso7816.md §4.3.
    */
   readonly pinCommand?: boolean;
 }
 
-/** The code for a status word that carries no retry counter (iso7816.md §4.3, SW-only rows). */
+/** The code for a status word that carries no retry counter (docs/spec/iso7816.md §4.3, SW-only rows). */
 function codeForStatusWord(statusWord: number): ScardCodeName {
   switch (statusWord) {
     case 0x6982:
@@ -181,7 +181,7 @@ function codeForStatusWord(statusWord: number): ScardCodeName {
     case 0x6a82:
     case 0x6a88:
       return 'SCARD_E_FILE_NOT_FOUND';
-    // "6A84: card full" (§4.3). NO_MEMORY is the host's allocation failure (§4.1).
+    // "6A84: card full" (docs/spec/iso7816.md §4.3). NO_MEMORY is the host's allocation failure (docs/spec/iso7816.md §4.1).
     case 0x6a84:
       return 'SCARD_E_WRITE_TOO_MANY';
     // Data that exists but cannot be read or kept intact: 6281 (returned data may be corrupted) and 6581
@@ -206,7 +206,7 @@ function codeForStatusWord(statusWord: number): ScardCodeName {
     case 0x6882:
     case 0x6884:
       return 'SCARD_E_UNSUPPORTED_FEATURE';
-    // PIV secure messaging session lost; the caller may re-establish SM and retry once (§4.3).
+    // PIV secure messaging session lost; the caller may re-establish SM and retry once (docs/spec/iso7816.md §4.3).
     case 0x6988:
       return 'SCARD_E_COMM_DATA_LOST';
     case 0x6283:
@@ -219,7 +219,7 @@ function codeForStatusWord(statusWord: number): ScardCodeName {
 
 /**
  * Turns a final (non-9000) status word into the `ScardError` a minidriver returns, following
- * iso7816.md §4.3. The error carries `.statusWord`, and `.retriesLeft` for PIN counters:
+ * docs/spec/iso7816.md §4.3. The error carries `.statusWord`, and `.retriesLeft` for PIN counters:
  * `63Cx` (x > 0) → SCARD_W_WRONG_CHV with retriesLeft x; `63C0` and `6983` → SCARD_W_CHV_BLOCKED
  * with retriesLeft 0. `61xx`/`6Cxx` never reach here when a {@link CardChannel} is used; they map to
  * SCARD_E_UNEXPECTED, as does `9000` (it is not an error) and any unknown status word.

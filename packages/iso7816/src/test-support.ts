@@ -1,5 +1,5 @@
 /**
- * @module Helpers shared by this package's tests (not exported from the package).
+ * Helpers shared by this package's tests (not exported from the package).
  */
 import { ScardError, toHex } from '@minidriver/spec';
 import { expect } from 'vitest';

@@ -16,7 +16,7 @@ import {
   tagBytes,
 } from './tlv.js';
 
-describe('lengths (iso7816.md §5.2)', () => {
+describe('lengths (docs/spec/iso7816.md §5.2)', () => {
   it.each([
     [0, '00'],
     [0x7f, '7f'],
@@ -39,7 +39,7 @@ describe('lengths (iso7816.md §5.2)', () => {
   });
 });
 
-describe('tags (iso7816.md §5.1)', () => {
+describe('tags (docs/spec/iso7816.md §5.1)', () => {
   it('encodes one-, two- and three-byte tags', () => {
     expect(hex(tagBytes(0x5c))).toBe('5c');
     expect(hex(tagBytes(0x7f49))).toBe('7f 49');
@@ -57,7 +57,7 @@ describe('tags (iso7816.md §5.1)', () => {
 });
 
 describe('decodeTlv with real card data', () => {
-  it('YubiKey PIV SELECT response 61 11 … (piv.md §2): constructed 61 and 79 nest', () => {
+  it('YubiKey PIV SELECT response 61 11 … (docs/spec/piv.md §2): constructed 61 and 79 nest', () => {
     const nodes = decodeTlv(fromHex('61 11 4F 06 00 00 10 00 01 00 79 07 4F 05 A0 00 00 03 08'));
     expect(nodes).toHaveLength(1);
     const template = nodes[0] as TlvNode;
@@ -69,7 +69,7 @@ describe('decodeTlv with real card data', () => {
     expect(findTlv(nodes, 0x61, 0x50)).toBeUndefined();
   });
 
-  it('PIV certificate object: 53 82 01 09 { 70 82 01 00 <DER> 71 01 00 FE 00 } (layout from piv.md §4.1)', () => {
+  it('PIV certificate object: 53 82 01 09 { 70 82 01 00 <DER> 71 01 00 FE 00 } (layout from docs/spec/piv.md §4.1)', () => {
     const der = new Uint8Array(256).map((_, index) => index);
     const bytes = concatBytes(fromHex('53 82 01 09 70 82 01 00'), der, fromHex('71 01 00 FE 00'));
     const object = decodeTlvOne(bytes);
@@ -86,7 +86,7 @@ describe('decodeTlv with real card data', () => {
     expect(encodeTlv(0x53, inner)).toEqual(bytes);
   });
 
-  it('PIV GENERATE response 7F49 { 86 41 04‖X‖Y } (piv.md §6.7): two-byte constructed tag', () => {
+  it('PIV GENERATE response 7F49 { 86 41 04‖X‖Y } (docs/spec/piv.md §6.7): two-byte constructed tag', () => {
     const point = concatBytes(fromHex('04'), new Uint8Array(64).fill(0xab));
     const bytes = concatBytes(fromHex('7F 49 43 86 41'), point);
     const nodes = decodeTlv(bytes);
@@ -94,7 +94,7 @@ describe('decodeTlv with real card data', () => {
     expect(findTlvValue(nodes, 0x7f49, 0x86)).toEqual(point);
   });
 
-  it('PIV GET DATA request data 5C 03 5F C1 05 (piv.md §6.2): three-byte tag as value', () => {
+  it('PIV GET DATA request data 5C 03 5F C1 05 (docs/spec/piv.md §6.2): three-byte tag as value', () => {
     expect(decodeTlvOne(fromHex('5c035fc105'))).toEqual({ tag: 0x5c, constructed: false, value: fromHex('5fc105') });
     const nodes = decodeTlv(fromHex('5f c1 05 00'));
     expect(nodes[0]).toEqual({ tag: 0x5fc105, constructed: false, value: new Uint8Array(0) });
@@ -150,7 +150,7 @@ describe('decodeTlv with real card data', () => {
 });
 
 describe('encodeTlv', () => {
-  it('uses minimal lengths: 53 00 (PIV delete, piv.md §4.1), 81 80, 82 01 00', () => {
+  it('uses minimal lengths: 53 00 (PIV delete, docs/spec/piv.md §4.1), 81 80, 82 01 00', () => {
     expect(hex(encodeTlv(0x53, new Uint8Array(0)))).toBe('53 00');
     expect(hex(encodeTlv(0x70, new Uint8Array(0x80)).subarray(0, 3))).toBe('70 81 80');
     expect(hex(encodeTlv(0x7f49, new Uint8Array(0x100)).subarray(0, 5))).toBe('7f 49 82 01 00');

@@ -1,5 +1,5 @@
 /**
- * @module BER-TLV as ISO 7816-4 §5.2 uses it (iso7816.md §5): multi-byte tags, definite lengths in
+ * BER-TLV as ISO 7816-4 §5.2 uses it (docs/spec/iso7816.md §5): multi-byte tags, definite lengths in
  * short and long form, constructed nesting, lookup by tag path.
  *
  * Malformed input (truncated value, bad tag, indefinite or over-long length, trailing garbage in

@@ -2,7 +2,7 @@
  * @packageDocumentation
  * Key algorithms as applications name them (`rsa2048`, `p256`, or `{ type: 'ec', curve: 'P-384' }`), the
  * usages each key allows, and the mapping to and from the minidriver's key specs (docs/spec/minidriver.md
- * §3.1: AT_KEYEXCHANGE / AT_SIGNATURE for RSA, AT_ECDSA_* for the signature half, AT_ECDHE_* for the key
+ * docs/spec/minidriver.md §3.1: AT_KEYEXCHANGE / AT_SIGNATURE for RSA, AT_ECDSA_* for the signature half, AT_ECDHE_* for the key
  * exchange half of a container).
  */
 import { KeySpec, ScardError } from '@minidriver/spec';

@@ -5,8 +5,8 @@
  * timed, none, always-prompt) and authentication through a PIN value or a prompt, with no silent retry.
  */
 import type { CardSession } from '@minidriver/core';
-import { describeValue } from './options.js';
 import { createPinSet, type PinId, ROLE_ADMIN, ScardError, wipe } from '@minidriver/spec';
+import { describeValue } from './options.js';
 import {
   adminKeyBytes,
   answerChallenge,

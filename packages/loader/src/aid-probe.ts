@@ -1,10 +1,10 @@
 /**
- * @module AID probing: when no registered ATR matches, find the plugin whose application the card
- * carries by SELECTing each probing plugin's AIDs, as Windows does for its class minidrivers (spec §12.3).
+ * AID probing: when no registered ATR matches, find the plugin whose application the card
+ * carries by SELECTing each probing plugin's AIDs, as Windows does for its class minidrivers (spec docs/spec/minidriver.md §12.3).
  *
  * Order (documented and tested):
  *  1. the PIV AID family (A0 00 00 03 08 ...), then the GIDS family (A0 00 00 03 97 42 54 46 59 ...) —
- *     the class minidriver's order (§12.3 (c));
+ *     the class minidriver's order (docs/spec/minidriver.md §12.3 (c));
  *  2. every other AID;
  *  within each group by plugin source (explicit, directory, installed), then package name, then the
  *  AID's position in the manifest. The first SELECT answered 9000 or 61xx wins.

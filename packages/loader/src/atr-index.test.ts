@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AtrIndex } from './atr-index.js';
 import { createAtrPattern, describeAtrPattern, parseManifestAtr, patternMatches } from './atr-pattern.js';
 
-// YubiKey ATRs from shared/spec/piv.md §8.
+// YubiKey ATRs from docs/spec/piv.md §8.
 const YUBIKEY5 = '3b fd 13 00 00 81 31 fe 15 80 73 c0 21 c0 57 59 75 62 69 4b 65 79 40';
 const YUBIKEY4 = '3b f8 13 00 00 81 31 fe 15 59 75 62 69 6b 65 79 34 d4';
 
@@ -19,7 +19,7 @@ describe('ATR patterns', () => {
     expect(describeAtrPattern(masked)).toBe('3b f8 0.');
   });
 
-  it('refuses an ATR that keeps bits its mask clears (spec §12.5), and bad lengths', () => {
+  it('refuses an ATR that keeps bits its mask clears (spec docs/spec/minidriver.md §12.5), and bad lengths', () => {
     expect(() => parseManifestAtr('3b f8 13', 'ff ff 00')).toThrow(/byte 2 sets bits its mask clears/);
     expect(() => parseManifestAtr('3b f8 13', 'ff ff')).toThrow(/mask "ff ff" has 2 bytes/);
     expect(() => parseManifestAtr('3b')).toThrow(/1 bytes/);
@@ -58,7 +58,7 @@ describe('AtrIndex', () => {
         .map((hit) => hit.value),
     ).toEqual(['prefix']);
     expect(index.lookup(fromHex('3b 12 34')).map((hit) => hit.value)).toEqual(['short']);
-    // Different length never matches (spec §12.2 step 1).
+    // Different length never matches (spec docs/spec/minidriver.md §12.2 step 1).
     expect(index.lookup(fromHex('3b 12 34 56'))).toEqual([]);
   });
 

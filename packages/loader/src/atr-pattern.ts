@@ -1,10 +1,10 @@
 /**
- * @module An ATR pattern: the registered ATR and its mask, as in the Calais database (minidriver spec
- * §12.1/§12.2). `FF` in the mask = the byte must match, `00` = ignore; partial masks compare bits.
+ * An ATR pattern: the registered ATR and its mask, as in the Calais database (minidriver spec
+ * docs/spec/minidriver.md §12.1/§12.2). `FF` in the mask = the byte must match, `00` = ignore; partial masks compare bits.
  */
 import { fromHex, ScardError, toHex } from '@minidriver/spec';
 
-/** A validated pattern: `atr[i] & ~mask[i] === 0` for every byte (spec §12.5). */
+/** A validated pattern: `atr[i] & ~mask[i] === 0` for every byte (spec docs/spec/minidriver.md §12.5). */
 export interface AtrPattern {
   /** The registered ATR, already masked. */
   readonly atr: Uint8Array;
@@ -54,7 +54,7 @@ export function createAtrPattern(atr: Uint8Array, mask: Uint8Array): AtrPattern 
   return { atr, mask, exact: specificity === mask.length * 8, specificity };
 }
 
-/** True when `cardAtr AND mask == atr` (spec §12.2; lengths must be equal). */
+/** True when `cardAtr AND mask == atr` (spec docs/spec/minidriver.md §12.2; lengths must be equal). */
 export function patternMatches(pattern: AtrPattern, cardAtr: Uint8Array): boolean {
   if (cardAtr.length !== pattern.atr.length) return false;
   for (let i = 0; i < cardAtr.length; i++) {

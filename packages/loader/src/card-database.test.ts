@@ -73,7 +73,7 @@ describe('smartcard_list.txt parsing', () => {
     async () => {
       const database = await loadCardDatabase();
       expect(database.entries.length).toBeGreaterThan(1000);
-      // ATR from shared/spec/piv.md §8; the name is the database's own.
+      // ATR from docs/spec/piv.md §8; the name is the database's own.
       const names = database.lookupNames(
         fromHex('3B FD 13 00 00 81 31 FE 15 80 73 C0 21 C0 57 59 75 62 69 4B 65 79 40'),
       );

@@ -1,5 +1,5 @@
 /**
- * @module pcsc-tools' smart card database (smartcard_list.txt), read at run time: an ATR "regular
+ * pcsc-tools' smart card database (smartcard_list.txt), read at run time: an ATR "regular
  * expression" line, then tab-indented description lines. ATR bytes may be `..` (any byte), a nibble
  * wildcard (`3.`), or a character class (`0[1-5]`, `[6,E]C`); classes expand into several patterns.
  */

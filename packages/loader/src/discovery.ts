@@ -1,5 +1,5 @@
 /**
- * @module Discovery: finds plugin manifests in package.json files without importing any plugin code.
+ * Discovery: finds plugin manifests in package.json files without importing any plugin code.
  * Sources: the application's declared dependencies (resolved the way Node resolves packages, walking up
  * node_modules directories), directories of plugin packages, and packages registered by name.
  */

@@ -1,5 +1,5 @@
 /**
- * @module The Loader: discovers plugin manifests, resolves a card's ATR (then its AIDs) to one plugin,
+ * The Loader: discovers plugin manifests, resolves a card's ATR (then its AIDs) to one plugin,
  * applies the trust policy, imports only that plugin, and opens a CardSession with it.
  */
 import { isAbsolute, resolve as resolvePath } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * @module Opens a PC/SC reader for openCard(readerName). @minidriver/pcsc is imported only here, and
+ * Opens a PC/SC reader for openCard(readerName). @minidriver/pcsc is imported only here, and
  * only when a reader name is given, so the loader works without koffi or pcscd when handed a Transport.
  */
 import type { Disposition, ReaderFeatures, Transport, TransportEvent } from '@minidriver/spec';

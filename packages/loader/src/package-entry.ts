@@ -1,5 +1,5 @@
 /**
- * @module Finds the file to import for a plugin package: the manifest's `entry`, else the package's main
+ * Finds the file to import for a plugin package: the manifest's `entry`, else the package's main
  * export (`exports["."]` under the given conditions, then `module`, then `main`, then index.js).
  */
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * @module What the loader knows about one plugin before importing it: where it came from, its package,
+ * What the loader knows about one plugin before importing it: where it came from, its package,
  * and its validated manifest.
  */
 import type { MinidriverPlugin, PluginManifest } from '@minidriver/spec';

@@ -1,5 +1,5 @@
 /**
- * @module ATR precedence: which plugin wins when several registered patterns match a card's ATR.
+ * ATR precedence: which plugin wins when several registered patterns match a card's ATR.
  *
  * Candidates are ordered by, in turn:
  *  1. exact patterns (mask all FF) before masked ones;
@@ -9,7 +9,7 @@
  *     `Resolution.conflict`) and resolved deterministically by package name (code-point order), then by
  *     the pattern's position in its manifest.
  * Windows takes the first match in registry enumeration order and calls overlaps a configuration error
- * (spec §12.2); the loader instead makes the order explicit and says when it had to break a tie.
+ * (spec docs/spec/minidriver.md §12.2); the loader instead makes the order explicit and says when it had to break a tie.
  */
 import type { AtrPattern } from './atr-pattern.js';
 import { type PluginRecord, SOURCE_RANK } from './plugin-record.js';

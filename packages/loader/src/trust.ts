@@ -1,5 +1,5 @@
 /**
- * @module The trust policy: the loader's counterpart of the specification's rule that Windows loads
+ * The trust policy: the loader's counterpart of the specification's rule that Windows loads
  * only signed minidrivers. Checked for the chosen plugin before any of its code is imported.
  */
 import { createHash } from 'node:crypto';

@@ -21,8 +21,8 @@ import {
   writePluginPackage,
 } from './fixture-packages.js';
 
-const PIV_AID = 'a0 00 00 03 08 00 00 10 00 01 00'; // shared/spec/piv.md §1
-const GIDS_AID = 'a0 00 00 03 97 42 54 46 59 02 01'; // shared/spec/minidriver.md §12.3
+const PIV_AID = 'a0 00 00 03 08 00 00 10 00 01 00'; // docs/spec/piv.md §1
+const GIDS_AID = 'a0 00 00 03 97 42 54 46 59 02 01'; // docs/spec/minidriver.md §12.3
 const OTHER_AID = 'd2 76 00 00 01 01';
 const ATR_X = '3b 02 14 50';
 const ATR_TIE = '3b 05 00 11 22 33 44';
@@ -277,7 +277,7 @@ describe('AID probing', () => {
     const before = importedPlugins().length;
     const failure = await loader.openCard(observed.transport).catch((error: unknown) => error);
     expect(ScardError.hasCode(failure, 'SCARD_E_UNKNOWN_CARD')).toBe(true);
-    // PIV family first (source, then package name), then GIDS, then the rest (minidriver.md §12.3 (c)).
+    // PIV family first (source, then package name), then GIDS, then the rest (docs/spec/minidriver.md §12.3 (c)).
     expect(observed.commands).toEqual([
       `00 a4 04 00 0b ${PIV_AID} 00`, // @fixture/card-yk
       `00 a4 04 00 0b ${PIV_AID} 00`, // fixture-piv-like

@@ -1,5 +1,5 @@
 /**
- * @module CardTransaction: a held SCardBeginTransaction as an AsyncDisposable. Disposing ends it with
+ * CardTransaction: a held SCardBeginTransaction as an AsyncDisposable. Disposing ends it with
  * SCARD_LEAVE_CARD and never throws (like pcsc-rust's Drop); `end(disposition)` is the form that reports
  * errors. Every card operation goes through it and throws once it has ended.
  */

@@ -1,5 +1,5 @@
 /**
- * @module PC/SC constants (pcsclite's pcsclite.h / reader.h, winscard.h). Values that differ between
+ * PC/SC constants (pcsclite's pcsclite.h / reader.h, winscard.h). Values that differ between
  * platforms (SCARD_PROTOCOL_RAW, SCARD_CTL_CODE) are resolved in platform.ts.
  */
 

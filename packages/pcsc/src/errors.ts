@@ -1,5 +1,5 @@
 /**
- * @module Turns a PC/SC return code into a ScardError that names the SCard function and the reader, with
+ * Turns a PC/SC return code into a ScardError that names the SCard function and the reader, with
  * the exact code (SCARD_E_NO_SERVICE 0x8010001D, SCARD_W_RESET_CARD 0x80100068, ...).
  */
 import { ScardCode, ScardError } from '@minidriver/spec';

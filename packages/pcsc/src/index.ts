@@ -1,8 +1,10 @@
 /**
- * @module @minidriver/pcsc — the platform's PC/SC library (libpcsclite, PCSC.framework, winscard.dll)
+ * `@minidriver/pcsc` — the platform's PC/SC library (libpcsclite, PCSC.framework, winscard.dll)
  * through koffi: `PcscContext` (SCARDCONTEXT), `PcscCard` (SCARDHANDLE, a core Transport with real
  * SCardBeginTransaction/SCardEndTransaction), `CardTransaction`, reader/card watching, PIN pad features,
  * and an adapter for the `pcsclite` npm package.
+ *
+ * @packageDocumentation
  */
 
 export { CardTransaction, withTransaction } from './card-transaction.js';

@@ -1,5 +1,5 @@
 /**
- * @module The koffi bindings to the platform's PC/SC library. Every function returns the raw LONG as an
+ * The koffi bindings to the platform's PC/SC library. Every function returns the raw LONG as an
  * unsigned number; callers turn failures into ScardError (errors.ts). Calls that can block on the card or
  * on another process (transmit, control, begin transaction, get status change, connect, reconnect,
  * disconnect) run on koffi's worker threads so the event loop keeps running.

@@ -1,5 +1,5 @@
 /**
- * @module PcscCard: one SCARDHANDLE, implementing core's Transport. Holds an in-process queue so a second
+ * PcscCard: one SCARDHANDLE, implementing core's Transport. Holds an in-process queue so a second
  * beginTransaction waits for the first to end, reconnects by itself after SCARD_W_RESET_CARD and reports
  * resets and removals to its listeners (the session drops its authentication state and cache).
  */

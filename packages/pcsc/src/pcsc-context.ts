@@ -1,5 +1,5 @@
 /**
- * @module PcscContext: one SCARDCONTEXT. Lists readers, waits for reader/card changes, connects to cards.
+ * PcscContext: one SCARDCONTEXT. Lists readers, waits for reader/card changes, connects to cards.
  * Cards keep their context alive; releasing the context disconnects the cards it opened.
  */
 import { type CardProtocol, ScardCode, ScardError } from '@minidriver/spec';

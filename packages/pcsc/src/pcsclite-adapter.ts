@@ -1,5 +1,5 @@
 /**
- * @module Wraps a reader of the `pcsclite` npm package as a Transport, for applications that already use
+ * Wraps a reader of the `pcsclite` npm package as a Transport, for applications that already use
  * it. `pcsclite` has no SCardBeginTransaction, so this adapter cannot hold a real transaction: it connects
  * with SCARD_SHARE_EXCLUSIVE instead (no other process can use the card while connected) and only queues
  * transactions inside this process.

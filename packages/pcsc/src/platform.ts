@@ -1,5 +1,5 @@
 /**
- * @module Where the PC/SC library lives on each platform and how wide its types are. pcsclite on Linux
+ * Where the PC/SC library lives on each platform and how wide its types are. pcsclite on Linux
  * uses `unsigned long` DWORDs and `long` handles (64-bit on x86-64); macOS's PCSC.framework uses 32-bit
  * DWORDs and handles and packs SCARD_READERSTATE; winscard.dll uses 32-bit DWORDs, pointer-sized
  * handles, A/W function names and a 36-byte ATR buffer.

@@ -1,5 +1,5 @@
 /**
- * @module PC/SC part 10 reader features: the answer to CM_IOCTL_GET_FEATURE_REQUEST is a list of
+ * PC/SC part 10 reader features: the answer to CM_IOCTL_GET_FEATURE_REQUEST is a list of
  * TLV entries `tag (1 byte) | length (1 byte, always 4) | control code (4 bytes, big-endian)`.
  */
 import type { ReaderFeatures } from '@minidriver/spec';

@@ -1,5 +1,5 @@
 /**
- * @module ReaderWatch: reader and card events from SCardGetStatusChange, on a context of its own. Reader
+ * ReaderWatch: reader and card events from SCardGetStatusChange, on a context of its own. Reader
  * arrivals and departures come from the "\\?PnP?\Notification" pseudo reader (polled on macOS, which lacks it).
  */
 import { EventEmitter } from 'node:events';

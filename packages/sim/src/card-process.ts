@@ -1,5 +1,5 @@
 /**
- * @module Runs one APDU through a SimulatedCard the way a card reader would: the command goes in as a
+ * Runs one APDU through a SimulatedCard the way a card reader would: the command goes in as a
  * copy, a failing simulator answers SW 6F00 (no precise diagnosis) instead of crashing its host.
  */
 import { copyBytes } from '@minidriver/spec';

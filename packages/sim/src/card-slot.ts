@@ -1,5 +1,5 @@
 /**
- * @module The reader slot a simulated card sits in, shared by every SimTransport on that card object:
+ * The reader slot a simulated card sits in, shared by every SimTransport on that card object:
  * the transaction lock (so two transports in one process really exclude each other), one-at-a-time
  * exchanges, presence (removal faults) and a reset generation (so each transport learns, once, that
  * another one reset the card — PC/SC's SCARD_W_RESET_CARD).

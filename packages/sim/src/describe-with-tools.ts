@@ -1,5 +1,5 @@
 /**
- * @module `@minidriver/sim/testing`: vitest helpers for suites that need external tools (pcscd,
+ * `@minidriver/sim/testing`: vitest helpers for suites that need external tools (pcscd,
  * opensc-tool ...). Kept out of the main entry because it imports vitest.
  */
 import { describe } from 'vitest';

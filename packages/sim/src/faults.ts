@@ -1,5 +1,5 @@
 /**
- * @module Declarative fault injection: which APDU (counted from 1) loses the card, loses power, is slowed
+ * Declarative fault injection: which APDU (counted from 1) loses the card, loses power, is slowed
  * down or gets a corrupted response. Shared by SimTransport and the vpcd bridge so a test that injects a
  * fault behaves the same in process and through pcscd.
  */

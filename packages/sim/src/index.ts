@@ -1,6 +1,8 @@
 /**
- * @module @minidriver/sim — the simulator host: the SimulatedCard interface, an in-memory Transport,
+ * `@minidriver/sim` — the simulator host: the SimulatedCard interface, an in-memory Transport,
  * the vpcd bridge that puts a simulated card into pcscd, fault injection and an APDU recorder.
+ *
+ * @packageDocumentation
  */
 
 export * from './card-process.js';

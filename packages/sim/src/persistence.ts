@@ -1,5 +1,5 @@
 /**
- * @module Saving a simulated card's persistent state (keys, objects, PIN counters) to a JSON file and
+ * Saving a simulated card's persistent state (keys, objects, PIN counters) to a JSON file and
  * loading it back, so a CLI can generate a key in one run and sign with it in the next. Saves replace
  * the file atomically (temp file in the same directory, fsync, rename): an interrupted save leaves the
  * old file or the new one, never a broken one.

@@ -1,6 +1,6 @@
 /**
  * The simulated PIN-pad reader. Structure vectors are worked by hand from the PC/SC part 10 v2.02.09
- * layouts (§2.5.2 PIN_VERIFY_STRUCTURE, §2.5.3 PIN_MODIFY_STRUCTURE; USHORT/ULONG little-endian), for the
+ * layouts (docs/spec/minidriver.md §2.5.2 PIN_VERIFY_STRUCTURE, docs/spec/minidriver.md §2.5.3 PIN_MODIFY_STRUCTURE; USHORT/ULONG little-endian), for the
  * PIV VERIFY 00 20 00 80 / CHANGE REFERENCE DATA 00 24 00 80 templates (8-byte ASCII blocks padded FF).
  */
 

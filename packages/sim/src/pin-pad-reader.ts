@@ -1,5 +1,5 @@
 /**
- * @module A simulated PIN-pad reader (PC/SC part 10 secure PIN entry): parses PIN_VERIFY_STRUCTURE and
+ * A simulated PIN-pad reader (PC/SC part 10 secure PIN entry): parses PIN_VERIFY_STRUCTURE and
  * PIN_MODIFY_STRUCTURE with the one parser of @minidriver/card-kit, asks a {@link PinPad} for the digits,
  * and builds the APDU the reader would send to the card.
  */
@@ -16,7 +16,7 @@ import { ScardError } from '@minidriver/spec';
 /**
  * Control codes as the pcsc-lite CCID driver announces them: SCARD_CTL_CODE(CLASS2_IOCTL_MAGIC + tag) =
  * 0x42000000 + 0x330000 + feature tag (ccid_ifdhandler.h). Defined here rather than taken from
- * @minidriver/pcsc so the simulator stays independent of PC/SC; they are only numbers passed through
+ * `@minidriver/pcsc` so the simulator stays independent of PC/SC; they are only numbers passed through
  * `features`, the plugin never hard-codes them.
  */
 export const SIM_CONTROL_VERIFY_PIN_DIRECT = 0x42330006;

@@ -1,5 +1,5 @@
 /**
- * @module The APDU recorder: counts APDUs and bytes each way per named operation ("keygen", "sign"), for
+ * The APDU recorder: counts APDUs and bytes each way per named operation ("keygen", "sign"), for
  * tests ("signing takes exactly 3 APDUs") and benchmarks. `recordingTransport` puts one in front of any
  * Transport, real or simulated.
  */

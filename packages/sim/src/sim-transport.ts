@@ -1,5 +1,5 @@
 /**
- * @module SimTransport: the in-memory Transport over a SimulatedCard, with the PC/SC behaviour plugins
+ * SimTransport: the in-memory Transport over a SimulatedCard, with the PC/SC behaviour plugins
  * must cope with — transactions that exclude other transports on the same card, SCARD_W_RESET_CARD after
  * someone else reset the card, SCARD_W_REMOVED_CARD after a removal — and declarative fault injection.
  */

@@ -1,5 +1,5 @@
 /**
- * @module The interface every card simulator implements (cards/<card>/sim), and that the simulator host
+ * The interface every card simulator implements (cards/<card>/sim), and that the simulator host
  * (in-memory transport, vpcd bridge) drives.
  */
 

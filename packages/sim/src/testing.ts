@@ -1,5 +1,5 @@
 /**
- * @module Test support shared by every package: is an external tool installed, is pcscd running, and a
+ * Test support shared by every package: is an external tool installed, is pcscd running, and a
  * skip reason for tests that need them. With CI=true a missing tool must fail instead of skip, so a
  * misconfigured CI machine cannot silently skip integration tests: `describeWithTools` in
  * `@minidriver/sim/testing` does that for vitest suites. This module does not import vitest.

@@ -1,5 +1,5 @@
 /**
- * @module A simulated card that carries none of our applications: the card an AID probe must reject.
+ * A simulated card that carries none of our applications: the card an AID probe must reject.
  */
 import type { SimulatedCard } from './simulated-card.js';
 

@@ -1,5 +1,5 @@
 /**
- * @module The vpcd bridge: puts a SimulatedCard into pcscd through the vsmartcard virtual reader driver
+ * The vpcd bridge: puts a SimulatedCard into pcscd through the vsmartcard virtual reader driver
  * (vpcd), so every PC/SC application (OpenSC, yubico-piv-tool, gpg, @minidriver/pcsc) can use it.
  *
  * Protocol (vsmartcard vpcd): pcscd listens on TCP (127.0.0.1:35963 for "Virtual PCD 00 00", 35964 for

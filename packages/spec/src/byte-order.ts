@@ -1,5 +1,5 @@
 /**
- * Byte-order helpers for the CryptoAPI boundary (§8.1): RSA integers are little-endian at the
+ * Byte-order helpers for the CryptoAPI boundary (docs/spec/minidriver.md §8.1): RSA integers are little-endian at the
  * interface and big-endian on cards; ECC coordinates are big-endian and left-padded to the field size.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *

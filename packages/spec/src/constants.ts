@@ -1,11 +1,11 @@
 /**
- * Constants of the minidriver specification (cardmod.h values, shared/spec/minidriver.md §2).
+ * Constants of the minidriver specification (cardmod.h values, docs/spec/minidriver.md §2).
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation
  */
 
-/** CARD_DATA versions a plugin and a caller can negotiate (§1.6). */
+/** CARD_DATA versions a plugin and a caller can negotiate (docs/spec/minidriver.md §1.6). */
 export type CardDataVersion = 4 | 5 | 6 | 7;
 export const CARD_DATA_VERSION_FOUR = 4;
 export const CARD_DATA_VERSION_FIVE = 5;
@@ -13,7 +13,7 @@ export const CARD_DATA_VERSION_SIX = 6;
 export const CARD_DATA_VERSION_SEVEN = 7;
 export const CARD_DATA_CURRENT_VERSION = 7;
 
-/** Current versions of the versioned structures (§2.1). */
+/** Current versions of the versioned structures (docs/spec/minidriver.md §2.1). */
 export const StructureVersion = {
   CARD_CAPABILITIES: 1,
   CARD_FILE_INFO: 1,
@@ -54,7 +54,7 @@ export const CARD_KEY_IMPORT_SHARED_SYMMETRIC = 0x8;
 export const CARD_CIPHER_OPERATION = 0x1;
 export const CARD_ASYMMETRIC_OPERATION = 0x2;
 
-/** Key specifications (`dwKeySpec`, §2.3). */
+/** Key specifications (`dwKeySpec`, docs/spec/minidriver.md §2.3). */
 export const KeySpec = {
   AT_KEYEXCHANGE: 1,
   AT_SIGNATURE: 2,
@@ -100,7 +100,7 @@ export function eccKeySpecBits(spec: number): 256 | 384 | 521 | undefined {
   }
 }
 
-/** Logical names of the card file system (§2.4). */
+/** Logical names of the card file system (docs/spec/minidriver.md §2.4). */
 export const LogicalName = {
   BASE_CSP_DIR: 'mscp',
   INTERMEDIATE_CERTS_DIR: 'mscerts',
@@ -119,7 +119,7 @@ export const CARD_USER_EVERYONE = 'anonymous';
 export const CARD_USER_USER = 'user';
 export const CARD_USER_ADMIN = 'admin';
 
-/** PIN ids (`PIN_ID`, §6.1): 0..7. */
+/** PIN ids (`PIN_ID`, docs/spec/minidriver.md §6.1): 0..7. */
 export type PinId = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
 export const MAX_PINS = 8;
 export const ROLE_EVERYONE = 0;
@@ -213,7 +213,7 @@ export const PinCachePolicyType = {
 } as const;
 export type PinCachePolicyType = (typeof PinCachePolicyType)[keyof typeof PinCachePolicyType];
 
-/** CryptoAPI hash ALG_IDs accepted in CARD_SIGNING_INFO.aiHashAlg (§8.5). */
+/** CryptoAPI hash ALG_IDs accepted in CARD_SIGNING_INFO.aiHashAlg (docs/spec/minidriver.md §8.5). */
 export const CalgHash = {
   CALG_MD2: 0x8001,
   CALG_MD4: 0x8002,

@@ -1,6 +1,6 @@
 /**
  * The CARD_DATA function table as data: which version introduced each entry point, and which
- * ones a plugin must provide (§3.1, §5.10). CardSession refuses a call above the negotiated version.
+ * ones a plugin must provide (docs/spec/minidriver.md §3.1, §5.10). CardSession refuses a call above the negotiated version.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation
@@ -13,7 +13,7 @@ export type EntryPointName = keyof MinidriverV7;
 
 /**
  * The CARD_DATA version from which each slot exists. CardSignData, CardRSADecrypt and
- * CardConstructDHAgreement sit in the version 4 block of cardmod.h (§3.1 note, §14 item 30).
+ * CardConstructDHAgreement sit in the version 4 block of cardmod.h (docs/spec/minidriver.md §3.1 note, docs/spec/minidriver.md §14 item 30).
  */
 export const ENTRY_POINT_VERSION: Readonly<Record<EntryPointName, CardDataVersion>> = {
   deleteContext: 4,
@@ -89,7 +89,7 @@ export const REQUIRED_ENTRY_POINTS: Readonly<Record<EntryPointName, boolean>> = 
   ]),
 ) as Record<EntryPointName, boolean>;
 
-/** Entry points allowed in CARD_SECURE_KEY_INJECTION_NO_CARD_MODE (§5.1.1). */
+/** Entry points allowed in CARD_SECURE_KEY_INJECTION_NO_CARD_MODE (docs/spec/minidriver.md §5.1.1). */
 export const NO_CARD_MODE_ENTRY_POINTS: readonly EntryPointName[] = [
   'mdImportSessionKey',
   'mdEncryptData',

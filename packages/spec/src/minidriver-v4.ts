@@ -1,5 +1,5 @@
 /**
- * The entry points of CARD_DATA version 4 (§3.1 slots 16-41), as a card plugin implements them.
+ * The entry points of CARD_DATA version 4 (docs/spec/minidriver.md §3.1 slots 16-41), as a card plugin implements them.
  *
  * The plugin sees validated arguments only: CardSession has already checked names, flags, structure
  * versions and the negotiated version, and holds the card transaction. Methods marked optional may be
@@ -93,7 +93,7 @@ export interface MinidriverV4 {
    */
   signData(request: SignDataRequest): Promise<Uint8Array>;
   /**
-   * CardRSADecrypt: the result little-endian, as the spec's byte order rule says (§8.1); with padding
+   * CardRSADecrypt: the result little-endian, as the spec's byte order rule says (docs/spec/minidriver.md §8.1); with padding
    * 'none' the whole raw block, otherwise the message with the padding removed.
    */
   rsaDecrypt?(request: RsaDecryptRequest): Promise<Uint8Array>;

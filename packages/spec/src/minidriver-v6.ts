@@ -1,5 +1,5 @@
 /**
- * Entry points added by CARD_DATA version 6 (§3.1 slots 45-52): PIN ids, session PINs, properties.
+ * Entry points added by CARD_DATA version 6 (docs/spec/minidriver.md §3.1 slots 45-52): PIN ids, session PINs, properties.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation

@@ -1,6 +1,6 @@
 /**
- * Entry points added by CARD_DATA version 7 (§3.1 slots 54-63): CardCreateContainerEx and the
- * optional secure key injection family (§5.8).
+ * Entry points added by CARD_DATA version 7 (docs/spec/minidriver.md §3.1 slots 54-63): CardCreateContainerEx and the
+ * optional secure key injection family (docs/spec/minidriver.md §5.8).
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation

@@ -112,7 +112,7 @@ export interface ManifestAtr {
   readonly name?: string;
 }
 
-/** The `minidriver` field of a card package's package.json (shared/design.md). */
+/** The `minidriver` field of a card package's package.json (its JSON Schema ships in @minidriver/loader; see docs/writing-a-plugin.md). */
 export interface PluginManifest {
   readonly name: string;
   readonly atrs: readonly ManifestAtr[];

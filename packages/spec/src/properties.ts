@@ -1,5 +1,5 @@
 /**
- * Card and container properties (§7): names as the spec spells them, and the value type of each.
+ * Card and container properties (docs/spec/minidriver.md §7): names as the spec spells them, and the value type of each.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation
@@ -30,7 +30,7 @@ export const CardProperty = {
   CP_PADDING_SCHEMES: 'Padding Schemes',
   CP_CHAINING_MODES: 'Chaining Modes',
   /**
-   * Our vendor extension (§5.7 "Vendors may add custom properties"), read-only: the tries a PIN has left
+   * Our vendor extension (docs/spec/minidriver.md §5.7 "Vendors may add custom properties"), read-only: the tries a PIN has left
    * (flags = PIN id), asked without spending one. CARD_DATA_VALUE_UNKNOWN (0xFFFFFFFF) when the card
    * cannot tell. Lets applications read retry counters without card-specific APDUs.
    */
@@ -97,7 +97,7 @@ export interface ContainerPropertyTypes {
 /** A container property name. */
 export type ContainerPropertyName = keyof ContainerPropertyTypes;
 
-/** Key properties of secure key injection (§7.3). */
+/** Key properties of secure key injection (docs/spec/minidriver.md §7.3). */
 export const KeyProperty = {
   CKP_CHAINING_MODE: 'ChainingMode',
   CKP_INITIALIZATION_VECTOR: 'IV',

@@ -1,5 +1,5 @@
 /**
- * The structures the minidriver entry points exchange (§3), as typed objects. The byte-exact
+ * The structures the minidriver entry points exchange (docs/spec/minidriver.md §3), as typed objects. The byte-exact
  * forms (what a C caller or the card stores) are in ../codecs. `dwVersion` members are handled by
  * CardSession (the 0 → 1 rule, "greater than current → ERROR_REVISION_MISMATCH") and so do not appear
  * in what a plugin returns.
@@ -22,7 +22,7 @@ import type {
 /** Directory argument: a name of 1..8 ANSI characters, or null for the root directory. */
 export type DirectoryName = string | null;
 
-/** `CARD_CAPABILITIES` (§3.2). */
+/** `CARD_CAPABILITIES` (docs/spec/minidriver.md §3.2). */
 export interface CardCapabilities {
   /** TRUE: the card/minidriver compresses certificates itself; FALSE: the caller compresses them. */
   readonly certificateCompression: boolean;
@@ -30,21 +30,21 @@ export interface CardCapabilities {
   readonly keyGeneration: boolean;
 }
 
-/** `CARD_FILE_INFO` (§3.3). */
+/** `CARD_FILE_INFO` (docs/spec/minidriver.md §3.3). */
 export interface CardFileInfo {
   /** Logical (uncompressed) size of the contents in bytes. */
   readonly size: number;
   readonly accessCondition: FileAccessCondition;
 }
 
-/** `CARD_FREE_SPACE_INFO` (§3.4). Unknown values are CARD_DATA_VALUE_UNKNOWN (0xFFFFFFFF). */
+/** `CARD_FREE_SPACE_INFO` (docs/spec/minidriver.md §3.4). Unknown values are CARD_DATA_VALUE_UNKNOWN (0xFFFFFFFF). */
 export interface CardFreeSpaceInfo {
   readonly bytesAvailable: number;
   readonly keyContainersAvailable: number;
   readonly maxKeyContainers: number;
 }
 
-/** `CARD_KEY_SIZES` (§3.5). */
+/** `CARD_KEY_SIZES` (docs/spec/minidriver.md §3.5). */
 export interface CardKeySizes {
   readonly minimumBitLength: number;
   readonly defaultBitLength: number;
@@ -53,7 +53,7 @@ export interface CardKeySizes {
 }
 
 /**
- * `CONTAINER_INFO` (§3.6): the public keys of a container as key BLOBs (§9.1): an RSA key is a CryptoAPI
+ * `CONTAINER_INFO` (docs/spec/minidriver.md §3.6): the public keys of a container as key BLOBs (docs/spec/minidriver.md §9.1): an RSA key is a CryptoAPI
  * PUBLICKEYBLOB (little-endian integers), an ECC key a BCRYPT_ECCKEY_BLOB (big-endian coordinates).
  * An absent half is undefined.
  */
@@ -64,7 +64,7 @@ export interface ContainerInfo {
   readonly keyExchangePublicKey?: Uint8Array;
 }
 
-/** One 86-byte `CONTAINER_MAP_RECORD` of `mscp/cmapfile` (§3.7). */
+/** One 86-byte `CONTAINER_MAP_RECORD` of `mscp/cmapfile` (docs/spec/minidriver.md §3.7). */
 export interface ContainerMapRecord {
   /** Container name, at most 39 characters, usually a braced GUID. Empty for an unused record. */
   readonly guid: string;
@@ -74,7 +74,7 @@ export interface ContainerMapRecord {
   readonly keyExchangeKeySizeBits: number;
 }
 
-/** `CARD_CACHE_FILE_FORMAT`, the contents of `cardcf` (§3.8). */
+/** `CARD_CACHE_FILE_FORMAT`, the contents of `cardcf` (docs/spec/minidriver.md §3.8). */
 export interface CardCacheFile {
   readonly version: number;
   /** 8-bit counter, wraps at 255. */
@@ -87,14 +87,14 @@ export interface CardCacheFile {
   readonly trailing?: Uint8Array;
 }
 
-/** `PIN_CACHE_POLICY` (§3.9). */
+/** `PIN_CACHE_POLICY` (docs/spec/minidriver.md §3.9). */
 export interface PinCachePolicy {
   readonly type: PinCachePolicyType;
   /** Lifetime in seconds for PinCacheTimed, else 0. */
   readonly info: number;
 }
 
-/** `PIN_INFO` (§3.9). */
+/** `PIN_INFO` (docs/spec/minidriver.md §3.9). */
 export interface PinInfo {
   readonly pinType: SecretType;
   readonly purpose: SecretPurpose;
@@ -114,7 +114,7 @@ export type SignaturePadding =
   /** Raw RSA: the data is already a full modulus-length block. */
   | { readonly type: 'none' };
 
-/** A validated CardSignData request (§5.6.1). */
+/** A validated CardSignData request (docs/spec/minidriver.md §5.6.1). */
 export interface SignDataRequest {
   readonly containerIndex: number;
   readonly keySpec: KeySpec;
@@ -124,7 +124,7 @@ export interface SignDataRequest {
   readonly padding: SignaturePadding;
 }
 
-/** Padding of an RSA decryption (§5.6.2). */
+/** Padding of an RSA decryption (docs/spec/minidriver.md §5.6.2). */
 export type DecryptPadding =
   | { readonly type: 'none' }
   | { readonly type: 'pkcs1' }
@@ -143,7 +143,7 @@ export interface RsaDecryptRequest {
   readonly padding: DecryptPadding;
 }
 
-/** A validated CardConstructDHAgreement request (§5.6.3). */
+/** A validated CardConstructDHAgreement request (docs/spec/minidriver.md §5.6.3). */
 export interface DhAgreementRequest {
   readonly containerIndex: number;
   /** The peer's public key as a BCRYPT_ECCKEY_BLOB (ECDH public magic) + X + Y. */
@@ -156,7 +156,7 @@ export interface KdfParameter {
   readonly value: Uint8Array;
 }
 
-/** A validated CardDeriveKey request (§5.6.4). */
+/** A validated CardDeriveKey request (docs/spec/minidriver.md §5.6.4). */
 export interface DeriveKeyRequest {
   readonly agreementIndex: number;
   readonly kdf: KdfName;
@@ -169,7 +169,7 @@ export interface DeriveKeyRequest {
   readonly keyLength?: number;
 }
 
-/** What CardCreateContainer / CardCreateContainerEx ask for (§5.4.1). */
+/** What CardCreateContainer / CardCreateContainerEx ask for (docs/spec/minidriver.md §5.4.1). */
 export interface CreateContainerRequest {
   readonly mode: 'generate' | 'import';
   readonly keySpec: KeySpec;
@@ -181,7 +181,7 @@ export interface CreateContainerRequest {
   readonly pinId: PinId;
 }
 
-/** CardChangeAuthenticatorEx (§5.2.9), and the v4 unblock/change calls expressed through it. */
+/** CardChangeAuthenticatorEx (docs/spec/minidriver.md §5.2.9), and the v4 unblock/change calls expressed through it. */
 export interface ChangeAuthenticatorRequest {
   readonly operation: 'unblock' | 'change';
   readonly authenticatingPinId: PinId;

@@ -131,7 +131,7 @@ async function provision(target: CardUnderTest): Promise<void> {
   }
 }
 
-/** The logon of §10: cardcf, cmapfile, the mscp listing, every certificate, every valid container. */
+/** The logon of docs/spec/minidriver.md §10: cardcf, cmapfile, the mscp listing, every certificate, every valid container. */
 async function logon(session: CardSession): Promise<number> {
   await session.readFile(null, 'cardcf');
   const map = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));

@@ -499,7 +499,7 @@ describe('files and raw APDUs', () => {
     );
     expect(files).not.toContain('mscp/kxc02');
     writeFileSync(file('data.bin'), Buffer.from('hello'));
-    // PIV holds only the files it maps onto its objects (piv.md §10): no free-form files or directories.
+    // PIV holds only the files it maps onto its objects (docs/spec/piv.md §10): no free-form files or directories.
     const freeForm = await run(sim('write', 'mscp/notes', '--in', file('data.bin'), '--admin-key', 'default'));
     expect(freeForm.status).toBe(1);
     expect(freeForm.stderr).toContain('SCARD_E_UNSUPPORTED_FEATURE (0x80100022)');

@@ -1,5 +1,5 @@
 /**
- * @module Test support: a simulated PIV card provisioned the way a user's YubiKey typically is — RSA-2048
+ * Test support: a simulated PIV card provisioned the way a user's YubiKey typically is — RSA-2048
  * in 9A, P-256 in 9C and 9D, each with a certificate — built through the PIV card edge itself.
  */
 import { createPublicKey } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * @module Test support: a real X.509 certificate (DER) for any public key, signed by a throwaway P-256
+ * Test support: a real X.509 certificate (DER) for any public key, signed by a throwaway P-256
  * issuer with node:crypto, so tests can write certificates for keys generated on the simulated card
  * (whose private keys the test does not hold, so the certificate cannot be self-signed).
  */

@@ -1,5 +1,5 @@
 /**
- * `cardapps`, the application directory (§4.3, §14 #2): 8-byte records, each an application
+ * `cardapps`, the application directory (docs/spec/minidriver.md §4.3, §14 #2): 8-byte records, each an application
  * (directory) name zero-padded to 8 bytes, possibly without terminator. A created card holds
  * `6D 73 63 70 00 00 00 00` ("mscp").
  * Section numbers (§) refer to docs/spec/minidriver.md.
@@ -33,7 +33,7 @@ export function decodeCardApps(bytes: Uint8Array): string[] {
 
 /**
  * Encodes application names as 8-byte zero-padded records. Each name must be a valid directory name
- * (§4.1, see validateFileName) or "" for an empty record; else SCARD_E_INVALID_PARAMETER.
+ * (docs/spec/minidriver.md §4.1, see validateFileName) or "" for an empty record; else SCARD_E_INVALID_PARAMETER.
  */
 export function encodeCardApps(names: readonly string[]): Uint8Array {
   if (!Array.isArray(names)) invalidInput('cardapps names must be an array');

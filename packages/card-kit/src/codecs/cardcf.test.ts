@@ -10,18 +10,18 @@ import { describe, expect, it } from 'vitest';
 import { bumpFreshness, decodeCardCacheFile, EMPTY_CARD_CACHE_FILE, encodeCardCacheFile } from './cardcf.js';
 
 describe('cardcf', () => {
-  it('a created card holds six zero bytes (spec §3.8 / §4.6)', () => {
+  it('a created card holds six zero bytes (spec docs/spec/minidriver.md §3.8 / §4.6)', () => {
     expect(toHex(encodeCardCacheFile(EMPTY_CARD_CACHE_FILE))).toBe('000000000000');
     expect(decodeCardCacheFile(fromHex('00 00 00 00 00 00'))).toEqual(EMPTY_CARD_CACHE_FILE);
   });
 
-  it('lays out version, pins, containers LE, files LE (layout of §3.8 worked by hand)', () => {
+  it('lays out version, pins, containers LE, files LE (layout of docs/spec/minidriver.md §3.8 worked by hand)', () => {
     const file = { version: 1, pinsFreshness: 0x7f, containersFreshness: 0x1234, filesFreshness: 0xabcd };
     expect(toHex(encodeCardCacheFile(file))).toBe('017f3412cdab');
     expect(decodeCardCacheFile(fromHex('017f3412cdab'))).toEqual(file);
   });
 
-  it('preserves trailing per-application bytes (§14 #3)', () => {
+  it('preserves trailing per-application bytes (docs/spec/minidriver.md §14 #3)', () => {
     const decoded = decodeCardCacheFile(fromHex('01 02 03 00 04 00 aa bb cc dd'));
     expect(toHex(decoded.trailing ?? new Uint8Array())).toBe('aabbccdd');
     expect(toHex(encodeCardCacheFile(decoded))).toBe('010203000400aabbccdd');

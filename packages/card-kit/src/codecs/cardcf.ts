@@ -1,5 +1,5 @@
 /**
- * `cardcf`, the cache freshness file (§3.8, §4.8): `bVersion`, `bPinsFreshness`,
+ * `cardcf`, the cache freshness file (docs/spec/minidriver.md §3.8, §4.8): `bVersion`, `bPinsFreshness`,
  * `wContainersFreshness` (LE), `wFilesFreshness` (LE); extra trailing bytes (older per-application
  * counters) are preserved as found.
  * Section numbers (§) refer to docs/spec/minidriver.md.
@@ -12,7 +12,7 @@ import { corruptFile, invalidInput, readUint16, requireBytes, requireUint, write
 /** Size of the fixed part of `cardcf`. */
 export const CARD_CACHE_FILE_SIZE = 6;
 
-/** The `cardcf` of a freshly created card: six zero bytes (§4.6). */
+/** The `cardcf` of a freshly created card: six zero bytes (docs/spec/minidriver.md §4.6). */
 export const EMPTY_CARD_CACHE_FILE: CardCacheFile = Object.freeze({
   version: 0,
   pinsFreshness: 0,
@@ -56,7 +56,7 @@ export function encodeCardCacheFile(file: CardCacheFile): Uint8Array {
 
 /**
  * Returns a copy of `file` with one counter incremented: pins wrap at 2^8, containers and files at 2^16
- * (§4.8: callers compare for equality only). Trailing bytes are carried over (copied).
+ * (docs/spec/minidriver.md §4.8: callers compare for equality only). Trailing bytes are carried over (copied).
  */
 export function bumpFreshness(file: CardCacheFile, which: 'pins' | 'containers' | 'files'): CardCacheFile {
   const next: CardCacheFile = {

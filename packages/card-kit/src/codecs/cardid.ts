@@ -1,5 +1,5 @@
 /**
- * `cardid`, the 16-byte card identifier (§4.3), and its GUID text form.
+ * `cardid`, the 16-byte card identifier (docs/spec/minidriver.md §4.3), and its GUID text form.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation

@@ -1,5 +1,5 @@
 /**
- * Certificate files `kscNN` / `kxcNN` (§4.4): either raw DER or the Base CSP's compressed form
+ * Certificate files `kscNN` / `kxcNN` (docs/spec/minidriver.md §4.4): either raw DER or the Base CSP's compressed form
  * `01 00 ‖ uncompressed length (WORD LE) ‖ zlib stream`.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *

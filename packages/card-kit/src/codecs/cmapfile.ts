@@ -1,5 +1,5 @@
 /**
- * `mscp/cmapfile`, the container map (§3.7): 86-byte `CONTAINER_MAP_RECORD`s, record i =
+ * `mscp/cmapfile`, the container map (docs/spec/minidriver.md §3.7): 86-byte `CONTAINER_MAP_RECORD`s, record i =
  * container i.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *

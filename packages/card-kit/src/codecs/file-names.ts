@@ -1,5 +1,5 @@
 /**
- * Names of the logical file system (§4.1) and of the certificate files `kscNN` / `kxcNN` (§4.3).
+ * Names of the logical file system (docs/spec/minidriver.md §4.1) and of the certificate files `kscNN` / `kxcNN` (docs/spec/minidriver.md §4.3).
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation
@@ -10,7 +10,7 @@ import { invalidInput } from './binary.js';
 const FORBIDDEN = new Set(['<', '>', ':', '"', '/', '\\', '|', '?', '*']);
 
 /**
- * Checks a directory or file name (§4.1): 1–8 characters, each printable ASCII (0x20–0x7E: the part of
+ * Checks a directory or file name (docs/spec/minidriver.md §4.1): 1–8 characters, each printable ASCII (0x20–0x7E: the part of
  * every ANSI code page that is the same everywhere), none of `< > : " / \ | ? *`, no leading or trailing
  * space, no trailing dot, not "." or "..". Anything else → SCARD_E_INVALID_PARAMETER.
  */
@@ -27,7 +27,7 @@ export function validateFileName(name: string): void {
   }
 }
 
-/** Validates `name` (see {@link validateFileName}) and folds it to lower case, the canonical form (§4.1). */
+/** Validates `name` (see {@link validateFileName}) and folds it to lower case, the canonical form (docs/spec/minidriver.md §4.1). */
 export function normalizeFileName(name: string): string {
   validateFileName(name);
   return name.toLowerCase();
@@ -38,7 +38,7 @@ export type CertificateFileKind = 'ksc' | 'kxc';
 
 /**
  * The certificate file name of a container: `ksc`/`kxc` + the index as two lowercase hex digits
- * (`%02x`, the spec's recommendation, §14 #4): container 10 → `kxc0a`. Index 0–255, else
+ * (`%02x`, the spec's recommendation, docs/spec/minidriver.md §14 #4): container 10 → `kxc0a`. Index 0–255, else
  * SCARD_E_INVALID_PARAMETER.
  */
 export function certificateFileName(kind: CertificateFileKind, containerIndex: number): string {
@@ -50,7 +50,7 @@ export function certificateFileName(kind: CertificateFileKind, containerIndex: n
 }
 
 /**
- * Recognises a certificate file name written by any implementation (§4.3): case-insensitive `ksc`/`kxc`
+ * Recognises a certificate file name written by any implementation (docs/spec/minidriver.md §4.3): case-insensitive `ksc`/`kxc`
  * followed by
  * - one or two hex digits (`kxc2`, `kxc0a`, `KXC0A`, `kxc10`) → read as **hexadecimal**, or
  * - three decimal digits (`kxc100`, OpenSC's `%02i` beyond 99) → read as decimal.

@@ -43,7 +43,7 @@ describe('cardid', () => {
 });
 
 describe('cardapps', () => {
-  it('a created card holds 6D 73 63 70 00 00 00 00 (spec §4.3 example)', () => {
+  it('a created card holds 6D 73 63 70 00 00 00 00 (spec docs/spec/minidriver.md §4.3 example)', () => {
     expect(toHex(encodeCardApps(['mscp']), ' ')).toBe('6d 73 63 70 00 00 00 00');
     expect(decodeCardApps(fromHex('6D 73 63 70 00 00 00 00'))).toEqual(['mscp']);
   });
@@ -78,7 +78,7 @@ describe('cardapps', () => {
 describe('cmapfile', () => {
   const guid = '{6ab5e2b3-7b0d-4a6c-9b61-3d8e2f1c0a55}';
 
-  it('lays out an 86-byte record (§3.7 worked by hand)', () => {
+  it('lays out an 86-byte record (docs/spec/minidriver.md §3.7 worked by hand)', () => {
     const bytes = encodeContainerMap([{ guid, flags: 3, signatureKeySizeBits: 0, keyExchangeKeySizeBits: 2048 }]);
     expect(bytes.length).toBe(CONTAINER_MAP_RECORD_SIZE);
     expect(toHex(bytes.subarray(0, 6))).toBe('7b0036006100'); // "{6a" UTF-16LE
@@ -147,7 +147,7 @@ describe('cmapfile', () => {
 describe('certificate files', () => {
   const der = fromHex(`308201${'0a'}${'5a'.repeat(266)}`);
 
-  it('compresses as 01 00 ‖ length LE ‖ zlib (§4.4) and reads it back', () => {
+  it('compresses as 01 00 ‖ length LE ‖ zlib (docs/spec/minidriver.md §4.4) and reads it back', () => {
     const file = compressCertificate(der);
     expect(toHex(file.subarray(0, 4))).toBe('01000e01'); // 270 = 0x010e
     expect(file[4]).toBe(0x78); // zlib header (RFC 1950, CMF for deflate with 32K window)
@@ -177,7 +177,7 @@ describe('certificate files', () => {
 });
 
 describe('file names', () => {
-  it('writes %02x certificate names (§4.3 recommendation)', () => {
+  it('writes %02x certificate names (docs/spec/minidriver.md §4.3 recommendation)', () => {
     expect(certificateFileName('kxc', 0)).toBe('kxc00');
     expect(certificateFileName('ksc', 10)).toBe('ksc0a');
     expect(certificateFileName('kxc', 255)).toBe('kxcff');
@@ -208,7 +208,7 @@ describe('file names', () => {
     );
   });
 
-  it('validates 1-8 printable characters and folds to lower case (§4.1)', () => {
+  it('validates 1-8 printable characters and folds to lower case (docs/spec/minidriver.md §4.1)', () => {
     expect(normalizeFileName('CMapFile')).toBe('cmapfile');
     expect(() => validateFileName('')).toThrowError(/SCARD_E_INVALID_PARAMETER/);
     expect(() => validateFileName('123456789')).toThrowError(/SCARD_E_INVALID_PARAMETER/);

@@ -25,13 +25,13 @@ import { onlyScardErrors } from './test-support.js';
 
 const b64 = (text: string | undefined): Uint8Array => new Uint8Array(Buffer.from(text ?? '', 'base64url'));
 
-describe('RSA key blobs (§9.1.1, §9.1.3)', () => {
+describe('RSA key blobs (docs/spec/minidriver.md §9.1.1, §9.1.3)', () => {
   for (const bits of [1024, 2048]) {
     it(`round-trips a ${bits}-bit key through PUBLICKEYBLOB / PRIVATEKEYBLOB and KeyObject`, () => {
       const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
       const blob = keyObjectToPublicKeyBlob(publicKey, 'keyExchange');
       expect(blob.length).toBe(20 + bits / 8);
-      // §9.1.1 header example, for this size.
+      // docs/spec/minidriver.md §9.1.1 header example, for this size.
       expect(toHex(blob.subarray(0, 20))).toBe(
         `0602000000a4000052534131${toHex(Uint8Array.of(0, bits >> 8, 0, 0))}01000100`,
       );
@@ -90,7 +90,7 @@ describe('RSA key blobs (§9.1.1, §9.1.3)', () => {
   });
 });
 
-describe('ECC key blobs (§9.1.2, §9.1.4)', () => {
+describe('ECC key blobs (docs/spec/minidriver.md §9.1.2, §9.1.4)', () => {
   for (const [curve, size, magicPublic] of [
     ['P-256', 32, '45435331'],
     ['P-384', 48, '45435333'],

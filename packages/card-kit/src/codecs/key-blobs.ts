@@ -1,5 +1,5 @@
 /**
- * Key BLOBs exchanged through the interface (§9.1): CryptoAPI PUBLICKEYBLOB / PRIVATEKEYBLOB
+ * Key BLOBs exchanged through the interface (docs/spec/minidriver.md §9.1): CryptoAPI PUBLICKEYBLOB / PRIVATEKEYBLOB
  * for RSA (little-endian integers) and CNG BCRYPT_ECCKEY_BLOB for ECC (big-endian coordinates), and their
  * conversion to and from node:crypto KeyObjects. Objects hold big-endian integers without leading zeros
  * (as JWK does); ECC coordinates are left-padded to the field size. Blobs come from callers, so every
@@ -157,7 +157,7 @@ function rsaHeader(
 }
 
 /**
- * PUBLICKEYBLOB (§9.1.1): `06 02 00 00`, aiKeyAlg (CALG_RSA_SIGN for the signature slot, CALG_RSA_KEYX for
+ * PUBLICKEYBLOB (docs/spec/minidriver.md §9.1.1): `06 02 00 00`, aiKeyAlg (CALG_RSA_SIGN for the signature slot, CALG_RSA_KEYX for
  * key exchange), "RSA1", bitlen (= 8 × modulus bytes), pubexp, modulus little-endian.
  */
 export function encodeRsaPublicKeyBlob(key: RsaPublicKey, keySlot: KeySlot): Uint8Array {
@@ -192,7 +192,7 @@ export function decodeRsaPublicKeyBlob(bytes: Uint8Array): RsaPublicKeyBlob {
 const PRIVATE_FIELDS = ['prime1', 'prime2', 'exponent1', 'exponent2', 'coefficient'] as const;
 
 /**
- * PRIVATEKEYBLOB (§9.1.3): header with "RSA2", then modulus (n/8), prime1, prime2, exponent1, exponent2,
+ * PRIVATEKEYBLOB (docs/spec/minidriver.md §9.1.3): header with "RSA2", then modulus (n/8), prime1, prime2, exponent1, exponent2,
  * coefficient (n/16 each) and privateExponent (n/8), all little-endian and zero-padded. For tests and
  * for building import requests.
  */
@@ -274,7 +274,7 @@ function encodeEcc(
 }
 
 /**
- * BCRYPT_ECCKEY_BLOB public form (§9.1.2): dwMagic (ECS1/3/5 for ECDSA, ECK1/3/5 for ECDH), cbKey
+ * BCRYPT_ECCKEY_BLOB public form (docs/spec/minidriver.md §9.1.2): dwMagic (ECS1/3/5 for ECDSA, ECK1/3/5 for ECDH), cbKey
  * (32/48/66), X, Y big-endian.
  */
 export function encodeEccPublicKeyBlob(key: EccPublicKey, use: EccKeyUse): Uint8Array {
@@ -289,7 +289,7 @@ export function encodeEccPublicKeyBlob(key: EccPublicKey, use: EccKeyUse): Uint8
   );
 }
 
-/** BCRYPT_ECCKEY_BLOB private form (§9.1.4): private magic (ECS2/4/6, ECK2/4/6), cbKey, X, Y, d. */
+/** BCRYPT_ECCKEY_BLOB private form (docs/spec/minidriver.md §9.1.4): private magic (ECS2/4/6, ECK2/4/6), cbKey, X, Y, d. */
 export function encodeEccPrivateKeyBlob(key: EccPrivateKey, use: EccKeyUse): Uint8Array {
   return encodeEcc(
     key.curve,
@@ -405,7 +405,7 @@ export function privateKeyBlobToKeyObject(blob: Uint8Array): KeyObject {
 /**
  * The public key BLOB of a node:crypto key (public, or the public half of a private one). RSA →
  * PUBLICKEYBLOB with the slot's aiKeyAlg; EC → ECDSA magic for the signature slot, ECDH magic for key
- * exchange (§9.1.2). Other key types or curves → SCARD_E_INVALID_PARAMETER.
+ * exchange (docs/spec/minidriver.md §9.1.2). Other key types or curves → SCARD_E_INVALID_PARAMETER.
  */
 export function keyObjectToPublicKeyBlob(key: KeyObject, slot: KeySlot): Uint8Array {
   let jwk: { kty?: string; n?: string; e?: string; crv?: string; x?: string; y?: string };

@@ -1,5 +1,5 @@
 /**
- * `pbData` byte forms of card properties (§7.1) and container properties (§7.2). Property
+ * `pbData` byte forms of card properties (docs/spec/minidriver.md §7.1) and container properties (docs/spec/minidriver.md §7.2). Property
  * values come from a C caller (Set) or go back to one (Get), so decoders throw SCARD_E_INVALID_PARAMETER
  * for a wrong size or value (ERROR_REVISION_MISMATCH for a structure's dwVersion above current).
  * Section numbers (§) refer to docs/spec/minidriver.md.
@@ -153,7 +153,7 @@ function cardCodec<N extends CardPropertyName>(name: N): CardCodec<N> {
 }
 
 /**
- * The `pbData` of a card property (§7.1): BOOL → 4 bytes 0/1; DWORD/PIN_SET → 4 bytes LE; structures →
+ * The `pbData` of a card property (docs/spec/minidriver.md §7.1): BOOL → 4 bytes 0/1; DWORD/PIN_SET → 4 bytes LE; structures →
  * their byte form (dwVersion current); our vendor `minidriver:PIN Retries Left` → DWORD LE;
  * `Card Identifier` → 16 bytes; `Parent Window` → 8-byte HWND;
  * `PIN Context String` → NUL-terminated UTF-16LE; `Algorithms`/`Chaining Modes` → multi-sz.
@@ -164,7 +164,7 @@ export function encodeCardProperty<N extends CardPropertyName>(name: N, value: C
 }
 
 /**
- * The value of a card property from its `pbData` (§7.1). BOOLs: any non-zero is TRUE. `Parent Window`
+ * The value of a card property from its `pbData` (docs/spec/minidriver.md §7.1). BOOLs: any non-zero is TRUE. `Parent Window`
  * also accepts a 4-byte (x86) HWND. Wrong size or value → SCARD_E_INVALID_PARAMETER.
  */
 export function decodeCardProperty<N extends CardPropertyName>(name: N, bytes: Uint8Array): CardPropertyTypes[N] {
@@ -172,10 +172,10 @@ export function decodeCardProperty<N extends CardPropertyName>(name: N, bytes: U
 }
 
 /**
- * The `pbData` of a container property (§7.2):
+ * The `pbData` of a container property (docs/spec/minidriver.md §7.2):
  * - `PIN Identifier`: DWORD LE, a PIN id 0–7.
  * - `Associated ECDH Key`: written as a DWORD LE holding a container index 0–255. The spec leaves BYTE or
- *   DWORD open (§14 #5); a little-endian DWORD starts with the BYTE form's byte, so a reader of either
+ *   DWORD open (docs/spec/minidriver.md §14 #5); a little-endian DWORD starts with the BYTE form's byte, so a reader of either
  *   form that looks at offset 0 gets the index, and it matches the other DWORD properties.
  * - `Container Info`: not representable as one byte buffer (CONTAINER_INFO holds pointers to two key
  *   BLOBs) → SCARD_E_UNSUPPORTED_FEATURE.
@@ -200,7 +200,7 @@ export function encodeContainerProperty<N extends ContainerPropertyName>(
 
 /**
  * The value of a container property from its `pbData`. `Associated ECDH Key` accepts a 1-byte or a
- * 4-byte form (§14 #5); a DWORD above 255 is invalid. `Container Info` → SCARD_E_UNSUPPORTED_FEATURE.
+ * 4-byte form (docs/spec/minidriver.md §14 #5); a DWORD above 255 is invalid. `Container Info` → SCARD_E_UNSUPPORTED_FEATURE.
  */
 export function decodeContainerProperty<N extends ContainerPropertyName>(
   name: N,

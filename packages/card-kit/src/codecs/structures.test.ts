@@ -39,7 +39,7 @@ const pinInfo = fc.record({
   flags: dword,
 }) as fc.Arbitrary<PinInfo>;
 
-describe('versioned structures (layouts of §3.2-§3.5, §3.9 worked by hand)', () => {
+describe('versioned structures (layouts of docs/spec/minidriver.md §3.2-§3.5, §3.9 worked by hand)', () => {
   it('CARD_CAPABILITIES is 12 bytes: dwVersion 1, two BOOLs', () => {
     expect(toHex(encodeCardCapabilities({ certificateCompression: true, keyGeneration: false }))).toBe(
       '010000000100000000000000',
@@ -164,7 +164,7 @@ describe('versioned structures (layouts of §3.2-§3.5, §3.9 worked by hand)', 
   });
 });
 
-describe('card properties (§7.1)', () => {
+describe('card properties (docs/spec/minidriver.md §7.1)', () => {
   it('encodes the pbData types byte for byte', () => {
     expect(toHex(encodeCardProperty('Read Only Mode', true))).toBe('01000000');
     expect(toHex(encodeCardProperty('Cache Mode', 3))).toBe('03000000');
@@ -181,7 +181,7 @@ describe('card properties (§7.1)', () => {
     expect(toHex(encodeCardProperty('Chaining Modes', ['ChainingModeCBC']))).toBe(
       `${toHex(new TextEncoder().encode('ChainingModeCBC')).replace(/(..)/g, '$100')}00000000`,
     );
-    expect(toHex(encodeCardProperty('Algorithms', []))).toBe('00000000'); // empty list = two wide NULs (§7.1 [O])
+    expect(toHex(encodeCardProperty('Algorithms', []))).toBe('00000000'); // empty list = two wide NULs (docs/spec/minidriver.md §7.1 [O])
     expect(encodeCardProperty('Card Identifier', new Uint8Array(16).fill(9))).toEqual(new Uint8Array(16).fill(9));
     expect(
       encodeCardProperty('PIN Information', {
@@ -272,7 +272,7 @@ describe('card properties (§7.1)', () => {
   });
 });
 
-describe('container properties (§7.2)', () => {
+describe('container properties (docs/spec/minidriver.md §7.2)', () => {
   it('PIN Identifier is a DWORD PIN id', () => {
     expect(toHex(encodeContainerProperty('PIN Identifier', 1))).toBe('01000000');
     expect(decodeContainerProperty('PIN Identifier', fromHex('03000000'))).toBe(3);
@@ -281,7 +281,7 @@ describe('container properties (§7.2)', () => {
     );
   });
 
-  it('Associated ECDH Key is written as a DWORD and read from a BYTE or a DWORD (§14 #5)', () => {
+  it('Associated ECDH Key is written as a DWORD and read from a BYTE or a DWORD (docs/spec/minidriver.md §14 #5)', () => {
     expect(toHex(encodeContainerProperty('Associated ECDH Key', 5))).toBe('05000000');
     expect(decodeContainerProperty('Associated ECDH Key', fromHex('05'))).toBe(5);
     expect(decodeContainerProperty('Associated ECDH Key', fromHex('05000000'))).toBe(5);

@@ -1,8 +1,8 @@
 /**
- * Byte forms of the fixed-size structures with a `dwVersion` (§3.2–§3.5, §3.9), as a C caller
+ * Byte forms of the fixed-size structures with a `dwVersion` (docs/spec/minidriver.md §3.2–§3.5, §3.9), as a C caller
  * passes them (all members little-endian DWORDs; BOOL = 4-byte 0/1). These are caller-supplied buffers,
  * so every decoder throws SCARD_E_INVALID_PARAMETER for a wrong length or an out-of-range member, and
- * ERROR_REVISION_MISMATCH for a `dwVersion` above the current one (§14 #16). A `dwVersion` at or below
+ * ERROR_REVISION_MISMATCH for a `dwVersion` above the current one (docs/spec/minidriver.md §14 #16). A `dwVersion` at or below
  * the current one (including 0, "treat as current") is accepted; encoders always write the current one.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *

@@ -1,5 +1,5 @@
 /**
- * UTF-16LE wide strings as the C API passes them (§1.3): NUL-terminated strings and multi-sz
+ * UTF-16LE wide strings as the C API passes them (docs/spec/minidriver.md §1.3): NUL-terminated strings and multi-sz
  * lists. Conversion is code unit by code unit, so every JavaScript string round-trips exactly.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
@@ -37,7 +37,7 @@ export function decodeWideString(bytes: Uint8Array): string {
 
 /**
  * Encodes a multi-sz list: each string NUL-terminated, then one more NUL. The empty list is two wide NULs
- * (`00 00 00 00`), as implementations write it (§7.1). Empty strings or NULs inside → SCARD_E_INVALID_PARAMETER.
+ * (`00 00 00 00`), as implementations write it (docs/spec/minidriver.md §7.1). Empty strings or NULs inside → SCARD_E_INVALID_PARAMETER.
  */
 export function encodeMultiString(list: readonly string[]): Uint8Array {
   if (!Array.isArray(list)) invalidInput('a multi-sz list must be an array');

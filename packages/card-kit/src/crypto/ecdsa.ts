@@ -1,6 +1,6 @@
 /**
  * ECDSA signature forms: DER `SEQUENCE { INTEGER r, INTEGER s }` (what many cards and X.509
- * produce) and raw `r ‖ s` (what CardSignData returns, §5.6.1: big-endian, each left-padded to 32/48/66).
+ * produce) and raw `r ‖ s` (what CardSignData returns, docs/spec/minidriver.md §5.6.1: big-endian, each left-padded to 32/48/66).
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation

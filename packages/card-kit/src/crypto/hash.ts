@@ -1,6 +1,6 @@
 /**
- * Hash algorithm tables: PKCS #1 v1.5 DigestInfo prefixes (§8.3), CryptoAPI ALG_ID → CNG name
- * (§8.5), CNG name → node:crypto name, and digest helpers.
+ * Hash algorithm tables: PKCS #1 v1.5 DigestInfo prefixes (docs/spec/minidriver.md §8.3), CryptoAPI ALG_ID → CNG name
+ * (docs/spec/minidriver.md §8.5), CNG name → node:crypto name, and digest helpers.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
  * @packageDocumentation
@@ -9,7 +9,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { fromHex, HASH_LENGTH, type HashAlgorithm, ScardError } from '@minidriver/spec';
 
 /**
- * DER DigestInfo prefix of each hash (§8.3, byte for byte). `SHAMD5` (the 36-byte MD5 ‖ SHA-1 of
+ * DER DigestInfo prefix of each hash (docs/spec/minidriver.md §8.3, byte for byte). `SHAMD5` (the 36-byte MD5 ‖ SHA-1 of
  * SSL3/TLS ≤ 1.1) has none: its prefix is empty.
  */
 export const DIGEST_INFO_PREFIX: Readonly<Record<HashAlgorithm, Uint8Array>> = Object.freeze({
@@ -34,7 +34,7 @@ const HASH_BY_CALG: ReadonlyMap<number, HashAlgorithm> = new Map([
 ]);
 
 /**
- * The hash named by a CARD_SIGNING_INFO `aiHashAlg` (§5.6.1 basic mode): 0 → null (pad the data with no
+ * The hash named by a CARD_SIGNING_INFO `aiHashAlg` (docs/spec/minidriver.md §5.6.1 basic mode): 0 → null (pad the data with no
  * DigestInfo); an ALG_ID this library cannot pad for (MD2, MD4, HMAC, unknown) → undefined, which the
  * session turns into SCARD_E_UNSUPPORTED_FEATURE.
  */

@@ -104,7 +104,7 @@ describe('TLS PRF known-answer vectors (as published in BearSSL test_crypto.c)',
   });
 });
 
-describe('deriveKeyFromSecret (§5.6.4)', () => {
+describe('deriveKeyFromSecret (docs/spec/minidriver.md §5.6.4)', () => {
   // Z from a real ECDH agreement, as a card would produce it (big-endian x-coordinate).
   const alice = createECDH('prime256v1');
   alice.generateKeys();
@@ -165,7 +165,7 @@ describe('deriveKeyFromSecret (§5.6.4)', () => {
     );
   });
 
-  it('TRUNCATE returns Z little-endian (§14 #28, unverified)', () => {
+  it('TRUNCATE returns Z little-endian (docs/spec/minidriver.md §14 #28, unverified)', () => {
     expect(deriveKeyFromSecret(z, request('TRUNCATE', []))).toEqual(reverseBytes(z));
   });
 

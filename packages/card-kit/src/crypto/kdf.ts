@@ -1,5 +1,5 @@
 /**
- * The CNG key derivation functions of CardDeriveKey (§5.6.4) over an ECDH secret Z (big-endian
+ * The CNG key derivation functions of CardDeriveKey (docs/spec/minidriver.md §5.6.4) over an ECDH secret Z (big-endian
  * x-coordinate): HASH, HMAC, TLS_PRF (TLS 1.0/1.1 and 1.2), SP800_56A_CONCAT and TRUNCATE.
  * Section numbers (§) refer to docs/spec/minidriver.md.
  *
@@ -125,7 +125,7 @@ export function concatKdf(
 export const TLS_PRF_OUTPUT_LENGTH = 48;
 
 /**
- * CardDeriveKey's derivation (§5.6.4) from the agreement secret Z (big-endian) and the request's KDF,
+ * CardDeriveKey's derivation (docs/spec/minidriver.md §5.6.4) from the agreement secret Z (big-endian) and the request's KDF,
  * parameters and flags:
  * - HASH: H(prepend ‖ Z ‖ append), hash from KDF_HASH_ALGORITHM (default SHA1); hash-size output.
  * - HMAC: HMAC_key(prepend ‖ Z ‖ append), key = KDF_HMAC_KEY or Z with KDF_USE_SECRET_AS_HMAC_KEY_FLAG
@@ -136,7 +136,7 @@ export const TLS_PRF_OUTPUT_LENGTH = 48;
  * - SP800_56A_CONCAT: OtherInfo = ALGORITHMID ‖ PARTYUINFO ‖ PARTYVINFO (all three required) ‖
  *   SUPPPUBINFO ‖ SUPPPRIVINFO (optional); default SHA1. Output length: `request.keyLength` read as bits
  *   when it is set and non-zero (as CNG key lengths are), else one hash length. [I]
- * - TRUNCATE: Z reversed to little-endian, as CNG's BCRYPT_KDF_RAW_SECRET returns it (§14 #28,
+ * - TRUNCATE: Z reversed to little-endian, as CNG's BCRYPT_KDF_RAW_SECRET returns it (docs/spec/minidriver.md §14 #28,
  *   unverified for minidrivers).
  * Parameters that the chosen KDF does not use are ignored (as CNG does); unknown buffer types,
  * duplicates, missing required ones, bad sizes → SCARD_E_INVALID_PARAMETER.

@@ -18,7 +18,7 @@ export type StandardFileKind = 'cardid' | 'cardcf' | 'cardapps' | 'cmapfile' | '
 export type CertificateWriter = 'admin' | 'user';
 
 /**
- * The access condition of each standard file (§4.2): `cardid` and `cardapps` E(R) A(RW); `cardcf`,
+ * The access condition of each standard file (docs/spec/minidriver.md §4.2): `cardid` and `cardapps` E(R) A(RW); `cardcf`,
  * `cmapfile` and `msroots` E(R) U(RW) — the caller (Base CSP / KSP) rewrites them after its own
  * changes; certificate files per {@link CertificateWriter}.
  */

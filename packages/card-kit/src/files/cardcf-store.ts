@@ -1,6 +1,6 @@
 /**
  * `cardcf` kept in the card context, for cards with nowhere standard to store it (docs/spec/minidriver.md
- * §4.1, §4.8): the caller's writes are kept for the life of the context and read back as written.
+ * docs/spec/minidriver.md §4.1, §4.8): the caller's writes are kept for the life of the context and read back as written.
  *
  * @packageDocumentation
  */

@@ -33,7 +33,7 @@ import { type ContainerKeySummary, ContainerMap } from './container-map.js';
 
 /** What a plugin tells its virtual file system. */
 export interface VirtualFileSystemSource {
-  /** The 16-byte card identifier (the `cardid` file). Must not use the plugin cache (§4.8). */
+  /** The 16-byte card identifier (the `cardid` file). Must not use the plugin cache (docs/spec/minidriver.md §4.8). */
   cardId(): Promise<Uint8Array>;
   /** Number of containers the card has (fixed). */
   readonly containerCount: number;
@@ -60,7 +60,7 @@ function isRoot(directory: DirectoryName): boolean {
 /** The root and `mscp` files of a card, synthesised from a {@link VirtualFileSystemSource}. */
 export class VirtualFileSystem {
   readonly #source: VirtualFileSystemSource;
-  /** The in-context cardcf (§4.1): readable and writable by the caller, kept for this context. */
+  /** The in-context cardcf (docs/spec/minidriver.md §4.1): readable and writable by the caller, kept for this context. */
   readonly cardcf = new InContextCardCf();
   /** The container map and its write policy. */
   readonly containerMap: ContainerMap;

@@ -1,5 +1,5 @@
 /**
- * PC/SC part 10 v2.02.09 structures (§2.5.2 PIN_VERIFY_STRUCTURE, §2.5.3 PIN_MODIFY_STRUCTURE), worked by
+ * PC/SC part 10 v2.02.09 structures (docs/spec/minidriver.md §2.5.2 PIN_VERIFY_STRUCTURE, docs/spec/minidriver.md §2.5.3 PIN_MODIFY_STRUCTURE), worked by
  * hand for the PIV VERIFY 00 20 00 80 template (8-byte ASCII block padded FF).
  */
 import { fromHex, toHex } from '@minidriver/spec';

@@ -1,6 +1,6 @@
 /**
  * PC/SC part 10 secure PIN entry structures (PC/SC Workgroup, Interoperability Specification for ICCs and
- * Personal Computer Systems, Part 10, v2.02.09, §2.5.2 PIN_VERIFY_STRUCTURE and §2.5.3
+ * Personal Computer Systems, Part 10, v2.02.09, docs/spec/minidriver.md §2.5.2 PIN_VERIFY_STRUCTURE and docs/spec/minidriver.md §2.5.3
  * PIN_MODIFY_STRUCTURE; https://pcscworkgroup.com/specifications/): the one encoder and parser used by
  * plugins (to ask a PIN-pad reader) and by the simulated PIN-pad reader of @minidriver/sim (to answer).
  * Multi-byte fields are little-endian.

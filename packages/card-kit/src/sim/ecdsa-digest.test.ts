@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ECDSA_CURVES, type EcdsaCurveName, ecdsaSignDigest } from './ecdsa-digest.js';
 
-describe('ecdsaSignDigest (FIPS 186-5 §6.4.1)', () => {
+describe('ecdsaSignDigest (FIPS 186-5 docs/spec/minidriver.md §6.4.1)', () => {
   for (const [curve, hash] of [
     ['P-256', 'sha256'],
     ['P-384', 'sha384'],

@@ -1,5 +1,5 @@
 /**
- * ECDSA over a digest the host computed (FIPS 186-5 §6.4.1, https://csrc.nist.gov/pubs/fips/186-5/final),
+ * ECDSA over a digest the host computed (FIPS 186-5 docs/spec/minidriver.md §6.4.1, https://csrc.nist.gov/pubs/fips/186-5/final),
  * what a card's signing command does and node:crypto cannot (it hashes the message itself). The nonce
  * point k·G comes from node's ECDH (the public key of k); the arithmetic mod n is BigInt. Simulators only:
  * not constant-time.
@@ -52,7 +52,7 @@ function modInverse(value: bigint, modulus: bigint): bigint {
 
 /**
  * Signs `digest` with the EC private key `privateKey` of `curve`. A digest longer than the order is
- * truncated to its leftmost bits (FIPS 186-5 §6.4.1 step 2). Returns `r ‖ s`, each left-padded to the
+ * truncated to its leftmost bits (FIPS 186-5 docs/spec/minidriver.md §6.4.1 step 2). Returns `r ‖ s`, each left-padded to the
  * coordinate size (the form CardSignData returns; DER with `ecdsaRawToDer`).
  */
 export function ecdsaSignDigest(privateKey: KeyObject, curve: EcdsaCurveName, digest: Uint8Array): Uint8Array {

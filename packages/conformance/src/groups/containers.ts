@@ -1,5 +1,5 @@
 /**
- * @module Group 5 — key containers (§5.4, §5.5, §9.1, §11 "Containers and crypto"): create each planned
+ * Group 5 — key containers (docs/spec/minidriver.md §5.4, §5.5, §9.1, §11 "Containers and crypto"): create each planned
  * container, read its public key BLOBs back as node:crypto keys, check key sizes and cmapfile, delete.
  */
 
@@ -35,7 +35,7 @@ export function emptyIndexOf(options: ConformanceOptions): number {
 }
 
 export function defineContainerTests(options: ConformanceOptions): void {
-  describe('key containers (§5.4, §9.1)', () => {
+  describe('key containers (docs/spec/minidriver.md §5.4, §9.1)', () => {
     let rig: Rig;
     let created: Map<number, CreatedContainer>;
 
@@ -46,55 +46,64 @@ export function defineContainerTests(options: ConformanceOptions): void {
     });
     afterAll(() => closeRig(rig));
 
-    it('CARD_CAPABILITIES.fKeyGen agrees with the planned containers; no key generation is SCARD_E_UNSUPPORTED_FEATURE (§3.2, §5.4.1)', async () => {
-      const capabilities = await must(rig.session.queryCapabilities(), '§5.1.3 CardQueryCapabilities');
+    it('CARD_CAPABILITIES.fKeyGen agrees with the planned containers; no key generation is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §3.2, §5.4.1)', async () => {
+      const capabilities = await must(
+        rig.session.queryCapabilities(),
+        'docs/spec/minidriver.md §5.1.3 CardQueryCapabilities',
+      );
       if (options.containers.some((container) => container.generate)) {
-        check(capabilities.keyGeneration, '§3.2 a card that generated keys reports fKeyGen = TRUE');
+        check(
+          capabilities.keyGeneration,
+          'docs/spec/minidriver.md §3.2 a card that generated keys reports fKeyGen = TRUE',
+        );
       } else if (!capabilities.keyGeneration) {
         const plan = options.containers[0] as (typeof options.containers)[number];
         const size = isRsaKeySpec(plan.keySpec) ? plan.keySize : 0;
         await mustFail(
           rig.session.createContainer(emptyIndexOf(options), CARD_CREATE_CONTAINER_KEY_GEN, plan.keySpec, size),
           'SCARD_E_UNSUPPORTED_FEATURE',
-          '§3.2/§5.4.1 CardCreateContainer(KEY_GEN) on a card with fKeyGen = FALSE',
+          'docs/spec/minidriver.md §3.2/§5.4.1 CardCreateContainer(KEY_GEN) on a card with fKeyGen = FALSE',
         );
       }
     });
 
     for (const plan of options.containers) {
       const what = `container ${plan.index} (${keySpecName(plan.keySpec)}${plan.keySize ? ` ${plan.keySize}` : ''}, ${plan.generate ? 'generated' : 'imported'})`;
-      it(`${what}: CONTAINER_INFO holds a valid public key of the planned kind (§5.4.4, §9.1)`, async () => {
+      it(`${what}: CONTAINER_INFO holds a valid public key of the planned kind (docs/spec/minidriver.md §5.4.4, §9.1)`, async () => {
         const container = created.get(plan.index) as CreatedContainer;
-        const info = await must(rig.session.getContainerInfo(plan.index), `§5.4.4 CardGetContainerInfo(${plan.index})`);
+        const info = await must(
+          rig.session.getContainerInfo(plan.index),
+          `docs/spec/minidriver.md §5.4.4 CardGetContainerInfo(${plan.index})`,
+        );
         const blob = blobOf(info, plan.keySpec) as Uint8Array;
         const blobInfo = keyBlobInfo(blob);
         const details = container.publicKey.asymmetricKeyDetails;
         if (isRsaKeySpec(plan.keySpec)) {
           check(
             container.publicKey.asymmetricKeyType === 'rsa',
-            `§9.1.1 ${what} holds an RSA PUBLICKEYBLOB`,
+            `docs/spec/minidriver.md §9.1.1 ${what} holds an RSA PUBLICKEYBLOB`,
             `it holds ${blobInfo.algorithm}`,
           );
           check(
             details?.modulusLength === plan.keySize,
-            `§9.1.1 ${what} has a ${plan.keySize}-bit modulus`,
+            `docs/spec/minidriver.md §9.1.1 ${what} has a ${plan.keySize}-bit modulus`,
             `it has ${details?.modulusLength}`,
           );
         } else {
           const bits = [256, 384, 521][(plan.keySpec - 3) % 3] as number;
           check(
             container.publicKey.asymmetricKeyType === 'ec',
-            `§9.1.2 ${what} holds an ECC key BLOB`,
+            `docs/spec/minidriver.md §9.1.2 ${what} holds an ECC key BLOB`,
             `it holds ${blobInfo.algorithm}`,
           );
           check(
             details?.namedCurve === CURVE_NAMES[bits],
-            `§9.1.2 ${what} is on the P-${bits} curve`,
+            `docs/spec/minidriver.md §9.1.2 ${what} is on the P-${bits} curve`,
             `it is on ${details?.namedCurve}`,
           );
           check(
             blobInfo.algorithm === (isEcdhKeySpec(plan.keySpec) ? 'ECDH' : 'ECDSA'),
-            `§9.1.2 ${what}'s BLOB magic says ${isEcdhKeySpec(plan.keySpec) ? 'ECDH' : 'ECDSA'}`,
+            `docs/spec/minidriver.md §9.1.2 ${what}'s BLOB magic says ${isEcdhKeySpec(plan.keySpec) ? 'ECDH' : 'ECDSA'}`,
             `it says ${blobInfo.algorithm}`,
           );
         }
@@ -103,48 +112,51 @@ export function defineContainerTests(options: ConformanceOptions): void {
           const actual = container.publicKey.export({ format: 'jwk' });
           check(
             expected.n === actual.n && expected.x === actual.x && expected.y === actual.y,
-            `§5.4.1 ${what}: the card reports the public key of the imported private key`,
+            `docs/spec/minidriver.md §5.4.1 ${what}: the card reports the public key of the imported private key`,
           );
         }
         if (rig.session.version >= 6) {
           const pinId = await must(
             rig.session.getContainerProperty(plan.index, ContainerProperty.CCP_PIN_IDENTIFIER),
-            `§7.2 CCP_PIN_IDENTIFIER of ${what}`,
+            `docs/spec/minidriver.md §7.2 CCP_PIN_IDENTIFIER of ${what}`,
           );
-          const list = await must(rig.session.getProperty(CardProperty.CP_CARD_LIST_PINS), '§7.1 CP_CARD_LIST_PINS');
+          const list = await must(
+            rig.session.getProperty(CardProperty.CP_CARD_LIST_PINS),
+            'docs/spec/minidriver.md §7.1 CP_CARD_LIST_PINS',
+          );
           check(
             isPinInSet(list, pinId),
-            `§7.2 the PIN protecting ${what} is in CP_CARD_LIST_PINS`,
+            `docs/spec/minidriver.md §7.2 the PIN protecting ${what} is in CP_CARD_LIST_PINS`,
             `PIN ${pinId}, list 0x${list.toString(16)}`,
           );
         }
       });
 
       if (isRsaKeySpec(plan.keySpec)) {
-        it(`${what}: CardQueryKeySizes covers its size (§5.5.1)`, async () => {
+        it(`${what}: CardQueryKeySizes covers its size (docs/spec/minidriver.md §5.5.1)`, async () => {
           const sizes = await must(
             rig.session.queryKeySizes(plan.keySpec),
-            `§5.5.1 CardQueryKeySizes(${keySpecName(plan.keySpec)})`,
+            `docs/spec/minidriver.md §5.5.1 CardQueryKeySizes(${keySpecName(plan.keySpec)})`,
           );
           check(
             sizes.minimumBitLength <= plan.keySize && plan.keySize <= sizes.maximumBitLength,
-            `§5.5.1 CARD_KEY_SIZES of ${keySpecName(plan.keySpec)} covers ${plan.keySize}`,
+            `docs/spec/minidriver.md §5.5.1 CARD_KEY_SIZES of ${keySpecName(plan.keySpec)} covers ${plan.keySize}`,
             JSON.stringify(sizes),
           );
         });
       }
     }
 
-    it('CardGetContainerInfo of an empty index is SCARD_E_NO_KEY_CONTAINER (§5.4.4, §11)', async () => {
+    it('CardGetContainerInfo of an empty index is SCARD_E_NO_KEY_CONTAINER (docs/spec/minidriver.md §5.4.4, §11)', async () => {
       const index = emptyIndexOf(options);
       await mustFail(
         rig.session.getContainerInfo(index),
         'SCARD_E_NO_KEY_CONTAINER',
-        `§11 CardGetContainerInfo(${index}) of an empty container`,
+        `docs/spec/minidriver.md §11 CardGetContainerInfo(${index}) of an empty container`,
       );
     });
 
-    it('CardSignData with CARD_BUFFER_SIZE_ONLY answers the signature size (§5.6.1, §9.3)', async () => {
+    it('CardSignData with CARD_BUFFER_SIZE_ONLY answers the signature size (docs/spec/minidriver.md §5.6.1, §9.3)', async () => {
       for (const plan of options.containers) {
         if (isEcdhKeySpec(plan.keySpec) || plan.keySpec === KeySpec.AT_KEYEXCHANGE) continue;
         const result = await must(
@@ -156,20 +168,20 @@ export function defineContainerTests(options: ConformanceOptions): void {
             hashAlgorithmId: 0x800c,
             data: new Uint8Array(32),
           }),
-          `§5.6.1 CardSignData(CARD_BUFFER_SIZE_ONLY) on container ${plan.index}`,
+          `docs/spec/minidriver.md §5.6.1 CardSignData(CARD_BUFFER_SIZE_ONLY) on container ${plan.index}`,
         );
         const expected = isRsaKeySpec(plan.keySpec)
           ? plan.keySize / 8
           : ({ 3: 64, 4: 96, 5: 132 } as Record<number, number>)[plan.keySpec];
         check(
           result.size === expected && result.signature === undefined,
-          `§9.3 the size-only answer of container ${plan.index} is ${expected} bytes and no signature`,
+          `docs/spec/minidriver.md §9.3 the size-only answer of container ${plan.index} is ${expected} bytes and no signature`,
           `size ${result.size}`,
         );
       }
     });
 
-    it('deleting a container empties it and its cmapfile record (§5.4.3, §10 step 17)', async () => {
+    it('deleting a container empties it and its cmapfile record (docs/spec/minidriver.md §5.4.3, §10 step 17)', async () => {
       const plan = options.containers[options.containers.length - 1] as (typeof options.containers)[number];
       try {
         await rig.session.deleteContainer(plan.index);
@@ -177,7 +189,7 @@ export function defineContainerTests(options: ConformanceOptions): void {
         await mustFail(
           Promise.reject(error),
           'SCARD_E_UNSUPPORTED_FEATURE',
-          `§5.4.3 CardDeleteContainer(${plan.index}) may only fail as unsupported`,
+          `docs/spec/minidriver.md §5.4.3 CardDeleteContainer(${plan.index}) may only fail as unsupported`,
         );
         return;
       }
@@ -185,16 +197,16 @@ export function defineContainerTests(options: ConformanceOptions): void {
       await mustFail(
         rig.session.getContainerInfo(plan.index),
         'SCARD_E_NO_KEY_CONTAINER',
-        `§5.4.3 container ${plan.index} is empty after CardDeleteContainer`,
+        `docs/spec/minidriver.md §5.4.3 container ${plan.index} is empty after CardDeleteContainer`,
       );
       const records = await readContainerMap(rig.session);
       check(
         ((records[plan.index]?.flags ?? 0) & 1) === 0,
-        `§10 step 17 the cmapfile record of deleted container ${plan.index} is no longer valid`,
+        `docs/spec/minidriver.md §10 step 17 the cmapfile record of deleted container ${plan.index} is no longer valid`,
       );
       await must(
         rig.session.deleteContainer(plan.index),
-        `§5.4.3 CardDeleteContainer of an already empty index ${plan.index} succeeds`,
+        `docs/spec/minidriver.md §5.4.3 CardDeleteContainer of an already empty index ${plan.index} succeeds`,
       );
     });
   });

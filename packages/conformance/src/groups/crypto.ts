@@ -1,5 +1,5 @@
 /**
- * @module Group 6 — cryptography checked against node:crypto (§5.6, §8.1, §9.2, §9.3): RSA signatures
+ * Group 6 — cryptography checked against node:crypto (docs/spec/minidriver.md §5.6, §8.1, §9.2, §9.3): RSA signatures
  * (PKCS #1 v1.5 and PSS, little-endian → reversed before verifying), ECDSA r‖s (→ DER), RSA decryption
  * of node:crypto ciphertexts (PKCS #1, OAEP, raw), ECDH agreement + HASH KDF against node's ECDH.
  */
@@ -61,7 +61,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
   const ecdhKeys = options.containers.filter((plan) => isEcdhKeySpec(plan.keySpec));
   const capabilities = { pss: true, oaep: true, rawDecrypt: true, ...options.crypto };
 
-  describe('cryptography verified with node:crypto (§5.6, §8, §9)', () => {
+  describe('cryptography verified with node:crypto (docs/spec/minidriver.md §5.6, §8, §9)', () => {
     let rig: Rig;
     let created: Map<number, CreatedContainer>;
 
@@ -76,7 +76,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
 
     for (const plan of rsaSigners) {
       const what = `container ${plan.index} (${keySpecName(plan.keySpec)} ${plan.keySize})`;
-      it(`${what}: PKCS #1 v1.5 SHA-256 signatures verify after reversing the byte order (§5.6.1, §8.1)`, async () => {
+      it(`${what}: PKCS #1 v1.5 SHA-256 signatures verify after reversing the byte order (docs/spec/minidriver.md §5.6.1, §8.1)`, async () => {
         const hash = sha('sha256', MESSAGE);
         for (const [form, info] of [
           [
@@ -106,11 +106,11 @@ export function defineCryptoTests(options: ConformanceOptions): void {
         ] as const) {
           const { signature, size } = await must(
             rig.session.signData(info),
-            `§5.6.1 CardSignData (${form}) with ${what}`,
+            `docs/spec/minidriver.md §5.6.1 CardSignData (${form}) with ${what}`,
           );
           check(
             signature !== undefined && signature.length === plan.keySize / 8 && size === signature.length,
-            `§5.6.1 the RSA signature (${form}) is modulus-long`,
+            `docs/spec/minidriver.md §5.6.1 the RSA signature (${form}) is modulus-long`,
             `it has ${signature?.length} bytes`,
           );
           const valid = verify(
@@ -121,13 +121,13 @@ export function defineCryptoTests(options: ConformanceOptions): void {
           );
           check(
             valid,
-            `§5.6.1/§8.1 the signature (${form}), reversed from little-endian, verifies with the container's public key`,
+            `docs/spec/minidriver.md §5.6.1/§8.1 the signature (${form}), reversed from little-endian, verifies with the container's public key`,
           );
         }
       });
 
       if (capabilities.pss) {
-        it(`${what}: PSS SHA-256 signatures verify (§5.6.1, §9.3)`, async () => {
+        it(`${what}: PSS SHA-256 signatures verify (docs/spec/minidriver.md §5.6.1, §9.3)`, async () => {
           const { signature } = await must(
             rig.session.signData({
               version: 2,
@@ -139,7 +139,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
               paddingType: CARD_PADDING_PSS,
               paddingInfo: { algorithm: 'SHA256', saltLength: 32 },
             }),
-            `§5.6.1 CardSignData (PSS) with ${what}`,
+            `docs/spec/minidriver.md §5.6.1 CardSignData (PSS) with ${what}`,
           );
           const valid = verify(
             'sha256',
@@ -147,10 +147,10 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             { key: keyOf(plan), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
             reverseBytes(signature as Uint8Array),
           );
-          check(valid, '§9.3 the PSS signature, reversed, verifies with salt length 32');
+          check(valid, 'docs/spec/minidriver.md §9.3 the PSS signature, reversed, verifies with salt length 32');
         });
       } else {
-        it(`${what}: the card declares no PSS: CARD_PADDING_PSS is SCARD_E_UNSUPPORTED_FEATURE (§9.3)`, async () => {
+        it(`${what}: the card declares no PSS: CARD_PADDING_PSS is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §9.3)`, async () => {
           await mustFail(
             rig.session.signData({
               version: 2,
@@ -163,14 +163,14 @@ export function defineCryptoTests(options: ConformanceOptions): void {
               paddingInfo: { algorithm: 'SHA256', saltLength: 32 },
             }),
             'SCARD_E_UNSUPPORTED_FEATURE',
-            '§9.3 CardSignData with PSS on a card without PSS',
+            'docs/spec/minidriver.md §9.3 CardSignData with PSS on a card without PSS',
           );
         });
       }
     }
 
     for (const plan of nonSigners) {
-      it(`container ${plan.index} (${keySpecName(plan.keySpec)}) is declared unable to sign: CardSignData is SCARD_E_UNSUPPORTED_FEATURE (§5.6.1)`, async () => {
+      it(`container ${plan.index} (${keySpecName(plan.keySpec)}) is declared unable to sign: CardSignData is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §5.6.1)`, async () => {
         const hash = isRsaKeySpec(plan.keySpec)
           ? { node: 'sha256', calg: CalgHash.CALG_SHA_256 }
           : (HASH_OF_CURVE[plan.keySpec] as { node: string; calg: number });
@@ -184,14 +184,14 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             data: sha(hash.node, MESSAGE),
           }),
           'SCARD_E_UNSUPPORTED_FEATURE',
-          `§5.6.1 CardSignData with container ${plan.index}, which the card cannot sign with`,
+          `docs/spec/minidriver.md §5.6.1 CardSignData with container ${plan.index}, which the card cannot sign with`,
         );
       });
     }
 
     for (const plan of ecdsaSigners) {
       const what = `container ${plan.index} (${keySpecName(plan.keySpec)})`;
-      it(`${what}: ECDSA r‖s signatures verify as DER (§5.6.1, §8.1)`, async () => {
+      it(`${what}: ECDSA r‖s signatures verify as DER (docs/spec/minidriver.md §5.6.1, §8.1)`, async () => {
         const hash = HASH_OF_CURVE[plan.keySpec] as { node: string; calg: number };
         const { signature } = await must(
           rig.session.signData({
@@ -202,23 +202,26 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             hashAlgorithmId: hash.calg,
             data: sha(hash.node, MESSAGE),
           }),
-          `§5.6.1 CardSignData with ${what}`,
+          `docs/spec/minidriver.md §5.6.1 CardSignData with ${what}`,
         );
         const coordinate = { 3: 32, 4: 48, 5: 66 }[plan.keySpec as 3 | 4 | 5];
         check(
           signature !== undefined && signature.length === 2 * coordinate,
-          `§5.6.1 an ECDSA signature is r‖s, ${2 * coordinate} bytes`,
+          `docs/spec/minidriver.md §5.6.1 an ECDSA signature is r‖s, ${2 * coordinate} bytes`,
           `it has ${signature?.length}`,
         );
         const valid = verify(hash.node, MESSAGE, keyOf(plan), ecdsaRawToDer(signature));
-        check(valid, "§5.6.1 the r‖s signature (big-endian), as DER, verifies with the container's public key");
+        check(
+          valid,
+          "docs/spec/minidriver.md §5.6.1 the r‖s signature (big-endian), as DER, verifies with the container's public key",
+        );
       });
     }
 
     for (const plan of rsaDecrypters) {
       const what = `container ${plan.index} (AT_KEYEXCHANGE ${plan.keySize})`;
       const modulusBytes = plan.keySize / 8;
-      it(`${what}: PKCS #1 v1.5 ciphertexts from node:crypto decrypt (§5.6.2, §9.2)`, async () => {
+      it(`${what}: PKCS #1 v1.5 ciphertexts from node:crypto decrypt (docs/spec/minidriver.md §5.6.2, §9.2)`, async () => {
         const secret = new Uint8Array(randomBytes(32));
         const ciphertext = new Uint8Array(
           publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_PADDING }, secret),
@@ -231,13 +234,17 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             data: reverseBytes(ciphertext),
             paddingType: CARD_PADDING_PKCS1,
           }),
-          `§5.6.2 CardRSADecrypt (PKCS1) with ${what}`,
+          `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (PKCS1) with ${what}`,
         );
-        checkBytesEqual(reverseBytes(plain), secret, '§5.6.2 PKCS1 decryption returns the plaintext, byte-reversed');
+        checkBytesEqual(
+          reverseBytes(plain),
+          secret,
+          'docs/spec/minidriver.md §5.6.2 PKCS1 decryption returns the plaintext, byte-reversed',
+        );
       });
 
       if (capabilities.oaep) {
-        it(`${what}: OAEP SHA-256 ciphertexts decrypt (§5.6.2)`, async () => {
+        it(`${what}: OAEP SHA-256 ciphertexts decrypt (docs/spec/minidriver.md §5.6.2)`, async () => {
           const secret = new Uint8Array(randomBytes(32));
           const ciphertext = new Uint8Array(
             publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, secret),
@@ -251,12 +258,16 @@ export function defineCryptoTests(options: ConformanceOptions): void {
               paddingType: CARD_PADDING_OAEP,
               paddingInfo: { algorithm: 'SHA256' },
             }),
-            `§5.6.2 CardRSADecrypt (OAEP SHA256) with ${what}`,
+            `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (OAEP SHA256) with ${what}`,
           );
-          checkBytesEqual(reverseBytes(plain), secret, '§5.6.2 OAEP decryption returns the plaintext, byte-reversed');
+          checkBytesEqual(
+            reverseBytes(plain),
+            secret,
+            'docs/spec/minidriver.md §5.6.2 OAEP decryption returns the plaintext, byte-reversed',
+          );
         });
       } else {
-        it(`${what}: the card declares no OAEP: CARD_PADDING_OAEP is SCARD_E_UNSUPPORTED_FEATURE (§5.6.2 check 8)`, async () => {
+        it(`${what}: the card declares no OAEP: CARD_PADDING_OAEP is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §5.6.2 check 8)`, async () => {
           await mustFail(
             rig.session.rsaDecrypt({
               version: 2,
@@ -267,13 +278,13 @@ export function defineCryptoTests(options: ConformanceOptions): void {
               paddingInfo: { algorithm: 'SHA256' },
             }),
             'SCARD_E_UNSUPPORTED_FEATURE',
-            '§5.6.2 check 8',
+            'docs/spec/minidriver.md §5.6.2 check 8',
           );
         });
       }
 
       if (capabilities.rawDecrypt === true) {
-        it(`${what}: raw (CARD_PADDING_NONE) decryption returns the whole block (§5.6.2)`, async () => {
+        it(`${what}: raw (CARD_PADDING_NONE) decryption returns the whole block (docs/spec/minidriver.md §5.6.2)`, async () => {
           const block = new Uint8Array(modulusBytes);
           block.set(randomBytes(modulusBytes - 1), 1);
           const ciphertext = new Uint8Array(
@@ -287,16 +298,16 @@ export function defineCryptoTests(options: ConformanceOptions): void {
               data: reverseBytes(ciphertext),
               paddingType: CARD_PADDING_NONE,
             }),
-            `§5.6.2 CardRSADecrypt (NONE) with ${what}`,
+            `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (NONE) with ${what}`,
           );
           checkBytesEqual(
             reverseBytes(raw),
             block,
-            '§5.6.2 raw decryption returns the modulus-long block, byte-reversed',
+            'docs/spec/minidriver.md §5.6.2 raw decryption returns the modulus-long block, byte-reversed',
           );
         });
       } else if (capabilities.rawDecrypt === 'pkcs1-only') {
-        it(`${what}: raw (CARD_PADDING_NONE) decryption returns a valid type 02 block around the message (§5.6.2)`, async () => {
+        it(`${what}: raw (CARD_PADDING_NONE) decryption returns a valid type 02 block around the message (docs/spec/minidriver.md §5.6.2)`, async () => {
           const secret = new Uint8Array(randomBytes(32));
           const ciphertext = new Uint8Array(
             publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_PADDING }, secret),
@@ -309,23 +320,23 @@ export function defineCryptoTests(options: ConformanceOptions): void {
               data: reverseBytes(ciphertext),
               paddingType: CARD_PADDING_NONE,
             }),
-            `§5.6.2 CardRSADecrypt (NONE) with ${what}`,
+            `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (NONE) with ${what}`,
           );
           const block = reverseBytes(raw);
           const separator = block.indexOf(0, 2);
           check(
             block.length === modulusBytes && block[0] === 0 && block[1] === 2 && separator >= 10,
-            '§5.6.2 a card that removes padding itself must rebuild a valid type 02 block (00 02 <≥8 non-zero bytes> 00 <message>)',
+            'docs/spec/minidriver.md §5.6.2 a card that removes padding itself must rebuild a valid type 02 block (00 02 <≥8 non-zero bytes> 00 <message>)',
             `got ${block.length} bytes starting ${Buffer.from(block.subarray(0, 3)).toString('hex')}, separator at ${separator}`,
           );
           checkBytesEqual(
             block.subarray(separator + 1),
             secret,
-            '§5.6.2 the rebuilt type 02 block carries the plaintext',
+            'docs/spec/minidriver.md §5.6.2 the rebuilt type 02 block carries the plaintext',
           );
         });
       } else {
-        it(`${what}: the card declares no raw decryption: CARD_PADDING_NONE is SCARD_E_UNSUPPORTED_FEATURE (§5.6.2 check 8)`, async () => {
+        it(`${what}: the card declares no raw decryption: CARD_PADDING_NONE is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §5.6.2 check 8)`, async () => {
           await mustFail(
             rig.session.rsaDecrypt({
               version: 2,
@@ -335,12 +346,12 @@ export function defineCryptoTests(options: ConformanceOptions): void {
               paddingType: CARD_PADDING_NONE,
             }),
             'SCARD_E_UNSUPPORTED_FEATURE',
-            '§5.6.2 check 8',
+            'docs/spec/minidriver.md §5.6.2 check 8',
           );
         });
       }
 
-      it(`${what}: a ciphertext one byte short is SCARD_E_INSUFFICIENT_BUFFER (§5.6.2 check 6, §11)`, async () => {
+      it(`${what}: a ciphertext one byte short is SCARD_E_INSUFFICIENT_BUFFER (docs/spec/minidriver.md §5.6.2 check 6, docs/spec/minidriver.md §11)`, async () => {
         await mustFail(
           rig.session.rsaDecrypt({
             version: 2,
@@ -350,14 +361,14 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             paddingType: CARD_PADDING_PKCS1,
           }),
           'SCARD_E_INSUFFICIENT_BUFFER',
-          '§5.6.2 check 6',
+          'docs/spec/minidriver.md §5.6.2 check 6',
         );
       });
     }
 
     for (const plan of ecdhKeys) {
       const what = `container ${plan.index} (${keySpecName(plan.keySpec)})`;
-      it(`${what}: ECDH + HASH(SHA256) equals node:crypto's, and a destroyed agreement is gone (§5.6.3-§5.6.5, §11)`, async () => {
+      it(`${what}: ECDH + HASH(SHA256) equals node:crypto's, and a destroyed agreement is gone (docs/spec/minidriver.md §5.6.3-§5.6.5, §11)`, async () => {
         const curve = { 6: 'P-256', 7: 'P-384', 8: 'P-521' }[plan.keySpec as 6 | 7 | 8];
         const peer = generateKeyPairSync('ec', { namedCurve: curve });
         const agreement = await must(
@@ -366,32 +377,32 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             containerIndex: plan.index,
             publicKey: keyObjectToPublicKeyBlob(peer.publicKey, 'keyExchange'),
           }),
-          `§5.6.3 CardConstructDHAgreement with ${what}`,
+          `docs/spec/minidriver.md §5.6.3 CardConstructDHAgreement with ${what}`,
         );
         const parameters = [{ type: KdfBufferType.KDF_HASH_ALGORITHM, value: encodeWideString('SHA256') }];
         const derived = await must(
           rig.session.deriveKey({ version: 2, flags: 0, kdf: 'HASH', agreementIndex: agreement, parameters }),
-          '§5.6.4 CardDeriveKey(HASH, SHA256)',
+          'docs/spec/minidriver.md §5.6.4 CardDeriveKey(HASH, SHA256)',
         );
         const secret = diffieHellman({ privateKey: peer.privateKey, publicKey: keyOf(plan) });
         checkBytesEqual(
           derived.derivedKey as Uint8Array,
           sha('sha256', secret),
-          "§5.6.4/§11 the derived key equals SHA-256 of node:crypto's ECDH secret",
+          "docs/spec/minidriver.md §5.6.4/§11 the derived key equals SHA-256 of node:crypto's ECDH secret",
         );
-        await must(rig.session.destroyDHAgreement(agreement), '§5.6.5 CardDestroyDHAgreement');
+        await must(rig.session.destroyDHAgreement(agreement), 'docs/spec/minidriver.md §5.6.5 CardDestroyDHAgreement');
         await mustFail(
           rig.session.deriveKey({ version: 2, flags: 0, kdf: 'HASH', agreementIndex: agreement, parameters }),
           'SCARD_E_INVALID_PARAMETER',
-          '§11 CardDeriveKey after CardDestroyDHAgreement',
+          'docs/spec/minidriver.md §11 CardDeriveKey after CardDestroyDHAgreement',
         );
       });
     }
 
-    it('after CardDeauthenticateEx a private-key operation is SCARD_W_SECURITY_VIOLATION (§5.2.10, §11)', async () => {
+    it('after CardDeauthenticateEx a private-key operation is SCARD_W_SECURITY_VIOLATION (docs/spec/minidriver.md §5.2.10, §11)', async () => {
       const plan = [...rsaSigners, ...ecdsaSigners][0];
       if (plan === undefined || rig.session.version < 6) return;
-      await must(rig.session.deauthenticateEx(0xff), '§5.2.10 CardDeauthenticateEx(0xFF)');
+      await must(rig.session.deauthenticateEx(0xff), 'docs/spec/minidriver.md §5.2.10 CardDeauthenticateEx(0xFF)');
       const hash = isRsaKeySpec(plan.keySpec)
         ? { node: 'sha256', calg: CalgHash.CALG_SHA_256 }
         : (HASH_OF_CURVE[plan.keySpec] as { node: string; calg: number });
@@ -406,7 +417,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             data: sha(hash.node, MESSAGE),
           }),
           'SCARD_W_SECURITY_VIOLATION',
-          `§11 CardSignData with container ${plan.index} after CardDeauthenticateEx`,
+          `docs/spec/minidriver.md §11 CardSignData with container ${plan.index} after CardDeauthenticateEx`,
         );
       } finally {
         await authenticateForWrites(options, rig.session);

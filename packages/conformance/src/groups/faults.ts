@@ -1,5 +1,5 @@
 /**
- * @module Group 9 — faults around everything that changes a card (§5, §4.8): the card removed before an
+ * Group 9 — faults around everything that changes a card (docs/spec/minidriver.md §5, §4.8): the card removed before an
  * APDU reaches it, removed after it ran, or losing power after it ran, at every APDU position of a user
  * PIN change, an admin secret change, a PUK change, a certificate delete and a key generation that changes
  * the container's algorithm. After each fault the call has failed with a card code, the secret is the old or
@@ -84,10 +84,13 @@ async function withFault(
     if (failed) throw new ConformanceFailure(`${what}: failed without a fault: ${describeError(failure)}`);
     return { fired, rig };
   }
-  if (!failed) throw new ConformanceFailure(`§5 ${what}: the fault struck, yet the call reported success`);
+  if (!failed)
+    throw new ConformanceFailure(`docs/spec/minidriver.md §5 ${what}: the fault struck, yet the call reported success`);
   const codes = kind === 'power loss after' ? POWER_LOST : CARD_GONE;
   if (!codes.some((code) => ScardError.hasCode(failure, code))) {
-    throw new ConformanceFailure(`§5 ${what}: expected ${codes.join(' or ')}, got ${describeError(failure)}`);
+    throw new ConformanceFailure(
+      `docs/spec/minidriver.md §5 ${what}: expected ${codes.join(' or ')}, got ${describeError(failure)}`,
+    );
   }
   if (!rig.transport.cardPresent) await rig.transport.reinsert();
   await closeRig(rig);
@@ -107,7 +110,7 @@ async function atEveryPosition(
   let rig = start;
   await before(rig);
   const measured = await countApdus(rig, () => operation(rig));
-  // A card that cannot do this at all says so (§1.5); there is then nothing to interrupt.
+  // A card that cannot do this at all says so (docs/spec/minidriver.md §1.5); there is then nothing to interrupt.
   if (measured.failed && mayBeUnsupported && ScardError.hasCode(measured.error, 'SCARD_E_UNSUPPORTED_FEATURE')) {
     return rig;
   }
@@ -141,7 +144,10 @@ async function oneOf(
     if (!ScardError.hasCode(error, 'SCARD_W_WRONG_CHV'))
       throw new ConformanceFailure(`${rule}: ${describeError(error)}`);
   }
-  await must(attempt(new Uint8Array(second)), `§4.8 ${rule}: the card must hold the old or the new secret`);
+  await must(
+    attempt(new Uint8Array(second)),
+    `docs/spec/minidriver.md §4.8 ${rule}: the card must hold the old or the new secret`,
+  );
   return second;
 }
 
@@ -157,7 +163,7 @@ export function defineFaultTests(options: ConformanceOptions): void {
   const certificateContainer = options.certificateContainer;
   const change = options.algorithmChange;
 
-  describe('removal before an APDU, removal after it and power loss (§5, §4.8)', () => {
+  describe('removal before an APDU, removal after it and power loss (docs/spec/minidriver.md §5, §4.8)', () => {
     it(
       'user PIN change: the old or the new PIN afterwards, and a consistent card',
       async () => {
@@ -277,11 +283,14 @@ export function defineFaultTests(options: ConformanceOptions): void {
           await authenticateForWrites(options, rig.session);
           const info = await must(
             rig.session.getProperty(CardProperty.CP_CARD_PIN_INFO, ROLE_USER),
-            '§6.4 PIN_INFO of ROLE_USER',
+            'docs/spec/minidriver.md §6.4 PIN_INFO of ROLE_USER',
           );
           let pukId = -1;
           for (let id = 7; id >= 0; id--) if (info.unblockPermission & (1 << id)) pukId = id;
-          if (pukId < 0) throw new ConformanceFailure('§6.4 the user PIN declares a PUK but no PIN may unblock it');
+          if (pukId < 0)
+            throw new ConformanceFailure(
+              'docs/spec/minidriver.md §6.4 the user PIN declares a PUK but no PIN may unblock it',
+            );
           let puk: Uint8Array = new Uint8Array(unblock.puk);
           let round = 0;
           let next = otherPin(puk, round);
@@ -331,7 +340,8 @@ export function defineFaultTests(options: ConformanceOptions): void {
           const created = await createContainers(rig.session, options.containers);
           const key = created.get(index)?.publicKey;
           if (key === undefined) throw new ConformanceFailure(`container ${index} was not created`);
-          const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3')).certificateCompression;
+          const compresses = (await must(rig.session.queryCapabilities(), 'docs/spec/minidriver.md §5.1.3'))
+            .certificateCompression;
           const contents = await certificateFileContents(key, 700, 31, compresses);
           let written: Uint8Array = new Uint8Array(0) as Uint8Array;
           rig = await atEveryPosition(
@@ -343,12 +353,16 @@ export function defineFaultTests(options: ConformanceOptions): void {
               try {
                 const seen = await current.session.readFile('mscp', name);
                 if (seen.length > 0 && Buffer.compare(Buffer.from(seen), Buffer.from(written)) !== 0) {
-                  throw new ConformanceFailure(`§4.8 ${what}: the certificate must be the written one or gone`);
+                  throw new ConformanceFailure(
+                    `docs/spec/minidriver.md §4.8 ${what}: the certificate must be the written one or gone`,
+                  );
                 }
               } catch (error) {
                 if (error instanceof ConformanceFailure) throw error;
                 if (!ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND')) {
-                  throw new ConformanceFailure(`§5.3.4 ${what}: reading the file back: ${describeError(error)}`);
+                  throw new ConformanceFailure(
+                    `docs/spec/minidriver.md §5.3.4 ${what}: reading the file back: ${describeError(error)}`,
+                  );
                 }
               }
               await checkCardConsistent(current, what);
@@ -356,8 +370,14 @@ export function defineFaultTests(options: ConformanceOptions): void {
             async (current) => {
               await authenticateForWrites(options, current.session);
               await createCertificateFile(current.session, name);
-              await must(current.session.writeFile('mscp', name, contents), `§5.3.5 CardWriteFile(mscp/${name})`);
-              written = await must(current.session.readFile('mscp', name), `§5.3.4 CardReadFile(mscp/${name})`);
+              await must(
+                current.session.writeFile('mscp', name, contents),
+                `docs/spec/minidriver.md §5.3.5 CardWriteFile(mscp/${name})`,
+              );
+              written = await must(
+                current.session.readFile('mscp', name),
+                `docs/spec/minidriver.md §5.3.4 CardReadFile(mscp/${name})`,
+              );
             },
           );
         } finally {
@@ -412,17 +432,18 @@ export function defineFaultTests(options: ConformanceOptions): void {
                     held.keySpec,
                     held.keySize,
                   ),
-                  `§5.4.1 regenerating container ${plan.index} as ${keySpecName(held.keySpec)}`,
+                  `docs/spec/minidriver.md §5.4.1 regenerating container ${plan.index} as ${keySpecName(held.keySpec)}`,
                 );
-                info = await must(current.session.getContainerInfo(plan.index), '§5.4.4');
+                info = await must(current.session.getContainerInfo(plan.index), 'docs/spec/minidriver.md §5.4.4');
               }
               const name = certificateFileOf({ ...options, containers: [held] }, plan.index);
               const key = publicKeyBlobToKeyObject(blobOf(info, held.keySpec) as Uint8Array);
-              const compresses = (await must(current.session.queryCapabilities(), '§5.1.3')).certificateCompression;
+              const compresses = (await must(current.session.queryCapabilities(), 'docs/spec/minidriver.md §5.1.3'))
+                .certificateCompression;
               await createCertificateFile(current.session, name);
               await must(
                 current.session.writeFile('mscp', name, await certificateFileContents(key, 600, turn, compresses)),
-                `§5.3.5 CardWriteFile(mscp/${name})`,
+                `docs/spec/minidriver.md §5.3.5 CardWriteFile(mscp/${name})`,
               );
             },
           );

@@ -48,13 +48,19 @@ export function definePolicyTests(options: ConformanceOptions): void {
 
     onKitFileSystem?.('cmapfile: EveryoneReadUserWriteAc, consistent writes only', async () => {
       rig = await openRig(options);
-      const info = await must(rig.session.getFileInfo('mscp', 'cmapfile'), '§5.3.8 CardGetFileInfo(mscp/cmapfile)');
+      const info = await must(
+        rig.session.getFileInfo('mscp', 'cmapfile'),
+        'docs/spec/minidriver.md §5.3.8 CardGetFileInfo(mscp/cmapfile)',
+      );
       check(
         info.accessCondition === FileAccessCondition.EveryoneReadUserWriteAc,
-        'card-kit policy: mscp/cmapfile is EveryoneReadUserWriteAc (§4.2)',
+        'card-kit policy: mscp/cmapfile is EveryoneReadUserWriteAc (docs/spec/minidriver.md §4.2)',
         `got access condition ${info.accessCondition}`,
       );
-      const current = await must(rig.session.readFile('mscp', 'cmapfile'), '§5.3.4 CardReadFile(mscp/cmapfile)');
+      const current = await must(
+        rig.session.readFile('mscp', 'cmapfile'),
+        'docs/spec/minidriver.md §5.3.4 CardReadFile(mscp/cmapfile)',
+      );
       await must(
         rig.session.writeFile('mscp', 'cmapfile', current),
         'card-kit policy: writing back the cmapfile the card synthesised is accepted',
@@ -91,12 +97,15 @@ export function definePolicyTests(options: ConformanceOptions): void {
 
     it('the signature PIN is PIN 4 and an unblock-only PIN is PIN 3 (one value on every card)', async () => {
       rig = await openRig(options);
-      const pins = await must(rig.session.getProperty(CardProperty.CP_CARD_LIST_PINS), '§7.1 CP_CARD_LIST_PINS');
+      const pins = await must(
+        rig.session.getProperty(CardProperty.CP_CARD_LIST_PINS),
+        'docs/spec/minidriver.md §7.1 CP_CARD_LIST_PINS',
+      );
       for (let id = 1; id < 8; id++) {
         if (!isPinInSet(pins, id)) continue;
         const info = await must(
           rig.session.getProperty(CardProperty.CP_CARD_PIN_INFO, id),
-          `§7.1 PIN_INFO of PIN ${id}`,
+          `docs/spec/minidriver.md §7.1 PIN_INFO of PIN ${id}`,
         );
         if (info.purpose === SecretPurpose.DigitalSignaturePin) {
           check(id === SIGNATURE_PIN_ID, 'card-kit policy: a DigitalSignaturePin is PIN 4', `it is PIN ${id}`);
@@ -130,12 +139,18 @@ export function definePolicyTests(options: ConformanceOptions): void {
       const created = await createContainer(rig.session, plan);
       const peer = blobOf(await rig.session.getContainerInfo(plan.index), plan.keySpec)!;
       check(created.publicKey !== undefined, 'the ECDH container exists');
-      await must(rig.session.authenticatePin('user', userPinOf(options)), '§5.2.1 CardAuthenticatePin("user")');
+      await must(
+        rig.session.authenticatePin('user', userPinOf(options)),
+        'docs/spec/minidriver.md §5.2.1 CardAuthenticatePin("user")',
+      );
       const agreement = await must(
         rig.session.constructDHAgreement({ version: 2, containerIndex: plan.index, flags: 0, publicKey: peer }),
-        '§5.6.3 CardConstructDHAgreement with the container own public key as the peer',
+        'docs/spec/minidriver.md §5.6.3 CardConstructDHAgreement with the container own public key as the peer',
       );
-      await must(rig.session.deauthenticateEx(createPinSet(ROLE_USER)), '§5.2.10 CardDeauthenticateEx({ROLE_USER})');
+      await must(
+        rig.session.deauthenticateEx(createPinSet(ROLE_USER)),
+        'docs/spec/minidriver.md §5.2.10 CardDeauthenticateEx({ROLE_USER})',
+      );
       await mustFail(
         rig.session.deriveKey({ version: 2, agreementIndex: agreement, kdf: 'HASH', flags: 0, parameters: [] }),
         'SCARD_E_INVALID_PARAMETER',
@@ -161,7 +176,7 @@ export function definePolicyTests(options: ConformanceOptions): void {
       await mustFail(
         session.deriveKey({ version: 0, agreementIndex: 200, kdf: 'HASH', flags: 0, parameters: [] }),
         ['SCARD_E_INVALID_PARAMETER', 'SCARD_E_UNSUPPORTED_FEATURE'],
-        '§1.6 CARD_DERIVE_KEY dwVersion 0 counts as 1 (the missing agreement is the error, not the version)',
+        'docs/spec/minidriver.md §1.6 CARD_DERIVE_KEY dwVersion 0 counts as 1 (the missing agreement is the error, not the version)',
       );
       const index = options.containers[0]!.index;
       await mustFail(
@@ -189,16 +204,21 @@ export function definePolicyTests(options: ConformanceOptions): void {
         ['SCARD_E_INVALID_PARAMETER', 'SCARD_E_UNSUPPORTED_FEATURE'],
         'cardmod.h CardRSADecrypt: an unknown dwPaddingType is SCARD_E_INVALID_PARAMETER, as in CardSignData',
       );
-      await must(session.authenticatePin('user', userPinOf(options)), '§5.2.1 CardAuthenticatePin("user")');
+      await must(
+        session.authenticatePin('user', userPinOf(options)),
+        'docs/spec/minidriver.md §5.2.1 CardAuthenticatePin("user")',
+      );
       await must(
         session.deauthenticateEx(createPinSet(ROLE_EVERYONE)),
-        '§5.2.10 CardDeauthenticateEx({ROLE_EVERYONE})',
+        'docs/spec/minidriver.md §5.2.10 CardDeauthenticateEx({ROLE_EVERYONE})',
       );
       check(
         isPinInSet(session.authenticatedPins, ROLE_USER),
         'cardmod.h PIN_SET: the ROLE_EVERYONE bit of CardDeauthenticateEx is ignored, the user stays authenticated',
       );
-      const map = decodeContainerMap(await must(session.readFile('mscp', 'cmapfile'), '§5.3.4 cmapfile'));
+      const map = decodeContainerMap(
+        await must(session.readFile('mscp', 'cmapfile'), 'docs/spec/minidriver.md §5.3.4 cmapfile'),
+      );
       for (const [position, record] of map.entries()) {
         check(
           (record.flags & ~3) === 0 &&

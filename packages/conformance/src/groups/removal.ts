@@ -1,5 +1,5 @@
 /**
- * @module Group 8 — the card pulled out mid-operation (§5 "card/transport codes", §4.8): after the Nth
+ * Group 8 — the card pulled out mid-operation (docs/spec/minidriver.md §5 "card/transport codes", docs/spec/minidriver.md §4.8): after the Nth
  * APDU of a certificate write or a key generation, for every N the operation takes, the call fails with
  * SCARD_W_REMOVED_CARD, and after reinsertion the logical file system is whole: the file holds the old
  * or the new contents (never a mix), cmapfile agrees with the containers and every certificate certifies
@@ -55,12 +55,12 @@ async function runWithRemoval(
   }
   if (!failed) {
     throw new ConformanceFailure(
-      `§5 ${what}: the card was removed after APDU ${position}, yet the call reported success`,
+      `docs/spec/minidriver.md §5 ${what}: the card was removed after APDU ${position}, yet the call reported success`,
     );
   }
   if (!ScardError.hasCode(failure, 'SCARD_W_REMOVED_CARD')) {
     throw new ConformanceFailure(
-      `§5 ${what}, card removed after APDU ${position}: expected SCARD_W_REMOVED_CARD, got ${describeError(failure)}`,
+      `docs/spec/minidriver.md §5 ${what}, card removed after APDU ${position}: expected SCARD_W_REMOVED_CARD, got ${describeError(failure)}`,
     );
   }
   return true;
@@ -79,7 +79,7 @@ export function defineRemovalTests(options: ConformanceOptions): void {
   const certificateContainer = options.certificateContainer;
   const generated = options.containers.find((plan) => plan.generate);
 
-  describe('card removal mid-operation (§5, §4.8)', () => {
+  describe('card removal mid-operation (docs/spec/minidriver.md §5, §4.8)', () => {
     it.skipIf(certificateContainer === undefined)(
       'removed after each APDU of a certificate write: SCARD_W_REMOVED_CARD, then the old or the new contents',
       async () => {
@@ -90,13 +90,21 @@ export function defineRemovalTests(options: ConformanceOptions): void {
           await authenticateForWrites(options, rig.session);
           const created = await createContainers(rig.session, options.containers);
           const subjectKey = (created.get(index) as CreatedContainer).publicKey;
-          const compresses = (await must(rig.session.queryCapabilities(), '§5.1.3')).certificateCompression;
+          const compresses = (await must(rig.session.queryCapabilities(), 'docs/spec/minidriver.md §5.1.3'))
+            .certificateCompression;
           await createCertificateFile(rig.session, name);
           let current = await certificateFileContents(subjectKey, 800, 100, compresses);
-          await must(rig.session.writeFile('mscp', name, current), `§5.3.5 CardWriteFile(mscp/${name})`);
+          await must(
+            rig.session.writeFile('mscp', name, current),
+            `docs/spec/minidriver.md §5.3.5 CardWriteFile(mscp/${name})`,
+          );
           const replacement = await certificateFileContents(subjectKey, 900, 101, compresses);
           const measured = await countApdus(rig, () => rig.session.writeFile('mscp', name, replacement));
-          check(!measured.failed, `§5.3.5 CardWriteFile(mscp/${name}) without faults`, describeError(measured.error));
+          check(
+            !measured.failed,
+            `docs/spec/minidriver.md §5.3.5 CardWriteFile(mscp/${name}) without faults`,
+            describeError(measured.error),
+          );
           current = await must(rig.session.readFile('mscp', name), 'read');
           const positions = Math.min(measured.apdus, MAX_POSITIONS);
           for (let position = 1; position <= positions; position++) {
@@ -106,11 +114,11 @@ export function defineRemovalTests(options: ConformanceOptions): void {
             if (removed) rig = await reinsert(options, rig);
             const seen = await must(
               rig.session.readFile('mscp', name),
-              `§5.3.4 ${what}: reading the file back after reinsertion`,
+              `docs/spec/minidriver.md §5.3.4 ${what}: reading the file back after reinsertion`,
             );
             check(
               equalBytes(seen, current) || equalBytes(seen, next),
-              `§4.8 ${what}: the file must hold the old or the new contents, never a mix`,
+              `docs/spec/minidriver.md §4.8 ${what}: the file must hold the old or the new contents, never a mix`,
               `it holds ${seen.length} bytes; old ${current.length}, new ${next.length}`,
             );
             await checkCardConsistent(rig, what);
@@ -137,7 +145,7 @@ export function defineRemovalTests(options: ConformanceOptions): void {
           );
           check(
             !measured.failed,
-            `§5.4.1 regenerating container ${plan.index} without faults`,
+            `docs/spec/minidriver.md §5.4.1 regenerating container ${plan.index} without faults`,
             describeError(measured.error),
           );
           const positions = Math.min(measured.apdus, MAX_POSITIONS);
@@ -155,7 +163,7 @@ export function defineRemovalTests(options: ConformanceOptions): void {
             } catch (error) {
               if (!ScardError.hasCode(error, 'SCARD_E_NO_KEY_CONTAINER')) {
                 throw new ConformanceFailure(
-                  `§5.4.4 ${what(position, measured.apdus)}: CardGetContainerInfo must give the old key, the new key or SCARD_E_NO_KEY_CONTAINER, got ${describeError(error)}`,
+                  `docs/spec/minidriver.md §5.4.4 ${what(position, measured.apdus)}: CardGetContainerInfo must give the old key, the new key or SCARD_E_NO_KEY_CONTAINER, got ${describeError(error)}`,
                 );
               }
             }

@@ -1,5 +1,5 @@
 /**
- * @module Group 1 — CARD_DATA version negotiation (§1.6, §5.1.1, §11 "Context and versions"): requested
+ * Group 1 — CARD_DATA version negotiation (docs/spec/minidriver.md §1.6, §5.1.1, §11 "Context and versions"): requested
  * versions below the plugin's minimum are ERROR_REVISION_MISMATCH, others negotiate to
  * min(requested, current), and entry points above the negotiated version never reach the card.
  */
@@ -53,11 +53,11 @@ const VERSIONED_CALLS: readonly VersionedCall[] = [
 export function defineVersionTests(options: ConformanceOptions): void {
   const { min, current } = options.plugin.cardDataVersions;
 
-  describe('version negotiation (§1.6, §5.1.1)', () => {
-    it('declares 4 <= min <= current <= 7 (§1.6)', () => {
+  describe('version negotiation (docs/spec/minidriver.md §1.6, §5.1.1)', () => {
+    it('declares 4 <= min <= current <= 7 (docs/spec/minidriver.md §1.6)', () => {
       check(
         Number.isInteger(min) && Number.isInteger(current) && min >= 4 && min <= current && current <= 7,
-        '§1.6 cardDataVersions must satisfy 4 <= min <= current <= 7',
+        'docs/spec/minidriver.md §1.6 cardDataVersions must satisfy 4 <= min <= current <= 7',
         `the plugin declares ${JSON.stringify(options.plugin.cardDataVersions)}`,
       );
     });
@@ -73,7 +73,7 @@ export function defineVersionTests(options: ConformanceOptions): void {
             await mustFail(
               CardSession.open(options.plugin, transport, { version: requested, cache: new DataCacheStore() }),
               'ERROR_REVISION_MISMATCH',
-              `§1.6/§5.1.1 CardAcquireContext with dwVersion ${requested} below the minimum ${min}`,
+              `docs/spec/minidriver.md §1.6/§5.1.1 CardAcquireContext with dwVersion ${requested} below the minimum ${min}`,
             );
           } finally {
             await transport.close();
@@ -85,7 +85,7 @@ export function defineVersionTests(options: ConformanceOptions): void {
           const negotiated = Math.min(requested, current);
           check(
             rig.session.version === negotiated,
-            `§1.6 CardAcquireContext with dwVersion ${requested} must negotiate min(requested, current) = ${negotiated}`,
+            `docs/spec/minidriver.md §1.6 CardAcquireContext with dwVersion ${requested} must negotiate min(requested, current) = ${negotiated}`,
             `the session negotiated ${rig.session.version}`,
           );
         } finally {
@@ -104,10 +104,14 @@ export function defineVersionTests(options: ConformanceOptions): void {
             checkFailedWith(
               outcome,
               'SCARD_E_UNSUPPORTED_FEATURE',
-              `§1.6 ${entry.entryPoint} (CARD_DATA ${entry.since}) called in a context that negotiated ${version}`,
+              `docs/spec/minidriver.md §1.6 ${entry.entryPoint} (CARD_DATA ${entry.since}) called in a context that negotiated ${version}`,
             );
             const apdus = outcome.apdus;
-            check(apdus === 0, `§1.6 a refused ${entry.entryPoint} must not reach the card`, `it sent ${apdus} APDUs`);
+            check(
+              apdus === 0,
+              `docs/spec/minidriver.md §1.6 a refused ${entry.entryPoint} must not reach the card`,
+              `it sent ${apdus} APDUs`,
+            );
           }
         } finally {
           await closeRig(rig);
@@ -115,11 +119,11 @@ export function defineVersionTests(options: ConformanceOptions): void {
       });
     }
 
-    it(`at CARD_DATA ${current} every required entry point is present (§5.10)`, async () => {
+    it(`at CARD_DATA ${current} every required entry point is present (docs/spec/minidriver.md §5.10)`, async () => {
       // CardSession.open checks the required slots of the negotiated version; a missing one fails here.
       const rig = await openRig(options, options.createCard(), { version: current });
       try {
-        await must(rig.session.queryCapabilities(), '§5.1.3 CardQueryCapabilities');
+        await must(rig.session.queryCapabilities(), 'docs/spec/minidriver.md §5.1.3 CardQueryCapabilities');
       } finally {
         await closeRig(rig);
       }

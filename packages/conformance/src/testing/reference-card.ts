@@ -1,5 +1,5 @@
 /**
- * @module Test support (not exported): a small reference card and its plugin, written to the spec, so the
+ * Test support (not exported): a small reference card and its plugin, written to the spec, so the
  * suite can be run against something that passes it before any real card package does. The card has its
  * own APDU set over a logical file system, a user PIN (3 tries) with a PUK, a 3DES challenge/response
  * admin key, and RSA / ECDH key containers.
@@ -50,14 +50,14 @@ import {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The reference card's admin key: 3DES 0102030405060708 × 3 (the spec's sample admin key, §6.6). */
+/** The reference card's admin key: 3DES 0102030405060708 × 3 (the spec's sample admin key, docs/spec/minidriver.md §6.6). */
 export const REFERENCE_ADMIN_KEY = Uint8Array.from([
   1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
 ]);
 export const REFERENCE_PIN = encoder.encode('123456');
 export const REFERENCE_PUK = encoder.encode('12345678');
 
-/** 3DES-ECB of `challenge` under `key`: the admin response of §6.6. */
+/** 3DES-ECB of `challenge` under `key`: the admin response of docs/spec/minidriver.md §6.6. */
 export function tripleDesResponse(key: Uint8Array, challenge: Uint8Array): Uint8Array {
   const cipher = createCipheriv('des-ede3', key, null);
   cipher.setAutoPadding(false);

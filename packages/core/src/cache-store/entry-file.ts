@@ -20,7 +20,7 @@ export interface PersistedEntry {
   readonly value: CacheValue;
 }
 
-/** The cardcf contents (§3.8) every entry of a card was read under. */
+/** The cardcf contents (docs/spec/minidriver.md §3.8) every entry of a card was read under. */
 export interface PersistedFreshness {
   readonly version: number;
   readonly pinsFreshness: number;

@@ -30,7 +30,7 @@ describe('unpadPkcs1Type2', () => {
     }
   });
 
-  it('parses a hand-built block (§8.3 type-02 layout)', () => {
+  it('parses a hand-built block (docs/spec/minidriver.md §8.3 type-02 layout)', () => {
     expect(toHex(unpadPkcs1Type2(fromHex('00 02 11 22 33 44 55 66 77 88 00 ca fe')))).toBe('cafe');
   });
 

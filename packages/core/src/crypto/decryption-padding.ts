@@ -1,6 +1,6 @@
 /**
  * Removal of RSA encryption padding after a raw private-key operation (pfnCspUnpadData,
- * §5.6.2): PKCS #1 v1.5 type 02 and OAEP (RFC 8017 §7.1.2). Input blocks are big-endian, modulus length.
+ * docs/spec/minidriver.md §5.6.2): PKCS #1 v1.5 type 02 and OAEP (RFC 8017 §7.1.2). Input blocks are big-endian, modulus length.
  * Every check runs over the whole block and every failure throws the same SCARD_E_INVALID_PARAMETER
  * "decryption error", so callers cannot build a padding oracle (Bleichenbacher / Manger / Marvin).
  *

@@ -11,7 +11,7 @@ function invalid(message: string): never {
   throw new ScardError('SCARD_E_INVALID_PARAMETER', message);
 }
 
-/** DER length octets: short form below 128, long form (minimal) above (X.690 §8.1.3). */
+/** DER length octets: short form below 128, long form (minimal) above (X.690 docs/spec/minidriver.md §8.1.3). */
 export function derLength(length: number): Uint8Array {
   if (!Number.isSafeInteger(length) || length < 0) invalid('DER length must be a non-negative integer');
   if (length < 0x80) return Uint8Array.of(length);
@@ -56,7 +56,7 @@ export function derObjectIdentifier(dotted: string): Uint8Array {
   if (arcs.length < 2 || arcs.some((arc) => !Number.isSafeInteger(arc)) || first > 2 || (first < 2 && second > 39))
     invalid(`not an object identifier: ${dotted}`);
   const octets: number[] = [];
-  // X.690 §8.19: base-128 subidentifiers, high bit set on all but the last octet of each.
+  // X.690 docs/spec/minidriver.md §8.19: base-128 subidentifiers, high bit set on all but the last octet of each.
   for (const value of [40 * first + second, ...arcs.slice(2)]) {
     const group = [value % 128];
     for (let rest = Math.floor(value / 128); rest > 0; rest = Math.floor(rest / 128))

@@ -14,7 +14,7 @@ function rawSign(block: Uint8Array): Buffer {
 }
 
 describe('DigestInfo prefixes', () => {
-  it('match §8.3 byte for byte', () => {
+  it('match docs/spec/minidriver.md §8.3 byte for byte', () => {
     expect(toHex(DIGEST_INFO_PREFIX.SHA256)).toBe('3031300d060960864801650304020105000420');
     expect(toHex(DIGEST_INFO_PREFIX.SHA1)).toBe('3021300906052b0e03021a05000414');
     expect(toHex(DIGEST_INFO_PREFIX.MD5)).toBe('3020300c06082a864886f70d020505000410');
@@ -38,7 +38,7 @@ describe('DigestInfo prefixes', () => {
     }
   });
 
-  it('maps CryptoAPI ALG_IDs (§8.5)', () => {
+  it('maps CryptoAPI ALG_IDs (docs/spec/minidriver.md §8.5)', () => {
     expect(hashAlgorithmFromCalg(0)).toBeNull();
     expect(hashAlgorithmFromCalg(0x8004)).toBe('SHA1');
     expect(hashAlgorithmFromCalg(0x800c)).toBe('SHA256');
@@ -49,7 +49,7 @@ describe('DigestInfo prefixes', () => {
 });
 
 describe('padPkcs1Type1', () => {
-  it('builds 00 01 FF.. 00 DigestInfo hash (§8.3 worked by hand)', () => {
+  it('builds 00 01 FF.. 00 DigestInfo hash (docs/spec/minidriver.md §8.3 worked by hand)', () => {
     const hash = fromHex('a9993e364706816aba3e25717850c26c9cd0d89d'); // SHA-1("abc"), FIPS 180 example
     const block = padPkcs1Type1(hash, 'SHA1', 64);
     expect(toHex(block)).toBe(`0001${'ff'.repeat(64 - 3 - 35)}00${'3021300906052b0e03021a05000414'}${toHex(hash)}`);

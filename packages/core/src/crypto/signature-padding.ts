@@ -1,6 +1,6 @@
 /**
- * Signature padding the caller does for a card that can only do raw RSA (pfnCspPadData, §5.6.1):
- * PKCS #1 v1.5 type 01 with or without DigestInfo (§8.3), EMSA-PSS with MGF1 (RFC 8017 §9.1.1), and
+ * Signature padding the caller does for a card that can only do raw RSA (pfnCspPadData, docs/spec/minidriver.md §5.6.1):
+ * PKCS #1 v1.5 type 01 with or without DigestInfo (docs/spec/minidriver.md §8.3), EMSA-PSS with MGF1 (RFC 8017 §9.1.1), and
  * 'none'. Every output is big-endian, as the card wants it.
  *
  * @packageDocumentation

@@ -30,7 +30,7 @@ const signerFor =
 
 describe('DER writer', () => {
   it('encodes the X.690 and RFC examples byte for byte', () => {
-    // X.690 §8.19.5 example: OID 2.100.3 → 06 03 81 34 03.
+    // X.690 docs/spec/minidriver.md §8.19.5 example: OID 2.100.3 → 06 03 81 34 03.
     expect(toHex(derObjectIdentifier('2.100.3'))).toBe('0603813403');
     // sha256WithRSAEncryption as every RSA certificate carries it (RFC 4055).
     expect(toHex(derObjectIdentifier('1.2.840.113549.1.1.11'))).toBe('06092a864886f70d01010b');
@@ -39,7 +39,7 @@ describe('DER writer', () => {
     expect(toHex(derUnsignedInteger(Uint8Array.of(0x80)))).toBe('02020080');
     expect(toHex(derUnsignedInteger(Uint8Array.of(0, 0, 1)))).toBe('020101');
     expect(toHex(derUnsignedInteger(Uint8Array.of(0, 0)))).toBe('020100');
-    // X.690 §8.1.3: short form below 128, minimal long form above.
+    // X.690 docs/spec/minidriver.md §8.1.3: short form below 128, minimal long form above.
     expect(toHex(derLength(0x7f))).toBe('7f');
     expect(toHex(derLength(0x80))).toBe('8180');
     expect(toHex(derLength(0x1234))).toBe('821234');
@@ -73,7 +73,7 @@ describe('DER writer', () => {
       fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { minLength: 1, maxLength: 6 }), (rest) => {
         const dotted = `1.3.${rest.join('.')}`;
         const encoded = derObjectIdentifier(dotted);
-        // Decode the base-128 subidentifiers back (X.690 §8.19) and compare.
+        // Decode the base-128 subidentifiers back (X.690 docs/spec/minidriver.md §8.19) and compare.
         const arcs: number[] = [];
         let value = 0;
         for (const octet of encoded.subarray(2)) {

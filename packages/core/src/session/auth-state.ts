@@ -1,7 +1,7 @@
 /**
  * The authentication state a session keeps (docs/spec/minidriver.md §6.2): the PINs this session
  * authenticated and has not deauthenticated. Dropping a PIN also drops the plugin's cache entries, made
- * while it was authenticated (§4.8).
+ * while it was authenticated (docs/spec/minidriver.md §4.8).
  *
  * @packageDocumentation
  */

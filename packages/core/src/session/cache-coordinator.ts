@@ -129,7 +129,7 @@ export class CacheCoordinator {
     this.#pluginCacheEnabled = true;
   }
 
-  /** Reads cardid / cardcf through the plugin with its cache functions switched off (§4.8). */
+  /** Reads cardid / cardcf through the plugin with its cache functions switched off (docs/spec/minidriver.md §4.8). */
   async readUncached(name: string): Promise<Uint8Array> {
     const wasEnabled = this.#pluginCacheEnabled;
     this.#pluginCacheEnabled = false;
@@ -162,12 +162,12 @@ export class CacheCoordinator {
     }
   }
 
-  /** Entries a plugin made while authenticated must not outlive the authentication (§4.8). */
+  /** Entries a plugin made while authenticated must not outlive the authentication (docs/spec/minidriver.md §4.8). */
   dropPluginEntries(): void {
     this.#cache?.dropNamespace('plugin');
   }
 
-  /** §4.8 / §10 step 4: in GLOBAL mode compare the card's cardcf with the cache's copy. */
+  /** docs/spec/minidriver.md §4.8 / §10 step 4: in GLOBAL mode compare the card's cardcf with the cache's copy. */
   async checkFreshness(): Promise<void> {
     if (this.#mode !== CacheMode.GLOBAL_CACHE || this.#cache === undefined || this.#transactionCardcf !== undefined)
       return;
@@ -208,7 +208,7 @@ export class CacheCoordinator {
   }
 
   /**
-   * After a write: increment the counter of `category` in cardcf and write it back (§4.8), and drop what it
+   * After a write: increment the counter of `category` in cardcf and write it back (docs/spec/minidriver.md §4.8), and drop what it
    * covers from this session's cache. Skipped in NO_CACHE mode and on cards without cardcf or writeFile.
    */
   async bump(category: 'pins' | 'containers' | 'files'): Promise<void> {

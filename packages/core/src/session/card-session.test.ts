@@ -149,7 +149,7 @@ describe('versions and entry points', () => {
   });
 });
 
-describe('parameter checks (§1.5, §5): exact code, plugin not called', () => {
+describe('parameter checks (docs/spec/minidriver.md §1.5, §5): exact code, plugin not called', () => {
   let rig: Rig;
   beforeEach(async () => {
     rig = await openRig();
@@ -216,7 +216,7 @@ describe('parameter checks (§1.5, §5): exact code, plugin not called', () => {
     ['setProperty with flags', 'SCARD_E_INVALID_PARAMETER', (s) => s.setProperty('Parent Window', 0n, 1)],
     ['getContainerProperty unknown', 'SCARD_E_INVALID_PARAMETER', (s) => s.getContainerProperty(0, 'Nope' as never)],
     ['getContainerProperty flags', 'SCARD_E_INVALID_PARAMETER', (s) => s.getContainerProperty(0, 'PIN Identifier', 1)],
-    // CardSignData (§5.6.1 table)
+    // CardSignData (docs/spec/minidriver.md §5.6.1 table)
     ['signData without info', 'SCARD_E_INVALID_PARAMETER', (s) => s.signData(null as never)],
     ['signData version 3', 'ERROR_REVISION_MISMATCH', (s) => s.signData(signing({ version: 3 }))],
     ['signData empty data', 'SCARD_E_INVALID_PARAMETER', (s) => s.signData(signing({ data: new Uint8Array(0) }))],
@@ -262,7 +262,7 @@ describe('parameter checks (§1.5, §5): exact code, plugin not called', () => {
           }),
         ),
     ],
-    // CardRSADecrypt (§5.6.2 table)
+    // CardRSADecrypt (docs/spec/minidriver.md §5.6.2 table)
     ['rsaDecrypt version 3', 'ERROR_REVISION_MISMATCH', (s) => s.rsaDecrypt(decrypting({ version: 3 }))],
     [
       'rsaDecrypt version 1 with CARD_DATA 7',
@@ -322,7 +322,7 @@ function decrypting(overrides: Partial<Parameters<CardSession['rsaDecrypt']>[0]>
   };
 }
 
-describe('transactions (§1.2)', () => {
+describe('transactions (docs/spec/minidriver.md §1.2)', () => {
   it('holds one transaction around every call and none around close', async () => {
     const { transport, session, card } = await openRig();
     const begins = transport.beginCount;
@@ -419,7 +419,7 @@ describe('manage: card-specific management in a session transaction', () => {
   });
 });
 
-describe('data cache (§4.8, §10)', () => {
+describe('data cache (docs/spec/minidriver.md §4.8, §10)', () => {
   it('a second readFile is served from the cache with only the cardcf read', async () => {
     const { session, plugin } = await openRig();
     const first = await session.readFile('mscp', 'cmapfile');
@@ -530,11 +530,11 @@ describe('data cache (§4.8, §10)', () => {
     await session.deauthenticateEx(0xff);
     await session.authenticatePin('user', PIN);
     await session.signData(signing());
-    expect(getPublicKeyCount()).toBe(2); // flushed with the authenticated session (§4.8)
+    expect(getPublicKeyCount()).toBe(2); // flushed with the authenticated session (docs/spec/minidriver.md §4.8)
   });
 });
 
-describe('independent sessions (§1.2)', () => {
+describe('independent sessions (docs/spec/minidriver.md §1.2)', () => {
   it('closing one session leaves the other working', async () => {
     const card = new MemoryCard();
     const a = await openRig({}, {}, card);
@@ -566,10 +566,10 @@ describe('PINs', () => {
   });
 });
 
-describe('properties (§5.7)', () => {
+describe('properties (docs/spec/minidriver.md §5.7)', () => {
   it('getPropertyBytes answers byte-exact and reports the required size for a small buffer', async () => {
     const { session } = await openRig({ cacheMode: CacheMode.SESSION_ONLY });
-    // CP_CARD_CACHE_MODE is a DWORD, little-endian (§7.1).
+    // CP_CARD_CACHE_MODE is a DWORD, little-endian (docs/spec/minidriver.md §7.1).
     expect(await session.getPropertyBytes('Cache Mode')).toEqual(Uint8Array.of(2, 0, 0, 0));
     const error = await expectCode(session.getPropertyBytes('Cache Mode', 0, 0), 'ERROR_INSUFFICIENT_BUFFER');
     expect((error as InsufficientBufferError).requiredSize).toBe(4);
@@ -584,7 +584,7 @@ describe('properties (§5.7)', () => {
   });
 });
 
-describe('signing and decryption (§5.6, §9)', () => {
+describe('signing and decryption (docs/spec/minidriver.md §5.6, §9)', () => {
   async function keyedRig() {
     const card = new MemoryCard();
     const signatureKey = generateTestRsaKey();

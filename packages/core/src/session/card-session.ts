@@ -1,6 +1,6 @@
 /**
  * CardSession: the card interface layer an application uses (the part of the Base CSP / KSP that
- * drives a minidriver, §1.2, §4.8, §5, §10). It negotiates the CARD_DATA version, validates every
+ * drives a minidriver, docs/spec/minidriver.md §1.2, §4.8, §5, §10). It negotiates the CARD_DATA version, validates every
  * parameter before the plugin sees it, holds one card transaction around each call (never around
  * close), keeps the data cache validated by cardcf, and returns copies.
  *
@@ -90,7 +90,7 @@ export interface CardSessionStats {
   readonly transactions: number;
 }
 
-/** A transport for no-card mode (§5.1.1): there is no card, so every card operation says so. */
+/** A transport for no-card mode (docs/spec/minidriver.md §5.1.1): there is no card, so every card operation says so. */
 const NO_CARD_TRANSPORT: Transport = {
   atr: new Uint8Array(0),
   protocol: 'raw',
@@ -110,7 +110,7 @@ const SKI_ENTRY_POINTS: readonly EntryPointName[] = [...NO_CARD_MODE_ENTRY_POINT
  * - Every method but {@link close} runs inside one card transaction (`beginTransaction` /
  *   `endTransaction('leave')`); calls on one session are serialised; internal nested work joins the
  *   transaction of its call.
- * - Parameters are checked before the plugin is called, in the order of §1.5; an entry point above the
+ * - Parameters are checked before the plugin is called, in the order of docs/spec/minidriver.md §1.5; an entry point above the
  *   negotiated version, or one the plugin lacks, is SCARD_E_UNSUPPORTED_FEATURE and never reaches it.
  * - After {@link close}, every call is SCARD_E_INVALID_HANDLE (the handle no longer names a context).
  * - Data cache by CP_CARD_CACHE_MODE: GLOBAL = shared by the sessions of a {@link DataCacheStore}, keyed by
@@ -383,7 +383,7 @@ export class CardSession {
 
   /**
    * CardDeauthenticate (v4): when the plugin has no such slot, or it fails, the transaction ends with a card
-   * reset instead (the caller's fallback, §5.2.6) and the call succeeds.
+   * reset instead (the caller's fallback, docs/spec/minidriver.md §5.2.6) and the call succeeds.
    */
   deauthenticate(userId: UserId, flags = 0): Promise<void> {
     return pin_calls.deauthenticate(this.#core, userId, flags);
@@ -392,7 +392,7 @@ export class CardSession {
   /**
    * CardDeauthenticateEx(pinSet): the ROLE_EVERYONE bit is ignored (a set of only that bit does nothing); bits above 0xFF or non-zero flags → SCARD_E_INVALID_PARAMETER. When the
    * plugin answers SCARD_E_UNSUPPORTED_FEATURE the transaction ends with a card reset and the call succeeds
-   * (§5.2.10); any other failure also resets the card and is thrown.
+   * (docs/spec/minidriver.md §5.2.10); any other failure also resets the card and is thrown.
    */
   deauthenticateEx(pinSet: PinSet, flags = 0): Promise<void> {
     return pin_calls.deauthenticateEx(this.#core, pinSet, flags);
@@ -478,7 +478,7 @@ export class CardSession {
     return file_calls.queryFreeSpace(this.#core, flags, structureVersion);
   }
 
-  /** CardQueryKeySizes. A key spec of 0 means RSA (AT_KEYEXCHANGE), as legacy callers pass it (§5.5.1). */
+  /** CardQueryKeySizes. A key spec of 0 means RSA (AT_KEYEXCHANGE), as legacy callers pass it (docs/spec/minidriver.md §5.5.1). */
   queryKeySizes(keySpec: number, flags = 0, structureVersion = 1): Promise<CardKeySizes & { version: 1 }> {
     return file_calls.queryKeySizes(this.#core, keySpec, flags, structureVersion);
   }
@@ -559,13 +559,13 @@ export class CardSession {
     return property_calls.getPropertyBytes(this.#core, name, flags, bufferSize);
   }
 
-  /** CardSetProperty: only the settable properties of §7.1 (others → SCARD_E_UNSUPPORTED_FEATURE). */
+  /** CardSetProperty: only the settable properties of docs/spec/minidriver.md §7.1 (others → SCARD_E_UNSUPPORTED_FEATURE). */
   setProperty<K extends CardPropertyName>(name: K, value: CardPropertyTypes[K], flags = 0): Promise<void> {
     return property_calls.setProperty(this.#core, name, value, flags);
   }
 
   /**
-   * CardSignData with a spec-shaped CARD_SIGNING_INFO (checks of §5.6.1, matrix of §9.3). With
+   * CardSignData with a spec-shaped CARD_SIGNING_INFO (checks of docs/spec/minidriver.md §5.6.1, matrix of docs/spec/minidriver.md §9.3). With
    * CARD_BUFFER_SIZE_ONLY the session answers the size from the container's public key (cached) and the
    * plugin is not asked to sign. RSA signatures are little-endian, ECDSA `r || s` big-endian.
    */
@@ -574,7 +574,7 @@ export class CardSession {
   }
 
   /**
-   * CardRSADecrypt with a spec-shaped CARD_RSA_DECRYPT_INFO (§5.6.2, §9.2): version 1 is refused with
+   * CardRSADecrypt with a spec-shaped CARD_RSA_DECRYPT_INFO (docs/spec/minidriver.md §5.6.2, §9.2): version 1 is refused with
    * CARD_DATA 7 and means "raw block" below it; input shorter than the modulus → SCARD_E_INSUFFICIENT_BUFFER,
    * longer → SCARD_E_INVALID_PARAMETER. Returns the result little-endian (raw block or unpadded message).
    */

@@ -13,7 +13,7 @@ import { checkContainerIndex, checkZeroFlags } from './parameters.js';
 import { keyOf, type SessionCore } from './session-core.js';
 
 /**
- * CardSignData with a spec-shaped CARD_SIGNING_INFO (checks of §5.6.1, matrix of §9.3). With
+ * CardSignData with a spec-shaped CARD_SIGNING_INFO (checks of docs/spec/minidriver.md §5.6.1, matrix of docs/spec/minidriver.md §9.3). With
  * CARD_BUFFER_SIZE_ONLY the session answers the size from the container's public key (cached) and the
  * plugin is not asked to sign. RSA signatures are little-endian, ECDSA `r || s` big-endian.
  */
@@ -35,7 +35,7 @@ export function signData(core: SessionCore, info: CardSigningInfo): Promise<{ si
 }
 
 /**
- * CardRSADecrypt with a spec-shaped CARD_RSA_DECRYPT_INFO (§5.6.2, §9.2): version 1 is refused with
+ * CardRSADecrypt with a spec-shaped CARD_RSA_DECRYPT_INFO (docs/spec/minidriver.md §5.6.2, §9.2): version 1 is refused with
  * CARD_DATA 7 and means "raw block" below it; input shorter than the modulus → SCARD_E_INSUFFICIENT_BUFFER,
  * longer → SCARD_E_INVALID_PARAMETER. Returns the result little-endian (raw block or unpadded message).
  */

@@ -25,7 +25,7 @@ const base = {
   data: hash20,
 };
 
-describe('CARD_SIGNING_INFO normalisation (§9.3)', () => {
+describe('CARD_SIGNING_INFO normalisation (docs/spec/minidriver.md §9.3)', () => {
   it('basic mode maps aiHashAlg to PKCS #1 with DigestInfo, 0 to none, SSL3_SHAMD5 to the 36 raw bytes', () => {
     expect(normaliseSigningInfo(base).request.padding).toEqual({ type: 'pkcs1', hashAlgorithm: 'SHA1' });
     expect(normaliseSigningInfo({ ...base, version: 0, hashAlgorithmId: 0 }).request.padding).toEqual({
@@ -41,7 +41,7 @@ describe('CARD_SIGNING_INFO normalisation (§9.3)', () => {
     expect(normaliseSigningInfo(tls).request.padding).toEqual({ type: 'pkcs1', hashAlgorithm: 'SHAMD5' });
   });
 
-  it('version 2 with the flag clear is read as basic (lenient reading, §14 item 15)', () => {
+  it('version 2 with the flag clear is read as basic (lenient reading, docs/spec/minidriver.md §14 item 15)', () => {
     expect(normaliseSigningInfo({ ...base, version: 2 }).request.padding).toEqual({
       type: 'pkcs1',
       hashAlgorithm: 'SHA1',
@@ -73,7 +73,7 @@ describe('CARD_SIGNING_INFO normalisation (§9.3)', () => {
   });
 });
 
-describe('CARD_RSA_DECRYPT_INFO normalisation (§9.2)', () => {
+describe('CARD_RSA_DECRYPT_INFO normalisation (docs/spec/minidriver.md §9.2)', () => {
   const info = { version: 1, containerIndex: 0, keySpec: KeySpec.AT_KEYEXCHANGE, data: new Uint8Array(128) };
   it('version 1 below CARD_DATA 7 means the raw block', () => {
     for (const negotiated of [4, 5, 6] as const) {
@@ -84,7 +84,7 @@ describe('CARD_RSA_DECRYPT_INFO normalisation (§9.2)', () => {
   });
 });
 
-describe('CARD_DH_AGREEMENT_INFO and CARD_DERIVE_KEY (§5.6.3, §5.6.4)', () => {
+describe('CARD_DH_AGREEMENT_INFO and CARD_DERIVE_KEY (docs/spec/minidriver.md §5.6.3, §5.6.4)', () => {
   const agreement = { version: 2, containerIndex: 0, publicKey: Uint8Array.of(1, 2) };
   it('agreement version 1 is obsolete with CARD_DATA 7, allowed below; version 3 and flags refused', () => {
     expect(() => normaliseAgreementInfo({ ...agreement, version: 1 }, 7)).toThrowError(/ERROR_REVISION_MISMATCH/);

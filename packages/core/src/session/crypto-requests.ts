@@ -1,7 +1,7 @@
 /**
  * Turning the spec-shaped info structures of the cryptographic entry points (CARD_SIGNING_INFO,
  * CARD_RSA_DECRYPT_INFO, CARD_DH_AGREEMENT_INFO, CARD_DERIVE_KEY) into the validated requests a plugin
- * receives, with the version rules of §1.6 and the decision tables of §9.2 and §9.3.
+ * receives, with the version rules of docs/spec/minidriver.md §1.6 and the decision tables of docs/spec/minidriver.md §9.2 and §9.3.
  *
  * @packageDocumentation
  */
@@ -36,7 +36,7 @@ import {
 } from '@minidriver/spec';
 import { checkBytes, checkContainerIndex, checkDword, checkKeySpec } from './parameters.js';
 
-/** `CARD_SIGNING_INFO` as a caller fills it (§3.10). */
+/** `CARD_SIGNING_INFO` as a caller fills it (docs/spec/minidriver.md §3.10). */
 export interface CardSigningInfo {
   /** 1 = basic, 2 = with padding info; 0 counts as 1. */
   readonly version: number;
@@ -54,7 +54,7 @@ export interface CardSigningInfo {
   readonly paddingInfo?: { readonly algorithm: string | null; readonly saltLength?: number };
 }
 
-/** `CARD_RSA_DECRYPT_INFO` as a caller fills it (§3.11). */
+/** `CARD_RSA_DECRYPT_INFO` as a caller fills it (docs/spec/minidriver.md §3.11). */
 export interface CardRsaDecryptInfo {
   /** 1 or 2; 0 counts as 1. Version 1 is refused when the context negotiated CARD_DATA 7. */
   readonly version: number;
@@ -68,7 +68,7 @@ export interface CardRsaDecryptInfo {
   readonly paddingInfo?: { readonly algorithm: string | null; readonly label?: Uint8Array };
 }
 
-/** `CARD_DH_AGREEMENT_INFO` (§3.12). */
+/** `CARD_DH_AGREEMENT_INFO` (docs/spec/minidriver.md §3.12). */
 export interface CardDhAgreementInfo {
   /** 2 (1 is obsolete and refused with CARD_DATA 7). */
   readonly version: number;
@@ -79,7 +79,7 @@ export interface CardDhAgreementInfo {
   readonly publicKey: Uint8Array;
 }
 
-/** `CARD_DERIVE_KEY` (§3.13). */
+/** `CARD_DERIVE_KEY` (docs/spec/minidriver.md §3.13). */
 export interface CardDeriveKeyInfo {
   /** 1 or 2 (Windows passes 1 even with CARD_DATA 7). */
   readonly version: number;
@@ -129,7 +129,7 @@ export interface NormalisedSigning {
 }
 
 /**
- * CardSignData's checks (§5.6.1 table, in its order up to the card I/O) and the normalisation of
+ * CardSignData's checks (docs/spec/minidriver.md §5.6.1 table, in its order up to the card I/O) and the normalisation of
  * aiHashAlg / padding info to a {@link SignaturePadding}.
  */
 export function normaliseSigningInfo(info: CardSigningInfo | null | undefined): NormalisedSigning {
@@ -159,7 +159,7 @@ export function normaliseSigningInfo(info: CardSigningInfo | null | undefined): 
     throw new ScardError('SCARD_E_INVALID_PARAMETER', 'an ECDH key (AT_ECDHE_*) cannot sign');
   }
   const sizeOnly = (flags & CARD_BUFFER_SIZE_ONLY) !== 0;
-  // ECDSA ignores aiHashAlg and padding (§9.3): the plugin signs the hash as given.
+  // ECDSA ignores aiHashAlg and padding (docs/spec/minidriver.md §9.3): the plugin signs the hash as given.
   if (isEcdsaKeySpec(keySpec)) {
     return { request: { containerIndex, keySpec, data: new Uint8Array(data), padding: { type: 'none' } }, sizeOnly };
   }
@@ -199,7 +199,7 @@ function paddingFromInfo(info: CardSigningInfo, data: Uint8Array): SignaturePadd
       if (info.paddingInfo === undefined || info.paddingInfo === null) {
         throw new ScardError('SCARD_E_INVALID_PARAMETER', 'CARD_PADDING_PSS without BCRYPT_PSS_PADDING_INFO');
       }
-      // A NULL pszAlgId means SHA-1, as OpenSC reads it (§5.6.1).
+      // A NULL pszAlgId means SHA-1, as OpenSC reads it (docs/spec/minidriver.md §5.6.1).
       const hash = hashByName(info.paddingInfo.algorithm ?? 'SHA1');
       checkHashLength(data, hash);
       const saltLength = checkDword(info.paddingInfo.saltLength, 'cbSalt');
@@ -214,7 +214,7 @@ function paddingFromInfo(info: CardSigningInfo, data: Uint8Array): SignaturePadd
 }
 
 /**
- * CardRSADecrypt's checks up to the card I/O (§5.6.2 rows 1-4 and 8): the version rules (v > 2, or
+ * CardRSADecrypt's checks up to the card I/O (docs/spec/minidriver.md §5.6.2 rows 1-4 and 8): the version rules (v > 2, or
  * v < 2 with CARD_DATA 7 → ERROR_REVISION_MISMATCH), AT_KEYEXCHANGE only, and the padding of a
  * version 2 info. A version 1 info means padding 'none' (the raw block).
  */
@@ -261,7 +261,7 @@ function decryptPadding(info: CardRsaDecryptInfo): DecryptPadding {
   }
 }
 
-/** CardConstructDHAgreement's checks (§5.6.3): version rules like CardRSADecrypt, reserved flags 0. */
+/** CardConstructDHAgreement's checks (docs/spec/minidriver.md §5.6.3): version rules like CardRSADecrypt, reserved flags 0. */
 export function normaliseAgreementInfo(
   info: CardDhAgreementInfo | null | undefined,
   negotiated: CardDataVersion,
@@ -287,8 +287,8 @@ export interface NormalisedDerivation {
 }
 
 /**
- * CardDeriveKey's checks (§5.6.4): version above 2 → ERROR_REVISION_MISMATCH; version 0 counts as 1, like
- * every versioned structure (§1.6); version 1 is accepted with CARD_DATA 7, as Windows sends it; flags;
+ * CardDeriveKey's checks (docs/spec/minidriver.md §5.6.4): version above 2 → ERROR_REVISION_MISMATCH; version 0 counts as 1, like
+ * every versioned structure (docs/spec/minidriver.md §1.6); version 1 is accepted with CARD_DATA 7, as Windows sends it; flags;
  * KDF name; agreement index.
  * CARD_RETURN_KEY_HANDLE is refused with SCARD_E_UNSUPPORTED_FEATURE: the contract's deriveKey returns
  * key bytes, not a handle.

@@ -1,5 +1,5 @@
 /**
- * The data cache of the card interface layer (§4.8, §10): entries grouped by the cardcf counter
+ * The data cache of the card interface layer (docs/spec/minidriver.md §4.8, §10): entries grouped by the cardcf counter
  * that invalidates them, one cache per card, and a store that shares those caches between the sessions of
  * a process (CP_CACHE_MODE_GLOBAL_CACHE). Every value goes in and comes out as a deep copy, so nobody can
  * alter cached data through a returned buffer.
@@ -8,7 +8,7 @@
  */
 import type { CardCacheFile } from '@minidriver/spec';
 
-/** The cardcf counters (§3.8). */
+/** The cardcf counters (docs/spec/minidriver.md §3.8). */
 export type FreshnessCategory = 'pins' | 'containers' | 'files';
 
 /**
@@ -20,7 +20,7 @@ export type CacheNamespace = 'file' | 'container' | 'plugin';
 const NAMESPACES_OF: Readonly<Record<FreshnessCategory, readonly CacheNamespace[]>> = {
   pins: [],
   containers: ['container'],
-  // Plugin entries are minidriver-private file data: the files counter covers them (§4.8 table).
+  // Plugin entries are minidriver-private file data: the files counter covers them (docs/spec/minidriver.md §4.8 table).
   files: ['file', 'plugin'],
 };
 

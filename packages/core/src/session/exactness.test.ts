@@ -1,7 +1,7 @@
 /**
  * Exactness fixes of CardSession, each against the reference it follows: the prototypes and constants of
  * cardmod.h (Windows SDK, "Smart Card Minidriver" header) and the error conventions of the Smart Card
- * Minidriver Specification, summarised in docs/spec/minidriver.md (§1.5 errors, §1.6 versions, §5 entry
+ * Minidriver Specification, summarised in docs/spec/minidriver.md (§1.5 errors, docs/spec/minidriver.md §1.6 versions, docs/spec/minidriver.md §5 entry
  * points). The unified plugin policies are asserted by the conformance suite (group 9).
  */
 import { CardProperty, createPinSet, KeySpec, ROLE_EVERYONE, ROLE_USER, ScardError } from '@minidriver/spec';
@@ -67,7 +67,7 @@ describe('exactness (cardmod.h, docs/spec/minidriver.md)', () => {
     expect((await session.queryKeySizes(KeySpec.AT_KEYEXCHANGE)).version).toBe(1);
   });
 
-  it('Minidriver Specification §1.5: a malformed key BLOB returned by the plugin is SCARD_E_UNEXPECTED, never INVALID_PARAMETER', async () => {
+  it('Minidriver Specification docs/spec/minidriver.md §1.5: a malformed key BLOB returned by the plugin is SCARD_E_UNEXPECTED, never INVALID_PARAMETER', async () => {
     const base = createTestPlugin();
     const card = new MemoryCard();
     card.installKey(0, KeySpec.AT_KEYEXCHANGE, generateTestRsaKey());
@@ -140,7 +140,7 @@ describe('exactness (cardmod.h, docs/spec/minidriver.md)', () => {
     ]);
   });
 
-  it('Minidriver Specification §1.6: CARD_DERIVE_KEY dwVersion 0 counts as 1 (the missing agreement is the error)', async () => {
+  it('Minidriver Specification docs/spec/minidriver.md §1.6: CARD_DERIVE_KEY dwVersion 0 counts as 1 (the missing agreement is the error)', async () => {
     const session = await open();
     const derive = session.deriveKey({ version: 0, agreementIndex: 7, kdf: 'HASH', flags: 0, parameters: [] });
     expect(await codeOf(derive)).not.toBe('ERROR_REVISION_MISMATCH');

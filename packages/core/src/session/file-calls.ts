@@ -88,7 +88,7 @@ export function readFile(core: SessionCore, directory: string | null, name: stri
         return core.caches.readCardcf();
       }
       if (args.directory === null && args.file === LogicalName.CARD_IDENTIFIER_FILE) {
-        // cardid validates the cache itself: read it with the plugin's cache functions off (§4.8).
+        // cardid validates the cache itself: read it with the plugin's cache functions off (docs/spec/minidriver.md §4.8).
         return core.caches.cached('file', cacheTagOf(null, args.file), () => core.caches.readUncached(args.file));
       }
       const data = await core.caches.cached('file', cacheTagOf(args.directory, args.file), () =>
@@ -201,7 +201,7 @@ export function queryFreeSpace(
   );
 }
 
-/** CardQueryKeySizes. A key spec of 0 means RSA (AT_KEYEXCHANGE), as legacy callers pass it (§5.5.1). */
+/** CardQueryKeySizes. A key spec of 0 means RSA (AT_KEYEXCHANGE), as legacy callers pass it (docs/spec/minidriver.md §5.5.1). */
 export function queryKeySizes(
   core: SessionCore,
   keySpec: number,

@@ -1,5 +1,5 @@
 /**
- * The cardcf freshness check (§4.8): compare the card's counters with the copy a cache was built
+ * The cardcf freshness check (docs/spec/minidriver.md §4.8): compare the card's counters with the copy a cache was built
  * against and drop what changed. Counters are compared for equality only (they wrap).
  *
  * @packageDocumentation
@@ -37,7 +37,7 @@ function sameTrailing(left: Uint8Array | undefined, right: Uint8Array | undefine
 
 /**
  * Brings `cache` in line with the card's cardcf `current`: drops the categories whose counter changed,
- * and all plugin entries on any change (the conservative reading of §4.8). Returns what was dropped.
+ * and all plugin entries on any change (the conservative reading of docs/spec/minidriver.md §4.8). Returns what was dropped.
  */
 export function applyFreshness(cache: CardDataCache, current: CardCacheFile): FreshnessCategory[] {
   const changed = changedCategories(cache.freshness, current);

@@ -10,7 +10,7 @@ import {
 } from './negotiate.js';
 import { createTestPlugin, MemoryCard, MemoryTransport } from './testing/memory-card.js';
 
-// Expected outcomes written out by hand from §1.6 / §11 (R = ERROR_REVISION_MISMATCH), for requested 0..9.
+// Expected outcomes written out by hand from docs/spec/minidriver.md §1.6 / §11 (R = ERROR_REVISION_MISMATCH), for requested 0..9.
 const TABLE: ReadonlyArray<[min: CardDataVersion, current: CardDataVersion, outcomes: string]> = [
   [4, 4, 'R R R R 4 4 4 4 4 4'],
   [4, 5, 'R R R R 4 5 5 5 5 5'],
@@ -29,7 +29,7 @@ function outcome(action: () => number): string {
   }
 }
 
-describe('CARD_DATA version negotiation (§1.6)', () => {
+describe('CARD_DATA version negotiation (docs/spec/minidriver.md §1.6)', () => {
   for (const [min, current, expected] of TABLE) {
     it(`plugin (min ${min}, current ${current}) against requested 0..9`, () => {
       const outcomes = Array.from({ length: 10 }, (_, requested) =>
@@ -78,13 +78,13 @@ describe('CARD_DATA version negotiation (§1.6)', () => {
     );
     expect(() => requireEntryPointVersion('deriveKey', 4)).toThrowError(/CardDeriveKey needs CARD_DATA version 5/);
     expect(() => requireEntryPointVersion('createContainerEx', 6)).toThrowError(/version 7/);
-    // CardSignData and CardConstructDHAgreement sit in the v4 block (§14 item 30).
+    // CardSignData and CardConstructDHAgreement sit in the v4 block (docs/spec/minidriver.md §14 item 30).
     expect(() => requireEntryPointVersion('signData', 4)).not.toThrow();
     expect(() => requireEntryPointVersion('constructDHAgreement', 4)).not.toThrow();
   });
 });
 
-describe('versioned structures (§1.6)', () => {
+describe('versioned structures (docs/spec/minidriver.md §1.6)', () => {
   it('counts 0 as 1, accepts the current version, and refuses above it', () => {
     expect(resolveStructureVersion('CARD_CAPABILITIES', 0, 1)).toBe(1);
     expect(resolveStructureVersion('CARD_CAPABILITIES', 1, 1)).toBe(1);

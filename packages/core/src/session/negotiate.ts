@@ -1,14 +1,14 @@
 /**
- * CARD_DATA version negotiation (§1.6) and the version rules of versioned structures.
+ * CARD_DATA version negotiation (docs/spec/minidriver.md §1.6) and the version rules of versioned structures.
  *
  * - The caller asks for a version; below the plugin's `min` is ERROR_REVISION_MISMATCH; otherwise the
  *   context runs at `min(requested, current)` for its whole life. A request above 7 is allowed and
- *   negotiates down (§11: "dwVersion 8 → success with 7").
+ *   negotiates down (docs/spec/minidriver.md §11: "dwVersion 8 → success with 7").
  * - An entry point newer than the negotiated version is refused with SCARD_E_UNSUPPORTED_FEATURE. The spec
- *   names no code for this (§3.1 only says such slots "may be left untouched"), so we use the code it gives
+ *   names no code for this (docs/spec/minidriver.md §3.1 only says such slots "may be left untouched"), so we use the code it gives
  *   for any slot a context does not offer.
  * - A versioned structure with `dwVersion` 0 counts as 1; above the current version is
- *   ERROR_REVISION_MISMATCH (§1.6, §14 item 16).
+ *   ERROR_REVISION_MISMATCH (docs/spec/minidriver.md §1.6, §14 item 16).
  *
  * @packageDocumentation
  */

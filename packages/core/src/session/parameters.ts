@@ -1,5 +1,5 @@
 /**
- * Parameter checks CardSession runs before a plugin sees a call, in the order of §1.5:
+ * Parameter checks CardSession runs before a plugin sees a call, in the order of docs/spec/minidriver.md §1.5:
  * missing values, name syntax, reserved flags, structure versions; then (in the plugin) existence and
  * card I/O. Every failure here is SCARD_E_INVALID_PARAMETER unless the spec names another code.
  *
@@ -25,7 +25,7 @@ function invalid(message: string): never {
   throw new ScardError('SCARD_E_INVALID_PARAMETER', message);
 }
 
-/** A file name: 1..8 single-byte characters, folded to lower case (§4.1). */
+/** A file name: 1..8 single-byte characters, folded to lower case (docs/spec/minidriver.md §4.1). */
 export function checkFileName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0) invalid('file name is missing or empty');
   return normalizeFileName(name);
@@ -33,7 +33,7 @@ export function checkFileName(name: unknown): string {
 
 /**
  * A directory argument: null (or undefined) is the root; otherwise a name as for files. `allowEmptyAsRoot`
- * accepts "" as the root, as implementations of CardEnumFiles do (§4.1).
+ * accepts "" as the root, as implementations of CardEnumFiles do (docs/spec/minidriver.md §4.1).
  */
 export function checkDirectoryName(directory: unknown, allowEmptyAsRoot = false): DirectoryName {
   if (directory === null || directory === undefined) return null;

@@ -286,7 +286,7 @@ export function changeAuthenticatorEx(
 
 /**
  * CardDeauthenticate (v4): when the plugin has no such slot, or it fails, the transaction ends with a card
- * reset instead (the caller's fallback, §5.2.6) and the call succeeds.
+ * reset instead (the caller's fallback, docs/spec/minidriver.md §5.2.6) and the call succeeds.
  */
 export function deauthenticate(core: SessionCore, userId: UserId, flags = 0): Promise<void> {
   return core.pipeline.call(
@@ -315,7 +315,7 @@ export function deauthenticate(core: SessionCore, userId: UserId, flags = 0): Pr
 /**
  * CardDeauthenticateEx(pinSet): the ROLE_EVERYONE bit is ignored (a set of only that bit does nothing); bits above 0xFF or non-zero flags → SCARD_E_INVALID_PARAMETER. When the
  * plugin answers SCARD_E_UNSUPPORTED_FEATURE the transaction ends with a card reset and the call succeeds
- * (§5.2.10); any other failure also resets the card and is thrown.
+ * (docs/spec/minidriver.md §5.2.10); any other failure also resets the card and is thrown.
  */
 export function deauthenticateEx(core: SessionCore, pinSet: PinSet, flags = 0): Promise<void> {
   return core.pipeline.call(

@@ -50,7 +50,7 @@ export function getPropertyBytes(
   );
 }
 
-/** CardSetProperty: only the settable properties of §7.1 (others → SCARD_E_UNSUPPORTED_FEATURE). */
+/** CardSetProperty: only the settable properties of docs/spec/minidriver.md §7.1 (others → SCARD_E_UNSUPPORTED_FEATURE). */
 export function setProperty<K extends CardPropertyName>(
   core: SessionCore,
   name: K,

@@ -1,6 +1,6 @@
 /**
- * The rules of CardGetProperty / CardSetProperty and the container property calls (§5.4.5-6,
- * §5.7, §7): known names, what `dwFlags` means for each, which ones may be set.
+ * The rules of CardGetProperty / CardSetProperty and the container property calls (docs/spec/minidriver.md §5.4.5-6,
+ * docs/spec/minidriver.md §5.7, §7): known names, what `dwFlags` means for each, which ones may be set.
  *
  * @packageDocumentation
  */
@@ -31,12 +31,12 @@ const OPERATION_FLAG_PROPERTIES: ReadonlySet<string> = new Set([
   CardProperty.CP_ENUM_ALGORITHMS,
   CardProperty.CP_PADDING_SCHEMES,
 ]);
-/** Write-only properties: reading them is SCARD_E_INVALID_PARAMETER (§7.1). */
+/** Write-only properties: reading them is SCARD_E_INVALID_PARAMETER (docs/spec/minidriver.md §7.1). */
 const WRITE_ONLY_PROPERTIES: ReadonlySet<string> = new Set([
   CardProperty.CP_PARENT_WINDOW,
   CardProperty.CP_PIN_CONTEXT_STRING,
 ]);
-/** Properties a caller may set (§7.1 "Set RW"); the others are SCARD_E_UNSUPPORTED_FEATURE. */
+/** Properties a caller may set (docs/spec/minidriver.md §7.1 "Set RW"); the others are SCARD_E_UNSUPPORTED_FEATURE. */
 const SETTABLE_PROPERTIES: ReadonlySet<string> = new Set([
   CardProperty.CP_CARD_READ_ONLY,
   CardProperty.CP_CARD_CACHE_MODE,
@@ -82,7 +82,7 @@ export function checkGetProperty(name: unknown, flags: unknown): CardPropertyNam
 /**
  * CardSetProperty: a known, settable name, its flags, and a value of the right type. A property name the
  * card does not know is SCARD_E_UNSUPPORTED_FEATURE (cardmod.h CardSetProperty; docs/spec/minidriver.md
- * §5.7: the specification's "unsupported property"), not SCARD_E_INVALID_PARAMETER.
+ * docs/spec/minidriver.md §5.7: the specification's "unsupported property"), not SCARD_E_INVALID_PARAMETER.
  */
 export function checkSetProperty(name: unknown, value: unknown, flags: unknown): CardPropertyName {
   if (typeof name !== 'string') invalid('the property name is missing');

@@ -161,7 +161,7 @@ export async function changeAuthenticatorV4(
 
 /**
  * CardDeauthenticate(user | admin) = CardDeauthenticateEx({ROLE_USER} | {ROLE_ADMIN}). Returns false when
- * the plugin has neither form (the caller then resets the card, §5.2.6).
+ * the plugin has neither form (the caller then resets the card, docs/spec/minidriver.md §5.2.6).
  */
 export async function deauthenticateV4(minidriver: Minidriver, userId: UserId): Promise<boolean> {
   if (typeof minidriver.deauthenticate === 'function') {

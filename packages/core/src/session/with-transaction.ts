@@ -1,5 +1,5 @@
 /**
- * One card transaction around a unit of work (§1.2). Nested use in the same asynchronous call
+ * One card transaction around a unit of work (docs/spec/minidriver.md §1.2). Nested use in the same asynchronous call
  * chain joins the outer transaction instead of beginning a second one; concurrent calls from other chains
  * begin their own and wait in the transport, as SCardBeginTransaction does.
  *
@@ -15,7 +15,7 @@ export interface TransactionScope {
   readonly nested: boolean;
   /**
    * End the transaction with SCARD_RESET_CARD instead of leaving the card (the caller's fallback when a
-   * plugin cannot deauthenticate, §5.2.10). From a nested call this applies to the outer transaction.
+   * plugin cannot deauthenticate, docs/spec/minidriver.md §5.2.10). From a nested call this applies to the outer transaction.
    */
   requestReset(): void;
 }

@@ -278,7 +278,7 @@ export class Pkcs11Application {
     this.sessions.delete(handle);
     for (const secret of session.secrets.values()) wipeObject(secret);
     for (const objectHandle of session.secrets.keys()) this.entries.delete(objectHandle);
-    // The last session of a token closed: this client is logged out of it (PKCS #11 base §5.6).
+    // The last session of a token closed: this client is logged out of it (PKCS #11 base docs/spec/minidriver.md §5.6).
     if ([...this.sessions.values()].every((other) => other.token !== session.token))
       await this.forgetLogin(session.token);
   }
@@ -383,7 +383,7 @@ export class Pkcs11Application {
 
   private async tokenObjects(session: Session): Promise<Map<number, Pkcs11Object>> {
     const keys = await session.token.keys();
-    // Private objects (the private keys) are seen only by a client logged in to the token (PKCS #11 base §4.4).
+    // Private objects (the private keys) are seen only by a client logged in to the token (PKCS #11 base docs/spec/minidriver.md §4.4).
     const loggedIn = this.loggedIn.get(session.token) === 'user';
     const objects = new Map<number, Pkcs11Object>();
     for (const key of keys) {

@@ -58,7 +58,7 @@ function publicKeyAttributes(key: TokenKey): [number, AttributeValue][] {
   ];
 }
 
-/** CKA_EC_POINT: the uncompressed point in a DER OCTET STRING (PKCS #11 curr §2.3.3). */
+/** CKA_EC_POINT: the uncompressed point in a DER OCTET STRING (PKCS #11 curr docs/spec/minidriver.md §2.3.3). */
 export function ecPoint(publicKey: KeyObject): Uint8Array {
   const jwk = publicKey.export({ format: 'jwk' });
   return derElement(0x04, Uint8Array.of(0x04), bytes(jwk.x), bytes(jwk.y));

@@ -1,5 +1,5 @@
 /**
- * @module Authenticating the card's administrator the way the card needs it: a challenge/response admin
+ * Authenticating the card's administrator the way the card needs it: a challenge/response admin
  * key (PIV management key, GIDS admin key) answered by encrypting the challenge, or an admin PIN
  * (OpenPGP PW3). The well-known default key is used only when the user asked for it.
  */

@@ -1,5 +1,5 @@
 /**
- * @module What `info` (and the demo) shows about a card: plugin, negotiated version, GUID, serial,
+ * What `info` (and the demo) shows about a card: plugin, negotiated version, GUID, serial,
  * capabilities, key sizes, free space, cache mode and PINs. Each property the card does not support is
  * reported as such rather than failing the whole summary.
  */

@@ -1,5 +1,5 @@
 /**
- * @module Opening "the card" a command works on: the built-in simulator (`--sim`, state kept in a file)
+ * Opening "the card" a command works on: the built-in simulator (`--sim`, state kept in a file)
  * or a PC/SC reader (`--reader`, else the first reader with a card), with the plugin the loader
  * chooses from the ATR, APDU counting and optional tracing.
  */

@@ -1,5 +1,5 @@
 /**
- * @module Turning PC/SC failures into the one-line explanation a user can act on.
+ * Turning PC/SC failures into the one-line explanation a user can act on.
  */
 import { ScardError } from '@minidriver/spec';
 

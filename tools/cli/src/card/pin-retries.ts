@@ -1,5 +1,5 @@
 /**
- * @module Retries left on a PIN, asked through the minidriver contract: the plugin answers our vendor
+ * Retries left on a PIN, asked through the minidriver contract: the plugin answers our vendor
  * property CP_PIN_RETRIES_LEFT (flags = PIN id) the way its card allows, so the CLI sends no card-specific
  * APDU. "Verified" comes from CP_CARD_AUTHENTICATED_STATE.
  */

@@ -1,5 +1,5 @@
 /**
- * @module Reader listing with card presence and ATR (`minidriver readers`, reader choice).
+ * Reader listing with card presence and ATR (`minidriver readers`, reader choice).
  */
 
 import type { PcscContext } from '@minidriver/pcsc';

@@ -1,5 +1,5 @@
 /**
- * @module The built-in simulated cards `--sim <card>`, `sim serve <card>` and `demo` can use, and the one
+ * The built-in simulated cards `--sim <card>`, `sim serve <card>` and `demo` can use, and the one
  * place that knows their factory secrets (published defaults of the simulators, used only by `demo`).
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module `minidriver apdu <hex>...`: sends raw command APDUs in one transaction (like opensc-tool -s) and
+ * `minidriver apdu <hex>...`: sends raw command APDUs in one transaction (like opensc-tool -s) and
  * prints each exchange decoded. VERIFY-class data is shown as `**`.
  */
 import { fromHex, redactCommand, toHex } from '@minidriver/spec';

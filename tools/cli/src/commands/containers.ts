@@ -1,5 +1,5 @@
 /**
- * @module `minidriver containers` (index, GUID, flags, key type and size, public key fingerprint) and
+ * `minidriver containers` (index, GUID, flags, key type and size, public key fingerprint) and
  * `minidriver certs` (container, subject, issuer, validity, SHA-256 fingerprint), from the key store's
  * keys and their certificates.
  */

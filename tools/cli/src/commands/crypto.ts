@@ -1,5 +1,5 @@
 /**
- * @module `sign` and `decrypt` with a container's private key, through the key store: signatures come out
+ * `sign` and `decrypt` with a container's private key, through the key store: signatures come out
  * as openssl expects them (RSA big-endian, ECDSA DER, or raw r||s with --format raw); ciphertext goes in
  * big-endian (as openssl pkeyutl writes it), PKCS #1 v1.5 padded.
  */

@@ -1,5 +1,5 @@
 /**
- * @module `minidriver demo`: the whole stack on a built-in simulated card (`--sim piv`, the default, or
+ * `minidriver demo`: the whole stack on a built-in simulated card (`--sim piv`, the default, or
  * `--sim openpgp`), with no reader and no daemon — ATR detection, plugin loading, card info, PIN, admin
  * authentication as the card's PIN_INFO asks, key generation, a self-signed certificate signed by the card
  * and stored in the container's certificate file, a signature verified with node:crypto, and the

@@ -1,5 +1,5 @@
 /**
- * @module The logical file system: `ls [dir]`, `cat <dir/file> [--out f]`, `write <dir/file> --in f`,
+ * The logical file system: `ls [dir]`, `cat <dir/file> [--out f]`, `write <dir/file> --in f`,
  * `rm <dir/file>`, `mkdir <dir>`. Writes authenticate the admin only when the card asks for it.
  */
 
@@ -40,7 +40,7 @@ export const lsCommand: Command = {
       const names = await opened.session.enumFiles(directory);
       const entries: { name: string; size: number | null; accessCondition: string | null; directory: boolean }[] = [];
       if (directory === null) {
-        // Directories are not files: the root lists them in cardapps (§4.2).
+        // Directories are not files: the root lists them in cardapps (docs/spec/minidriver.md §4.2).
         const applications = names.includes('cardapps')
           ? decodeCardApps(await opened.session.readFile(null, 'cardapps'))
           : [];

@@ -1,5 +1,5 @@
 /**
- * @module `minidriver identify [--atr <hex>]`: the parsed ATR, the plugin the loader would choose and why,
+ * `minidriver identify [--atr <hex>]`: the parsed ATR, the plugin the loader would choose and why,
  * and the card's names in pcsc-tools' database.
  */
 import { fromHex, toHex } from '@minidriver/spec';

@@ -1,5 +1,5 @@
 /**
- * @module `minidriver info`: plugin, negotiated CARD_DATA version, card GUID, serial, capabilities, key
+ * `minidriver info`: plugin, negotiated CARD_DATA version, card GUID, serial, capabilities, key
  * sizes, free space, cache mode, and the PINs with their retries left.
  */
 import { summariseCard } from '../card/card-summary.js';

@@ -1,5 +1,5 @@
 /**
- * @module `minidriver pkcs11 serve [--socket path]`: serves the cards (every reader, or `--reader`, or the
+ * `minidriver pkcs11 serve [--socket path]`: serves the cards (every reader, or `--reader`, or the
  * `--sim` card) to PKCS #11 applications through p11-kit's client module until interrupted.
  */
 import { KeyStore } from '@minidriver/keystore';

@@ -1,5 +1,5 @@
 /**
- * @module `minidriver readers`: PC/SC readers, whether a card is in each, and its ATR.
+ * `minidriver readers`: PC/SC readers, whether a card is in each, and its ATR.
  */
 import { toHex } from '@minidriver/spec';
 import { explainPcscFailure } from '../card/pcsc-failure.js';

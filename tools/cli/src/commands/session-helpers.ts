@@ -1,5 +1,5 @@
 /**
- * @module Running a command's work on an open card session, and authenticating only when the card asks:
+ * Running a command's work on an open card session, and authenticating only when the card asks:
  * the operation is tried first; if the card answers "security status not satisfied", the needed role is
  * authenticated (PIN or admin secret) and the operation is tried once more.
  */

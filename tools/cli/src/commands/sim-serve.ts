@@ -1,5 +1,5 @@
 /**
- * @module `minidriver sim serve <card> [--vpcd host:port] [--state file]`: puts a simulated card into
+ * `minidriver sim serve <card> [--vpcd host:port] [--state file]`: puts a simulated card into
  * pcscd through vpcd until interrupted; the card's state is saved after every change.
  */
 import { autosaveCard, openCardState, serveVpcd, VPCD_DEFAULT_PORT } from '@minidriver/sim';

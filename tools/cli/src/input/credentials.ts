@@ -1,5 +1,5 @@
 /**
- * @module Where secrets come from: `--pin-stdin` (one secret per line of stdin), `--pin-env VAR`,
+ * Where secrets come from: `--pin-stdin` (one secret per line of stdin), `--pin-env VAR`,
  * `--admin-pin-env VAR`, `--admin-key-env VAR` (hex), `--admin-key default`, or a hidden prompt on a
  * TTY. Secrets are returned as bytes the caller wipes; they are never printed.
  */

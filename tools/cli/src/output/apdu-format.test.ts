@@ -5,7 +5,7 @@ import { describeCommand, describeResponse, describeTlv } from './apdu-format.js
 
 describe('APDU description', () => {
   it('names the command, shows Lc/Le and decodes TLV data', () => {
-    // PIV GET DATA of the CHUID (piv.md: 00 CB 3F FF 05 5C 03 5F C1 02 00).
+    // PIV GET DATA of the CHUID (docs/spec/piv.md: 00 CB 3F FF 05 5C 03 5F C1 02 00).
     expect(describeCommand(fromHex('00cb3fff055c035fc10200'), false)).toEqual([
       '> GET DATA  00cb3fff Lc=5 5c035fc102 Le=256',
       '    5c (3) 5fc102',

@@ -1,5 +1,5 @@
 /**
- * @module Decoding APDUs for people: the command's name, its header, its data as a TLV tree when it
+ * Decoding APDUs for people: the command's name, its header, its data as a TLV tree when it
  * parses as one, and the status word's meaning. Redacted (secret) data is shown as `**`.
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module `--trace`: every APDU exchanged, decoded, on stderr. The session hands us exchanges with secret
+ * `--trace`: every APDU exchanged, decoded, on stderr. The session hands us exchanges with secret
  * data already zeroed (PINs, new keys, imported keys in commands; plaintext and shared secrets in
  * responses); we print that data as `**`.
  */

@@ -1,5 +1,5 @@
 /**
- * @module Terminal colours: ANSI styles applied only when the stream is a TTY and NO_COLOR is unset
+ * Terminal colours: ANSI styles applied only when the stream is a TTY and NO_COLOR is unset
  * (https://no-color.org: any non-empty value disables colour).
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module Turning a failure into the message and exit code the CLI ends with: usage errors exit 2,
+ * Turning a failure into the message and exit code the CLI ends with: usage errors exit 2,
  * card and PC/SC errors exit 1 and name their SCARD code.
  */
 

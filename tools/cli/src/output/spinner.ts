@@ -1,5 +1,5 @@
 /**
- * @module A spinner on stderr for work that takes more than a moment (key generation, large reads).
+ * A spinner on stderr for work that takes more than a moment (key generation, large reads).
  * Shown only when stderr is a TTY, so pipes and tests see nothing.
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module Aligned plain-text tables and key/value lists for human output.
+ * Aligned plain-text tables and key/value lists for human output.
  */
 import { stripAnsi } from './colours.js';
 

@@ -1,5 +1,5 @@
 /**
- * @module A small command-line parser: `--name value`, `--name=value`, boolean flags, `--` to end
+ * A small command-line parser: `--name value`, `--name=value`, boolean flags, `--` to end
  * options, and positional arguments. Anything not declared is a {@link UsageError}.
  */
 import { didYouMean } from './suggest.js';

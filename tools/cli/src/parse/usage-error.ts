@@ -1,5 +1,5 @@
 /**
- * @module The error for a command line the CLI cannot accept (exit code 2).
+ * The error for a command line the CLI cannot accept (exit code 2).
  */
 
 /** A wrong command line: unknown command or option, missing or malformed argument. Exit code 2. */

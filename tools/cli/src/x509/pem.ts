@@ -1,5 +1,5 @@
 /**
- * @module Reading DER from PEM (RFC 7468) or raw DER input; writing PEM is @minidriver/core's toPem.
+ * Reading DER from PEM (RFC 7468) or raw DER input; writing PEM is @minidriver/core's toPem.
  */
 import { UsageError } from '../parse/usage-error.js';
 

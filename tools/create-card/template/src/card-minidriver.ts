@@ -144,7 +144,7 @@ export class CardMinidriver extends KitMinidriver implements Minidriver {
     this.containers = {
       getContainerInfo: (index: number) => this.#containerInfo(index),
       createContainerEx: (index: number, request: CreateContainerRequest) => this.#createContainer(index, request),
-      // Deleting an empty container succeeds (§5.4.3).
+      // Deleting an empty container succeeds (docs/spec/minidriver.md §5.4.3).
       deleteContainer: async (index: number) => {
         if (index < CONTAINER_COUNT) await card.deleteKey(index);
       },
@@ -189,7 +189,7 @@ export class CardMinidriver extends KitMinidriver implements Minidriver {
 
   async queryCapabilities(): Promise<CardCapabilities> {
     // certificateCompression: the kit's file system takes a certificate file in either form and keeps DER,
-    // so callers need not compress (§4.4).
+    // so callers need not compress (docs/spec/minidriver.md §4.4).
     return { certificateCompression: true, keyGeneration: true };
   }
 
