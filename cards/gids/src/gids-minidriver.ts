@@ -13,11 +13,10 @@ import {
   deriveKeyFromSecret,
   privateKeyBlobToKeyObject,
 } from '@minidriver/card-kit';
-import { decodeTlv, findTlvValue } from '@minidriver/iso7816';
 import {
   type AuthenticateExResult,
   CARD_DATA_VALUE_UNKNOWN,
-  CacheMode,
+  type CacheMode,
   type CardCapabilities,
   type CardContext,
   type CardFileInfo,
@@ -43,22 +42,19 @@ import {
   KeySpec,
   leftPad,
   type Minidriver,
-  PinCachePolicyType,
   type PinId,
-  type PinInfo,
   type PinSet,
   ROLE_ADMIN,
   ROLE_USER,
   type RsaDecryptRequest,
   reverseBytes,
   ScardError,
-  SecretPurpose,
-  SecretType,
   type SignDataRequest,
   type UserId,
   wipe,
 } from '@minidriver/spec';
 import { GidsApplication } from './gids-application.js';
+import { cacheModeOfCard, gidsPinInfo } from './gids-card-policy.js';
 import { AlgorithmUse, MAX_CONTAINER_INDEX } from './gids-commands.js';
 import { type ContainerKey, GidsContainers } from './gids-containers.js';
 import { accessConditionOfEf, GidsFileSystem } from './gids-file-system.js';
@@ -86,32 +82,6 @@ function invalid(message: string): never {
 }
 
 const dir = (directory: DirectoryName): string => directory ?? '';
-
-/**
- * The cache mode a card earns: GLOBAL when the DO file holding cardcf lets the user write (so every writer
- * can keep the freshness counters), SESSION_ONLY otherwise — with the reason.
- */
-async function cacheModeOfCard(
-  app: GidsApplication,
-  files: GidsFileSystem,
-): Promise<{ mode: CacheMode; reason: string }> {
-  const location = await files.cardcfLocation();
-  const fcp = await app.fileControlParameters(location.ef);
-  const acl =
-    fcp === undefined
-      ? undefined
-      : findTlvValue(decodeTlv(fcp, { malformedError: 'SCARD_E_COMM_DATA_LOST' }), 0x62, 0x8c);
-  // Compact ACL of a DO file: access mode, then the write (b2) and read (b1) conditions.
-  const writeCondition =
-    acl !== undefined && acl.length === 3 && (acl[0] as number) === 0x03 ? (acl[1] as number) : undefined;
-  if (writeCondition !== undefined && writeCondition !== 0xff && (writeCondition & 0x90) === 0x10) {
-    return { mode: CacheMode.GLOBAL_CACHE, reason: 'cardcf is on the card and the user may write it' };
-  }
-  return {
-    mode: CacheMode.SESSION_ONLY,
-    reason: `cardcf (EF ${location.ef.toString(16).toUpperCase()}) cannot be written by the user: other writers could not signal changes, so nothing is cached beyond a session`,
-  };
-}
 
 /** The minidriver of one GIDS card context. */
 export class GidsMinidriver implements Minidriver {
@@ -555,31 +525,6 @@ export class GidsMinidriver implements Minidriver {
 
   // Properties ---------------------------------------------------------------------------------------------
 
-  #pinInfo(pinId: number): PinInfo {
-    const normal = { type: PinCachePolicyType.PinCacheNormal, info: 0 } as const;
-    if (pinId === ROLE_USER) {
-      return {
-        pinType: SecretType.AlphaNumericPinType,
-        purpose: SecretPurpose.PrimaryCardPin,
-        changePermission: createPinSet(ROLE_USER),
-        unblockPermission: createPinSet(ROLE_ADMIN),
-        cachePolicy: normal,
-        flags: 0,
-      };
-    }
-    if (pinId === ROLE_ADMIN) {
-      return {
-        pinType: SecretType.ChallengeResponsePinType,
-        purpose: SecretPurpose.AdministratorPin,
-        changePermission: createPinSet(ROLE_ADMIN),
-        unblockPermission: 0,
-        cachePolicy: normal,
-        flags: 0,
-      };
-    }
-    return invalid(`PIN ${pinId} does not exist on this card`);
-  }
-
   async getProperty<K extends CardPropertyName>(name: K, flags: number): Promise<CardPropertyTypes[K]> {
     const answer = async (): Promise<unknown> => {
       switch (name) {
@@ -600,7 +545,7 @@ export class GidsMinidriver implements Minidriver {
           // OpenSC uses cardid as the serial number too.
           return this.#files.read('', 'cardid');
         case 'PIN Information':
-          return this.#pinInfo(flags);
+          return gidsPinInfo(flags);
         case 'PIN List':
           return PIN_LIST;
         case 'Authenticated State':
@@ -608,12 +553,12 @@ export class GidsMinidriver implements Minidriver {
         case 'PIN Strength Verify':
         case 'PIN Strength Change':
         case 'PIN Strength Unblock':
-          this.#pinInfo(flags);
+          gidsPinInfo(flags);
           return 1;
         case 'Key Import Support':
           return 0;
         case 'minidriver:PIN Retries Left':
-          this.#pinInfo(flags);
+          gidsPinInfo(flags);
           return flags === ROLE_USER ? (await this.#app.pinStatus()).triesLeft : CARD_DATA_VALUE_UNKNOWN;
         case 'Parent Window':
         case 'PIN Context String':
