@@ -69,7 +69,7 @@ describe('smartcard_list.txt parsing', () => {
   if (!present && process.env.CI === 'true')
     throw new Error(`${DEFAULT_CARD_DATABASE} is required on CI (install pcsc-tools)`);
   it.skipIf(!present)(
-    'names a YubiKey 5 NFC from the installed pcsc-tools database (skipped: pcsc-tools not installed)',
+    'names a YubiKey 5 NFC from the installed pcsc-tools database (skips without pcsc-tools, fails in CI)',
     async () => {
       const database = await loadCardDatabase();
       expect(database.entries.length).toBeGreaterThan(1000);
