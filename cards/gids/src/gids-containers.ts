@@ -8,22 +8,35 @@
 import { randomUUID } from 'node:crypto';
 import {
   decodeContainerMap,
+  decodeEccPrivateKeyBlob,
   type EccCurve,
   encodeContainerMap,
   encodeEccPublicKeyBlob,
   encodeRsaPublicKeyBlob,
+  type KitContainerEntryPoints,
+  privateKeyBlobToKeyObject,
 } from '@minidriver/card-kit';
 import {
   CONTAINER_MAP_DEFAULT_CONTAINER,
   CONTAINER_MAP_VALID_CONTAINER,
   type ContainerInfo,
   type ContainerMapRecord,
+  type ContainerPropertyName,
+  type ContainerPropertyTypes,
+  type CreateContainerRequest,
+  eccKeySpecBits,
+  isEcdhKeySpec,
+  isEcdsaKeySpec,
+  isRsaKeySpec,
+  KeySpec,
+  ROLE_USER,
   ScardError,
+  wipe,
 } from '@minidriver/spec';
 import type { GidsApplication } from './gids-application.js';
 import { FIRST_KEY_REFERENCE, MAX_CONTAINER_INDEX } from './gids-commands.js';
 import type { GidsFileSystem } from './gids-file-system.js';
-import { type KeyRole, keyFileFcp, mechanismSize } from './gids-key-files.js';
+import { type KeyRole, keyFileFcp, mechanismFor, mechanismSize } from './gids-key-files.js';
 import { DELETED_KEY_MAP_RECORD, decodeKeyMap, encodeKeyMap, type KeyMapRecord } from './gids-key-map.js';
 import type { GidsPublicKey } from './gids-public-key.js';
 
@@ -44,8 +57,19 @@ export interface ContainerKey {
   readonly role: KeyRole;
 }
 
-/** The container records of one card context. */
-export class GidsContainers {
+function invalid(message: string): never {
+  throw new ScardError('SCARD_E_INVALID_PARAMETER', message);
+}
+
+/** The role a key of `keySpec` plays in its container. */
+function roleOfKeySpec(keySpec: number): KeyRole {
+  if (keySpec === KeySpec.AT_KEYEXCHANGE) return 'keyExchange';
+  if (keySpec === KeySpec.AT_SIGNATURE) return 'signature';
+  return isEcdsaKeySpec(keySpec) ? 'ecdsa' : 'ecdh';
+}
+
+/** The container records of one card context, and the container entry points of the contract. */
+export class GidsContainers implements KitContainerEntryPoints {
   readonly #app: GidsApplication;
   readonly #files: GidsFileSystem;
 
@@ -55,7 +79,7 @@ export class GidsContainers {
   }
 
   async #records(): Promise<ContainerMapRecord[]> {
-    return decodeContainerMap(await this.#files.read('mscp', 'cmapfile'));
+    return decodeContainerMap(await this.#files.readFile('mscp', 'cmapfile'));
   }
 
   async #keyMap(): Promise<KeyMapRecord[]> {
@@ -82,8 +106,8 @@ export class GidsContainers {
     };
   }
 
-  /** CONTAINER_INFO of container `index`: its public key read from the card, as a key BLOB. */
-  async info(index: number): Promise<ContainerInfo> {
+  /** CardGetContainerInfo: the public key of container `index` read from the card, as a key BLOB. */
+  async getContainerInfo(index: number): Promise<ContainerInfo> {
     const key = await this.key(index);
     const publicKey = await this.#app.readPublicKey(key.keyReference);
     const blob = publicKeyBlob(publicKey, key);
@@ -99,6 +123,82 @@ export class GidsContainers {
       used: records.filter((r) => (r.flags & CONTAINER_MAP_VALID_CONTAINER) !== 0).length,
       records: records.length,
     };
+  }
+
+  /**
+   * CardCreateContainerEx: a key generated on the card or imported from its BLOB, bound to the user PIN (the
+   * key files GIDS creates say so; no other PIN can guard a key).
+   */
+  async createContainerEx(index: number, request: CreateContainerRequest): Promise<void> {
+    if (request.pinId !== ROLE_USER) {
+      throw new ScardError(
+        'SCARD_E_UNSUPPORTED_FEATURE',
+        'GIDS keys are guarded by the user PIN (their key files say so); no other PIN can be bound',
+      );
+    }
+    const spec = request.keySpec;
+    const role = roleOfKeySpec(spec);
+    if (request.mode === 'generate') {
+      const mechanism = isRsaKeySpec(spec)
+        ? mechanismFor('rsa', request.keySize)
+        : mechanismFor('ec', eccKeySpecBits(spec) ?? 0);
+      if (mechanism === undefined) invalid(`a GIDS card cannot hold a ${request.keySize}-bit key of key spec ${spec}`);
+      await this.create(index, role, mechanism, async (reference) => {
+        await this.#app.generateKey(mechanism, reference);
+      });
+      return;
+    }
+    const blob = request.keyData;
+    if (blob === undefined) invalid('key import needs the key BLOB');
+    const key = privateKeyBlobToKeyObject(blob);
+    const rsa = key.asymmetricKeyType === 'rsa';
+    if (rsa !== isRsaKeySpec(spec)) invalid(`the key BLOB does not hold a key of key spec ${spec}`);
+    let mechanism: number | undefined;
+    if (rsa) {
+      mechanism = mechanismFor('rsa', key.asymmetricKeyDetails?.modulusLength ?? 0);
+    } else {
+      const decoded = decodeEccPrivateKeyBlob(blob);
+      const bits = Number(decoded.curve.slice(2));
+      if ((decoded.use === 'ecdh') !== isEcdhKeySpec(spec) || eccKeySpecBits(spec) !== bits) {
+        invalid(`the key BLOB does not hold a key of key spec ${spec}`);
+      }
+      mechanism = mechanismFor('ec', bits);
+    }
+    if (mechanism === undefined) invalid('a GIDS card cannot hold a key of that size');
+    const der = new Uint8Array(key.export({ format: 'der', type: rsa ? 'pkcs1' : 'sec1' }));
+    try {
+      await this.create(index, role, mechanism, (reference) => this.#app.importKey(reference, der, rsa));
+    } finally {
+      wipe(der);
+    }
+  }
+
+  /** CardDeleteContainer (an index beyond the card's containers is already empty). */
+  async deleteContainer(index: number): Promise<void> {
+    if (index > MAX_CONTAINER_INDEX) return;
+    await this.delete(index);
+  }
+
+  /** CardGetContainerProperty: CONTAINER_INFO and the PIN (always the user's). */
+  async getContainerProperty<K extends ContainerPropertyName>(
+    index: number,
+    name: K,
+  ): Promise<ContainerPropertyTypes[K]> {
+    if (name === 'Container Info') return (await this.getContainerInfo(index)) as ContainerPropertyTypes[K];
+    if (name === 'PIN Identifier') {
+      await this.key(index);
+      return ROLE_USER as ContainerPropertyTypes[K];
+    }
+    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', `container property "${name}" is not available on GIDS`);
+  }
+
+  /** CardSetContainerProperty: a key file fixes its PIN, so nothing can be changed. */
+  async setContainerProperty<K extends ContainerPropertyName>(index: number, name: K): Promise<void> {
+    await this.key(index);
+    throw new ScardError(
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      `GIDS cannot change "${name}" of an existing key (its key file fixes the user PIN)`,
+    );
   }
 
   /**
@@ -153,7 +253,7 @@ export class GidsContainers {
       keyFile: 0xb000 | keyReference,
     };
     await this.#app.writeDataObject(KEY_MAP_EF, KEY_MAP_DO, encodeKeyMap(alignedMap));
-    await this.#files.write('mscp', 'cmapfile', encodeContainerMap(next));
+    await this.#files.writeFile('mscp', 'cmapfile', encodeContainerMap(next));
   }
 
   /**
@@ -167,7 +267,7 @@ export class GidsContainers {
     if (index < records.length && ((records[index]?.flags ?? 0) & CONTAINER_MAP_VALID_CONTAINER) !== 0) {
       const next = [...records];
       next[index] = EMPTY_RECORD;
-      await this.#files.write('mscp', 'cmapfile', encodeContainerMap(next));
+      await this.#files.writeFile('mscp', 'cmapfile', encodeContainerMap(next));
       const map = alignKeyMap(await this.#keyMap(), records.length);
       map[index] = DELETED_KEY_MAP_RECORD;
       await this.#app.writeDataObject(KEY_MAP_EF, KEY_MAP_DO, encodeKeyMap(map));

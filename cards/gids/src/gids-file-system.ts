@@ -8,7 +8,15 @@
  * in the plugin cache (dropped by the session on any cardcf change); the locations of cardid and cardcf, which
  * never move, are kept for the context so the freshness check costs one APDU.
  */
-import { type CardContext, DirectoryAccessCondition, FileAccessCondition, ScardError } from '@minidriver/spec';
+import type { KitFileEntryPoints } from '@minidriver/card-kit';
+import {
+  type CardContext,
+  type CardFileInfo,
+  DirectoryAccessCondition,
+  type DirectoryName,
+  FileAccessCondition,
+  ScardError,
+} from '@minidriver/spec';
 import type { GidsApplication } from './gids-application.js';
 import { FileTable, type FileTableEntry } from './gids-file-table.js';
 
@@ -36,8 +44,10 @@ export function accessConditionOfEf(ef: number): FileAccessCondition {
   return FileAccessCondition.UnknownAc;
 }
 
-/** Files and directories of one card context. */
-export class GidsFileSystem {
+const dir = (directory: DirectoryName): string => directory ?? '';
+
+/** Files and directories of one card context: the file entry points of the contract on the card's own files. */
+export class GidsFileSystem implements KitFileEntryPoints {
   readonly #app: GidsApplication;
   readonly #context: CardContext;
   /** Locations of files that never move (cardid, cardcf), learnt from the table once per context. */
@@ -90,9 +100,9 @@ export class GidsFileSystem {
     return entry;
   }
 
-  /** The contents of a file (an emptied data object reads as an empty file). */
-  async read(directory: string, name: string): Promise<Uint8Array> {
-    const entry = await this.entry(directory, name);
+  /** CardReadFile: the contents of a file (an emptied data object reads as an empty file). */
+  async readFile(directory: DirectoryName, name: string): Promise<Uint8Array> {
+    const entry = await this.entry(dir(directory), name);
     const value = await this.#app.readDataObject(entry.ef, entry.dataObject);
     return value ?? new Uint8Array(0);
   }
@@ -102,24 +112,29 @@ export class GidsFileSystem {
    * (`mscp/kscNN`, `mscp/kxcNN`) that does not exist yet is created first, everyone-read/user-write, as
    * OpenSC's GIDS driver does when it stores a certificate.
    */
-  async write(directory: string, name: string, data: Uint8Array): Promise<void> {
+  async writeFile(directory: DirectoryName, name: string, data: Uint8Array): Promise<void> {
+    const where = dir(directory);
     let entry: FileTableEntry;
     try {
-      entry = await this.entry(directory, name);
+      entry = await this.entry(where, name);
     } catch (error) {
-      if (
-        !(directory === 'mscp' && CERTIFICATE_FILE.test(name) && ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND'))
-      ) {
+      if (!(where === 'mscp' && CERTIFICATE_FILE.test(name) && ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND'))) {
         throw error;
       }
-      await this.create(directory, name, FileAccessCondition.EveryoneReadUserWriteAc);
-      entry = await this.entry(directory, name);
+      await this.createFile(where, name, 0, FileAccessCondition.EveryoneReadUserWriteAc);
+      entry = await this.entry(where, name);
     }
     await this.#app.writeDataObject(entry.ef, entry.dataObject, data);
   }
 
-  /** CardCreateFile: a new data object in the EF of `access`, then the table entry. */
-  async create(directory: string, name: string, access: FileAccessCondition): Promise<void> {
+  /** CardCreateFile: a new data object in the EF of `access`, then the table entry (it grows with writes). */
+  async createFile(
+    where: DirectoryName,
+    name: string,
+    _initialSize: number,
+    access: FileAccessCondition,
+  ): Promise<void> {
+    const directory = dir(where);
     const ef = EF_OF_ACCESS.get(access);
     if (ef === undefined) {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', `access condition ${access} has no GIDS DO file`);
@@ -137,7 +152,8 @@ export class GidsFileSystem {
   }
 
   /** CardDeleteFile: the table entry first, then the data object is emptied and removed. */
-  async delete(directory: string, name: string): Promise<void> {
+  async deleteFile(where: DirectoryName, name: string): Promise<void> {
+    const directory = dir(where);
     if (FIXED_FILES.has(`${directory}/${name}`)) {
       throw new ScardError('SCARD_W_SECURITY_VIOLATION', `"${directory}/${name}" belongs to the minidriver`);
     }
@@ -148,10 +164,18 @@ export class GidsFileSystem {
   }
 
   /** CardEnumFiles. */
-  async list(directory: string): Promise<string[]> {
+  async enumFiles(where: DirectoryName): Promise<string[]> {
+    const directory = dir(where);
     const table = await this.table();
     if (!table.hasDirectory(directory)) throw new ScardError('SCARD_E_DIR_NOT_FOUND', `no directory "${directory}"`);
     return table.filesIn(directory);
+  }
+
+  /** CardGetFileInfo: the size of the contents and the access condition of the file's DO file. */
+  async getFileInfo(directory: DirectoryName, name: string): Promise<CardFileInfo> {
+    const entry = await this.entry(dir(directory), name);
+    const data = await this.readFile(directory, name);
+    return { size: data.length, accessCondition: accessConditionOfEf(entry.ef) };
   }
 
   /** CardCreateDirectory: user-created directories only (the Generic Profile has no admin-only directory EF). */
@@ -176,7 +200,7 @@ export class GidsFileSystem {
     await this.#writeTable(table.without({ directory: name, file: '' }));
   }
 
-  /** True when the user may write cardcf (its DO file lets the user write), read from the EF's FCP. */
+  /** Where cardcf is (its DO file's ACL tells who may write it). */
   async cardcfLocation(): Promise<FileTableEntry> {
     return this.entry('', 'cardcf');
   }

@@ -53,7 +53,9 @@ describe('GIDS plugin', () => {
   });
 
   it('says why it degrades (the reason names the EF of cardcf)', async () => {
-    const { GidsMinidriver } = await import('./gids-minidriver.js');
+    const { cacheModeOfCard } = await import('./gids-card-policy.js');
+    const { GidsApplication } = await import('./gids-application.js');
+    const { GidsFileSystem } = await import('./gids-file-system.js');
     const card = new GidsSimulator({ readOnlyCardcf: true });
     const context = {
       version: 7 as const,
@@ -66,8 +68,11 @@ describe('GIDS plugin', () => {
       unpadData: () => new Uint8Array(0),
     };
     await context.transport.beginTransaction?.();
-    const minidriver = await GidsMinidriver.open(context);
-    expect(minidriver.cacheModeReason).toMatch(/cardcf \(EF A012\) cannot be written by the user/);
+    const app = new GidsApplication(context.transport);
+    await app.select();
+    const decision = await cacheModeOfCard(app, new GidsFileSystem(app, context));
+    expect(decision.mode).toBe(CacheMode.SESSION_ONLY);
+    expect(decision.reason).toMatch(/cardcf \(EF A012\) cannot be written by the user/);
   });
 
   it('authenticates the admin by mutual authentication: a 40-byte challenge, 3DES-CBC response', async () => {

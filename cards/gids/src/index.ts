@@ -1,11 +1,12 @@
 /**
- * @packageDocumentation
  * `@minidriver/card-gids`: the minidriver plugin for GIDS cards (Microsoft Generic Identity Device
- * Specification). The simulator is in `@minidriver/card-gids/sim`.
+ * Specification), built on @minidriver/card-kit. The simulator is in `@minidriver/card-gids/sim`.
+ *
+ * @packageDocumentation
  */
 import type { MinidriverPlugin } from '@minidriver/spec';
 import { GIDS_SECRET_APDUS } from './gids-commands.js';
-import { GidsMinidriver, type GidsMinidriverOptions } from './gids-minidriver.js';
+import { type GidsMinidriverOptions, openGidsMinidriver } from './gids-minidriver.js';
 
 export { GidsApplication, type PinStatus } from './gids-application.js';
 export { GIDS_SECRET_APDUS } from './gids-commands.js';
@@ -16,7 +17,7 @@ export function createGidsPlugin(options: GidsMinidriverOptions = {}): Minidrive
   return {
     name: 'GIDS',
     cardDataVersions: { min: 4, current: 7 },
-    acquireContext: (context) => GidsMinidriver.open(context, options),
+    acquireContext: (context) => openGidsMinidriver(context, options),
     secretApdus: GIDS_SECRET_APDUS,
   };
 }

@@ -5,7 +5,14 @@
  *
  * @packageDocumentation
  */
-import { cardEcdsaDerSignature, cardRsaBlock, DhAgreements, decodeEccPublicKeyBlob } from '@minidriver/card-kit';
+import {
+  cardEcdsaDerSignature,
+  cardRsaBlock,
+  DhAgreements,
+  decodeEccPublicKeyBlob,
+  rsaCiphertextForCard,
+  rsaDecryptAnswer,
+} from '@minidriver/card-kit';
 import {
   type CardContext,
   type DeriveKeyRequest,
@@ -85,13 +92,7 @@ export class PivCrypto {
       noKey(`container ${request.containerIndex} has no RSA key-exchange key`);
     }
     const modulusBytes = key.bits / 8;
-    if (request.data.length < modulusBytes) {
-      throw new ScardError('SCARD_E_INSUFFICIENT_BUFFER', `the ciphertext must be ${modulusBytes} bytes`);
-    }
-    if (request.data.length > modulusBytes) {
-      throw new ScardError('SCARD_E_INVALID_PARAMETER', `the ciphertext must be ${modulusBytes} bytes`);
-    }
-    const ciphertext = reverseBytes(request.data);
+    const ciphertext = rsaCiphertextForCard(request.data, modulusBytes);
     if (Buffer.compare(Buffer.from(ciphertext), Buffer.from(leftPad(key.modulus, modulusBytes))) >= 0) {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'the ciphertext is not smaller than the modulus');
     }
@@ -102,17 +103,7 @@ export class PivCrypto {
     } finally {
       wipe(answer);
     }
-    try {
-      if (request.padding.type === 'none') return reverseBytes(block);
-      const message = this.#context.unpadData(block, request.padding);
-      try {
-        return reverseBytes(message);
-      } finally {
-        wipe(message);
-      }
-    } finally {
-      wipe(block);
-    }
+    return rsaDecryptAnswer(block, request.padding, (raw, padding) => this.#context.unpadData(raw, padding));
   }
 
   async constructDHAgreement(request: DhAgreementRequest): Promise<number> {

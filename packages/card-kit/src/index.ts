@@ -126,6 +126,10 @@ export {
   tlsPrf,
 } from './crypto/kdf.js';
 export {
+  rsaCiphertextForCard,
+  rsaDecryptAnswer,
+} from './crypto/rsa-decrypt.js';
+export {
   type CertificateWriter,
   fileAccessCondition,
   STANDARD_FILE_ACCESS,
@@ -149,7 +153,13 @@ export {
   type VirtualFileSystemSource,
 } from './files/virtual-file-system.js';
 export { MapCallMemo } from './memo/call-memo.js';
-export { KitMinidriver } from './minidriver/kit-minidriver.js';
+export {
+  type KitContainerEntryPoints,
+  type KitCryptoEntryPoints,
+  type KitFileEntryPoints,
+  KitMinidriver,
+  type KitPinEntryPoints,
+} from './minidriver/kit-minidriver.js';
 export {
   hasPinPad,
   type PinPadTransport,

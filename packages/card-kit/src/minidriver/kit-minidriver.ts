@@ -1,6 +1,7 @@
 /**
  * The base class of a minidriver built on the kit: the entry points every such plugin answers the same
- * way — the file entry points from its {@link VirtualFileSystem}, CardDeriveKey / CardDestroyDHAgreement
+ * way — the file entry points from its file system ({@link VirtualFileSystem} for a card whose files are
+ * synthesised, the card's own for a card that keeps the files, {@link KitFileEntryPoints}), CardDeriveKey / CardDestroyDHAgreement
  * from its {@link DhAgreements}, CardGetProperty / CardSetProperty from the standard properties — and the
  * one wipe policy of DH agreements, applied here rather than in each plugin: agreements are wiped on
  * every CardDeauthenticateEx and on CardDeleteContext. A subclass supplies what is specific to its card.
@@ -19,7 +20,9 @@ import type {
   CreateContainerRequest,
   DeriveKeyRequest,
   DhAgreementRequest,
+  DirectoryAccessCondition,
   DirectoryName,
+  FileAccessCondition,
   PinId,
   PinSet,
   RsaDecryptRequest,
@@ -32,6 +35,27 @@ import {
   type StandardPropertySource,
   setStandardProperty,
 } from '../properties/standard-properties.js';
+
+/**
+ * The file entry points of a card (CardReadFile ... CardDeleteDirectory), as the contract has them. A
+ * {@link VirtualFileSystem} is one (it ignores the initial size and access conditions: its files are fixed);
+ * a card that keeps the logical files itself (GIDS) implements them on its own file system.
+ */
+export interface KitFileEntryPoints {
+  readFile(directory: DirectoryName, name: string): Promise<Uint8Array>;
+  writeFile(directory: DirectoryName, name: string, data: Uint8Array): Promise<void>;
+  createFile(
+    directory: DirectoryName,
+    name: string,
+    initialSize: number,
+    accessCondition: FileAccessCondition,
+  ): Promise<void>;
+  deleteFile(directory: DirectoryName, name: string): Promise<void>;
+  enumFiles(directory: DirectoryName): Promise<string[]>;
+  getFileInfo(directory: DirectoryName, name: string): Promise<CardFileInfo>;
+  createDirectory(name: string, accessCondition: DirectoryAccessCondition): Promise<void>;
+  deleteDirectory(name: string): Promise<void>;
+}
 
 /** The PIN entry points of a card (CardAuthenticateEx, CardChangeAuthenticatorEx, CardDeauthenticateEx). */
 export interface KitPinEntryPoints {
@@ -74,7 +98,7 @@ export interface KitContainerEntryPoints {
  */
 export abstract class KitMinidriver {
   /** The card's logical file system. */
-  protected abstract readonly files: VirtualFileSystem;
+  protected abstract readonly files: KitFileEntryPoints;
   /** The card's container entry points. */
   protected abstract readonly containers: KitContainerEntryPoints;
   /** The card's PIN entry points. */
@@ -151,8 +175,13 @@ export abstract class KitMinidriver {
     return this.files.writeFile(directory, name, data);
   }
 
-  createFile(directory: DirectoryName, name: string): Promise<void> {
-    return this.files.createFile(directory, name);
+  createFile(
+    directory: DirectoryName,
+    name: string,
+    initialSize: number,
+    accessCondition: FileAccessCondition,
+  ): Promise<void> {
+    return this.files.createFile(directory, name, initialSize, accessCondition);
   }
 
   deleteFile(directory: DirectoryName, name: string): Promise<void> {
@@ -167,8 +196,8 @@ export abstract class KitMinidriver {
     return this.files.getFileInfo(directory, name);
   }
 
-  createDirectory(name: string): Promise<void> {
-    return this.files.createDirectory(name);
+  createDirectory(name: string, accessCondition: DirectoryAccessCondition): Promise<void> {
+    return this.files.createDirectory(name, accessCondition);
   }
 
   deleteDirectory(name: string): Promise<void> {
