@@ -61,6 +61,10 @@ export interface KeyStoreEvents {
   'token-removed': [token: Token];
   /** A card was seen but could not be opened; also a failed PC/SC watch (readerName ''). */
   'card-error': [failure: CardFailure];
+  /** A watched PC/SC reader was connected (also each reader present when the store opens). */
+  'reader-added': [readerName: string];
+  /** A watched PC/SC reader was disconnected (its token, if any, was removed first). */
+  'reader-removed': [readerName: string];
 }
 
 /** Options of {@link KeyStore.waitForToken}. */
@@ -161,6 +165,16 @@ export class KeyStore implements AsyncDisposable {
     return this.slots
       .flatMap((slot) => (slot.token && !slot.token.removed ? [slot.token] : []))
       .sort((a, b) => (a.readerName < b.readerName ? -1 : a.readerName > b.readerName ? 1 : 0));
+  }
+
+  /**
+   * The readers this store uses now, with or without a card, by name: the watched PC/SC readers that are
+   * connected, and the readers of given transports and simulated cards.
+   */
+  get readers(): string[] {
+    const names = new Set(this.pcsc?.readerNames() ?? []);
+    for (const slot of this.slots) if (!slot.pcsc) names.add(slot.readerName);
+    return [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** True after {@link close}. */
@@ -273,6 +287,7 @@ export class KeyStore implements AsyncDisposable {
         void this.pcscInserted(readerName);
       },
       removed: (readerName) => this.pcscRemoved(readerName),
+      reader: (readerName, present) => this.events.emit(present ? 'reader-added' : 'reader-removed', readerName),
       failed: (error) => this.emitFailure('', error),
     });
     // The cards present at start: open them now so `tokens` is complete when open resolves.

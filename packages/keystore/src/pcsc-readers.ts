@@ -14,6 +14,8 @@ export interface ReaderHandlers {
   inserted(readerName: string): void;
   /** The card left `readerName` (or the reader left). */
   removed(readerName: string): void;
+  /** A watched reader appeared (`present` true) or left (false). */
+  reader(readerName: string, present: boolean): void;
   /** The watch failed; no more events will come. */
   failed(error: ScardError): void;
 }
@@ -40,6 +42,7 @@ async function importPcsc(): Promise<typeof import('@minidriver/pcsc')> {
 export class PcscReaders {
   private watch: ReaderWatch | undefined;
   private closed = false;
+  private readonly names = new Set<string>();
 
   private constructor(
     private readonly context: PcscContext,
@@ -69,6 +72,7 @@ export class PcscReaders {
   async readersWithCards(): Promise<string[]> {
     const pcsc = await importPcsc();
     const names = (await this.context.listReaders()).filter((name) => readerWanted(name, this.wanted));
+    for (const name of names) this.addReader(name);
     if (names.length === 0) return [];
     const states = await this.context.getStatusChange(
       names.map((readerName) => ({ readerName })),
@@ -80,6 +84,11 @@ export class PcscReaders {
           (state.eventState & pcsc.SCARD_STATE_PRESENT) !== 0 && (state.eventState & pcsc.SCARD_STATE_MUTE) === 0,
       )
       .map((state) => state.readerName);
+  }
+
+  /** The watched readers connected now, with or without a card, in name order. */
+  readerNames(): string[] {
+    return [...this.names].sort();
   }
 
   /** A shared connection to the card in `readerName`: a Transport with real PC/SC transactions. */
@@ -111,9 +120,19 @@ export class PcscReaders {
     await this.context.release().catch(() => undefined);
   }
 
+  private addReader(readerName: string): void {
+    if (this.names.has(readerName)) return;
+    this.names.add(readerName);
+    this.handlers.reader(readerName, true);
+  }
+
   private onEvent(event: ReaderEvent): void {
     if (this.closed || !readerWanted(event.readerName, this.wanted)) return;
-    if (event.type === 'card-inserted') this.handlers.inserted(event.readerName);
+    if (event.type === 'reader-added') this.addReader(event.readerName);
+    else if (event.type === 'card-inserted') this.handlers.inserted(event.readerName);
     else if (event.type === 'card-removed' || event.type === 'reader-removed') this.handlers.removed(event.readerName);
+    if (event.type === 'reader-removed' && this.names.delete(event.readerName)) {
+      this.handlers.reader(event.readerName, false);
+    }
   }
 }

@@ -62,6 +62,8 @@ export interface PinDescription {
   readonly cachePolicy: PinCachePolicy;
   /** PIN_INFO_REQUIRE_SECURE_ENTRY: the card wants the PIN typed on a PIN pad. */
   readonly secureEntry: boolean;
+  /** The ids of the PINs that unblock (reset) this one (PIN_INFO's unblock permission); empty when none. */
+  readonly unblockedBy: readonly number[];
   /** Tries left, when the card tells without spending one; undefined otherwise. */
   readonly retriesLeft: number | undefined;
   /** The card holds this PIN verified for this token (CP_CARD_AUTHENTICATED_STATE). */
@@ -129,6 +131,7 @@ export interface PinFacts {
   readonly purpose: PinPurpose;
   readonly cachePolicy: PinCachePolicy;
   readonly secureEntry: boolean;
+  readonly unblockedBy: readonly number[];
 }
 
 /** PIN_INFO turned into {@link PinFacts}. */
@@ -150,6 +153,7 @@ export function pinFactsOf(id: PinId, info: PinInfo): PinFacts {
     purpose,
     cachePolicy,
     secureEntry: (info.flags & 1) !== 0,
+    unblockedBy: [1, 2, 3, 4, 5, 6, 7].filter((other) => (info.unblockPermission & (1 << other)) !== 0),
   };
 }
 
@@ -175,6 +179,7 @@ export async function readPinFacts(session: CardSession): Promise<PinFacts[]> {
         purpose: id === ROLE_ADMIN ? 'administrator' : 'primary',
         cachePolicy: { type: 'normal' },
         secureEntry: false,
+        unblockedBy: [],
       });
     }
   }

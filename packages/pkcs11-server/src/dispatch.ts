@@ -8,9 +8,9 @@
 
 import type { Pkcs11Application } from './module/application.js';
 import { CKR } from './pkcs11/constants.js';
-import { check, ckrFromError } from './pkcs11/errors.js';
+import { check, ckrFromError, Pkcs11Error } from './pkcs11/errors.js';
 import { nativeLength, writeAttribute, writeAttributeLength } from './rpc/attributes.js';
-import { RPC_HANDSHAKE } from './rpc/calls.js';
+import { RPC_HANDSHAKE, RPC_PROTOCOL_VERSION } from './rpc/calls.js';
 import { RpcRequest, RpcResponse } from './rpc/message.js';
 import { RpcProtocolError } from './rpc/wire.js';
 
@@ -35,6 +35,21 @@ function args<T>(request: RpcRequest, read: () => T): T {
 
 function byteResult(request: RpcRequest, result: { output?: Uint8Array; length: number }): RpcResponse {
   return empty(request).byteArray(result.output ?? null, result.length);
+}
+
+/**
+ * C_InitToken (and version 1's C_InitToken2): re-initializing a card (wiping its keys, setting a new SO PIN)
+ * is not something the keystore offers for any card: CKR_FUNCTION_NOT_SUPPORTED. The SO PIN sent is wiped.
+ */
+function initToken(request: RpcRequest, label: () => Uint8Array): never {
+  const pin = args(request, () => {
+    request.ulong();
+    const value = request.byteArray();
+    label();
+    return value;
+  });
+  pin.data?.fill(0);
+  throw new Pkcs11Error(CKR.FUNCTION_NOT_SUPPORTED, 'cards are not re-initialized through PKCS #11');
 }
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
@@ -139,6 +154,21 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     );
     await app.login(session, userType, pin.data);
     return empty(request);
+  },
+  async C_InitPIN(request, app) {
+    const [session, pin] = args(request, () => [request.ulong(), request.byteArray()] as const);
+    await app.initPin(session, pin.data);
+    return empty(request);
+  },
+  C_InitToken(request) {
+    return initToken(request, () => request.zeroString());
+  },
+  C_InitToken2(request) {
+    return initToken(request, () => request.spaceString());
+  },
+  async C_WaitForSlotEvent(request, app) {
+    const flags = args(request, () => request.ulong());
+    return empty(request).ulong(await app.waitForSlotEvent(flags));
   },
   async C_SetPIN(request, app) {
     const [session, oldPin, newPin] = args(
@@ -273,14 +303,19 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
 };
 
 /**
- * Handles one request body and returns the response body. Never throws for anything the client sent:
- * a malformed message answers CKR_DEVICE_ERROR (as p11-kit's own server does), a PKCS #11 failure its
- * CK_RV. Returns undefined only when the message is too broken to answer (no call id at all).
+ * Handles one request body of protocol `version` and returns the response body. Never throws for anything
+ * the client sent: a malformed message answers CKR_DEVICE_ERROR (as p11-kit's own server does), a PKCS #11
+ * failure its CK_RV, a call the version does not have CKR_FUNCTION_NOT_SUPPORTED.
  */
-export async function dispatch(body: Uint8Array, app: Pkcs11Application, trace?: CallTrace): Promise<Uint8Array> {
+export async function dispatch(
+  body: Uint8Array,
+  app: Pkcs11Application,
+  trace?: CallTrace,
+  version: number = RPC_PROTOCOL_VERSION,
+): Promise<Uint8Array> {
   let request: RpcRequest;
   try {
-    request = new RpcRequest(body);
+    request = new RpcRequest(body, version);
   } catch (error) {
     if (error instanceof RpcProtocolError) {
       trace?.('malformed', CKR.DEVICE_ERROR, error);
@@ -307,6 +342,7 @@ export async function dispatch(body: Uint8Array, app: Pkcs11Application, trace?:
 
 /**
  * Sees every call a client makes: its PKCS #11 name, the CK_RV answered, and the error behind a failure.
- * Never the arguments (a PIN is an argument); error messages of this stack never hold a PIN either.
+ * Never the arguments (a PIN is an argument); error messages of this stack never hold a PIN either. The
+ * protocol version agreed with a client is traced too, as `RPC protocol version <n>` with CK_RV 0.
  */
 export type CallTrace = (call: string, rv: number, error?: unknown) => void;

@@ -14,7 +14,7 @@ import { Pkcs11Server } from '../src/index.js';
 import { Pkcs11Application } from '../src/module/application.js';
 import { SlotTable } from '../src/module/slots.js';
 import { CKR } from '../src/pkcs11/constants.js';
-import { RPC_HANDSHAKE } from '../src/rpc/calls.js';
+import { RPC_HANDSHAKE, rpcCall } from '../src/rpc/calls.js';
 import { RpcResponse } from '../src/rpc/message.js';
 import { WireReader, WireWriter } from '../src/rpc/wire.js';
 import { describeWithClient, pkcs11Tool } from './client-support.js';
@@ -93,9 +93,29 @@ describeWithClient(['pkcs11-tool'], 'p11-kit RPC server: protocol', () => {
     expect(result.output).toContain('minidriver p11-kit server (ver 0.1)');
   });
 
-  it('answers the version byte with 0 (the version p11-kit 0.24 speaks), even to a client asking for more', async () => {
+  it('answers the version byte with the version asked (0: p11-kit 0.24, 1: p11-kit 0.25), and 1 to a client asking for more', async () => {
     expect((await rawExchange(socketPath, Uint8Array.of(0))).reply).toEqual(Buffer.of(0));
-    expect((await rawExchange(socketPath, Uint8Array.of(2))).reply).toEqual(Buffer.of(0));
+    expect((await rawExchange(socketPath, Uint8Array.of(1))).reply).toEqual(Buffer.of(1));
+    expect((await rawExchange(socketPath, Uint8Array.of(2))).reply).toEqual(Buffer.of(1));
+  });
+
+  it('C_InitToken2 exists in protocol version 1 only (read and refused there, unknown in version 0)', async () => {
+    const id = rpcCall('C_InitToken2').id;
+    const arguments_ = (writer: WireWriter) =>
+      writer.uint64(1).byte(1).byteArray(Buffer.from('12345678')).byteArray(Buffer.alloc(32, 0x20));
+    const wellFormed = requestBody(id, 'uays', arguments_);
+    const trailing = requestBody(id, 'uays', (writer) => arguments_(writer).byte(0));
+    const replies = async (version: number) => {
+      const stream = Buffer.concat([Buffer.of(version), frame(9, wellFormed), frame(10, trailing)]);
+      const { reply } = await rawExchange(socketPath, stream);
+      const first = reply.subarray(1 + 12, 1 + 12 + 17).toString('hex');
+      return [first, reply.subarray(1 + 12 + 17 + 12).toString('hex')];
+    };
+    const hex = (rv: number) => Buffer.from(RpcResponse.error(rv)).toString('hex');
+    // Version 0: an unknown call, whatever its arguments.
+    expect(await replies(0)).toEqual([hex(CKR.FUNCTION_NOT_SUPPORTED), hex(CKR.FUNCTION_NOT_SUPPORTED)]);
+    // Version 1: its arguments are read (a trailing byte is a malformed message), then cards are not re-initialized.
+    expect(await replies(1)).toEqual([hex(CKR.FUNCTION_NOT_SUPPORTED), hex(CKR.DEVICE_ERROR)]);
   });
 
   it('replies to each request with its message code, in order, and CKR_CRYPTOKI_NOT_INITIALIZED before C_Initialize', async () => {

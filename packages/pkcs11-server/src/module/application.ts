@@ -6,12 +6,13 @@
  */
 import { createPublicKey } from 'node:crypto';
 import type { EcCurve, KeyAlgorithm, KeyUsage } from '@minidriver/keystore';
-import { PIN_CHANGE_FLAG_CHANGEPIN } from '@minidriver/spec';
+import { PIN_CHANGE_FLAG_CHANGEPIN, PIN_CHANGE_FLAG_UNBLOCK, type PinId } from '@minidriver/spec';
 import {
   CK_EFFECTIVELY_INFINITE,
   CK_UNAVAILABLE_INFORMATION,
   CKA,
   CKD_NULL,
+  CKF_DONT_BLOCK,
   CKF_MECHANISM,
   CKF_SESSION,
   CKF_SLOT,
@@ -52,13 +53,30 @@ export interface ApplicationLimits {
   readonly maxOperationData: number;
   /** Most derived (session) keys one session holds at once. */
   readonly maxSessionObjects: number;
+  /** Most C_WaitForSlotEvent calls of one client blocked at once (its threads). */
+  readonly maxSlotEventWaiters: number;
 }
 
 export const DEFAULT_APPLICATION_LIMITS: ApplicationLimits = {
   maxSessions: 64,
   maxOperationData: 1 << 20,
   maxSessionObjects: 64,
+  maxSlotEventWaiters: 8,
 };
+
+/**
+ * The secret an SO login keeps for C_InitPIN / C_SetPIN, on cards whose user PIN it unblocks: the admin
+ * PIN (OpenPGP PW3) or the unblock PIN (PIV PUK, which cards cannot verify on its own). Wiped at logout.
+ */
+interface SoSecret {
+  readonly pinId: number;
+  secret: Uint8Array;
+}
+
+interface SlotEventWaiter {
+  resolve(slotId: number): void;
+  reject(error: Error): void;
+}
 
 interface Operation {
   readonly kind: 'sign' | 'decrypt';
@@ -109,6 +127,10 @@ export class Pkcs11Application {
   private readonly sessions = new Map<number, Session>();
   private nextSession = 1;
   private readonly loggedIn = new Map<Token, 'user' | 'so'>();
+  private readonly soSecrets = new Map<Token, SoSecret>();
+  private slotEvents: number[] = [];
+  private readonly slotEventWaiters = new Set<SlotEventWaiter>();
+  private unwatchSlots: (() => void) | undefined;
   private readonly handles = new Map<string, number>();
   private readonly entries = new Map<number, ObjectEntry>();
   private nextObject = 1;
@@ -125,12 +147,52 @@ export class Pkcs11Application {
   initialize(): void {
     check(!this.initialized, CKR.CRYPTOKI_ALREADY_INITIALIZED);
     this.initialized = true;
+    this.slotEvents = [];
+    this.unwatchSlots = this.slots.onSlotEvent((slotId) => this.slotEvent(slotId));
   }
 
-  /** C_Finalize, and the end of a connection: closes every session and logs out what this client logged in. */
+  /**
+   * C_Finalize, and the end of a connection: closes every session, logs out what this client logged in, and
+   * ends its C_WaitForSlotEvent calls (CKR_CRYPTOKI_NOT_INITIALIZED).
+   */
   async finalize(): Promise<void> {
     this.initialized = false;
+    this.unwatchSlots?.();
+    this.unwatchSlots = undefined;
+    this.slotEvents = [];
+    for (const waiter of [...this.slotEventWaiters]) waiter.reject(new Pkcs11Error(CKR.CRYPTOKI_NOT_INITIALIZED));
+    this.slotEventWaiters.clear();
     for (const session of [...this.sessions.values()]) await this.closeSession(session.handle);
+  }
+
+  // ---- slot events ------------------------------------------------------------------------------------
+
+  private slotEvent(slotId: number): void {
+    const [waiter] = this.slotEventWaiters;
+    if (waiter !== undefined) {
+      this.slotEventWaiters.delete(waiter);
+      waiter.resolve(slotId);
+    } else if (!this.slotEvents.includes(slotId)) {
+      this.slotEvents.push(slotId);
+    }
+  }
+
+  /**
+   * C_WaitForSlotEvent: the slot of an event (a token came or left) not reported yet; with CKF_DONT_BLOCK
+   * CKR_NO_EVENT when there is none, else waits for the next one. Only this client's call waits (the
+   * connection serves it apart from its other calls); C_Finalize ends it.
+   */
+  waitForSlotEvent(flags: number): Promise<number> {
+    try {
+      this.requireInitialized();
+      const pending = this.slotEvents.shift();
+      if (pending !== undefined) return Promise.resolve(pending);
+      check((flags & CKF_DONT_BLOCK) === 0, CKR.NO_EVENT);
+      check(this.slotEventWaiters.size < this.limits.maxSlotEventWaiters, CKR.FUNCTION_FAILED, 'too many waits');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => this.slotEventWaiters.add({ resolve, reject }));
   }
 
   private requireInitialized(): void {
@@ -332,8 +394,11 @@ export class Pkcs11Application {
       if (wanted === 'so') {
         const readOnly = [...this.sessions.values()].some((other) => other.token === token && !other.readWrite);
         check(!readOnly, CKR.SESSION_READ_ONLY_EXISTS);
+        const kept = await soLogin(token, pin);
+        if (kept !== undefined) this.soSecrets.set(token, kept);
+      } else {
+        await loginWith(token, USER_ROLE, pin);
       }
-      await loginWith(token, wanted === 'so' ? SO_ROLE : USER_ROLE, pin);
       this.loggedIn.set(token, wanted);
       this.slots.addLogin(token, this);
     } finally {
@@ -342,26 +407,70 @@ export class Pkcs11Application {
   }
 
   /**
-   * C_SetPIN: changes the PIN of whoever is logged in (the SO PIN when the SO is, else the user PIN), when the
-   * card takes a PIN change for it (a challenge/response admin key cannot be changed this way:
-   * CKR_FUNCTION_NOT_SUPPORTED). Both PINs are wiped after use.
+   * C_SetPIN: changes the PIN of whoever is logged in (the user PIN when nobody is): the SO's PIN when the SO
+   * is (the admin PIN, or the unblock PIN the SO logged in with), when the card takes a PIN change for it (a
+   * challenge/response admin key cannot be changed this way: CKR_FUNCTION_NOT_SUPPORTED). Both PINs are
+   * wiped after use.
    */
   async setPin(handle: number, oldPin: Uint8Array | null, newPin: Uint8Array | null): Promise<void> {
     try {
       const session = this.session(handle);
       check(session.readWrite, CKR.SESSION_READ_ONLY);
       check(oldPin !== null && newPin !== null && oldPin.length > 0 && newPin.length > 0, CKR.PIN_LEN_RANGE);
-      const role = this.loggedIn.get(session.token) === 'so' ? SO_ROLE : USER_ROLE;
-      const pin = (await staticPins(session.token)).find((candidate) => candidate.role === role);
+      const so = this.loggedIn.get(session.token) === 'so';
+      const kept = so ? this.soSecrets.get(session.token) : undefined;
+      const pins = await staticPins(session.token);
+      const pin =
+        kept === undefined
+          ? pins.find((candidate) => candidate.role === (so ? SO_ROLE : USER_ROLE))
+          : pins.find((candidate) => candidate.id === kept.pinId);
       check(
         pin !== undefined && pin.type === 'alphanumeric',
         CKR.FUNCTION_NOT_SUPPORTED,
-        `the ${role} PIN is not changed with C_SetPIN`,
+        `the ${so ? 'SO' : 'user'} PIN is not changed with C_SetPIN`,
       );
-      const id = pin.id as Parameters<typeof session.token.session.changeAuthenticatorEx>[1];
-      await session.token.session.changeAuthenticatorEx(PIN_CHANGE_FLAG_CHANGEPIN, id, oldPin, id, newPin);
+      const id = pin.id as PinId;
+      await session.token.session.changeAuthenticatorEx(
+        PIN_CHANGE_FLAG_CHANGEPIN,
+        id,
+        new Uint8Array(oldPin),
+        id,
+        new Uint8Array(newPin),
+      );
+      if (kept !== undefined) {
+        kept.secret.fill(0);
+        kept.secret = new Uint8Array(newPin);
+      }
     } finally {
       oldPin?.fill(0);
+      newPin?.fill(0);
+    }
+  }
+
+  /**
+   * C_InitPIN: the SO sets a new user PIN (and unblocks it), on cards where the SO's PIN unblocks the user
+   * PIN: OpenPGP (the Admin PIN, PW3, resets PW1), PIV (the SO logged in with the PUK: RESET RETRY
+   * COUNTER). Elsewhere CKR_FUNCTION_NOT_SUPPORTED; CKR_USER_NOT_LOGGED_IN unless the SO is logged in.
+   */
+  async initPin(handle: number, newPin: Uint8Array | null): Promise<void> {
+    try {
+      const session = this.session(handle);
+      check(this.loggedIn.get(session.token) === 'so', CKR.USER_NOT_LOGGED_IN);
+      check(session.readWrite, CKR.SESSION_READ_ONLY);
+      const kept = this.soSecrets.get(session.token);
+      check(kept !== undefined, CKR.FUNCTION_NOT_SUPPORTED, "the card's SO cannot set the user PIN");
+      check(newPin !== null, CKR.FUNCTION_NOT_SUPPORTED, 'the new user PIN must be given (no PIN pad entry)');
+      check(newPin.length > 0, CKR.PIN_LEN_RANGE);
+      const user = (await staticPins(session.token)).find((candidate) => candidate.role === USER_ROLE);
+      check(user !== undefined, CKR.FUNCTION_NOT_SUPPORTED, 'the card has no user PIN');
+      await session.token.session.changeAuthenticatorEx(
+        PIN_CHANGE_FLAG_UNBLOCK,
+        kept.pinId as PinId,
+        new Uint8Array(kept.secret),
+        user.id as PinId,
+        new Uint8Array(newPin),
+      );
+    } finally {
       newPin?.fill(0);
     }
   }
@@ -373,6 +482,8 @@ export class Pkcs11Application {
   }
 
   private async forgetLogin(token: Token): Promise<void> {
+    this.soSecrets.get(token)?.secret.fill(0);
+    this.soSecrets.delete(token);
     if (!this.loggedIn.delete(token)) return;
     for (const session of this.sessions.values()) if (session.token === token) session.operation = undefined;
     // Only the last client logged in to the card logs it out: the others keep their login.
@@ -726,6 +837,32 @@ function peerPublicKey(bits: number, publicData: Uint8Array) {
   } catch {
     throw new Pkcs11Error(CKR.MECHANISM_PARAM_INVALID, 'the peer point is not on the curve');
   }
+}
+
+/**
+ * C_Login(CKU_SO). The SO is the card's admin (PIV and GIDS: the management/admin key as hex; OpenPGP:
+ * PW3), verified now. Two cases keep the secret for C_InitPIN / C_SetPIN (see {@link SoSecret}):
+ * - an alphanumeric admin PIN that unblocks the user PIN (OpenPGP PW3);
+ * - on a card whose admin is a challenge/response key and whose user PIN an unblock-only PIN resets (PIV's
+ *   PUK), a secret shorter than any admin key (under 32 characters: 16 bytes as hex) is that unblock PIN.
+ *   Such cards cannot verify it on its own: it is first checked when used (C_InitPIN, C_SetPIN), where a
+ *   wrong one is CKR_PIN_INCORRECT; the SO logged in this way is not the admin (no key generation).
+ */
+async function soLogin(token: Token, pin: Uint8Array | null): Promise<SoSecret | undefined> {
+  const pins = await staticPins(token);
+  const admin = pins.find((candidate) => candidate.role === SO_ROLE);
+  const user = pins.find((candidate) => candidate.role === USER_ROLE);
+  const unblock = pins.find(
+    (candidate) => candidate.purpose === 'unblock' && user?.unblockedBy.includes(candidate.id) === true,
+  );
+  if (admin?.type === 'challenge-response' && unblock !== undefined && pin !== null && pin.length > 0) {
+    if (pin.length < 32) return { pinId: unblock.id, secret: new Uint8Array(pin) };
+  }
+  await loginWith(token, SO_ROLE, pin);
+  if (admin?.type === 'alphanumeric' && pin !== null && pin.length > 0 && user?.unblockedBy.includes(admin.id)) {
+    return { pinId: admin.id, secret: new Uint8Array(pin) };
+  }
+  return undefined;
 }
 
 /**

@@ -16,19 +16,44 @@ export interface Slot {
 export class SlotTable {
   private readonly ids = new Map<string, number>();
   private readonly logins = new Map<Token, Set<object>>();
+  private readonly listeners = new Set<(slotId: number) => void>();
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly source: TokenSource) {}
 
   /** The current slots, in reader order. */
   list(): Slot[] {
-    return this.source.readers().map((reader) => {
-      let id = this.ids.get(reader.name);
-      if (id === undefined) {
-        id = this.ids.size + 1;
-        this.ids.set(reader.name, id);
+    return this.source.readers().map((reader) => ({ id: this.idOf(reader.name), reader }));
+  }
+
+  private idOf(readerName: string): number {
+    let id = this.ids.get(readerName);
+    if (id === undefined) {
+      id = this.ids.size + 1;
+      this.ids.set(readerName, id);
+    }
+    return id;
+  }
+
+  /**
+   * Calls `listener` with a slot's id whenever its token comes or goes (C_WaitForSlotEvent); returns what
+   * stops it. The source is watched while at least one listener is.
+   */
+  onSlotEvent(listener: (slotId: number) => void): () => void {
+    this.listeners.add(listener);
+    if (this.unwatch === undefined && this.source.watch !== undefined) {
+      this.unwatch = this.source.watch((readerName) => {
+        const id = this.idOf(readerName);
+        for (const each of [...this.listeners]) each(id);
+      });
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) {
+        this.unwatch?.();
+        this.unwatch = undefined;
       }
-      return { id, reader };
-    });
+    };
   }
 
   /** The slot with this id, or undefined when no such reader is connected. */

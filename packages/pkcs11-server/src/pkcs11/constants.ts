@@ -234,6 +234,9 @@ export const CKS = {
 /** CK_SLOT_INFO flags. */
 export const CKF_SLOT = { TOKEN_PRESENT: 0x1, REMOVABLE_DEVICE: 0x2, HW_SLOT: 0x4 } as const;
 
+/** C_WaitForSlotEvent flag: return CKR_NO_EVENT instead of waiting. */
+export const CKF_DONT_BLOCK = 0x1;
+
 /** CK_TOKEN_INFO flags. */
 export const CKF_TOKEN = {
   RNG: 0x1,

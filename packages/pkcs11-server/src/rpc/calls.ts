@@ -1,8 +1,10 @@
 /**
  * @packageDocumentation
- * The call table of p11-kit's RPC protocol, version 0 (p11-kit 0.23.x and 0.24.x, the version Debian's
- * p11-kit-client.so 0.24.1 speaks): each call's id, PKCS #11 function name, and the signatures of its
- * request and response. A signature is a string of type codes, checked part by part while a message is
+ * The call table of p11-kit's RPC protocol: each call's id, PKCS #11 function name, the signatures of its
+ * request and response, and the protocol version that introduced it. Version 0 is what p11-kit 0.23.x and
+ * 0.24.x speak (Debian 12's p11-kit-client.so 0.24.1); version 1 (p11-kit 0.25) adds one call,
+ * `C_InitToken2`, which carries the token label as a 32-byte space-padded string instead of a
+ * zero-terminated one. A signature is a string of type codes, checked part by part while a message is
  * read or written:
  *
  * | code | meaning |
@@ -16,7 +18,7 @@
  * | `a_` | array of `_`: `ay` bytes, `au` ulongs, `aA` attributes |
  * | `f_` | buffer for `_` (only its capacity travels): `fy`, `fu`, `fA` |
  *
- * Source: `p11-kit/rpc-message.h` (https://github.com/p11-glue/p11-kit/blob/0.24.1/p11-kit/rpc-message.h).
+ * Source: `p11-kit/rpc-message.h` (https://github.com/p11-glue/p11-kit/blob/0.25.5/p11-kit/rpc-message.h).
  */
 
 /** One RPC call: id on the wire, PKCS #11 name, request and response signatures. */
@@ -25,10 +27,15 @@ export interface RpcCall {
   readonly name: string;
   readonly request: string;
   readonly response: string;
+  /** The first protocol version that has this call. */
+  readonly since: number;
 }
 
-/** The protocol version this server speaks (the byte exchanged right after connecting). */
-export const RPC_PROTOCOL_VERSION = 0;
+/**
+ * The highest protocol version this server speaks (the byte exchanged right after connecting). A client
+ * asking for more gets this; one asking for less (p11-kit 0.24 asks for 0) gets what it asked for.
+ */
+export const RPC_PROTOCOL_VERSION = 1;
 
 /** The bytes C_Initialize must carry, or the server refuses the client. */
 export const RPC_HANDSHAKE = new TextEncoder().encode('PRIVATE-GNOME-KEYRING-PKCS11-PROTOCOL-V-1');
@@ -36,7 +43,7 @@ export const RPC_HANDSHAKE = new TextEncoder().encode('PRIVATE-GNOME-KEYRING-PKC
 /** The error "call": its id and signature, used for every failed call's reply. */
 export const RPC_CALL_ERROR = 0;
 
-const TABLE: readonly (readonly [name: string, request: string, response: string])[] = [
+const TABLE: readonly (readonly [name: string, request: string, response: string, since?: number])[] = [
   ['ERROR', '', 'u'],
   ['C_Initialize', 'ayyay', ''],
   ['C_Finalize', '', ''],
@@ -126,21 +133,25 @@ const TABLE: readonly (readonly [name: string, request: string, response: string
   ['C_VerifyMessageBegin', 'uay', ''],
   ['C_VerifyMessageNext', 'uayayay', ''],
   ['C_MessageVerifyFinal', 'u', ''],
+  // Protocol version 1 (p11-kit 0.25)
+  ['C_InitToken2', 'uays', '', 1],
 ];
 
-/** Every call of protocol version 0, indexed by id. */
-export const RPC_CALLS: readonly RpcCall[] = TABLE.map(([name, request, response], id) => ({
+/** Every call of the highest protocol version, indexed by id. */
+export const RPC_CALLS: readonly RpcCall[] = TABLE.map(([name, request, response, since = 0], id) => ({
   id,
   name,
   request,
   response,
+  since,
 }));
 
 const BY_NAME = new Map(RPC_CALLS.map((call) => [call.name, call]));
 
-/** The call with this id, or undefined for an id this protocol version does not have. */
-export function rpcCallById(id: number): RpcCall | undefined {
-  return id > RPC_CALL_ERROR ? RPC_CALLS[id] : undefined;
+/** The call with this id, or undefined for an id protocol version `version` does not have. */
+export function rpcCallById(id: number, version: number = RPC_PROTOCOL_VERSION): RpcCall | undefined {
+  const call = id > RPC_CALL_ERROR ? RPC_CALLS[id] : undefined;
+  return call !== undefined && call.since <= version ? call : undefined;
 }
 
 /** The call with this PKCS #11 name (throws for a name that is not in the table: a programming error). */

@@ -243,6 +243,7 @@ describe('attributes', () => {
             else if (code === 'fu') request.ulongBuffer();
             else if (code === 'M') request.mechanism();
             else if (code === 'z') request.zeroString();
+            else if (code === 's') request.spaceString();
           }
           request.end();
         } catch (error) {

@@ -6,7 +6,7 @@
  * and checks it the same way. See `p11_rpc_message_parse` / `p11_rpc_message_prep` in p11-kit.
  */
 import { type Attribute, readAttributes, writeAttributes } from './attributes.js';
-import { RPC_CALL_ERROR, type RpcCall, rpcCallById } from './calls.js';
+import { RPC_CALL_ERROR, RPC_PROTOCOL_VERSION, type RpcCall, rpcCallById } from './calls.js';
 import { type Mechanism, readMechanism } from './mechanism.js';
 import { RpcProtocolError, WireReader, WireWriter } from './wire.js';
 
@@ -31,11 +31,14 @@ export class RpcRequest {
   private signature: string;
   private readonly reader: WireReader;
 
-  /** Parses the call id and the signature; throws RpcProtocolError when they do not match the call table. */
-  constructor(body: Uint8Array) {
+  /**
+   * Parses the call id and the signature; throws RpcProtocolError when they do not match the call table of
+   * protocol `version` (a call of a later version is an unknown call).
+   */
+  constructor(body: Uint8Array, version: number = RPC_PROTOCOL_VERSION) {
     this.reader = new WireReader(body);
     this.callId = this.reader.uint32();
-    this.call = rpcCallById(this.callId);
+    this.call = rpcCallById(this.callId, version);
     const signature = this.reader.byteArray();
     if (signature === null) throw new RpcProtocolError('missing signature');
     this.signature = decoder.decode(signature);
@@ -70,6 +73,12 @@ export class RpcRequest {
   /** `z`: a string (PKCS #11 labels are UTF-8). */
   zeroString(): Uint8Array {
     this.part('z');
+    return this.reader.byteArray() ?? new Uint8Array(0);
+  }
+
+  /** `s`: a space-padded string (C_InitToken2's 32-byte label). */
+  spaceString(): Uint8Array {
+    this.part('s');
     return this.reader.byteArray() ?? new Uint8Array(0);
   }
 
