@@ -17,22 +17,28 @@ export interface Reply {
 export class RpcTestClient {
   private nextCode = 0x10;
   private buffered = Buffer.alloc(0);
-  private waiting: (() => void) | undefined;
+  private version: number | undefined;
+  private versionWaiter: ((version: number) => void) | undefined;
+  private readonly pending = new Map<number, (body: Uint8Array) => void>();
 
   private constructor(private readonly socket: Socket) {
     socket.on('data', (chunk) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
-      this.waiting?.();
+      this.parse();
     });
   }
 
-  /** Connects, exchanges the version byte, and calls C_Initialize. */
-  static async open(path: string): Promise<RpcTestClient> {
+  /**
+   * Connects, exchanges the version byte (`version`, default 0 as p11-kit 0.24 does), and calls
+   * C_Initialize. Replies are matched to requests by message code, so calls may be outstanding at once.
+   */
+  static async open(path: string, version = 0): Promise<RpcTestClient> {
     const socket = connect(path);
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     const client = new RpcTestClient(socket);
-    socket.write(Uint8Array.of(0));
-    await client.take(1);
+    const agreed = new Promise<number>((resolve) => (client.versionWaiter = resolve));
+    socket.write(Uint8Array.of(version));
+    await agreed;
     const init = await client.call('C_Initialize', (w) =>
       w.byte(1).byteArray(RPC_HANDSHAKE).byte(0).byte(1).byteArray(Uint8Array.of(0)),
     );
@@ -40,11 +46,29 @@ export class RpcTestClient {
     return client;
   }
 
-  private async take(count: number): Promise<Buffer> {
-    while (this.buffered.length < count) await new Promise<void>((resolve) => (this.waiting = resolve));
-    const out = this.buffered.subarray(0, count);
-    this.buffered = this.buffered.subarray(count);
-    return out;
+  /** The protocol version the server answered. */
+  get agreedVersion(): number | undefined {
+    return this.version;
+  }
+
+  private parse(): void {
+    if (this.version === undefined) {
+      if (this.buffered.length < 1) return;
+      this.version = this.buffered[0] as number;
+      this.buffered = this.buffered.subarray(1);
+      this.versionWaiter?.(this.version);
+    }
+    while (this.buffered.length >= 12) {
+      const length = this.buffered.readUInt32BE(8);
+      if (this.buffered.length < 12 + length) return;
+      const code = this.buffered.readUInt32BE(0);
+      const body = new Uint8Array(this.buffered.subarray(12, 12 + length));
+      this.buffered = this.buffered.subarray(12 + length);
+      const resolve = this.pending.get(code);
+      if (resolve === undefined) throw new Error(`a reply for message ${code}, which was not sent`);
+      this.pending.delete(code);
+      resolve(body);
+    }
   }
 
   /** Sends call `name` with the arguments `write` encodes, returns the reply. */
@@ -58,10 +82,9 @@ export class RpcTestClient {
     header.writeUInt32BE(code, 0);
     header.writeUInt32BE(0, 4);
     header.writeUInt32BE(bytes.length, 8);
+    const replied = new Promise<Uint8Array>((resolve) => this.pending.set(code, resolve));
     this.socket.write(Buffer.concat([header, bytes]));
-    const replyHeader = await this.take(12);
-    if (replyHeader.readUInt32BE(0) !== code) throw new Error('reply for another message');
-    const reader = new WireReader(new Uint8Array(await this.take(replyHeader.readUInt32BE(8))));
+    const reader = new WireReader(await replied);
     const callId = reader.uint32();
     reader.byteArray();
     return callId === 0 ? { rv: reader.uint64(), reader } : { rv: 0, reader };
