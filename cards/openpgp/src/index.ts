@@ -7,10 +7,12 @@
 import { SIGNATURE_PIN_ID as KIT_SIGNATURE_PIN_ID } from '@minidriver/card-kit';
 import type { MinidriverPlugin } from '@minidriver/spec';
 import { OPENPGP_SECRET_APDUS } from './openpgp-commands.js';
+import { isProvableOpenPgpEntry } from './openpgp-freshness.js';
 import { openOpenPgpMinidriver } from './openpgp-minidriver.js';
 
 export { OpenPgpApplication } from './openpgp-application.js';
 export { RESETTING_CODE_PIN_ID } from './openpgp-authentication.js';
+export { applicationDataWitness, isProvableOpenPgpEntry } from './openpgp-freshness.js';
 export {
   type ApplicationData,
   cardIdFromAid,
@@ -31,6 +33,8 @@ export function createOpenPgpPlugin(): MinidriverPlugin {
     cardDataVersions: { min: 4, current: 7 },
     acquireContext: (context) => openOpenPgpMinidriver(context),
     secretApdus: OPENPGP_SECRET_APDUS,
+    // Key data is proved fresh by 6E; certificates are not (docs/cache.md).
+    provableCacheEntries: isProvableOpenPgpEntry,
   };
 }
 

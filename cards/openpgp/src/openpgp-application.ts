@@ -92,7 +92,12 @@ export class OpenPgpApplication {
 
   /** GET DATA 6E: AID, algorithm attributes, PW status, fingerprints, key status. */
   async readApplicationData(): Promise<ApplicationData> {
-    return decodeApplicationData(await this.channel.transmitOk(getDataCommand(TAG.applicationData), 'GET DATA 6E'));
+    return decodeApplicationData(await this.readApplicationDataBytes());
+  }
+
+  /** GET DATA 6E as the card answers it (with its own 6E tag). */
+  async readApplicationDataBytes(): Promise<Uint8Array> {
+    return this.channel.transmitOk(getDataCommand(TAG.applicationData), 'GET DATA 6E');
   }
 
   /**
@@ -107,6 +112,20 @@ export class OpenPgpApplication {
     return algorithm !== undefined && algorithm[0] === 0x03;
   }
 
+  /** GET DATA of a private use DO (0101-0104); empty bytes when it holds nothing. */
+  async readPrivateUse(tag: 0x0101 | 0x0102 | 0x0103 | 0x0104): Promise<Uint8Array> {
+    const response = await this.channel.send(getDataCommand(tag));
+    if (response.statusWord === 0x6a88 || response.statusWord === 0x6a82) return new Uint8Array(0);
+    if (response.statusWord !== SW_SUCCESS)
+      throw statusWordToScardError(response.statusWord, 'GET DATA private use DO');
+    return response.data;
+  }
+
+  /** PUT DATA of a private use DO (0102 and 0104 need PW3, 0101 and 0103 PW1 in mode 82). */
+  async writePrivateUse(tag: 0x0101 | 0x0102 | 0x0103 | 0x0104, value: Uint8Array): Promise<void> {
+    await this.channel.transmitOk(putDataCommand(tag, value), 'PUT DATA private use DO');
+  }
+
   /** GET DATA C4: the PW status bytes (retry counters). */
   async readPasswordStatus(): Promise<PasswordStatus> {
     return decodePasswordStatus(await this.channel.transmitOk(getDataCommand(TAG.passwordStatus), 'GET DATA C4'));
@@ -114,13 +133,37 @@ export class OpenPgpApplication {
 
   /**
    * The cardholder certificate of `occurrence` (v3: 0 AUT, 1 DEC, 2 SIG; undefined = the single 7F21 of a
-   * v2 card). Empty bytes when none is stored.
+   * v2 card). Empty bytes when none is stored. `maxResponseLength`: the card's 7F66 limit, when it has one.
    */
-  async readCertificate(occurrence: number | undefined): Promise<Uint8Array> {
+  async readCertificate(occurrence: number | undefined, maxResponseLength?: number): Promise<Uint8Array> {
     if (occurrence !== undefined) await this.channel.transmitOk(selectCertificateCommand(occurrence), 'SELECT DATA');
-    const response = await this.channel.send(getDataCommand(TAG.cardholderCertificate));
+    // A card announcing extended length (7F66) answers in one APDU instead of a GET RESPONSE per 256 bytes.
+    const command = getDataCommand(TAG.cardholderCertificate);
+    const response = await this.channel.send(
+      maxResponseLength === undefined ? command : { ...command, le: Math.min(maxResponseLength, 65536) },
+    );
     if (response.statusWord === 0x6a88 || response.statusWord === 0x6a82) return new Uint8Array(0);
     if (response.statusWord !== SW_SUCCESS) throw statusWordToScardError(response.statusWord, 'GET DATA 7F21');
+    return response.data;
+  }
+
+  /**
+   * GET NEXT DATA 7F21 (v3): the occurrence after the current one, without a SELECT DATA. Undefined when
+   * the card does not know the command (6D00, 6E00, 6A81): the caller selects the occurrence instead.
+   */
+  async readNextCertificate(maxResponseLength?: number): Promise<Uint8Array | undefined> {
+    const command: CommandApdu = {
+      cla: 0x00,
+      ins: 0xcc,
+      p1: 0x7f,
+      p2: 0x21,
+      le: Math.min(maxResponseLength ?? 256, 65536),
+    };
+    const response = await this.channel.send(command);
+    if (response.statusWord === 0x6d00 || response.statusWord === 0x6e00 || response.statusWord === 0x6a81)
+      return undefined;
+    if (response.statusWord === 0x6a88 || response.statusWord === 0x6a82) return new Uint8Array(0);
+    if (response.statusWord !== SW_SUCCESS) throw statusWordToScardError(response.statusWord, 'GET NEXT DATA 7F21');
     return response.data;
   }
 

@@ -24,10 +24,13 @@ function kindOfContainer(index: number): CertificateFileKind {
 export class OpenPgpCertificateStore implements CertificateFileStore {
   readonly #app: OpenPgpApplication;
   readonly #hasOccurrences: boolean;
+  readonly #maxResponseLength: number | undefined;
 
-  constructor(app: OpenPgpApplication, hasOccurrences: boolean) {
+  /** `maxResponseLength`: the card's extended length limit (7F66), when it announces one. */
+  constructor(app: OpenPgpApplication, hasOccurrences: boolean, maxResponseLength?: number) {
     this.#app = app;
     this.#hasOccurrences = hasOccurrences;
+    this.#maxResponseLength = maxResponseLength;
   }
 
   /** The 7F21 occurrence of a file (`selectData` undefined = the single 7F21 of a v2 card), if it has one. */
@@ -40,8 +43,29 @@ export class OpenPgpCertificateStore implements CertificateFileStore {
   async read(index: number, kind: CertificateFileKind): Promise<Uint8Array | undefined> {
     const occurrence = this.#occurrence(index, kind);
     if (occurrence === undefined) return undefined;
-    const certificate = await this.#app.readCertificate(occurrence.selectData);
+    const certificate = await this.#app.readCertificate(occurrence.selectData, this.#maxResponseLength);
     return certificate.length === 0 ? undefined : certificate;
+  }
+
+  /**
+   * Which containers have a certificate (v3 card): occurrence 0 selected, then GET NEXT DATA for the
+   * next two (one APDU each instead of two), falling back to SELECT DATA on a card without GET NEXT DATA.
+   */
+  async #present(): Promise<boolean[]> {
+    const present = [false, false, false];
+    let useNext = true;
+    for (let occurrence = 0; occurrence < CONTAINER_COUNT; occurrence++) {
+      let certificate: Uint8Array | undefined;
+      if (occurrence > 0 && useNext) {
+        certificate = await this.#app.readNextCertificate(this.#maxResponseLength);
+        useNext = certificate !== undefined;
+      }
+      certificate ??= await this.#app.readCertificate(occurrence, this.#maxResponseLength);
+      // Occurrence 0 is the authentication key (container 2), 2 the signature key (container 0).
+      present[2 - occurrence] = certificate.length > 0;
+      wipe(certificate);
+    }
+    return present;
   }
 
   async write(index: number, kind: CertificateFileKind, der: Uint8Array): Promise<void> {
@@ -58,13 +82,16 @@ export class OpenPgpCertificateStore implements CertificateFileStore {
   }
 
   async list(): Promise<CertificateFileRef[]> {
+    if (!this.#hasOccurrences) {
+      const certificate = await this.read(DEFAULT_CONTAINER, kindOfContainer(DEFAULT_CONTAINER));
+      if (certificate === undefined) return [];
+      wipe(certificate);
+      return [{ containerIndex: DEFAULT_CONTAINER, kind: kindOfContainer(DEFAULT_CONTAINER) }];
+    }
+    const present = await this.#present();
     const files: CertificateFileRef[] = [];
     for (let index = 0; index < CONTAINER_COUNT; index++) {
-      const kind = kindOfContainer(index);
-      const certificate = await this.read(index, kind);
-      if (certificate === undefined) continue;
-      wipe(certificate);
-      files.push({ containerIndex: index, kind });
+      if (present[index]) files.push({ containerIndex: index, kind: kindOfContainer(index) });
     }
     return files;
   }

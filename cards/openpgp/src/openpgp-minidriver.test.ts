@@ -73,9 +73,9 @@ function sha256(data: Uint8Array): Uint8Array {
 }
 
 describe('OpenPGP plugin: context and files', () => {
-  it('opens with the card in NO_CACHE mode and synthesizes cardid from the AID', async () => {
+  it('opens with the card in GLOBAL cache mode and synthesizes cardid from the AID', async () => {
     const { card, session } = await openCard({ serial: 0x01020304, manufacturer: 0x0006 });
-    expect(session.cacheMode).toBe(CacheMode.NO_CACHE);
+    expect(session.cacheMode).toBe(CacheMode.GLOBAL_CACHE);
     const cardId = await session.readFile(null, 'cardid');
     const expected = card.applicationIdentifier;
     expected[6] = 0;
@@ -83,7 +83,10 @@ describe('OpenPGP plugin: context and files', () => {
     expect(cardId).toEqual(expected);
     expect(await session.getProperty('Card Identifier')).toEqual(cardId);
     expect(await session.getProperty('Card Serial Number')).toEqual(Uint8Array.of(0x00, 0x06, 0x01, 0x02, 0x03, 0x04));
-    expect(await session.readFile(null, 'cardcf')).toEqual(new Uint8Array(6));
+    // Zero counters (DO 0102 empty), then the 32-byte witness of the keys in 6E.
+    const cardcf = await session.readFile(null, 'cardcf');
+    expect(cardcf.subarray(0, 6)).toEqual(new Uint8Array(6));
+    expect(cardcf.length).toBe(38);
     // "mscp" + 4 zero bytes (docs/spec/minidriver.md §4.3).
     expect(await session.readFile(null, 'cardapps')).toEqual(Uint8Array.of(0x6d, 0x73, 0x63, 0x70, 0, 0, 0, 0));
     await session.close();

