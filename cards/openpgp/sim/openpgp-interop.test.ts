@@ -5,7 +5,6 @@
  * CI=true a missing tool fails the run. The port is shared with the PIV interop tests: both take the
  * lock file /tmp/minidriver-vpcd-35964.lock first.
  */
-import { type SpawnOptions, spawn } from 'node:child_process';
 import { constants, createPublicKey, publicEncrypt, verify as verifySignature } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,11 +13,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   createGnupgHome,
   describeInterop,
+  driveGpg,
   gpgDetachSign,
   gpgVerify,
   PORT,
   READER,
-  type RunResult,
   run,
   waitForOpenPgpCard,
 } from '../test/interop-support.js';
@@ -29,40 +28,6 @@ const CONNECT_TIMEOUT_MS = 240_000;
 // With loopback pinentry gpg asks every PIN with the same prompt (passphrase.enter) and does not say
 // which one it wants, so this card gets PW1 = PW3: every answer is right.
 const PIN = '12345678';
-
-/**
- * Drives `gpg --command-fd 0 --status-fd 1` interactively: every GET_LINE / GET_BOOL / GET_HIDDEN
- * prompt is answered by `answer(keyword)`; gpg's prompts come in an order we do not hard-code.
- */
-function driveGpg(args: string[], env: NodeJS.ProcessEnv, answer: (keyword: string) => string): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const options: SpawnOptions = { env, stdio: ['pipe', 'pipe', 'pipe'] };
-    const child = spawn('gpg', ['--no-tty', '--command-fd', '0', '--status-fd', '1', ...args], options);
-    let stdout = '';
-    let stderr = '';
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      buffered += chunk.toString();
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        const match = /^\[GNUPG:\] (GET_LINE|GET_BOOL|GET_HIDDEN) (\S+)/.exec(line);
-        if (match) child.stdin!.write(`${answer(match[2]!)}\n`);
-        newline = buffered.indexOf('\n');
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 // The decryption and authentication tests also go through OpenSC's PKCS #11 module (pkcs11-tool).
 describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and OpenSC`, ['pkcs11-tool'], () => {

@@ -4,7 +4,7 @@
  * tools check, the wait for the card in the reader, a throwaway GnuPG home, and PC/SC connections for the
  * plugin. Not exported from the package.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type SpawnOptions, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,4 +147,42 @@ export function gpgDetachSign(
 /** `gpg --verify` of `file`.sig against `file`, with the status lines (GOODSIG, VALIDSIG ...) on stdout. */
 export function gpgVerify(env: NodeJS.ProcessEnv, file: string): Promise<RunResult> {
   return run('gpg', ['--batch', '--status-fd', '1', '--verify', `${file}.sig`, file], env);
+}
+
+/**
+ * Drives `gpg --command-fd 0 --status-fd 1` interactively: every GET_LINE / GET_BOOL / GET_HIDDEN
+ * prompt is answered by `answer(keyword)`; gpg's prompts come in an order we do not hard-code.
+ */
+export function driveGpg(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  answer: (keyword: string) => string,
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const options: SpawnOptions = { env, stdio: ['pipe', 'pipe', 'pipe'] };
+    const child = spawn('gpg', ['--no-tty', '--command-fd', '0', '--status-fd', '1', ...args], options);
+    let stdout = '';
+    let stderr = '';
+    let buffered = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      buffered += chunk.toString();
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        const match = /^\[GNUPG:\] (GET_LINE|GET_BOOL|GET_HIDDEN) (\S+)/.exec(line);
+        if (match) child.stdin!.write(`${answer(match[2]!)}\n`);
+        newline = buffered.indexOf('\n');
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
