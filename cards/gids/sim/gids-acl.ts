@@ -14,7 +14,8 @@
  * A condition byte: `00` always, `FF` never; otherwise b5 (`10`) = user PIN, b6 (`20`) = external/mutual
  * authentication with the admin key; b8 set = all listed conditions, clear = at least one.
  */
-import { fail, GidsStatus } from './gids-status.js';
+import { failWith } from '@minidriver/card-kit/sim';
+import { SW } from '@minidriver/iso7816';
 
 /** Access-mode bits by operation (see the module comment). */
 export const AccessBit = {
@@ -45,17 +46,17 @@ export class CompactAcl {
 
   /** Decodes the value of tag `8C`; throws 6A80 when the condition count does not match the access-mode byte. */
   static decode(value: Uint8Array): CompactAcl {
-    if (value.length < 1) fail(GidsStatus.incorrectData);
+    if (value.length < 1) failWith(SW.INCORRECT_DATA);
     const accessMode = value[0] as number;
     const acl = new CompactAcl(Uint8Array.from(value));
     let offset = 1;
     for (let bit = 7; bit >= 1; bit--) {
       if ((accessMode & (1 << (bit - 1))) === 0) continue;
       const condition = value[offset++];
-      if (condition === undefined) fail(GidsStatus.incorrectData);
+      if (condition === undefined) failWith(SW.INCORRECT_DATA);
       acl.#conditions.set(bit, condition);
     }
-    if (offset !== value.length) fail(GidsStatus.incorrectData);
+    if (offset !== value.length) failWith(SW.INCORRECT_DATA);
     return acl;
   }
 
@@ -66,7 +67,7 @@ export class CompactAcl {
 
   /** Throws 6982 unless the condition of `bit` is met by `status`. */
   require(bit: number, status: SecurityStatus): void {
-    if (!conditionMet(this.condition(bit), status)) fail(GidsStatus.securityStatusNotSatisfied);
+    if (!conditionMet(this.condition(bit), status)) failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
   }
 }
 

@@ -6,8 +6,9 @@
  * (empty challenge request; the card answers an 8-byte challenge; the host returns its 3DES encryption).
  * 3DES is CBC with a zero IV and no padding, as OpenSC and GidsApplet implement it.
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
-import { fail, GidsStatus } from './gids-status.js';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { failWith, timingSafeEqualBytes } from '@minidriver/card-kit/sim';
+import { SW } from '@minidriver/iso7816';
 
 /** A 3-key 3DES key (24 bytes). */
 export const ADMIN_KEY_LENGTH = 24;
@@ -54,13 +55,13 @@ export class AdminAuthentication {
       this.#pending = { kind: 'external', challenge };
       return Uint8Array.of(0x7c, 0x0a, 0x81, 0x08, ...challenge);
     }
-    return fail(GidsStatus.incorrectData);
+    return failWith(SW.INCORRECT_DATA);
   }
 
   /** Step 2 (`7C { 82 L response }`) with the admin key; returns the card's answer (empty for external). */
   respond(response: Uint8Array, key: Uint8Array): Uint8Array {
     const pending = this.#pending;
-    if (pending.kind === 'none') return fail(GidsStatus.conditionsNotSatisfied);
+    if (pending.kind === 'none') return failWith(SW.CONDITIONS_NOT_SATISFIED);
     try {
       return this.#verify(pending, response, key);
     } finally {
@@ -70,20 +71,20 @@ export class AdminAuthentication {
 
   #verify(pending: Exclude<Pending, { kind: 'none' }>, response: Uint8Array, key: Uint8Array): Uint8Array {
     if (pending.kind === 'external') {
-      if (response.length !== 8) return fail(GidsStatus.securityStatusNotSatisfied);
+      if (response.length !== 8) return failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
       const expected = tripleDesCbc(key, pending.challenge, 'encrypt');
-      if (!timingSafeEqual(expected, response)) return fail(GidsStatus.securityStatusNotSatisfied);
+      if (!timingSafeEqualBytes(expected, response)) return failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
       this.authenticated = true;
       return new Uint8Array(0);
     }
-    if (response.length !== 40) return fail(GidsStatus.securityStatusNotSatisfied);
+    if (response.length !== 40) return failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
     const plain = tripleDesCbc(key, response, 'decrypt');
     const proven =
-      timingSafeEqual(plain.subarray(0, 16), pending.cardChallenge) &&
-      timingSafeEqual(plain.subarray(16, 32), pending.hostChallenge) &&
+      timingSafeEqualBytes(plain.subarray(0, 16), pending.cardChallenge) &&
+      timingSafeEqualBytes(plain.subarray(16, 32), pending.hostChallenge) &&
       plain[39] === 0x80;
     plain.fill(0);
-    if (!proven) return fail(GidsStatus.securityStatusNotSatisfied);
+    if (!proven) return failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
     const answer = new Uint8Array(40);
     answer.set(pending.hostChallenge, 0);
     answer.set(pending.cardChallenge, 16);

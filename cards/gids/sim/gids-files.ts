@@ -5,10 +5,11 @@
  * FCP (`62 { 82 FDB, 83 FID, 8C compact ACL, A5 templates }`). DO files keep at most 30 objects, as GidsApplet
  * does; an empty PUT DATA stores an empty object, and a second empty PUT DATA deletes it.
  */
-import { decodeTlv, encodeTlv, findTlvValue, type TlvNode } from '@minidriver/iso7816';
+
+import { failWith } from '@minidriver/card-kit/sim';
+import { decodeTlv, encodeTlv, findTlvValue, SW, type TlvNode } from '@minidriver/iso7816';
 import { CompactAcl } from './gids-acl.js';
 import { GidsKey, type GidsKeyState } from './gids-keys.js';
-import { fail, GidsStatus } from './gids-status.js';
 
 /** GidsApplet's limit of data objects per DO file. */
 export const MAX_OBJECTS_PER_FILE = 30;
@@ -51,7 +52,7 @@ export class DoFile {
       this.objects.delete(tag);
       return;
     }
-    if (existing === undefined && this.objects.size >= MAX_OBJECTS_PER_FILE) fail(GidsStatus.notEnoughMemory);
+    if (existing === undefined && this.objects.size >= MAX_OBJECTS_PER_FILE) failWith(SW.NOT_ENOUGH_MEMORY);
     existing?.fill(0);
     this.objects.set(tag, Uint8Array.from(value));
   }
@@ -104,22 +105,22 @@ export function fileFromFcp(data: Uint8Array): GidsFile {
   try {
     nodes = decodeTlv(data);
   } catch {
-    return fail(GidsStatus.incorrectData);
+    return failWith(SW.INCORRECT_DATA);
   }
-  if (nodes.length !== 1 || nodes[0]?.tag !== 0x62) return fail(GidsStatus.incorrectData);
+  if (nodes.length !== 1 || nodes[0]?.tag !== 0x62) return failWith(SW.INCORRECT_DATA);
   const descriptor = findTlvValue(nodes, 0x62, 0x82);
   const fidBytes = findTlvValue(nodes, 0x62, 0x83);
   const aclBytes = findTlvValue(nodes, 0x62, 0x8c);
   if (descriptor?.length !== 1 || fidBytes?.length !== 2 || aclBytes === undefined) {
-    return fail(GidsStatus.incorrectData);
+    return failWith(SW.INCORRECT_DATA);
   }
   const fid = ((fidBytes[0] as number) << 8) | (fidBytes[1] as number);
-  if (fid === 0x3fff || fid === 0x3f00 || fid === 0 || fid === 0xffff) return fail(GidsStatus.incorrectData);
+  if (fid === 0x3fff || fid === 0x3f00 || fid === 0 || fid === 0xffff) return failWith(SW.INCORRECT_DATA);
   const acl = CompactAcl.decode(aclBytes);
   const fcp = Uint8Array.from(data);
   if (descriptor[0] === FileDescriptor.berTlv) return new DoFile(fid, fcp, acl);
   if (descriptor[0] === FileDescriptor.key) return new KeyFile(fid, fcp, acl, keyTemplates(nodes, fid));
-  return fail(GidsStatus.incorrectData);
+  return failWith(SW.INCORRECT_DATA);
 }
 
 function keyTemplates(nodes: readonly TlvNode[], fid: number): KeyTemplate[] {
@@ -130,12 +131,12 @@ function keyTemplates(nodes: readonly TlvNode[], fid: number): KeyTemplate[] {
     const children = node.children ?? [];
     const algorithm = children.find((child) => child.tag === 0x80)?.value;
     const reference = children.find((child) => child.tag === 0x83 || child.tag === 0x84)?.value;
-    if (algorithm?.length !== 1) fail(GidsStatus.incorrectData);
+    if (algorithm?.length !== 1) failWith(SW.INCORRECT_DATA);
     // A template that names another key (OpenSC's signature-key template says 83 01 83) still applies to
     // this file: keys are addressed by their file.
     templates.push({ crt: node.tag, algorithm: algorithm[0] as number, keyReference: reference?.[0] ?? fid & 0xff });
   }
-  if (templates.length === 0) fail(GidsStatus.incorrectData);
+  if (templates.length === 0) failWith(SW.INCORRECT_DATA);
   return templates;
 }
 

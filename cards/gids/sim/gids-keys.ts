@@ -4,21 +4,20 @@
  * docs/spec/gids.md §4.3, §5.2): generation for a cryptographic mechanism identifier, import of an RSA key (PKCS #1
  * RSAPrivateKey) or an EC key (RFC 5915 ECPrivateKey, our reading: no public source gives GIDS's EC import
  * format), the public key template `7F49`, signature, decipherment and ECDH. Cryptography is real
- * (node:crypto); ECDSA over a host-computed hash is done with bigint arithmetic because node:crypto only signs
- * messages it hashes itself.
+ * (node:crypto); ECDSA over a host-computed hash is @minidriver/card-kit/sim's (node:crypto only signs messages it
+ * hashes itself).
  */
 import {
-  createECDH,
   createPrivateKey,
   createPublicKey,
   constants as cryptoConstants,
+  diffieHellman,
   generateKeyPairSync,
   type KeyObject,
   privateDecrypt,
-  randomBytes,
 } from 'node:crypto';
-import { encodeTlv } from '@minidriver/iso7816';
-import { fail, GidsStatus } from './gids-status.js';
+import { ECDSA_CURVES, type EcdsaCurveName, ecdsaSignDigest, failWith } from '@minidriver/card-kit/sim';
+import { encodeTlv, SW } from '@minidriver/iso7816';
 
 /** What a mechanism identifier (low nibble of an algorithm reference) designates. */
 export type MechanismInfo =
@@ -26,57 +25,27 @@ export type MechanismInfo =
   | {
       readonly kind: 'ec';
       readonly bits: number;
+      /** The curve's name in @minidriver/card-kit/sim (ECDSA over a host hash). */
+      readonly name: EcdsaCurveName;
+      /** node:crypto's name of the curve. */
       readonly curve: string;
       readonly fieldLength: number;
-      readonly order: bigint;
     };
+
+function ecMechanism(name: EcdsaCurveName): MechanismInfo {
+  const { nodeName, size } = ECDSA_CURVES[name];
+  return { kind: 'ec', bits: Number(name.slice(2)), name, curve: nodeName, fieldLength: size };
+}
 
 const MECHANISMS: ReadonlyMap<number, MechanismInfo> = new Map<number, MechanismInfo>([
   [0x06, { kind: 'rsa', bits: 1024 }],
   [0x07, { kind: 'rsa', bits: 2048 }],
   [0x08, { kind: 'rsa', bits: 3072 }],
   [0x09, { kind: 'rsa', bits: 4096 }],
-  [
-    0x0b,
-    {
-      kind: 'ec',
-      bits: 224,
-      curve: 'secp224r1',
-      fieldLength: 28,
-      order: 0xffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3dn,
-    },
-  ],
-  [
-    0x0c,
-    {
-      kind: 'ec',
-      bits: 256,
-      curve: 'prime256v1',
-      fieldLength: 32,
-      order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
-    },
-  ],
-  [
-    0x0d,
-    {
-      kind: 'ec',
-      bits: 384,
-      curve: 'secp384r1',
-      fieldLength: 48,
-      order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-    },
-  ],
-  [
-    0x0e,
-    {
-      kind: 'ec',
-      bits: 521,
-      curve: 'secp521r1',
-      fieldLength: 66,
-      order:
-        0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
-    },
-  ],
+  [0x0b, ecMechanism('P-224')],
+  [0x0c, ecMechanism('P-256')],
+  [0x0d, ecMechanism('P-384')],
+  [0x0e, ecMechanism('P-521')],
 ]);
 
 /** The mechanism a mechanism identifier designates, or undefined. */
@@ -128,11 +97,11 @@ export class GidsKey {
         // Try the next format.
       }
     }
-    if (privateKey === undefined) return fail(GidsStatus.incorrectData);
+    if (privateKey === undefined) return failWith(SW.INCORRECT_DATA);
     const mechanism = mechanismOfKey(privateKey);
-    if (mechanism === undefined) return fail(GidsStatus.incorrectData);
+    if (mechanism === undefined) return failWith(SW.INCORRECT_DATA);
     const info = requireMechanism(mechanism, rsaSizes);
-    if (info.kind === 'rsa' && !rsaKeyConsistent(privateKey)) fail(GidsStatus.incorrectData);
+    if (info.kind === 'rsa' && !rsaKeyConsistent(privateKey)) failWith(SW.INCORRECT_DATA);
     return new GidsKey(mechanism, info, privateKey);
   }
 
@@ -160,38 +129,42 @@ export class GidsKey {
 
   /** `7F49 { 81 modulus 82 exponent }` (RSA) or `7F49 { 86 04||X||Y }` (EC). */
   publicKeyTemplate(): Uint8Array {
-    const jwk = createPublicKey(this.#privateKey).export({ format: 'jwk' });
-    if (this.info.kind === 'rsa') {
+    const info = this.info;
+    if (info.kind === 'rsa') {
+      const jwk = createPublicKey(this.#privateKey).export({ format: 'jwk' });
       return encodeTlv(0x7f49, [
         { tag: 0x81, constructed: false, value: Buffer.from(jwk.n as string, 'base64url') },
         { tag: 0x82, constructed: false, value: Buffer.from(jwk.e as string, 'base64url') },
       ]);
     }
-    const point = Buffer.concat([
-      Buffer.of(0x04),
-      Buffer.from(jwk.x as string, 'base64url'),
-      Buffer.from(jwk.y as string, 'base64url'),
+    // The uncompressed point ends the SubjectPublicKeyInfo (node:crypto has no JWK form of every curve).
+    const spki = this.#spki();
+    return encodeTlv(0x7f49, [
+      { tag: 0x86, constructed: false, value: spki.subarray(spki.length - 1 - 2 * info.fieldLength) },
     ]);
-    return encodeTlv(0x7f49, [{ tag: 0x86, constructed: false, value: point }]);
+  }
+
+  #spki(): Uint8Array {
+    return new Uint8Array(createPublicKey(this.#privateKey).export({ format: 'der', type: 'spki' }));
   }
 
   /** The raw RSA private operation on a block of exactly the modulus length, numerically below the modulus. */
   rsaRaw(block: Uint8Array): Uint8Array {
-    if (this.info.kind !== 'rsa' || block.length !== this.info.bits / 8) return fail(GidsStatus.incorrectData);
+    if (this.info.kind !== 'rsa' || block.length !== this.info.bits / 8) return failWith(SW.INCORRECT_DATA);
     try {
       return new Uint8Array(
         privateDecrypt({ key: this.#privateKey, padding: cryptoConstants.RSA_NO_PADDING }, Buffer.from(block)),
       );
     } catch {
-      return fail(GidsStatus.incorrectData);
+      return failWith(SW.INCORRECT_DATA);
     }
   }
 
   /** RSASSA-PKCS1-v1_5 with the card's padding: `data` (a DigestInfo) is padded as a type 01 block. */
   rsaSignPkcs1(data: Uint8Array): Uint8Array {
-    if (this.info.kind !== 'rsa') return fail(GidsStatus.incorrectData);
+    if (this.info.kind !== 'rsa') return failWith(SW.INCORRECT_DATA);
     const length = this.info.bits / 8;
-    if (data.length > length - 11) return fail(GidsStatus.wrongLength);
+    if (data.length > length - 11) return failWith(SW.WRONG_LENGTH);
     const block = new Uint8Array(length);
     block[1] = 0x01;
     block.fill(0xff, 2, length - data.length - 1);
@@ -202,15 +175,15 @@ export class GidsKey {
   /** RSAES-PKCS1-v1_5 decipherment: the type 02 padding is removed on the card (6A80 when it is wrong). */
   rsaDecryptPkcs1(ciphertext: Uint8Array): Uint8Array {
     const block = this.rsaRaw(ciphertext);
-    if (block[0] !== 0x00 || block[1] !== 0x02) return fail(GidsStatus.incorrectData);
+    if (block[0] !== 0x00 || block[1] !== 0x02) return failWith(SW.INCORRECT_DATA);
     const separator = block.indexOf(0x00, 2);
-    if (separator < 10) return fail(GidsStatus.incorrectData);
+    if (separator < 10) return failWith(SW.INCORRECT_DATA);
     return block.slice(separator + 1);
   }
 
   /** RSAES-OAEP (SHA-1, empty label) decipherment. */
   rsaDecryptOaep(ciphertext: Uint8Array): Uint8Array {
-    if (this.info.kind !== 'rsa' || ciphertext.length !== this.info.bits / 8) return fail(GidsStatus.incorrectData);
+    if (this.info.kind !== 'rsa' || ciphertext.length !== this.info.bits / 8) return failWith(SW.INCORRECT_DATA);
     try {
       return new Uint8Array(
         privateDecrypt(
@@ -219,47 +192,34 @@ export class GidsKey {
         ),
       );
     } catch {
-      return fail(GidsStatus.incorrectData);
+      return failWith(SW.INCORRECT_DATA);
     }
   }
 
   /**
-   * ECDSA over a hash computed by the host: the hash is truncated or left-padded to the order's length as
-   * FIPS 186-4 says; the answer is r || s, each the field length (ISO/IEC 7816-8 plain format).
+   * ECDSA over a hash computed by the host (truncated to the order's length as FIPS 186 says; at most 64
+   * bytes, SHA-512): `r ‖ s`, each the field length (ISO/IEC 7816-8 plain format).
    */
   ecdsaSign(hash: Uint8Array): Uint8Array {
     const info = this.info;
-    if (info.kind !== 'ec' || hash.length === 0 || hash.length > 64) return fail(GidsStatus.incorrectData);
-    const d = bytesToBigInt(Buffer.from(this.#privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
-    const n = info.order;
-    const orderBits = n.toString(2).length;
-    let e = bytesToBigInt(hash);
-    if (hash.length * 8 > orderBits) e >>= BigInt(hash.length * 8 - orderBits);
-    for (;;) {
-      const k = bytesToBigInt(randomBytes(info.fieldLength)) % n;
-      if (k === 0n) continue;
-      const ecdh = createECDH(info.curve);
-      ecdh.setPrivateKey(bigIntToBytes(k, info.fieldLength));
-      const r = bytesToBigInt(ecdh.getPublicKey().subarray(1, 1 + info.fieldLength)) % n;
-      if (r === 0n) continue;
-      const s = (invertModulo(k, n) * ((e + r * d) % n)) % n;
-      if (s === 0n) continue;
-      return Buffer.concat([bigIntToBytes(r, info.fieldLength), bigIntToBytes(s, info.fieldLength)]);
-    }
+    if (info.kind !== 'ec' || hash.length === 0 || hash.length > 64) return failWith(SW.INCORRECT_DATA);
+    return ecdsaSignDigest(this.#privateKey, info.name, hash);
   }
 
   /** ECDH with the peer's uncompressed point `04 || X || Y`: the X coordinate of the shared point. */
   ecdh(peerPoint: Uint8Array): Uint8Array {
     const info = this.info;
     if (info.kind !== 'ec' || peerPoint.length !== 1 + 2 * info.fieldLength || peerPoint[0] !== 0x04) {
-      return fail(GidsStatus.incorrectData);
+      return failWith(SW.INCORRECT_DATA);
     }
-    const ecdh = createECDH(info.curve);
-    ecdh.setPrivateKey(Buffer.from(this.#privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
+    // The peer's SubjectPublicKeyInfo: ours with the peer's point (same curve, same prefix).
+    const own = this.#spki();
+    const peer = Buffer.concat([own.subarray(0, own.length - peerPoint.length), peerPoint]);
     try {
-      return new Uint8Array(ecdh.computeSecret(Buffer.from(peerPoint)));
+      const publicKey = createPublicKey({ key: peer, format: 'der', type: 'spki' });
+      return new Uint8Array(diffieHellman({ privateKey: this.#privateKey, publicKey }));
     } catch {
-      return fail(GidsStatus.incorrectData);
+      return failWith(SW.INCORRECT_DATA);
     }
   }
 }
@@ -267,7 +227,7 @@ export class GidsKey {
 function requireMechanism(mechanism: number, rsaSizes: readonly number[]): MechanismInfo {
   const info = MECHANISMS.get(mechanism);
   if (info === undefined || (info.kind === 'rsa' && !rsaSizes.includes(info.bits))) {
-    return fail(GidsStatus.incorrectData);
+    return failWith(SW.INCORRECT_DATA);
   }
   return info;
 }
@@ -300,19 +260,4 @@ function rsaKeyConsistent(key: KeyObject): boolean {
 
 function bytesToBigInt(bytes: Uint8Array): bigint {
   return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
-}
-
-function bigIntToBytes(value: bigint, length: number): Buffer {
-  return Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex');
-}
-
-function invertModulo(value: bigint, modulus: bigint): bigint {
-  let [r0, r1] = [value % modulus, modulus];
-  let [s0, s1] = [1n, 0n];
-  while (r1 !== 0n) {
-    const quotient = r0 / r1;
-    [r0, r1] = [r1, r0 - quotient * r1];
-    [s0, s1] = [s1, s0 - quotient * s1];
-  }
-  return ((s0 % modulus) + modulus) % modulus;
 }

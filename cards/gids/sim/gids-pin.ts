@@ -4,8 +4,8 @@
  * DATA / RESET RETRY COUNTER rules of docs/spec/gids.md §4.2. Comparisons run in constant time; old values are
  * wiped when replaced.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { fail, GidsStatus, retriesStatus } from './gids-status.js';
+import { failWith, PinTryCounter, retriesLeftStatus } from '@minidriver/card-kit/sim';
+import { SW } from '@minidriver/iso7816';
 
 export const PIN_MIN_LENGTH = 4;
 export const PIN_MAX_LENGTH = 16;
@@ -19,50 +19,46 @@ export interface GidsPinState {
   readonly tryLimit: number;
 }
 
-/** The user PIN and its counter. */
+/** The user PIN and its counter: the value and tries are the kit's {@link PinTryCounter}, once the PIN is set. */
 export class GidsPin {
-  #value: Uint8Array | undefined;
-  #triesLeft: number;
+  #counter: PinTryCounter | undefined;
   readonly tryLimit: number;
   /** Volatile: verified in this card session. */
   verified = false;
 
   constructor(tryLimit = PIN_TRY_LIMIT) {
     this.tryLimit = tryLimit;
-    this.#triesLeft = tryLimit;
   }
 
   get triesLeft(): number {
-    return this.#triesLeft;
+    return this.#counter?.retriesLeft ?? this.tryLimit;
   }
 
   get isSet(): boolean {
-    return this.#value !== undefined;
+    return this.#counter !== undefined;
   }
 
   /** Throws 63Cx when `length` is not a PIN length (GidsApplet answers a bad length this way). */
   checkLength(length: number): void {
-    if (length < PIN_MIN_LENGTH || length > PIN_MAX_LENGTH) fail(retriesStatus(this.#triesLeft));
+    if (length < PIN_MIN_LENGTH || length > PIN_MAX_LENGTH) failWith(retriesLeftStatus(this.triesLeft));
+  }
+
+  /** Presents `candidate`: a wrong one costs a try (63Cx) and clears the verified state, a right one verifies. */
+  #check(candidate: Uint8Array): void {
+    const outcome = this.#counter?.check(candidate) ?? { kind: 'wrong' as const, retriesLeft: this.triesLeft };
+    if (outcome.kind === 'verified') {
+      this.verified = true;
+      return;
+    }
+    this.verified = false;
+    failWith(retriesLeftStatus(outcome.kind === 'blocked' ? 0 : outcome.retriesLeft));
   }
 
   /** VERIFY with data: 6984 when blocked, 63Cx on a mismatch (counter decremented), else verified. */
   verify(candidate: Uint8Array): void {
-    if (this.#triesLeft === 0) fail(GidsStatus.fileInvalid);
+    if (this.triesLeft === 0) failWith(SW.REFERENCE_DATA_NOT_USABLE);
     this.checkLength(candidate.length);
-    if (!this.matches(candidate)) {
-      this.#triesLeft--;
-      this.verified = false;
-      fail(retriesStatus(this.#triesLeft));
-    }
-    this.#triesLeft = this.tryLimit;
-    this.verified = true;
-  }
-
-  /** True when `candidate` is the PIN (constant time for equal lengths). */
-  matches(candidate: Uint8Array): boolean {
-    const value = this.#value;
-    if (value === undefined || candidate.length !== value.length) return false;
-    return timingSafeEqual(value, candidate);
+    this.#check(candidate);
   }
 
   /**
@@ -70,37 +66,38 @@ export class GidsPin {
    * 63Cx (counter decremented); success verifies the PIN.
    */
   change(data: Uint8Array): void {
-    const value = this.#value;
-    if (data.length < 2 * PIN_MIN_LENGTH || data.length > 2 * PIN_MAX_LENGTH) fail(retriesStatus(this.#triesLeft));
-    if (this.#triesLeft === 0) fail(GidsStatus.fileInvalid);
-    const oldLength = Math.min(value?.length ?? 0, data.length);
-    const old = data.subarray(0, oldLength);
-    if (!this.matches(old)) {
-      this.#triesLeft = Math.max(0, this.#triesLeft - 1);
-      this.verified = false;
-      fail(retriesStatus(this.#triesLeft));
+    if (data.length < 2 * PIN_MIN_LENGTH || data.length > 2 * PIN_MAX_LENGTH) {
+      failWith(retriesLeftStatus(this.triesLeft));
     }
+    if (this.triesLeft === 0) failWith(SW.REFERENCE_DATA_NOT_USABLE);
+    const stored = this.#counter?.exportValue();
+    const oldLength = Math.min(stored?.length ?? 0, data.length);
+    stored?.fill(0);
+    this.#check(data.subarray(0, oldLength));
     const next = data.subarray(oldLength);
-    if (next.length < PIN_MIN_LENGTH || next.length > PIN_MAX_LENGTH) fail(GidsStatus.wrongLength);
+    if (next.length < PIN_MIN_LENGTH || next.length > PIN_MAX_LENGTH) failWith(SW.WRONG_LENGTH);
     this.set(next);
-    this.#triesLeft = this.tryLimit;
     this.verified = true;
   }
 
   /** Sets a new value (initialization, reset by the admin); the counter is reset. */
   set(value: Uint8Array): void {
     this.checkLength(value.length);
-    this.#value?.fill(0);
-    this.#value = Uint8Array.from(value);
-    this.#triesLeft = this.tryLimit;
+    if (this.#counter === undefined) this.#counter = new PinTryCounter(value, this.tryLimit);
+    else this.#counter.change(value);
   }
 
   toState(): GidsPinState {
-    return {
-      value: this.#value === undefined ? null : Buffer.from(this.#value).toString('hex'),
-      triesLeft: this.#triesLeft,
-      tryLimit: this.tryLimit,
-    };
+    const value = this.#counter?.exportValue();
+    try {
+      return {
+        value: value === undefined ? null : Buffer.from(value).toString('hex'),
+        triesLeft: this.triesLeft,
+        tryLimit: this.tryLimit,
+      };
+    } finally {
+      value?.fill(0);
+    }
   }
 
   static fromState(state: GidsPinState): GidsPin {
@@ -108,8 +105,13 @@ export class GidsPin {
     if (!Number.isInteger(state.triesLeft) || state.triesLeft < 0 || state.triesLeft > state.tryLimit) {
       throw new Error('invalid PIN counter');
     }
-    if (state.value !== null) pin.#value = Uint8Array.from(Buffer.from(state.value, 'hex'));
-    pin.#triesLeft = state.triesLeft;
+    if (state.value !== null) {
+      pin.#counter = new PinTryCounter(
+        Uint8Array.from(Buffer.from(state.value, 'hex')),
+        state.tryLimit,
+        state.triesLeft,
+      );
+    }
     return pin;
   }
 }

@@ -296,32 +296,83 @@ describe('GIDS simulator', () => {
     expect(send(card, apdu('00db3fff', bad))[1]).toBe(0x6a80);
   });
 
-  it('generates P-256 keys that sign (ECDSA over the host hash, r ‖ s) and agree (ECDH)', () => {
-    const card = new GidsSimulator();
-    send(card, apdu('00200080', Buffer.from('12345678')));
-    const fcp = Uint8Array.from([
-      0x62, 0x26, 0x82, 0x01, 0x18, 0x83, 0x02, 0xb0, 0x83, 0x8c, 0x05, 0x8f, 0x10, 0x10, 0x10, 0x00, 0xa5, 0x16, 0xb6,
-      0x09, 0x80, 0x01, 0x1c, 0x83, 0x01, 0x83, 0x95, 0x01, 0x40, 0xb8, 0x09, 0x80, 0x01, 0x0c, 0x83, 0x01, 0x83, 0x95,
-      0x01, 0x40,
-    ]);
-    expect(send(card, apdu('00e00000', fcp))[1]).toBe(0x9000);
-    expect(send(card, '00470000 08 ac06 80010c 830183'.replace(/ /g, ''))[1]).toBe(0x9000);
-    const [pub] = send(card, '00cb3fff0a7008840183a5037f498000');
-    expect(pub).toMatch(/^7f4943864104[0-9a-f]{128}$/);
-    const hash = createHash('sha256').update('ec').digest();
-    send(card, '0022 41b6 06 80011c 840183'.replace(/ /g, ''));
-    const [signature] = send(card, apdu('002a9e9a', hash, 0));
-    expect(signature).toHaveLength(128);
-    expect(
-      verify('sha256', Buffer.from('ec'), { key: card.publicKey(0x83)!, dsaEncoding: 'ieee-p1363' }, hex(signature)),
-    ).toBe(true);
-    const peer = createECDH('prime256v1');
-    peer.generateKeys();
-    send(card, '0022 41b8 06 80010c 840183'.replace(/ /g, ''));
-    const [shared] = send(card, apdu('002a8086', peer.getPublicKey(), 0));
-    expect(shared).toBe(peer.computeSecret(hex(pub).subarray(5)).toString('hex'));
-    expect(card.publicKey(0x83)!.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
-  });
+  for (const [mechanism, curve, hashName, size] of [
+    [0x0b, 'secp224r1', 'sha224', 28],
+    [0x0c, 'prime256v1', 'sha256', 32],
+    [0x0d, 'secp384r1', 'sha384', 48],
+    [0x0e, 'secp521r1', 'sha512', 66],
+  ] as const) {
+    it(`generates ${curve} keys that sign (ECDSA over the host hash, r ‖ s) and agree (ECDH)`, () => {
+      const card = new GidsSimulator();
+      send(card, apdu('00200080', Buffer.from('12345678')));
+      const fcp = Uint8Array.from([
+        0x62,
+        0x26,
+        0x82,
+        0x01,
+        0x18,
+        0x83,
+        0x02,
+        0xb0,
+        0x83,
+        0x8c,
+        0x05,
+        0x8f,
+        0x10,
+        0x10,
+        0x10,
+        0x00,
+        0xa5,
+        0x16,
+        0xb6,
+        0x09,
+        0x80,
+        0x01,
+        0x10 | mechanism,
+        0x83,
+        0x01,
+        0x83,
+        0x95,
+        0x01,
+        0x40,
+        0xb8,
+        0x09,
+        0x80,
+        0x01,
+        mechanism,
+        0x83,
+        0x01,
+        0x83,
+        0x95,
+        0x01,
+        0x40,
+      ]);
+      const m = mechanism.toString(16).padStart(2, '0');
+      expect(send(card, apdu('00e00000', fcp))[1]).toBe(0x9000);
+      expect(send(card, `0047000008ac068001${m}830183`)[1]).toBe(0x9000);
+      const [template] = send(card, '00cb3fff0a7008840183a5037f498000');
+      const publicKey = card.publicKey(0x83)!;
+      const spki = publicKey.export({ format: 'der', type: 'spki' });
+      const point = spki.subarray(spki.length - 1 - 2 * size);
+      expect(point[0]).toBe(0x04);
+      // 7F49 { 86 <04 X Y> }, with long-form lengths for P-521.
+      expect(template.startsWith('7f49')).toBe(true);
+      expect(template.endsWith(point.toString('hex'))).toBe(true);
+      const hash = createHash(hashName).update('ec').digest();
+      send(card, `002241b6068001${(0x10 | mechanism).toString(16)}840183`);
+      const [signature] = send(card, apdu('002a9e9a', hash, 0));
+      expect(signature).toHaveLength(4 * size);
+      expect(verify(hashName, Buffer.from('ec'), { key: publicKey, dsaEncoding: 'ieee-p1363' }, hex(signature))).toBe(
+        true,
+      );
+      const peer = createECDH(curve);
+      peer.generateKeys();
+      send(card, `002241b8068001${m}840183`);
+      const [shared] = send(card, apdu('002a8086', peer.getPublicKey(), 0));
+      expect(shared).toBe(peer.computeSecret(point).toString('hex'));
+      expect(publicKey.asymmetricKeyDetails?.namedCurve).toBe(curve);
+    });
+  }
 
   it('deletes a key file (select + DELETE FILE) only with the user PIN', () => {
     const card = new GidsSimulator();

@@ -9,13 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  decodeTlv,
-  encodeResponseApdu,
-  findTlvValue,
-  type ParsedCommandApdu,
-  parseCommandApdu,
-  type TlvNode,
-} from '@minidriver/iso7816';
+  ApduDispatcher,
+  byInstruction,
+  failWith,
+  type InstructionHandler,
+  retriesLeftStatus,
+  type SimCommand,
+} from '@minidriver/card-kit/sim';
+import { decodeTlv, findTlvValue, SW, type TlvNode } from '@minidriver/iso7816';
 import type { SimulatedCard } from '@minidriver/sim';
 import { ScardError } from '@minidriver/spec';
 import { AccessBit, CompactAcl, type SecurityStatus } from './gids-acl.js';
@@ -32,8 +33,6 @@ import {
 import { GidsKey, mechanismInfo } from './gids-keys.js';
 import { GidsPin, type GidsPinState } from './gids-pin.js';
 import { provisioningCommands } from './gids-provisioning.js';
-import { fail, GidsCardStatus, GidsStatus } from './gids-status.js';
-import { ChainBuffer, PendingResponse } from './gids-transfer.js';
 
 /**
  * The ATR of a Microsoft virtual smart card (a GIDS card): T=1, the GIDS AID in the historical bytes
@@ -62,7 +61,10 @@ export const DEFAULT_ADMIN_KEY: Uint8Array = Uint8Array.from(Buffer.from('010203
 const MAX_FILES = 160;
 /** Default space for data objects, in bytes (6A84 beyond). */
 const DEFAULT_CAPACITY = 64 * 1024;
+/** PUT DATA, PSO, CREATE FILE, GENERAL AUTHENTICATE, CHANGE REFERENCE DATA, RESET RETRY COUNTER. */
 const CHAINABLE = new Set([0xdb, 0x2a, 0xe0, 0x87, 0x24, 0x2c]);
+/** Largest command a chain may assemble (a 4096-bit RSA import or a large certificate fits). */
+const MAX_CHAIN_LENGTH = 16384;
 
 /** Options of a simulated GIDS card. */
 export interface GidsSimulatorOptions {
@@ -112,8 +114,32 @@ export class GidsSimulator implements SimulatedCard {
   #current: number = APPLICATION_FID;
   #environment: SecurityEnvironment | undefined;
   readonly #admin = new AdminAuthentication();
-  readonly #chain = new ChainBuffer();
-  readonly #response = new PendingResponse();
+  /** Chaining, 61xx / GET RESPONSE, the class byte and status words: the kit's dispatcher; the GIDS instructions. */
+  readonly #dispatcher = new ApduDispatcher(
+    byInstruction(
+      new Map<number, InstructionHandler>([
+        [0xa4, (command) => this.#select(command, command.data)],
+        [0xcb, (command) => this.#getData(command, command.data)],
+        [0xdb, (command) => this.#putData(command, command.data)],
+        [0x20, (command) => this.#verify(command, command.data)],
+        [0x24, (command) => this.#changeReferenceData(command, command.data)],
+        [0x2c, (command) => this.#resetRetryCounter(command, command.data)],
+        [0x22, (command) => this.#manageSecurityEnvironment(command, command.data)],
+        [0x87, (command) => this.#generalAuthenticate(command, command.data)],
+        [0x2a, (command) => this.#performSecurityOperation(command, command.data)],
+        [0x47, (command) => this.#generateKeyPair(command, command.data)],
+        [0xe0, (command) => this.#createFile(command, command.data)],
+        [0x44, (command) => this.#activateFile(command)],
+        [0xe4, (command) => this.#deleteFile(command, command.data)],
+      ]),
+    ),
+    {
+      chainableInstructions: CHAINABLE,
+      maxChainLength: MAX_CHAIN_LENGTH,
+      interindustryClassOnly: true,
+      internalErrorStatus: SW.NO_PRECISE_DIAGNOSIS,
+    },
+  );
 
   constructor(options: GidsSimulatorOptions = {}) {
     this.#atr = Uint8Array.from(options.atr ?? GIDS_ATR);
@@ -135,7 +161,7 @@ export class GidsSimulator implements SimulatedCard {
       cardId,
       ...(options.readOnlyCardcf ? { readOnlyCardcf: true } : {}),
     })) {
-      const response = this.#run(command);
+      const response = this.#dispatcher.processSync(command);
       if (response.length < 2 || response[response.length - 2] !== 0x90) {
         throw new ScardError('SCARD_E_UNEXPECTED', 'the simulator rejected its own personalization');
       }
@@ -184,7 +210,7 @@ export class GidsSimulator implements SimulatedCard {
 
   /** Processes one command APDU; never throws (internal failures answer 6F00). */
   process(command: Uint8Array): Uint8Array {
-    return this.#run(command);
+    return this.#dispatcher.processSync(command);
   }
 
   saveState(): GidsSimulatorState {
@@ -220,8 +246,7 @@ export class GidsSimulator implements SimulatedCard {
     this.#current = APPLICATION_FID;
     this.#environment = undefined;
     this.#deauthenticateAll();
-    this.#chain.clear();
-    this.#response.clear();
+    this.#dispatcher.reset();
   }
 
   #deauthenticateAll(): void {
@@ -237,91 +262,16 @@ export class GidsSimulator implements SimulatedCard {
     };
   }
 
-  #run(command: Uint8Array): Uint8Array {
-    try {
-      return this.#processCommand(command);
-    } catch (error) {
-      const statusWord = error instanceof GidsCardStatus ? error.statusWord : GidsStatus.noPreciseDiagnosis;
-      return encodeResponseApdu(new Uint8Array(0), statusWord);
-    }
-  }
-
-  #processCommand(bytes: Uint8Array): Uint8Array {
-    let apdu: ParsedCommandApdu;
-    try {
-      apdu = parseCommandApdu(bytes);
-    } catch {
-      this.#response.clear();
-      return fail(GidsStatus.wrongLength);
-    }
-    if ((apdu.cla & 0x0c) !== 0) fail(GidsStatus.secureMessagingNotSupported);
-    if ((apdu.cla & ~0x10) !== 0) fail(GidsStatus.classNotSupported);
-    const max = apdu.le ?? (apdu.extended ? 65536 : 256);
-    if (apdu.ins === 0xc0) {
-      if (!this.#response.pending) fail(GidsStatus.conditionsNotSatisfied);
-      const piece = this.#response.next(max);
-      return encodeResponseApdu(piece.data, piece.statusWord);
-    }
-    this.#response.clear();
-    let data = apdu.data ?? new Uint8Array(0);
-    const header = (apdu.ins << 16) | (apdu.p1 << 8) | apdu.p2;
-    if ((apdu.cla & 0x10) !== 0) {
-      if (!CHAINABLE.has(apdu.ins)) {
-        this.#chain.clear();
-        fail(GidsStatus.chainingNotSupported);
-      }
-      this.#chain.add(header, data);
-      return encodeResponseApdu(new Uint8Array(0), GidsStatus.success);
-    }
-    if (this.#chain.pending) data = this.#chain.finish(header, data);
-    const result = this.#dispatch(apdu, data);
-    const piece = this.#response.begin(result, max);
-    return encodeResponseApdu(piece.data, piece.statusWord);
-  }
-
-  #dispatch(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
-    switch (apdu.ins) {
-      case 0xa4:
-        return this.#select(apdu, data);
-      case 0xcb:
-        return this.#getData(apdu, data);
-      case 0xdb:
-        return this.#putData(apdu, data);
-      case 0x20:
-        return this.#verify(apdu, data);
-      case 0x24:
-        return this.#changeReferenceData(apdu, data);
-      case 0x2c:
-        return this.#resetRetryCounter(apdu, data);
-      case 0x22:
-        return this.#manageSecurityEnvironment(apdu, data);
-      case 0x87:
-        return this.#generalAuthenticate(apdu, data);
-      case 0x2a:
-        return this.#performSecurityOperation(apdu, data);
-      case 0x47:
-        return this.#generateKeyPair(apdu, data);
-      case 0xe0:
-        return this.#createFile(apdu, data);
-      case 0x44:
-        return this.#activateFile(apdu);
-      case 0xe4:
-        return this.#deleteFile(apdu, data);
-      default:
-        return fail(GidsStatus.instructionNotSupported);
-    }
-  }
-
   // SELECT ----------------------------------------------------------------------------------------------------
 
-  #select(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
+  #select(apdu: SimCommand, data: Uint8Array): Uint8Array {
     if (apdu.p1 === 0x04) {
       if (
         data.length < 9 ||
         data.length > GIDS_AID.length ||
         !GIDS_AID.subarray(0, data.length).every((b, i) => b === data[i])
       ) {
-        return fail(GidsStatus.notFound);
+        return failWith(SW.FILE_NOT_FOUND);
       }
       this.#current = APPLICATION_FID;
       this.#environment = undefined;
@@ -335,38 +285,38 @@ export class GidsSimulator implements SimulatedCard {
         case 0x0c:
           return new Uint8Array(0);
         default:
-          return fail(GidsStatus.incorrectP1P2);
+          return failWith(SW.INCORRECT_P1P2);
       }
     }
-    if (apdu.p1 !== 0x00 || data.length !== 2) return fail(GidsStatus.incorrectP1P2);
+    if (apdu.p1 !== 0x00 || data.length !== 2) return failWith(SW.INCORRECT_P1P2);
     const fid = ((data[0] as number) << 8) | (data[1] as number);
     let fcp: Uint8Array;
     if (fid === APPLICATION_FID) fcp = APPLICATION_FCP;
     else {
       const file = this.#files.get(fid);
-      if (file === undefined) return fail(GidsStatus.notFound);
+      if (file === undefined) return failWith(SW.FILE_NOT_FOUND);
       fcp = file.fcp;
     }
     this.#current = fid;
     if (apdu.p2 === 0x0c) return new Uint8Array(0);
     if (apdu.p2 === 0x00 || apdu.p2 === 0x04) return Uint8Array.from(fcp);
-    return fail(GidsStatus.incorrectP1P2);
+    return failWith(SW.INCORRECT_P1P2);
   }
 
   // DATA OBJECTS ------------------------------------------------------------------------------------------------
 
-  #getData(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
+  #getData(apdu: SimCommand, data: Uint8Array): Uint8Array {
     const fid = (apdu.p1 << 8) | apdu.p2;
     const nodes = parseCommandTlv(data);
     if (fid === APPLICATION_FID) return this.#getApplicationData(nodes);
     const file = this.#files.get(fid);
-    if (file?.kind !== 'do') return fail(GidsStatus.notFound);
+    if (file?.kind !== 'do') return failWith(SW.FILE_NOT_FOUND);
     const tagBytes = findTlvValue(nodes, 0x5c);
-    if (tagBytes === undefined || tagBytes.length < 1 || tagBytes.length > 3) return fail(GidsStatus.incorrectData);
+    if (tagBytes === undefined || tagBytes.length < 1 || tagBytes.length > 3) return failWith(SW.INCORRECT_DATA);
     file.acl.require(AccessBit.read, this.#status);
     const tag = tagBytes.reduce((value, byte) => (value << 8) | byte, 0);
     const value = file.objects.get(tag);
-    if (value === undefined) return fail(GidsStatus.notFound);
+    if (value === undefined) return failWith(SW.FILE_NOT_FOUND);
     return encodeDataObject(tag, value);
   }
 
@@ -374,32 +324,32 @@ export class GidsSimulator implements SimulatedCard {
     const tagBytes = findTlvValue(nodes, 0x5c);
     if (tagBytes !== undefined) {
       const tag = tagBytes.reduce((value, byte) => (value << 8) | byte, 0);
-      if (tag !== 0x7f71 && tag !== 0x7f72) return fail(GidsStatus.referenceNotFound);
-      if (!this.#pin.isSet) return fail(GidsStatus.referenceNotFound);
+      if (tag !== 0x7f71 && tag !== 0x7f72) return failWith(SW.REFERENCED_DATA_NOT_FOUND);
+      if (!this.#pin.isSet) return failWith(SW.REFERENCED_DATA_NOT_FOUND);
       return Uint8Array.of(tag >> 8, tag & 0xff, 0x06, 0x97, 0x01, this.#pin.triesLeft, 0x93, 0x01, this.#pin.tryLimit);
     }
     const reference = findTlvValue(nodes, 0x70, 0x84);
     const wanted = findTlvValue(nodes, 0x70, 0xa5);
-    if (reference?.length !== 1 || wanted === undefined) return fail(GidsStatus.incorrectData);
+    if (reference?.length !== 1 || wanted === undefined) return failWith(SW.INCORRECT_DATA);
     const file = this.#keyFile(reference[0] as number);
     file.acl.require(AccessBit.read, this.#status);
-    if (file.key === undefined) return fail(GidsStatus.notFound);
+    if (file.key === undefined) return failWith(SW.FILE_NOT_FOUND);
     return file.key.publicKeyTemplate();
   }
 
-  #putData(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
+  #putData(apdu: SimCommand, data: Uint8Array): Uint8Array {
     const fid = (apdu.p1 << 8) | apdu.p2;
     if (fid === APPLICATION_FID) return this.#putKey(data);
     const file = this.#files.get(fid);
-    if (file?.kind !== 'do') return fail(GidsStatus.notFound);
+    if (file?.kind !== 'do') return failWith(SW.FILE_NOT_FOUND);
     file.acl.require(AccessBit.write, this.#status);
     const nodes = parseCommandTlv(data, false);
-    if (nodes.length === 0) return fail(GidsStatus.incorrectData);
+    if (nodes.length === 0) return failWith(SW.INCORRECT_DATA);
     let total = this.#usedSpace();
     for (const node of nodes) total += node.value.length - (file.objects.get(node.tag)?.length ?? 0);
-    if (total > this.#capacity) return fail(GidsStatus.notEnoughMemory);
+    if (total > this.#capacity) return failWith(SW.NOT_ENOUGH_MEMORY);
     const added = nodes.filter((node) => !file.objects.has(node.tag)).length;
-    if (file.objects.size + added > 30) return fail(GidsStatus.notEnoughMemory);
+    if (file.objects.size + added > 30) return failWith(SW.NOT_ENOUGH_MEMORY);
     for (const node of nodes) file.put(node.tag, node.value);
     return new Uint8Array(0);
   }
@@ -415,16 +365,16 @@ export class GidsSimulator implements SimulatedCard {
     const nodes = parseCommandTlv(data);
     const reference = findTlvValue(nodes, 0x70, 0x84);
     const value = findTlvValue(nodes, 0x70, 0xa5, 0x87);
-    if (reference?.length !== 1 || value === undefined) return fail(GidsStatus.incorrectData);
+    if (reference?.length !== 1 || value === undefined) return failWith(SW.INCORRECT_DATA);
     const file = this.#keyFile(reference[0] as number);
     file.acl.require(AccessBit.write, this.#status);
     if (file.isSymmetric) {
-      if (value.length !== ADMIN_KEY_LENGTH) return fail(GidsStatus.incorrectData);
+      if (value.length !== ADMIN_KEY_LENGTH) return failWith(SW.INCORRECT_DATA);
       file.symmetricKey?.fill(0);
       file.symmetricKey = Uint8Array.from(value);
     } else {
       const key = GidsKey.import(value, this.#rsaKeySizes);
-      if (!file.allowsMechanism(key.mechanism)) return fail(GidsStatus.incorrectData);
+      if (!file.allowsMechanism(key.mechanism)) return failWith(SW.INCORRECT_DATA);
       file.key = key;
     }
     value.fill(0);
@@ -434,24 +384,24 @@ export class GidsSimulator implements SimulatedCard {
 
   #keyFile(reference: number): KeyFile {
     const file = this.#files.get(0xb000 | reference);
-    if (file?.kind !== 'key') return fail(GidsStatus.referenceNotFound);
+    if (file?.kind !== 'key') return failWith(SW.REFERENCED_DATA_NOT_FOUND);
     return file;
   }
 
   // PIN ------------------------------------------------------------------------------------------------------
 
-  #verify(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
-    if (apdu.p1 !== 0x00) return fail(GidsStatus.incorrectP1P2);
+  #verify(apdu: SimCommand, data: Uint8Array): Uint8Array {
+    if (apdu.p1 !== 0x00) return failWith(SW.INCORRECT_P1P2);
     if (apdu.p2 === 0x82) {
       this.#deauthenticateAll();
       return new Uint8Array(0);
     }
-    if (apdu.p2 !== 0x80 && apdu.p2 !== 0x00) return fail(GidsStatus.referenceNotFound);
-    if (!this.#pin.isSet) return fail(GidsStatus.conditionsNotSatisfied);
+    if (apdu.p2 !== 0x80 && apdu.p2 !== 0x00) return failWith(SW.REFERENCED_DATA_NOT_FOUND);
+    if (!this.#pin.isSet) return failWith(SW.CONDITIONS_NOT_SATISFIED);
     if (data.length === 0) {
-      if (this.#pin.triesLeft === 0) return fail(GidsStatus.fileInvalid);
+      if (this.#pin.triesLeft === 0) return failWith(SW.REFERENCE_DATA_NOT_USABLE);
       if (!this.#operational || this.#pin.verified) return new Uint8Array(0);
-      return fail(0x63c0 | this.#pin.triesLeft);
+      return failWith(retriesLeftStatus(this.#pin.triesLeft));
     }
     try {
       this.#pin.verify(data);
@@ -461,16 +411,16 @@ export class GidsSimulator implements SimulatedCard {
     return new Uint8Array(0);
   }
 
-  #changeReferenceData(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
-    if (apdu.p2 !== 0x80 && apdu.p2 !== 0x00) return fail(GidsStatus.referenceNotFound);
+  #changeReferenceData(apdu: SimCommand, data: Uint8Array): Uint8Array {
+    if (apdu.p2 !== 0x80 && apdu.p2 !== 0x00) return failWith(SW.REFERENCED_DATA_NOT_FOUND);
     try {
       if (apdu.p1 === 0x01) {
         this.#pin.checkLength(data.length);
-        if (this.#operational && !this.#pin.verified) return fail(GidsStatus.securityStatusNotSatisfied);
+        if (this.#operational && !this.#pin.verified) return failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
         this.#pin.set(data);
         return new Uint8Array(0);
       }
-      if (apdu.p1 !== 0x00) return fail(GidsStatus.incorrectP1P2);
+      if (apdu.p1 !== 0x00) return failWith(SW.INCORRECT_P1P2);
       this.#pin.change(data);
       return new Uint8Array(0);
     } finally {
@@ -478,12 +428,12 @@ export class GidsSimulator implements SimulatedCard {
     }
   }
 
-  #resetRetryCounter(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
+  #resetRetryCounter(apdu: SimCommand, data: Uint8Array): Uint8Array {
     try {
-      if (!this.#operational) return fail(GidsStatus.commandNotAllowed);
-      if (apdu.p1 !== 0x02) return fail(GidsStatus.incorrectP1P2);
-      if (apdu.p2 !== 0x80) return fail(GidsStatus.referenceNotFound);
-      if (!this.#admin.authenticated) return fail(GidsStatus.securityStatusNotSatisfied);
+      if (!this.#operational) return failWith(SW.COMMAND_NOT_ALLOWED_NO_EF);
+      if (apdu.p1 !== 0x02) return failWith(SW.INCORRECT_P1P2);
+      if (apdu.p2 !== 0x80) return failWith(SW.REFERENCED_DATA_NOT_FOUND);
+      if (!this.#admin.authenticated) return failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
       this.#pin.checkLength(data.length);
       this.#pin.set(data);
       this.#deauthenticateAll();
@@ -495,56 +445,56 @@ export class GidsSimulator implements SimulatedCard {
 
   // SECURITY ENVIRONMENT, ADMIN KEY -------------------------------------------------------------------------------
 
-  #manageSecurityEnvironment(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
+  #manageSecurityEnvironment(apdu: SimCommand, data: Uint8Array): Uint8Array {
     const nodes = parseCommandTlv(data);
     if ((apdu.p1 === 0xc1 || apdu.p1 === 0x81) && apdu.p2 === 0xa4) {
       const reference = findTlvValue(nodes, 0x83) ?? findTlvValue(nodes, 0x84);
-      if (reference?.length !== 1) return fail(GidsStatus.incorrectData);
+      if (reference?.length !== 1) return failWith(SW.INCORRECT_DATA);
       const file = this.#keyFile(reference[0] as number);
-      if (!file.isSymmetric) return fail(GidsStatus.incorrectData);
+      if (!file.isSymmetric) return failWith(SW.INCORRECT_DATA);
       this.#environment = { kind: 'authenticate', file };
       this.#admin.reset();
       return new Uint8Array(0);
     }
-    if (apdu.p1 !== 0x41 || (apdu.p2 !== 0xb6 && apdu.p2 !== 0xb8)) return fail(GidsStatus.incorrectP1P2);
+    if (apdu.p1 !== 0x41 || (apdu.p2 !== 0xb6 && apdu.p2 !== 0xb8)) return failWith(SW.INCORRECT_P1P2);
     const algorithm = findTlvValue(nodes, 0x80);
     const reference = findTlvValue(nodes, 0x84) ?? findTlvValue(nodes, 0x83);
-    if (algorithm?.length !== 1 || reference?.length !== 1) return fail(GidsStatus.incorrectData);
+    if (algorithm?.length !== 1 || reference?.length !== 1) return failWith(SW.INCORRECT_DATA);
     const file = this.#keyFile(reference[0] as number);
-    if (file.isSymmetric || !file.allows(apdu.p2, algorithm[0] as number)) return fail(GidsStatus.incorrectData);
+    if (file.isSymmetric || !file.allows(apdu.p2, algorithm[0] as number)) return failWith(SW.INCORRECT_DATA);
     this.#environment = { kind: apdu.p2 === 0xb6 ? 'sign' : 'decipher', algorithm: algorithm[0] as number, file };
     return new Uint8Array(0);
   }
 
-  #generalAuthenticate(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
-    if (!this.#operational) return fail(GidsStatus.commandNotAllowed);
-    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return fail(GidsStatus.incorrectP1P2);
+  #generalAuthenticate(apdu: SimCommand, data: Uint8Array): Uint8Array {
+    if (!this.#operational) return failWith(SW.COMMAND_NOT_ALLOWED_NO_EF);
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return failWith(SW.INCORRECT_P1P2);
     const environment = this.#environment;
-    if (environment?.kind !== 'authenticate') return fail(GidsStatus.conditionsNotSatisfied);
+    if (environment?.kind !== 'authenticate') return failWith(SW.CONDITIONS_NOT_SATISFIED);
     const file = environment.file;
     file.acl.require(AccessBit.use, this.#status);
     const key = file.symmetricKey;
-    if (key === undefined) return fail(GidsStatus.conditionsNotSatisfied);
+    if (key === undefined) return failWith(SW.CONDITIONS_NOT_SATISFIED);
     const nodes = parseCommandTlv(data);
     const challenge = findTlvValue(nodes, 0x7c, 0x81);
     if (challenge !== undefined) return this.#admin.challenge(challenge);
     const response = findTlvValue(nodes, 0x7c, 0x82);
-    if (response === undefined) return fail(GidsStatus.incorrectData);
+    if (response === undefined) return failWith(SW.INCORRECT_DATA);
     return this.#admin.respond(response, key);
   }
 
   // CRYPTOGRAPHY ---------------------------------------------------------------------------------------------------
 
-  #performSecurityOperation(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
+  #performSecurityOperation(apdu: SimCommand, data: Uint8Array): Uint8Array {
     const environment = this.#environment;
     const operation =
       apdu.p1 === 0x9e && apdu.p2 === 0x9a ? 'sign' : apdu.p1 === 0x80 && apdu.p2 === 0x86 ? 'decipher' : undefined;
-    if (operation === undefined) return fail(GidsStatus.incorrectP1P2);
-    if (environment?.kind !== operation) return fail(GidsStatus.conditionsNotSatisfied);
+    if (operation === undefined) return failWith(SW.INCORRECT_P1P2);
+    if (environment?.kind !== operation) return failWith(SW.CONDITIONS_NOT_SATISFIED);
     const file = environment.file;
     file.acl.require(AccessBit.use, this.#status);
     const key = file.key;
-    if (key === undefined) return fail(GidsStatus.conditionsNotSatisfied);
+    if (key === undefined) return failWith(SW.CONDITIONS_NOT_SATISFIED);
     const padding = environment.algorithm & 0xf0;
     if (operation === 'sign') {
       if (key.info.kind === 'ec') return key.ecdsaSign(data);
@@ -559,17 +509,17 @@ export class GidsSimulator implements SimulatedCard {
     return key.rsaRaw(input);
   }
 
-  #generateKeyPair(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
-    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return fail(GidsStatus.incorrectP1P2);
+  #generateKeyPair(apdu: SimCommand, data: Uint8Array): Uint8Array {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return failWith(SW.INCORRECT_P1P2);
     const nodes = parseCommandTlv(data);
     const mechanism = findTlvValue(nodes, 0xac, 0x80);
     const reference = findTlvValue(nodes, 0xac, 0x83) ?? findTlvValue(nodes, 0xac, 0x84);
-    if (mechanism?.length !== 1 || reference?.length !== 1) return fail(GidsStatus.incorrectData);
+    if (mechanism?.length !== 1 || reference?.length !== 1) return failWith(SW.INCORRECT_DATA);
     const file = this.#keyFile(reference[0] as number);
     file.acl.require(AccessBit.write, this.#status);
     const id = mechanism[0] as number;
     if (file.isSymmetric || mechanismInfo(id) === undefined || !file.allowsMechanism(id)) {
-      return fail(GidsStatus.incorrectData);
+      return failWith(SW.INCORRECT_DATA);
     }
     file.key = GidsKey.generate(id, this.#rsaKeySizes);
     return new Uint8Array(0);
@@ -581,43 +531,43 @@ export class GidsSimulator implements SimulatedCard {
     return CompactAcl.decode(APPLICATION_FCP.subarray(7));
   }
 
-  #createFile(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
-    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return fail(GidsStatus.incorrectP1P2);
+  #createFile(apdu: SimCommand, data: Uint8Array): Uint8Array {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return failWith(SW.INCORRECT_P1P2);
     this.#applicationAcl().require(AccessBit.createChild, this.#status);
     const file = fileFromFcp(data);
-    if (this.#files.has(file.fid)) return fail(GidsStatus.fileAlreadyExists);
-    if (this.#files.size >= MAX_FILES) return fail(GidsStatus.notEnoughMemory);
+    if (this.#files.has(file.fid)) return failWith(SW.FILE_ALREADY_EXISTS);
+    if (this.#files.size >= MAX_FILES) return failWith(SW.NOT_ENOUGH_MEMORY);
     this.#files.set(file.fid, file);
     this.#current = file.fid;
     return new Uint8Array(0);
   }
 
-  #activateFile(apdu: ParsedCommandApdu): Uint8Array {
-    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return fail(GidsStatus.incorrectP1P2);
+  #activateFile(apdu: SimCommand): Uint8Array {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return failWith(SW.INCORRECT_P1P2);
     if (this.#current === APPLICATION_FID) {
       if (!this.#operational) {
-        if (!this.#pin.isSet) return fail(GidsStatus.conditionsNotSatisfied);
+        if (!this.#pin.isSet) return failWith(SW.CONDITIONS_NOT_SATISFIED);
         this.#operational = true;
         this.#deauthenticateAll();
       }
       return new Uint8Array(0);
     }
-    if (!this.#files.has(this.#current)) return fail(GidsStatus.notFound);
+    if (!this.#files.has(this.#current)) return failWith(SW.FILE_NOT_FOUND);
     return new Uint8Array(0);
   }
 
-  #deleteFile(apdu: ParsedCommandApdu, data: Uint8Array): Uint8Array {
-    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return fail(GidsStatus.incorrectP1P2);
-    if (data.length !== 0 && data.length !== 2) return fail(GidsStatus.wrongLength);
+  #deleteFile(apdu: SimCommand, data: Uint8Array): Uint8Array {
+    if (apdu.p1 !== 0x00 || apdu.p2 !== 0x00) return failWith(SW.INCORRECT_P1P2);
+    if (data.length !== 0 && data.length !== 2) return failWith(SW.WRONG_LENGTH);
     const fid = data.length === 2 ? ((data[0] as number) << 8) | (data[1] as number) : this.#current;
-    if (fid === APPLICATION_FID) return fail(GidsStatus.commandNotAllowed);
+    if (fid === APPLICATION_FID) return failWith(SW.COMMAND_NOT_ALLOWED_NO_EF);
     const file = this.#files.get(fid);
-    if (file === undefined) return fail(GidsStatus.notFound);
+    if (file === undefined) return failWith(SW.FILE_NOT_FOUND);
     const status = this.#status;
     const allowed =
       conditionAllows(this.#applicationAcl(), AccessBit.deleteChild, status) ||
       (file.kind === 'key' && conditionAllows(file.acl, AccessBit.delete, status));
-    if (!allowed) return fail(GidsStatus.securityStatusNotSatisfied);
+    if (!allowed) return failWith(SW.SECURITY_STATUS_NOT_SATISFIED);
     this.#files.delete(fid);
     if (file.kind === 'key') file.symmetricKey?.fill(0);
     if (this.#environment && this.#environment.file === file) this.#environment = undefined;
@@ -640,6 +590,6 @@ function parseCommandTlv(data: Uint8Array, parseConstructed = true): TlvNode[] {
   try {
     return decodeTlv(data, { parseConstructed });
   } catch {
-    return fail(GidsStatus.incorrectData);
+    return failWith(SW.INCORRECT_DATA);
   }
 }

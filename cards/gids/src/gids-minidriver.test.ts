@@ -5,7 +5,6 @@
  * on-card layout OpenSC reads (key map, cmapfile, certificates in A010 DOs).
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { MapCallMemo } from '@minidriver/card-kit';
 import { CardSession } from '@minidriver/core';
 import { SimTransport } from '@minidriver/sim';
 import {
@@ -52,27 +51,23 @@ describe('GIDS plugin', () => {
     await readOnly.close();
   });
 
-  it('says why it degrades (the reason names the EF of cardcf)', async () => {
-    const { cacheModeOfCard } = await import('./gids-card-policy.js');
-    const { GidsApplication } = await import('./gids-application.js');
-    const { GidsFileSystem } = await import('./gids-file-system.js');
-    const card = new GidsSimulator({ readOnlyCardcf: true });
-    const context = {
-      version: 7 as const,
-      atr: card.atr,
-      cardName: 'GIDS',
-      transport: new SimTransport(card),
-      cache: { addFile() {}, lookupFile: () => undefined, deleteFile() {} },
-      memo: new MapCallMemo(),
-      padData: () => new Uint8Array(0),
-      unpadData: () => new Uint8Array(0),
-    };
-    await context.transport.beginTransaction?.();
-    const app = new GidsApplication(context.transport);
-    await app.select();
-    const decision = await cacheModeOfCard(app, new GidsFileSystem(app, context));
-    expect(decision.mode).toBe(CacheMode.SESSION_ONLY);
-    expect(decision.reason).toMatch(/cardcf \(EF A012\) cannot be written by the user/);
+  it('says why it degrades through the session: a read-only cardcf ACL (the reason names its EF)', async () => {
+    const readOnly = await open(new GidsSimulator({ readOnlyCardcf: true }));
+    expect(readOnly.cacheModeDecision).toEqual({
+      mode: CacheMode.SESSION_ONLY,
+      reason: 'plugin-choice',
+      detail:
+        'cardcf (EF A012) cannot be written by the user: other writers could not signal changes, so nothing is cached beyond a session',
+    });
+    expect(await readOnly.getProperty('minidriver:Cache Mode Reason')).toBe(readOnly.cacheModeDecision.detail);
+    await readOnly.close();
+    const normal = await open(new GidsSimulator());
+    expect(normal.cacheModeDecision).toEqual({
+      mode: CacheMode.GLOBAL_CACHE,
+      reason: 'plugin-choice',
+      detail: 'cardcf is on the card and the user may write it',
+    });
+    await normal.close();
   });
 
   it('authenticates the admin by mutual authentication: a 40-byte challenge, 3DES-CBC response', async () => {

@@ -126,6 +126,7 @@ class GidsMinidriver extends KitMinidriver implements Minidriver {
       pins: GIDS_PIN_TABLE,
       authenticatedState: () => this.pins.authenticated,
       cacheMode: this.#cache.mode,
+      cacheModeReason: this.#cache.reason,
       x509Enrollment: true,
       keyImportSupport: 0,
       pinRetriesLeft: (pinId) => this.pins.pinRetriesLeft(pinId),

@@ -57,6 +57,10 @@ export {
   type TbsCertificateSigner,
 } from './crypto/x509-certificate.js';
 export type {
+  CacheModeDecision,
+  CacheModeReason,
+} from './session/cache-coordinator.js';
+export type {
   CardManagementAccess,
   CardManagementOperation,
 } from './session/card-management.js';

@@ -35,6 +35,12 @@ export const CardProperty = {
    * cannot tell. Lets applications read retry counters without card-specific APDUs.
    */
   CP_PIN_RETRIES_LEFT: 'minidriver:PIN Retries Left',
+  /**
+   * Our vendor extension, read-only, flags 0: why the card answers the CP_CARD_CACHE_MODE it does, in words for
+   * people (e.g. that its cardcf cannot be written by the user, so it cannot run GLOBAL). A plugin without a
+   * reason answers SCARD_E_UNSUPPORTED_FEATURE.
+   */
+  CP_CACHE_MODE_REASON: 'minidriver:Cache Mode Reason',
 } as const;
 
 /** The value type of each card property. `flags` of getProperty carries a PIN id or key spec where noted. */
@@ -74,6 +80,8 @@ export interface CardPropertyTypes {
    * (0xFFFFFFFF) when the card cannot tell without spending a try.
    */
   'minidriver:PIN Retries Left': number;
+  /** Vendor extension, read-only, flags 0: the plugin's reason for its CP_CARD_CACHE_MODE. */
+  'minidriver:Cache Mode Reason': string;
 }
 
 /** A card property name. */

@@ -144,6 +144,8 @@ const CARD_PROPERTY_CODECS: { [N in CardPropertyName]: CardCodec<N> } = {
     encode: (value) => encodeDword(value, 'PIN Retries Left'),
     decode: (bytes) => decodeDword(bytes, 'PIN Retries Left'),
   },
+  // Our vendor property: a string like CP_PIN_CONTEXT_STRING.
+  'minidriver:Cache Mode Reason': { encode: encodeWideString, decode: decodeWideString },
 };
 
 function cardCodec<N extends CardPropertyName>(name: N): CardCodec<N> {
@@ -154,7 +156,8 @@ function cardCodec<N extends CardPropertyName>(name: N): CardCodec<N> {
 
 /**
  * The `pbData` of a card property (docs/spec/minidriver.md §7.1): BOOL → 4 bytes 0/1; DWORD/PIN_SET → 4 bytes LE; structures →
- * their byte form (dwVersion current); our vendor `minidriver:PIN Retries Left` → DWORD LE;
+ * their byte form (dwVersion current); our vendor `minidriver:PIN Retries Left` → DWORD LE and
+ * `minidriver:Cache Mode Reason` → NUL-terminated UTF-16LE;
  * `Card Identifier` → 16 bytes; `Parent Window` → 8-byte HWND;
  * `PIN Context String` → NUL-terminated UTF-16LE; `Algorithms`/`Chaining Modes` → multi-sz.
  * Unknown name or bad value → SCARD_E_INVALID_PARAMETER.

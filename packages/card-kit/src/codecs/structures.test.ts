@@ -178,6 +178,8 @@ describe('card properties (docs/spec/minidriver.md §7.1)', () => {
     );
     expect(toHex(encodeCardProperty('Parent Window', 0x1122334455667788n))).toBe('8877665544332211');
     expect(toHex(encodeCardProperty('PIN Context String', 'Hi'))).toBe('480069000000');
+    expect(toHex(encodeCardProperty('minidriver:Cache Mode Reason', 'ro'))).toBe('72006f000000');
+    expect(decodeCardProperty('minidriver:Cache Mode Reason', fromHex('72006f000000'))).toBe('ro');
     expect(toHex(encodeCardProperty('Chaining Modes', ['ChainingModeCBC']))).toBe(
       `${toHex(new TextEncoder().encode('ChainingModeCBC')).replace(/(..)/g, '$100')}00000000`,
     );
@@ -258,6 +260,7 @@ describe('card properties (docs/spec/minidriver.md §7.1)', () => {
       'Padding Schemes',
       'Chaining Modes',
       'minidriver:PIN Retries Left',
+      'minidriver:Cache Mode Reason',
     ] as const;
     fc.assert(
       fc.property(fc.constantFrom(...names), fc.uint8Array({ maxLength: 40 }), (name, bytes) => {

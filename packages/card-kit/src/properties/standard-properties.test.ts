@@ -68,6 +68,9 @@ describe('standard card properties', () => {
     expect(await getStandardProperty(source, 'Authenticated State', 0)).toBe(0b10);
     expect(await getStandardProperty(source, 'Key Import Support', 0)).toBe(CARD_KEY_IMPORT_PLAIN_TEXT);
     expect(await getStandardProperty(source, 'minidriver:PIN Retries Left', ROLE_USER)).toBe(3);
+    expect(
+      await getStandardProperty({ ...source, cacheModeReason: 'no cardcf' }, 'minidriver:Cache Mode Reason', 0),
+    ).toBe('no cardcf');
   });
 
   it('write-only properties and unknown PINs are INVALID_PARAMETER; properties the card lacks UNSUPPORTED_FEATURE', async () => {
@@ -78,6 +81,7 @@ describe('standard card properties', () => {
     expect(await failure('Algorithms')).toBe('SCARD_E_UNSUPPORTED_FEATURE');
     const { pinRetriesLeft: _, ...withoutRetries } = source;
     expect(await failure('minidriver:PIN Retries Left', ROLE_USER, withoutRetries)).toBe('SCARD_E_UNSUPPORTED_FEATURE');
+    expect(await failure('minidriver:Cache Mode Reason')).toBe('SCARD_E_UNSUPPORTED_FEATURE');
   });
 
   it('setProperty accepts the UI properties and refuses the rest with UNSUPPORTED_FEATURE', () => {

@@ -38,6 +38,8 @@ export interface StandardPropertySource {
   authenticatedState(): PinSet | Promise<PinSet>;
   /** CP_CARD_CACHE_MODE. */
   readonly cacheMode: CacheMode;
+  /** Our vendor property CP_CACHE_MODE_REASON: why the card earns {@link cacheMode}; default none. */
+  readonly cacheModeReason?: string;
   /** CP_CARD_READ_ONLY; default false. */
   readonly readOnly?: boolean;
   /** CP_SUPPORTS_WIN_X509_ENROLLMENT; default false. */
@@ -71,6 +73,9 @@ export async function getStandardProperty<K extends CardPropertyName>(
         return source.readOnly ?? false;
       case 'Cache Mode':
         return source.cacheMode;
+      case 'minidriver:Cache Mode Reason':
+        if (source.cacheModeReason === undefined) break;
+        return source.cacheModeReason;
       case 'Supports Windows x.509 Enrollment':
         return source.x509Enrollment ?? false;
       case 'Card Identifier':

@@ -1,7 +1,7 @@
 import { fromHex, toHex } from '@minidriver/spec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ApduDispatcher, parseSimCommand, type SimCommand } from './apdu-dispatcher.js';
+import { ApduDispatcher, byInstruction, parseSimCommand, type SimCommand } from './apdu-dispatcher.js';
 import { CardStatusError, failWith } from './status-error.js';
 
 function echoCard() {
@@ -89,5 +89,66 @@ describe('ApduDispatcher', () => {
       throw new TypeError('bug');
     });
     await expect(broken.process(fromHex('00 02 00 00'))).rejects.toThrow('bug');
+  });
+});
+
+describe('ApduDispatcher options', () => {
+  const card = (handler: (command: SimCommand) => { data?: Uint8Array }) =>
+    new ApduDispatcher(handler, {
+      chainableInstructions: new Set([0xdb]),
+      interindustryClassOnly: true,
+      internalErrorStatus: 0x6f00,
+      maxChainLength: 4,
+    });
+
+  it('answers synchronously with processSync, byte for byte as process', async () => {
+    const sync = card((command) => ({ data: command.data }));
+    const asynchronous = card((command) => ({ data: command.data }));
+    for (const hex of ['10 db 3f ff 02 aa bb', '00 db 3f ff 01 cc', '00 ca 00 00 02 01 02 00', '00 c0 00 00 00']) {
+      expect(toHex(sync.processSync(fromHex(hex)))).toBe(toHex(await asynchronous.process(fromHex(hex))));
+    }
+    expect(toHex(sync.processSync(fromHex('10 db 3f ff 02 aa bb')))).toBe('9000');
+    expect(toHex(sync.processSync(fromHex('00 db 3f ff 01 cc')))).toBe('aabbcc9000');
+    const promising = new ApduDispatcher(async () => ({}));
+    expect(() => promising.processSync(fromHex('00 01 00 00'))).toThrow(TypeError);
+  });
+
+  it('refuses chains of other instructions (68 84) and too long chains (67 00)', () => {
+    const dispatcher = card((command) => ({ data: command.data }));
+    expect(toHex(dispatcher.processSync(fromHex('10 20 00 80 02 31 32')))).toBe('6884');
+    expect(toHex(dispatcher.processSync(fromHex('10 db 3f ff 03 01 02 03')))).toBe('9000');
+    expect(toHex(dispatcher.processSync(fromHex('10 db 3f ff 02 04 05')))).toBe('6700');
+  });
+
+  it('refuses secure messaging (68 82) and proprietary classes (6E 00); an internal fault is 6F 00', () => {
+    const dispatcher = card(() => {
+      throw new RangeError('bug');
+    });
+    expect(toHex(dispatcher.processSync(fromHex('0c a4 04 00')))).toBe('6882');
+    expect(toHex(dispatcher.processSync(fromHex('80 a4 04 00')))).toBe('6e00');
+    expect(toHex(dispatcher.processSync(fromHex('00 a4 04 00')))).toBe('6f00');
+  });
+
+  it('an unparsable command drops a pending answer', () => {
+    const dispatcher = card(() => ({ data: new Uint8Array(300) }));
+    expect(toHex(dispatcher.processSync(fromHex('00 01 00 00 00')).subarray(256))).toBe('612c');
+    expect(toHex(dispatcher.processSync(fromHex('00 01 00')))).toBe('6700');
+    expect(toHex(dispatcher.processSync(fromHex('00 c0 00 00 00')))).toBe('6985');
+  });
+});
+
+describe('byInstruction', () => {
+  it('sends each command to the handler of its INS; an unknown INS is 6D 00', () => {
+    const dispatcher = new ApduDispatcher(
+      byInstruction(
+        new Map([
+          [0xca, () => ({ data: fromHex('01 02') })],
+          [0x20, () => failWith(0x63c2)],
+        ]),
+      ),
+    );
+    expect(toHex(dispatcher.processSync(fromHex('00 ca 00 00 00')))).toBe('01029000');
+    expect(toHex(dispatcher.processSync(fromHex('00 20 00 80 00')))).toBe('63c2');
+    expect(toHex(dispatcher.processSync(fromHex('00 b0 00 00 00')))).toBe('6d00');
   });
 });

@@ -32,6 +32,8 @@ export interface SimAnswer {
 export const SimStatus = {
   success: 0x9000,
   wrongLength: 0x6700,
+  secureMessagingNotSupported: 0x6882,
+  chainingNotSupported: 0x6884,
   conditionsNotSatisfied: 0x6985,
   wrongP1P2: 0x6b00,
   claNotSupported: 0x6e00,
@@ -43,9 +45,46 @@ export interface ApduDispatcherOptions {
   readonly maxChainLength?: number;
   /** Largest piece of an answer sent at once when the host asked for more (default: Ne as asked). */
   readonly maxResponseLength?: number;
+  /**
+   * The instructions a command chain may carry: a chained block of any other instruction discards the chain
+   * and answers 68 84 (default: every instruction may be chained).
+   */
+  readonly chainableInstructions?: ReadonlySet<number>;
+  /**
+   * True for a card that knows only the interindustry class without secure messaging: CLA with b4 or b3 set
+   * answers 68 82, any other bit than the chaining bit b5 answers 6E 00 (default: the handler checks CLA).
+   */
+  readonly interindustryClassOnly?: boolean;
+  /**
+   * The status word answered when the handler throws something other than a {@link CardStatusError}, as a card
+   * answers an internal fault (e.g. 6F 00). Default: the error is rethrown.
+   */
+  readonly internalErrorStatus?: number;
 }
 
+/** What the dispatcher makes of a command APDU before the handler: an answer of its own, or a whole command. */
+type Received =
+  | { readonly response: Uint8Array }
+  | { readonly command: SimCommand; readonly whole: SimCommand; readonly response?: undefined };
+
 const INS_GET_RESPONSE = 0xc0;
+const SW_INS_NOT_SUPPORTED = 0x6d00;
+
+/** A handler of one instruction: its answer, or just the response data (status 90 00). */
+export type InstructionHandler = (command: SimCommand) => SimAnswer | Uint8Array;
+
+/**
+ * A dispatcher handler from a table of instructions: each command goes to the handler of its INS, an
+ * instruction the table lacks answers 6D 00 (instruction not supported).
+ */
+export function byInstruction(table: ReadonlyMap<number, InstructionHandler>): (command: SimCommand) => SimAnswer {
+  return (command) => {
+    const handler = table.get(command.ins);
+    if (handler === undefined) throw new CardStatusError(SW_INS_NOT_SUPPORTED, 'instruction not supported');
+    const answer = handler(command);
+    return answer instanceof Uint8Array ? { data: answer } : answer;
+  };
+}
 
 /**
  * Parses a command APDU (cases 1-4, short or extended). Malformed lengths → a {@link CardStatusError}
@@ -95,19 +134,19 @@ export function parseSimCommand(apdu: Uint8Array): SimCommand {
  * the whole data; a different command discards the chain), GET RESPONSE (INS C0) for answers longer
  * than Ne (61xx, xx = bytes left or 00 for 256 and more; any other command drops what was left), and
  * {@link CardStatusError}s thrown by the handler turned into their status word. Chain data is wiped
- * once used.
+ * once used. {@link process} awaits the handler; {@link processSync} runs a synchronous handler.
  */
 export class ApduDispatcher {
   readonly #handler: (command: SimCommand) => SimAnswer | Promise<SimAnswer>;
+  readonly #options: ApduDispatcherOptions;
   readonly #maxChainLength: number;
-  readonly #maxResponseLength: number | undefined;
   #chain: { key: string; blocks: Uint8Array[]; length: number } | undefined;
   #pending: { rest: Uint8Array; statusWord: number } | undefined;
 
   constructor(handler: (command: SimCommand) => SimAnswer | Promise<SimAnswer>, options: ApduDispatcherOptions = {}) {
     this.#handler = handler;
+    this.#options = options;
     this.#maxChainLength = options.maxChainLength ?? 0xffff;
-    this.#maxResponseLength = options.maxResponseLength;
   }
 
   /** Forgets a pending chain and response (card reset, application selection). */
@@ -123,24 +162,73 @@ export class ApduDispatcher {
 
   /** Answers one command APDU with a response APDU (data ‖ SW1 SW2). */
   async process(apdu: Uint8Array): Promise<Uint8Array> {
+    const received = this.#receive(apdu);
+    if (received.response !== undefined) return received.response;
+    try {
+      return this.#respond(await this.#handler(received.whole), received);
+    } catch (error) {
+      return this.#status(error);
+    }
+  }
+
+  /**
+   * {@link process} for a card whose handler answers synchronously (a simulator that must answer its own
+   * commands in a constructor); a handler that returns a promise is a TypeError.
+   */
+  processSync(apdu: Uint8Array): Uint8Array {
+    const received = this.#receive(apdu);
+    if (received.response !== undefined) return received.response;
+    let answer: SimAnswer | Promise<SimAnswer>;
+    try {
+      answer = this.#handler(received.whole);
+    } catch (error) {
+      return this.#status(error);
+    }
+    if (answer instanceof Promise) {
+      answer.catch(() => undefined);
+      throw new TypeError('processSync needs a synchronous handler');
+    }
+    return this.#respond(answer, received);
+  }
+
+  #receive(apdu: Uint8Array): Received {
     let command: SimCommand;
     try {
       command = parseSimCommand(apdu);
     } catch (error) {
-      return this.#status(error);
+      this.#pending = undefined;
+      return { response: this.#status(error) };
     }
-    if (command.ins === INS_GET_RESPONSE && (command.cla & 0x10) === 0) return this.#getResponse(command);
+    if (this.#options.interindustryClassOnly) {
+      const refusal =
+        (command.cla & 0x0c) !== 0
+          ? SimStatus.secureMessagingNotSupported
+          : (command.cla & ~0x10) !== 0
+            ? SimStatus.claNotSupported
+            : undefined;
+      if (refusal !== undefined) {
+        this.#pending = undefined;
+        return { response: statusBytes(refusal) };
+      }
+    }
+    if (command.ins === INS_GET_RESPONSE && (command.cla & 0x10) === 0) return { response: this.#getResponse(command) };
     this.#pending = undefined;
     try {
       const whole = this.#collect(command);
-      if (whole === undefined) return statusBytes(SimStatus.success);
-      const answer = await this.#handler(whole);
-      const response = this.#send(answer.data ?? new Uint8Array(0), answer.statusWord ?? SimStatus.success, command.ne);
-      if (whole !== command) whole.data.fill(0);
-      return response;
+      return whole === undefined ? { response: statusBytes(SimStatus.success) } : { command, whole };
     } catch (error) {
-      return this.#status(error);
+      return { response: this.#status(error) };
     }
+  }
+
+  #respond(answer: SimAnswer, received: { command: SimCommand; whole: SimCommand }): Uint8Array {
+    const response = this.#send(
+      answer.data ?? new Uint8Array(0),
+      answer.statusWord ?? SimStatus.success,
+      received.command.ne,
+    );
+    if (received.whole !== received.command) received.whole.data.fill(0);
+    return response;
   }
 
   #collect(command: SimCommand): SimCommand | undefined {
@@ -148,6 +236,11 @@ export class ApduDispatcher {
     const chain = this.#chain?.key === key ? this.#chain : undefined;
     if (chain === undefined) this.#discardChain();
     if ((command.cla & 0x10) !== 0) {
+      const chainable = this.#options.chainableInstructions;
+      if (chainable !== undefined && !chainable.has(command.ins)) {
+        this.#discardChain();
+        throw new CardStatusError(SimStatus.chainingNotSupported, 'this command cannot be chained');
+      }
       const current = chain ?? { key, blocks: [], length: 0 };
       current.length += command.data.length;
       current.blocks.push(command.data);
@@ -170,7 +263,7 @@ export class ApduDispatcher {
   }
 
   #send(data: Uint8Array, statusWord: number, ne: number | undefined): Uint8Array {
-    const limit = Math.min(ne ?? 256, this.#maxResponseLength ?? Number.POSITIVE_INFINITY);
+    const limit = Math.min(ne ?? 256, this.#options.maxResponseLength ?? Number.POSITIVE_INFINITY);
     if (data.length <= limit) return concat(data, statusWord);
     const rest = data.slice(limit);
     this.#pending = { rest, statusWord };
@@ -187,6 +280,8 @@ export class ApduDispatcher {
 
   #status(error: unknown): Uint8Array {
     if (error instanceof CardStatusError) return statusBytes(error.statusWord);
+    const internal = this.#options.internalErrorStatus;
+    if (internal !== undefined) return statusBytes(internal);
     throw error;
   }
 }

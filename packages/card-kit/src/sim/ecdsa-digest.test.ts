@@ -4,6 +4,7 @@ import { ECDSA_CURVES, type EcdsaCurveName, ecdsaSignDigest } from './ecdsa-dige
 
 describe('ecdsaSignDigest (FIPS 186-5 docs/spec/minidriver.md §6.4.1)', () => {
   for (const [curve, hash] of [
+    ['P-224', 'sha224'],
     ['P-256', 'sha256'],
     ['P-384', 'sha384'],
     ['P-521', 'sha512'],

@@ -10,6 +10,11 @@ import { createECDH, type KeyObject, randomBytes } from 'node:crypto';
 
 /** The curves a card signs with, with their order n and coordinate size. */
 export const ECDSA_CURVES = {
+  'P-224': {
+    nodeName: 'secp224r1',
+    size: 28,
+    order: 0xffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3dn,
+  },
   'P-256': {
     nodeName: 'prime256v1',
     size: 32,
@@ -39,6 +44,34 @@ function toFixedBytes(value: bigint, length: number): Uint8Array {
   return Uint8Array.from(Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex'));
 }
 
+/** The DER length at `offset`: its value and where the contents start. */
+function derLength(der: Uint8Array, offset: number): { length: number; start: number } {
+  const first = der[offset] ?? 0;
+  if (first < 0x80) return { length: first, start: offset + 1 };
+  let length = 0;
+  for (let index = 1; index <= (first & 0x7f); index++) length = (length << 8) | (der[offset + index] ?? 0);
+  return { length, start: offset + 1 + (first & 0x7f) };
+}
+
+/**
+ * The private scalar d of an EC key, from its SEC 1 ECPrivateKey (RFC 5915: SEQUENCE { version, OCTET STRING d,
+ * ... }) — JWK export would do, but node:crypto has no JWK form for every curve (P-224).
+ */
+function privateScalar(privateKey: KeyObject): Uint8Array {
+  if (privateKey.type !== 'private') throw new TypeError('ecdsaSignDigest needs a private key');
+  const der = new Uint8Array(privateKey.export({ format: 'der', type: 'sec1' }));
+  const sequence = derLength(der, 1);
+  const version = derLength(der, sequence.start + 1);
+  const octets = version.start + version.length;
+  if (der[0] !== 0x30 || der[sequence.start] !== 0x02 || der[octets] !== 0x04) {
+    throw new TypeError('ecdsaSignDigest needs an EC private key');
+  }
+  const scalar = derLength(der, octets + 1);
+  const d = der.slice(scalar.start, scalar.start + scalar.length);
+  der.fill(0);
+  return d;
+}
+
 function modInverse(value: bigint, modulus: bigint): bigint {
   let [oldR, r] = [((value % modulus) + modulus) % modulus, modulus];
   let [oldS, s] = [1n, 0n];
@@ -57,9 +90,9 @@ function modInverse(value: bigint, modulus: bigint): bigint {
  */
 export function ecdsaSignDigest(privateKey: KeyObject, curve: EcdsaCurveName, digest: Uint8Array): Uint8Array {
   const info = ECDSA_CURVES[curve];
-  const jwk = privateKey.export({ format: 'jwk' });
-  if (jwk.d === undefined) throw new TypeError('ecdsaSignDigest needs a private key');
-  const d = toBigInt(Buffer.from(jwk.d, 'base64url'));
+  const scalar = privateScalar(privateKey);
+  const d = toBigInt(scalar);
+  scalar.fill(0);
   const orderBits = info.order.toString(2).length;
   let e = toBigInt(digest);
   const excess = digest.length * 8 - orderBits;

@@ -7,6 +7,8 @@
 export {
   ApduDispatcher,
   type ApduDispatcherOptions,
+  byInstruction,
+  type InstructionHandler,
   parseSimCommand,
   type SimAnswer,
   type SimCommand,
@@ -25,4 +27,5 @@ export {
 export {
   CardStatusError,
   failWith,
+  retriesLeftStatus,
 } from './status-error.js';

@@ -21,3 +21,8 @@ export class CardStatusError extends Error {
 export function failWith(statusWord: number, message?: string): never {
   throw new CardStatusError(statusWord, message);
 }
+
+/** 63 Cx: a verification failed and x tries are left (x clamped to 0..15, ISO/IEC 7816-4 counter). */
+export function retriesLeftStatus(retriesLeft: number): number {
+  return 0x63c0 | Math.min(Math.max(retriesLeft, 0), 15);
+}

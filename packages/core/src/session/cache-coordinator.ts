@@ -40,12 +40,45 @@ export function cacheTagOf(directory: DirectoryName, name: string): string {
   return `${directory ?? ''}/${name}`;
 }
 
+/** Why a session runs in its cache mode ({@link CacheModeDecision}). */
+export type CacheModeReason =
+  /** CARD_DATA 4 and 5 have no CP_CARD_CACHE_MODE: GLOBAL, as the specification says. */
+  | 'card-data-before-v6'
+  /** The plugin does not answer CP_CARD_CACHE_MODE: GLOBAL, the specification's default. */
+  | 'plugin-default'
+  /** The plugin answered a value outside 1..3: nothing is cached. */
+  | 'plugin-invalid'
+  /** The plugin's CP_CARD_CACHE_MODE (its CP_CACHE_MODE_REASON, when it gives one, is the detail). */
+  | 'plugin-choice'
+  /** GLOBAL was asked, but cardid or cardcf cannot be read to validate a shared cache: SESSION_ONLY. */
+  | 'no-cardcf';
+
+/** The cache mode of a session, why, and the reason in words (e.g. a card whose cardcf the user cannot write). */
+export interface CacheModeDecision {
+  readonly mode: CacheMode;
+  readonly reason: CacheModeReason;
+  /** For people: the plugin's own reason (CP_CACHE_MODE_REASON) when it gives one, else the session's. */
+  readonly detail: string;
+}
+
+const MODE_NAMES: Readonly<Record<number, string>> = {
+  [CacheMode.GLOBAL_CACHE]: 'GLOBAL_CACHE',
+  [CacheMode.SESSION_ONLY]: 'SESSION_ONLY',
+  [CacheMode.NO_CACHE]: 'NO_CACHE',
+};
+
+function isMissingProperty(error: unknown): boolean {
+  return (
+    ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE') || ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')
+  );
+}
+
 /** The cache of one session and its freshness bookkeeping. */
 export class CacheCoordinator {
   readonly #pluginName: string;
   readonly #minidriver: () => Minidriver;
   readonly #isClosed: () => boolean;
-  #mode: CacheMode = CacheMode.NO_CACHE;
+  #decision: CacheModeDecision = { mode: CacheMode.NO_CACHE, reason: 'plugin-choice', detail: 'not set up yet' };
   #cache: CardDataCache | undefined;
   #pluginCacheEnabled = false;
   /** The cardcf read (or written) in the current transaction, GLOBAL mode only. */
@@ -65,39 +98,69 @@ export class CacheCoordinator {
 
   /** The CP_CARD_CACHE_MODE in effect. */
   get mode(): CacheMode {
-    return this.#mode;
+    return this.#decision.mode;
   }
 
-  /** CP_CARD_CACHE_MODE of the plugin (CARD_DATA ≥ 6; GLOBAL before, or when the plugin lacks it). */
-  async readCacheMode(version: CardDataVersion): Promise<CacheMode> {
-    if (version < 6) return CacheMode.GLOBAL_CACHE;
-    try {
-      const mode = await this.#minidriver().getProperty(CardProperty.CP_CARD_CACHE_MODE, 0);
-      // An answer outside 1..3 cannot be trusted to keep a cache valid: cache nothing.
-      return mode === 1 || mode === 2 || mode === 3 ? mode : CacheMode.NO_CACHE;
-    } catch (error) {
-      if (
-        ScardError.hasCode(error, 'SCARD_E_UNSUPPORTED_FEATURE') ||
-        ScardError.hasCode(error, 'SCARD_E_INVALID_PARAMETER')
-      ) {
-        return CacheMode.GLOBAL_CACHE;
-      }
-      throw error;
-    }
+  /** The cache mode in effect and why. */
+  get decision(): CacheModeDecision {
+    return this.#decision;
   }
 
   /**
-   * Sets the cache up for `mode`; GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf. In
+   * CP_CARD_CACHE_MODE of the plugin (CARD_DATA ≥ 6; GLOBAL before, or when the plugin lacks it), with the
+   * plugin's CP_CACHE_MODE_REASON when it gives one.
+   */
+  async readCacheMode(version: CardDataVersion): Promise<CacheModeDecision> {
+    if (version < 6) {
+      return {
+        mode: CacheMode.GLOBAL_CACHE,
+        reason: 'card-data-before-v6',
+        detail: `CARD_DATA ${version} has no CP_CARD_CACHE_MODE: GLOBAL_CACHE`,
+      };
+    }
+    let mode: CacheMode;
+    try {
+      mode = await this.#minidriver().getProperty(CardProperty.CP_CARD_CACHE_MODE, 0);
+    } catch (error) {
+      if (!isMissingProperty(error)) throw error;
+      return {
+        mode: CacheMode.GLOBAL_CACHE,
+        reason: 'plugin-default',
+        detail: 'the plugin does not answer CP_CARD_CACHE_MODE: GLOBAL_CACHE',
+      };
+    }
+    // An answer outside 1..3 cannot be trusted to keep a cache valid: cache nothing.
+    if (mode !== 1 && mode !== 2 && mode !== 3) {
+      return {
+        mode: CacheMode.NO_CACHE,
+        reason: 'plugin-invalid',
+        detail: `the plugin answered CP_CARD_CACHE_MODE ${String(mode)}, not 1..3: nothing is cached`,
+      };
+    }
+    let detail = `the plugin answers CP_CARD_CACHE_MODE ${MODE_NAMES[mode]}`;
+    try {
+      const reason = await this.#minidriver().getProperty(CardProperty.CP_CACHE_MODE_REASON, 0);
+      if (typeof reason === 'string' && reason.length > 0) detail = reason.slice(0, 512);
+    } catch (error) {
+      if (!isMissingProperty(error)) throw error;
+    }
+    return { mode, reason: 'plugin-choice', detail };
+  }
+
+  /**
+   * Sets the cache up for `decision.mode`; GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf. In
    * GLOBAL mode, `persistent` is restored from before the cardcf check, and `provable` (the plugin's
    * provableCacheEntries) says which entries may outlive a transaction.
    */
   async setUp(
-    mode: CacheMode,
+    decision: CacheModeDecision,
     store: CardCacheStore,
     options: { readonly persistent?: PersistentCacheStore; readonly provable?: PersistPolicy } = {},
   ): Promise<void> {
+    const mode = decision.mode;
+    let effective = decision;
     if (mode === CacheMode.NO_CACHE) {
-      this.#mode = mode;
+      this.#decision = decision;
       return;
     }
     if (mode === CacheMode.GLOBAL_CACHE) {
@@ -105,7 +168,7 @@ export class CacheCoordinator {
         const cardid = await this.readUncached(LogicalName.CARD_IDENTIFIER_FILE);
         const cardcfBytes = await this.readUncached(LogicalName.CACHE_FILE);
         const cardcf = decodeCardCacheFile(cardcfBytes);
-        this.#mode = CacheMode.GLOBAL_CACHE;
+        this.#decision = decision;
         const cardKey = `${this.#pluginName}:${toHex(cardid)}`;
         this.#cache = store.forCard(cardKey);
         const provable = options.provable ?? true;
@@ -122,9 +185,14 @@ export class CacheCoordinator {
       } catch (error) {
         // Without cardid and cardcf a shared cache cannot be validated: keep one for this session only.
         if (!isFileMissing(error) && !ScardError.hasCode(error, 'SCARD_E_COMM_DATA_LOST')) throw error;
+        effective = {
+          mode: CacheMode.SESSION_ONLY,
+          reason: 'no-cardcf',
+          detail: `GLOBAL_CACHE needs cardid and cardcf, which cannot be read (${(error as Error).message}): SESSION_ONLY`,
+        };
       }
     }
-    this.#mode = CacheMode.SESSION_ONLY;
+    this.#decision = effective;
     this.#cache = new DataCacheStore().forCard('session');
     this.#pluginCacheEnabled = true;
   }
@@ -157,7 +225,7 @@ export class CacheCoordinator {
 
   /** A reset or removal: a SESSION_ONLY cache is dropped (GLOBAL is revalidated by cardcf). */
   onCardEvent(event: TransportEvent): void {
-    if ((event.type === 'reset' || event.type === 'removed') && this.#mode === CacheMode.SESSION_ONLY) {
+    if ((event.type === 'reset' || event.type === 'removed') && this.#decision.mode === CacheMode.SESSION_ONLY) {
       this.#cache?.clear();
     }
   }
@@ -169,7 +237,11 @@ export class CacheCoordinator {
 
   /** docs/spec/minidriver.md §4.8 / §10 step 4: in GLOBAL mode compare the card's cardcf with the cache's copy. */
   async checkFreshness(): Promise<void> {
-    if (this.#mode !== CacheMode.GLOBAL_CACHE || this.#cache === undefined || this.#transactionCardcf !== undefined)
+    if (
+      this.#decision.mode !== CacheMode.GLOBAL_CACHE ||
+      this.#cache === undefined ||
+      this.#transactionCardcf !== undefined
+    )
       return;
     const bytes = await this.readUncached(LogicalName.CACHE_FILE);
     const file = decodeCardCacheFile(bytes);
@@ -188,7 +260,7 @@ export class CacheCoordinator {
    */
   async afterTransaction(): Promise<void> {
     const cache = this.#cache;
-    if (this.#mode !== CacheMode.GLOBAL_CACHE || cache === undefined) return;
+    if (this.#decision.mode !== CacheMode.GLOBAL_CACHE || cache === undefined) return;
     const unprovable = this.#unprovable;
     if (unprovable !== undefined) {
       for (const namespace of ['file', 'container'] as const) {
@@ -217,7 +289,7 @@ export class CacheCoordinator {
       this.#cache.dropNamespace('plugin');
     }
     const minidriver = this.#minidriver();
-    if (this.#mode === CacheMode.NO_CACHE || typeof minidriver.writeFile !== 'function') return;
+    if (this.#decision.mode === CacheMode.NO_CACHE || typeof minidriver.writeFile !== 'function') return;
     let current = this.#transactionCardcf?.file;
     if (current === undefined) {
       try {
@@ -235,7 +307,7 @@ export class CacheCoordinator {
       this.#cache?.clear();
       throw error;
     }
-    if (this.#mode === CacheMode.GLOBAL_CACHE && this.#cache !== undefined) {
+    if (this.#decision.mode === CacheMode.GLOBAL_CACHE && this.#cache !== undefined) {
       this.#cache.freshness = next;
       this.#transactionCardcf = { file: next, bytes };
     }
@@ -274,7 +346,7 @@ export class CacheCoordinator {
 
   /** CardDeleteContext: a GLOBAL cache stays for other sessions; any other is dropped. */
   close(): void {
-    if (this.#mode !== CacheMode.GLOBAL_CACHE) this.#cache?.clear();
+    if (this.#decision.mode !== CacheMode.GLOBAL_CACHE) this.#cache?.clear();
     this.#cache = undefined;
   }
 }

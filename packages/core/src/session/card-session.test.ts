@@ -84,8 +84,17 @@ describe('CardSession.open (CardAcquireContext)', () => {
     const { transport, plugin, session } = await openRig({ cacheMode: CacheMode.SESSION_ONLY });
     expect(transport.beginCount).toBe(1);
     expect(transport.endCount).toBe(1);
-    expect(plugin.calls).toEqual(['acquireContext', 'getProperty Cache Mode']);
+    expect(plugin.calls).toEqual([
+      'acquireContext',
+      'getProperty Cache Mode',
+      'getProperty minidriver:Cache Mode Reason',
+    ]);
     expect(session.cacheMode).toBe(CacheMode.SESSION_ONLY);
+    expect(session.cacheModeDecision).toEqual({
+      mode: CacheMode.SESSION_ONLY,
+      reason: 'plugin-choice',
+      detail: 'the plugin answers CP_CARD_CACHE_MODE SESSION_ONLY',
+    });
     expect(session.version).toBe(7);
     expect(session.pluginName).toBe('TestCard');
   });
@@ -95,6 +104,7 @@ describe('CardSession.open (CardAcquireContext)', () => {
     expect(session.version).toBe(5);
     expect(session.cacheMode).toBe(CacheMode.GLOBAL_CACHE);
     expect(plugin.calls).toEqual(['acquireContext', 'readFile /cardid', 'readFile /cardcf']);
+    expect(session.cacheModeDecision).toMatchObject({ mode: CacheMode.GLOBAL_CACHE, reason: 'card-data-before-v6' });
   });
 
   it('GLOBAL degrades to SESSION_ONLY on a card without cardcf', async () => {
@@ -102,6 +112,8 @@ describe('CardSession.open (CardAcquireContext)', () => {
     card.files.delete('/cardcf');
     const { session } = await openRig({}, {}, card);
     expect(session.cacheMode).toBe(CacheMode.SESSION_ONLY);
+    expect(session.cacheModeDecision.reason).toBe('no-cardcf');
+    expect(session.cacheModeDecision.detail).toMatch(/^GLOBAL_CACHE needs cardid and cardcf, which cannot be read/);
   });
 
   it('an unknown card is SCARD_E_UNKNOWN_CARD', async () => {

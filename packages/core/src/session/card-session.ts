@@ -42,7 +42,7 @@ import type { PersistentCacheStore } from '../cache-store/persistent-store.js';
 import { unpadDecryption } from '../crypto/decryption-padding.js';
 import { padSignature } from '../crypto/signature-padding.js';
 import { AuthState } from './auth-state.js';
-import { CacheCoordinator } from './cache-coordinator.js';
+import { CacheCoordinator, type CacheModeDecision } from './cache-coordinator.js';
 import { CallPipeline } from './call-pipeline.js';
 import type { CardManagementOperation } from './card-management.js';
 import * as container_calls from './container-calls.js';
@@ -260,6 +260,15 @@ export class CardSession {
   /** The CP_CARD_CACHE_MODE in effect (GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf). */
   get cacheMode(): CacheMode {
     return this.#core.caches.mode;
+  }
+
+  /**
+   * The cache mode in effect and why: the plugin's choice (with its own reason in words when it gives one,
+   * e.g. a card whose cardcf the user cannot write), the specification's default, or GLOBAL degraded to
+   * SESSION_ONLY on a card whose cardid / cardcf cannot be read.
+   */
+  get cacheModeDecision(): CacheModeDecision {
+    return this.#core.caches.decision;
   }
 
   /** The PINs this session authenticated and has not deauthenticated (dropped on reset/removal). */

@@ -4,7 +4,7 @@
  * reported as such rather than failing the whole summary.
  */
 
-import type { CardSession } from '@minidriver/core';
+import type { CacheModeReason, CardSession } from '@minidriver/core';
 import {
   CacheMode,
   CardProperty,
@@ -43,6 +43,8 @@ export interface CardSummary {
     readonly maxContainers: number | null;
   } | null;
   readonly cacheMode: string;
+  /** Why the session runs in {@link cacheMode} (e.g. a card whose cardcf the user cannot write). */
+  readonly cacheModeReason: { readonly reason: CacheModeReason; readonly detail: string };
   readonly pins: readonly PinSummary[];
 }
 
@@ -136,6 +138,7 @@ export async function summariseCard(session: CardSession): Promise<CardSummary> 
         }
       : null,
     cacheMode: nameOf(CacheMode, session.cacheMode),
+    cacheModeReason: { reason: session.cacheModeDecision.reason, detail: session.cacheModeDecision.detail },
     pins,
   };
 }

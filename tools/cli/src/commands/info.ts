@@ -50,6 +50,7 @@ export const infoCommand: Command = {
                 : '-',
             ],
             ['cache mode', summary.cacheMode],
+            ['cache mode reason', `${summary.cacheModeReason.detail} (${summary.cacheModeReason.reason})`],
           ],
           colours.bold,
         ),
