@@ -75,33 +75,21 @@ function mutualAuthenticate(card: GidsSimulator, key: Uint8Array): number {
   return sw2;
 }
 
-/** OpenSC's key file FCP for an AT_KEYEXCHANGE container (docs/spec/gids.md §4.5). */
+/** A key file FCP as OpenSC writes it (docs/spec/gids.md §4.5): `templates` = [CRT tag, algorithm] pairs. */
+function keyFileFcp(kid: number, templates: readonly (readonly [number, number])[]): Uint8Array {
+  const body = templates.flatMap(([crt, alg]) => [crt, 0x09, 0x80, 0x01, alg, 0x83, 0x01, kid, 0x95, 0x01, 0x40]);
+  const inner = [0x82, 0x01, 0x18, 0x83, 0x02, 0xb0, kid, 0x8c, 0x05, 0x8f, 0x10, 0x10, 0x10, 0x00];
+  return Uint8Array.from([0x62, inner.length + 2 + body.length, ...inner, 0xa5, body.length, ...body]);
+}
+
+/** OpenSC's key file FCP for an AT_KEYEXCHANGE container. */
 function keyExchangeFcp(kid: number, a: number): Uint8Array {
-  const t = (crt: number, alg: number) => [crt, 0x09, 0x80, 0x01, alg, 0x83, 0x01, kid, 0x95, 0x01, 0x40];
-  return Uint8Array.from([
-    0x62,
-    0x47,
-    0x82,
-    0x01,
-    0x18,
-    0x83,
-    0x02,
-    0xb0,
-    kid,
-    0x8c,
-    0x05,
-    0x8f,
-    0x10,
-    0x10,
-    0x10,
-    0x00,
-    0xa5,
-    0x37,
-    ...t(0xb8, a),
-    ...t(0xb8, 0x80 + a),
-    ...t(0xb8, 0x40 + a),
-    ...t(0xb6, 0x10 + a),
-    ...t(0xb6, 0x50 + a),
+  return keyFileFcp(kid, [
+    [0xb8, a],
+    [0xb8, 0x80 + a],
+    [0xb8, 0x40 + a],
+    [0xb6, 0x10 + a],
+    [0xb6, 0x50 + a],
   ]);
 }
 
@@ -305,47 +293,9 @@ describe('GIDS simulator', () => {
     it(`generates ${curve} keys that sign (ECDSA over the host hash, r ‖ s) and agree (ECDH)`, () => {
       const card = new GidsSimulator();
       send(card, apdu('00200080', Buffer.from('12345678')));
-      const fcp = Uint8Array.from([
-        0x62,
-        0x26,
-        0x82,
-        0x01,
-        0x18,
-        0x83,
-        0x02,
-        0xb0,
-        0x83,
-        0x8c,
-        0x05,
-        0x8f,
-        0x10,
-        0x10,
-        0x10,
-        0x00,
-        0xa5,
-        0x16,
-        0xb6,
-        0x09,
-        0x80,
-        0x01,
-        0x10 | mechanism,
-        0x83,
-        0x01,
-        0x83,
-        0x95,
-        0x01,
-        0x40,
-        0xb8,
-        0x09,
-        0x80,
-        0x01,
-        mechanism,
-        0x83,
-        0x01,
-        0x83,
-        0x95,
-        0x01,
-        0x40,
+      const fcp = keyFileFcp(0x83, [
+        [0xb6, 0x10 | mechanism],
+        [0xb8, mechanism],
       ]);
       const m = mechanism.toString(16).padStart(2, '0');
       expect(send(card, apdu('00e00000', fcp))[1]).toBe(0x9000);

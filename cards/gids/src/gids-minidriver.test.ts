@@ -120,6 +120,25 @@ describe('GIDS plugin', () => {
     await session.close();
   });
 
+  it('an AES-sized new admin key is SCARD_E_UNSUPPORTED_FEATURE, refused before the card sees it; the key stays 3DES', async () => {
+    const card = new GidsSimulator();
+    const session = await open(card);
+    const changeTo = async (key: Uint8Array) => {
+      const response = respondWith(DEFAULT_ADMIN_KEY)(await session.getChallengeEx(ROLE_ADMIN));
+      return session.changeAuthenticatorEx(PIN_CHANGE_FLAG_CHANGEPIN, ROLE_ADMIN, response, ROLE_ADMIN, key);
+    };
+    for (const length of [16, 32]) {
+      const refusal = await changeTo(randomBytes(length)).catch((error: Error) => error);
+      expect(refusal).toMatchObject({ name: 'SCARD_E_UNSUPPORTED_FEATURE' });
+      expect((refusal as Error).message).toMatch(/AES admin keys are not supported on GIDS: no public GIDS source/);
+    }
+    expect(await errorName(changeTo(randomBytes(20)))).toBe('SCARD_E_INVALID_PARAMETER');
+    // Nothing reached the card: the factory 3DES key still authenticates.
+    await session.authenticateChallenge(respondWith(DEFAULT_ADMIN_KEY)(await session.getChallenge()));
+    expect(await session.getProperty('Authenticated State')).toBe(1 << ROLE_ADMIN);
+    await session.close();
+  });
+
   it('creates and deletes directories and files that grow; the master file table lists them', async () => {
     const card = new GidsSimulator();
     const session = await open(card);

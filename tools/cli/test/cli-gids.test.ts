@@ -4,15 +4,15 @@
  * write, SESSION_ONLY (and the plugin's reason, naming cardcf's EF) on a card personalized with a
  * read-only cardcf ACL — in text and in its JSON document, which matches info.schema.json.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GidsSimulator } from '@minidriver/card-gids/sim';
 import { saveCardState } from '@minidriver/sim';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_DIRECTORY, ensureBuilt, runCli, temporaryStateDirectory } from './run-cli.js';
+import { CLI_DIRECTORY, freshStateDirectories, runCli } from './run-cli.js';
 
-let stateRoot: string;
+const freshState = freshStateDirectories({ beforeAll, afterAll });
 const gids = (...args: string[]) => ['--sim', 'gids', ...args];
 const validateInfo = new Ajv2020({ allErrors: true, validateFormats: false }).compile(
   JSON.parse(readFileSync(join(CLI_DIRECTORY, 'schemas', 'commands', 'info.schema.json'), 'utf8')),
@@ -20,23 +20,14 @@ const validateInfo = new Ajv2020({ allErrors: true, validateFormats: false }).co
 
 /** A state directory whose simulated GIDS card was personalized with cardcf writable by the admin only. */
 async function readOnlyCardcfState(): Promise<string> {
-  const directory = mkdtempSync(join(stateRoot, 'case-'));
+  const directory = freshState();
   await saveCardState(new GidsSimulator({ readOnlyCardcf: true }), join(directory, 'sim-gids.json'));
   return directory;
 }
 
-beforeAll(() => {
-  ensureBuilt();
-  stateRoot = temporaryStateDirectory();
-}, 300_000);
-
-afterAll(() => {
-  rmSync(stateRoot, { recursive: true, force: true });
-});
-
 describe('minidriver info --sim gids: the cache mode and its reason', () => {
   it('a card whose cardcf the user may write runs GLOBAL, and says so', async () => {
-    const stateDirectory = mkdtempSync(join(stateRoot, 'case-'));
+    const stateDirectory = freshState();
     const result = await runCli(gids('info', '--json'), { stateDirectory });
     expect(result.status, result.stderr).toBe(0);
     const document = JSON.parse(result.stdout);

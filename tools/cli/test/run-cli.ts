@@ -3,7 +3,7 @@
  * `minidriver` binary with a private state directory.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,23 @@ export function ensureBuilt(): void {
 /** A fresh directory for simulated card state. */
 export function temporaryStateDirectory(): string {
   return mkdtempSync(join(tmpdir(), 'minidriver-cli-test-'));
+}
+
+/**
+ * For a test file: builds the CLI before its tests, keeps one temporary state root for them (removed
+ * after), and returns a factory of fresh state directories under it (a factory-fresh simulated card each).
+ */
+export function freshStateDirectories(hooks: {
+  beforeAll(run: () => void, timeout?: number): void;
+  afterAll(run: () => void): void;
+}): () => string {
+  let root = '';
+  hooks.beforeAll(() => {
+    ensureBuilt();
+    root = temporaryStateDirectory();
+  }, 300_000);
+  hooks.afterAll(() => rmSync(root, { recursive: true, force: true }));
+  return () => mkdtempSync(join(root, 'case-'));
 }
 
 /** What a run of the binary produced. */
