@@ -93,6 +93,18 @@ describeWithClient(
       ]);
     });
 
+    it('--init-token comes as version 1\'s C_InitToken2, refused (CKR_FUNCTION_NOT_SUPPORTED)', async () => {
+      const calls: string[] = [];
+      suite.served().server.setTrace((call) => calls.push(call));
+      const result = await pkcs11Tool025(
+        suite.served().socketPath,
+        ...['--init-token', '--label', 'wiped', '--so-pin', '12345678'],
+      );
+      suite.served().server.setTrace(undefined);
+      expect(result.output).toContain('CKR_FUNCTION_NOT_SUPPORTED');
+      expect(calls).toContain('C_InitToken2');
+    });
+
     it('--derive ECDH1-DERIVE with the 9D P-256 key gives the secret node:crypto computes', async () => {
       await deriveMatchesNode(suite, 2, 'P-256');
     });
