@@ -93,7 +93,7 @@ describeWithClient(
       ]);
     });
 
-    it('--init-token comes as version 1\'s C_InitToken2, refused (CKR_FUNCTION_NOT_SUPPORTED)', async () => {
+    it("--init-token comes as version 1's C_InitToken2, refused (CKR_FUNCTION_NOT_SUPPORTED)", async () => {
       const calls: string[] = [];
       suite.served().server.setTrace((call) => calls.push(call));
       const result = await pkcs11Tool025(
