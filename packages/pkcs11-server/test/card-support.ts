@@ -43,16 +43,28 @@ export interface PlannedKey {
   readonly certificate: boolean;
 }
 
+/** How a card is provisioned. */
+export interface ProvisionOptions {
+  /** The card generates keys and writes certificates under the user PIN (GIDS), not only the admin's. */
+  readonly userWrites?: boolean;
+}
+
 /** Generates the planned keys on `card` (in process, through the key store) with self-signed certificates. */
-export async function provision(card: SimulatedCard, admin: string, plan: readonly PlannedKey[]): Promise<void> {
+export async function provision(
+  card: SimulatedCard,
+  admin: string,
+  plan: readonly PlannedKey[],
+  options: ProvisionOptions = {},
+): Promise<void> {
   const store = await KeyStore.open({ simulators: [card], loader: testLoader() });
   try {
     const token = store.tokens[0] as Token;
+    if (options.userWrites) await token.login('user', USER_PIN);
     await token.login('admin', admin);
     const made: { key: Key; certificate: boolean }[] = [];
     for (const { container, algorithm, usage, pin, certificate } of plan) {
-      const options = { ...(usage === undefined ? {} : { usage }), ...(pin === undefined ? {} : { pin }) };
-      made.push({ key: await token.generateKey(container, algorithm, options), certificate });
+      const keyOptions = { ...(usage === undefined ? {} : { usage }), ...(pin === undefined ? {} : { pin }) };
+      made.push({ key: await token.generateKey(container, algorithm, keyOptions), certificate });
     }
     for (const { key, certificate } of made) {
       if (!certificate) continue;
@@ -158,8 +170,9 @@ export async function openProvisioned(
   card: SimulatedCard,
   admin: string,
   plan: readonly PlannedKey[],
+  options: ProvisionOptions = {},
 ): Promise<{ served: ServedCard; keys: Key[] }> {
-  await provision(card, admin, plan);
+  await provision(card, admin, plan, options);
   const served = process.env['PKCS11_IN_PROCESS'] ? await serveInProcess(card) : await serveCard(card);
   const token = served.store.tokens[0];
   if (token === undefined) throw new Error('the served card shows no token');

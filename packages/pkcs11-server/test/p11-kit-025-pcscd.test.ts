@@ -1,12 +1,13 @@
 /**
  * p11-kit 0.25's client module (built from Debian's source by .ci/p11-kit-client) against our server, cards
  * served into pcscd through vpcd: it negotiates RPC protocol version 1 and sends what 0.24 refuses to —
- * `pkcs11-tool --derive` (CKM_ECDH1_DERIVE) gives node:crypto's shared secret on PIV and OpenPGP, and the
- * hashed ECDSA mechanisms sign.
+ * `pkcs11-tool --derive` (CKM_ECDH1_DERIVE) gives node:crypto's shared secret on PIV, OpenPGP and GIDS,
+ * and the hashed ECDSA mechanisms sign.
  */
 import { diffieHellman, generateKeyPairSync, verify } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { GidsSimulator } from '@minidriver/card-gids/sim';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator } from '@minidriver/card-piv/sim';
 import type { Key } from '@minidriver/keystore';
@@ -17,6 +18,7 @@ import {
   openProvisioned,
   PIV_MANAGEMENT_KEY,
   type PlannedKey,
+  type ProvisionOptions,
   type ServedCard,
   USER_PIN,
 } from './card-support.js';
@@ -30,11 +32,12 @@ function servedSuite(
   card: () => SimulatedCard,
   admin: string,
   plan: readonly PlannedKey[],
+  options: ProvisionOptions = {},
 ): { served: () => ServedCard; key: (container: number) => Key; file: (name: string) => string } {
   let served: ServedCard | undefined;
   let keys: Key[] = [];
   beforeAll(async () => {
-    ({ served, keys } = await openProvisioned(card(), admin, plan));
+    ({ served, keys } = await openProvisioned(card(), admin, plan, options));
   }, 400_000);
   afterAll(async () => {
     await served?.close();
@@ -136,6 +139,25 @@ describeWithClient(
 
     it('--derive ECDH1-DERIVE with the P-256 decryption key gives the secret node:crypto computes', async () => {
       await deriveMatchesNode(suite, 1, 'P-256');
+    });
+  },
+  120_000,
+  MODULES,
+);
+
+describeWithClient(
+  TOOLS,
+  'p11-kit 0.25 client: GIDS card (pcscd + vpcd)',
+  () => {
+    const suite = servedSuite(
+      () => new GidsSimulator({ pin: USER_PIN }),
+      PIV_MANAGEMENT_KEY, // the GIDS simulator's default admin key is the same 3DES key
+      [{ container: 0, algorithm: 'p256', usage: 'derive', certificate: false }],
+      { userWrites: true },
+    );
+
+    it('--derive ECDH1-DERIVE with a P-256 key gives the secret node:crypto computes', async () => {
+      await deriveMatchesNode(suite, 0, 'P-256');
     });
   },
   120_000,
