@@ -467,11 +467,16 @@ describe('data cache (docs/spec/minidriver.md §4.8, §10)', () => {
     expect(a.plugin.calls.slice(calls)).toEqual(['readFile /cardcf', 'readFile mscp/cmapfile']);
   });
 
-  it('container changes bump the containers counter and drop cached container info', async () => {
+  it('container changes bump the containers and files counters and drop cached container info and cmapfile', async () => {
     const card = new MemoryCard();
     const { session, plugin } = await openRig({}, {}, card);
     await session.authenticatePin('user', PIN);
+    await session.readFile('mscp', 'cmapfile');
     await session.createContainer(2, 1, KeySpec.AT_KEYEXCHANGE, 1024);
+    // The minidriver keeps cmapfile itself: the copy cached before the change is read again.
+    const beforeRead = plugin.calls.length;
+    await session.readFile('mscp', 'cmapfile');
+    expect(plugin.calls.slice(beforeRead)).toContain('readFile mscp/cmapfile');
     const info = await session.getContainerInfo(2);
     expect(info.keyExchangePublicKey).toBeInstanceOf(Uint8Array);
     const calls = plugin.calls.length;
@@ -480,7 +485,7 @@ describe('data cache (docs/spec/minidriver.md §4.8, §10)', () => {
     await session.deleteContainer(2);
     expect(decodeCardCacheFile(card.files.get('/cardcf')!)).toMatchObject({
       containersFreshness: 2,
-      filesFreshness: 0,
+      filesFreshness: 2,
     });
     await expectCode(session.getContainerInfo(2), 'SCARD_E_NO_KEY_CONTAINER');
   });
