@@ -18,6 +18,7 @@ import { RPC_HANDSHAKE, rpcCall } from '../src/rpc/calls.js';
 import { RpcResponse } from '../src/rpc/message.js';
 import { WireReader, WireWriter } from '../src/rpc/wire.js';
 import { describeWithClient, pkcs11Tool } from './client-support.js';
+import { RpcTestClient } from './rpc-client.js';
 
 /** No reader connected: a real configuration of the server, enough for everything below the slots. */
 const NO_READERS = { readers: () => [] };
@@ -156,6 +157,19 @@ describeWithClient(['pkcs11-tool'], 'p11-kit RPC server: protocol', () => {
     expect(reply.subarray(30 + 12).toString('hex')).toBe(
       Buffer.from(RpcResponse.error(CKR.DEVICE_ERROR)).toString('hex'),
     );
+  });
+
+  it('bounds the C_WaitForSlotEvent calls one client keeps waiting (8), and ends them when it leaves', async () => {
+    const client = await RpcTestClient.open(socketPath);
+    const waits = Array.from({ length: 8 }, () => client.call('C_WaitForSlotEvent', (w) => w.uint64(0)));
+    expect((await client.call('C_WaitForSlotEvent', (w) => w.uint64(0))).rv).toBe(CKR.FUNCTION_FAILED);
+    // The eight are still waiting, and the client's other calls are answered.
+    expect((await client.call('C_GetSlotList', (w) => w.byte(0).uint32(0))).rv).toBe(0);
+    client.close();
+    for (let attempt = 0; attempt < 50 && server.connections > 0; attempt++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.connections).toBe(0);
+    void Promise.allSettled(waits);
   });
 
   it('keeps serving a real client while hostile clients send garbage at the same time', async () => {
