@@ -23,7 +23,7 @@ import { createContainerV4 } from './v4-adapters.js';
 
 /**
  * CardCreateContainer: `flags` CARD_CREATE_CONTAINER_KEY_GEN (with `keySize` bits for RSA, 0 for ECC) or
- * CARD_CREATE_CONTAINER_KEY_IMPORT (with `keyData`). The key is bound to ROLE_USER. Bumps containers and files.
+ * CARD_CREATE_CONTAINER_KEY_IMPORT (with `keyData`). The key is bound to ROLE_USER. Bumps containers.
  */
 export function createContainer(
   core: SessionCore,
@@ -42,7 +42,7 @@ export function createContainer(
       } finally {
         wipe(args.request.keyData);
       }
-      await afterContainerChange(core);
+      await core.caches.bump('containers');
     },
     { checkSlot: false },
   );
@@ -67,12 +67,12 @@ export function createContainerEx(
       } finally {
         wipe(args.request.keyData);
       }
-      await afterContainerChange(core);
+      await core.caches.bump('containers');
     },
   );
 }
 
-/** CardDeleteContainer: `reserved` must be 0; an empty index succeeds. Bumps containers and files. */
+/** CardDeleteContainer: `reserved` must be 0; an empty index succeeds. Bumps containers. */
 export function deleteContainer(core: SessionCore, index: number, reserved = 0): Promise<void> {
   return core.pipeline.call(
     'deleteContainer',
@@ -83,7 +83,7 @@ export function deleteContainer(core: SessionCore, index: number, reserved = 0):
     },
     async (minidriver, checked) => {
       await minidriver.deleteContainer!(checked);
-      await afterContainerChange(core);
+      await core.caches.bump('containers');
     },
   );
 }
@@ -165,14 +165,4 @@ export function setContainerProperty<K extends ContainerPropertyName>(
       await core.caches.bump('containers');
     },
   );
-}
-
-/**
- * After a container is created or deleted: the containers counter, and the files counter too. The minidriver
- * keeps `mscp/cmapfile` itself where the Base CSP would write it and bump the files counter
- * (docs/spec/minidriver.md §5.4.1, §4.8), so a cached copy of it, in this session or another process, is stale.
- */
-async function afterContainerChange(core: SessionCore): Promise<void> {
-  await core.caches.bump('containers');
-  await core.caches.bump('files');
 }

@@ -17,6 +17,13 @@ export type FreshnessCategory = 'pins' | 'containers' | 'files';
  */
 export type CacheNamespace = 'file' | 'container' | 'plugin';
 
+/**
+ * The cache tag of `mscp/cmapfile`. It describes the containers, and the minidriver rewrites it itself when it
+ * creates or deletes one (where the Base CSP would write it, docs/spec/minidriver.md §5.4.1): a containers change
+ * makes a cached copy stale even though the files counter did not move.
+ */
+const CONTAINER_MAP_TAG = 'mscp/cmapfile';
+
 const NAMESPACES_OF: Readonly<Record<FreshnessCategory, readonly CacheNamespace[]>> = {
   pins: [],
   containers: ['container'],
@@ -91,9 +98,10 @@ export class CardDataCache {
     }
   }
 
-  /** Drops what a change of one cardcf counter invalidates. */
+  /** Drops what a change of one cardcf counter invalidates (containers: the cached cmapfile too). */
   dropCategory(category: FreshnessCategory): void {
     for (const namespace of NAMESPACES_OF[category]) this.dropNamespace(namespace);
+    if (category === 'containers') this.delete('file', CONTAINER_MAP_TAG);
   }
 
   /** Drops everything, including the remembered cardcf. */
