@@ -2,14 +2,16 @@
  * Test support: simulated cards provisioned through the key store (keys and self-signed certificates),
  * served into pcscd through vpcd, opened by a KeyStore on that reader, and a server of ours over it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSelfSignedCertificate } from '@minidriver/core';
+import { createCertificate, createSelfSignedCertificate } from '@minidriver/core';
 import { type Key, KeyStore, type Token } from '@minidriver/keystore';
 import { Loader } from '@minidriver/loader';
 import { acquireVpcdPortLock, type SimulatedCard, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { expect } from 'vitest';
 import { Pkcs11Server } from '../src/index.js';
 import { KeyStoreSource } from '../src/module/token-source.js';
 
@@ -190,4 +192,30 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * A certificate for `key` from a throwaway CA, written to `path` and stored with `pkcs11-tool --write-object`
+ * (`run` is pkcs11-tool against the server, `login` its login options); checks the token then holds it.
+ */
+export async function writeCertificateWithTool(
+  run: (...args: string[]) => Promise<{ code: number; output: string }>,
+  token: Token,
+  key: Key,
+  login: readonly string[],
+  path: string,
+  commonName: string,
+): Promise<void> {
+  const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = await createCertificate({
+    publicKey: key.publicKey,
+    commonName,
+    issuer: { commonName: 'test CA', publicKey: ca.publicKey },
+    sign: async (tbs) => new Uint8Array(sign('sha256', tbs, ca.privateKey)),
+  });
+  await writeFile(path, der);
+  const written = await run(...login, '--write-object', path, '--type', 'cert', '--id', key.id);
+  expect(written.code, written.output).toBe(0);
+  const stored = (await token.keys({ refresh: true })).find((candidate) => candidate.container === key.container);
+  expect(Buffer.from(stored?.certificate?.raw ?? [])).toEqual(Buffer.from(der));
 }

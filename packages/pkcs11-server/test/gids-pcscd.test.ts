@@ -4,14 +4,13 @@
  * C_Login verified by openssl (RSA PKCS #1 and ECDSA), key pair generation and the certificate written for
  * the new key (GIDS guards both with the user PIN: the user does them, the SO alone cannot).
  */
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GidsSimulator } from '@minidriver/card-gids/sim';
-import { createCertificate } from '@minidriver/core';
 import type { Key, Token } from '@minidriver/keystore';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openProvisioned, type ServedCard, USER_PIN } from './card-support.js';
+import { openProvisioned, type ServedCard, USER_PIN, writeCertificateWithTool } from './card-support.js';
 import { describeWithClient, pkcs11Tool, runClient } from './client-support.js';
 
 /** The GIDS simulator's default admin key (3DES, 0102030405060708 three times), as C_Login(CKU_SO) takes it: hex. */
@@ -107,18 +106,7 @@ describeWithClient(['pcscd', 'pkcs11-tool', 'openssl'], 'GIDS card through our p
     const key = (await token.keys({ refresh: true })).find((candidate) => candidate.container === 2) as Key;
     expect(key.algorithm).toMatchObject({ type: 'ec', curve: 'P-256' });
     expect(generated.output).toContain(key.id);
-    const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const der = await createCertificate({
-      publicKey: key.publicKey,
-      commonName: 'GIDS key written through pkcs11-tool',
-      issuer: { commonName: 'test CA', publicKey: ca.publicKey },
-      sign: async (tbs) => new Uint8Array(sign('sha256', tbs, ca.privateKey)),
-    });
-    await writeFile(file('cert.der'), der);
-    const written = await tool(...user, '--write-object', file('cert.der'), '--type', 'cert', '--id', key.id);
-    expect(written.code, written.output).toBe(0);
-    const stored = (await token.keys({ refresh: true })).find((candidate) => candidate.container === 2);
-    expect(Buffer.from(stored?.certificate?.raw ?? [])).toEqual(Buffer.from(der));
+    await writeCertificateWithTool(tool, token, key, user, file('cert.der'), 'GIDS key written through pkcs11-tool');
     // The new key signs through the server too.
     await writeFile(file('digest2'), createHash('sha256').update('new GIDS key').digest());
     const signed = await tool(

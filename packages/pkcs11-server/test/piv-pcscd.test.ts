@@ -9,16 +9,21 @@ import {
   diffieHellman,
   generateKeyPairSync,
   publicEncrypt,
-  sign,
 } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PivSimulator } from '@minidriver/card-piv/sim';
-import { createCertificate } from '@minidriver/core';
 import type { Key } from '@minidriver/keystore';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CKA, CKD_NULL, CKF_SESSION, CKM, CKO, CKR, CKU } from '../src/pkcs11/constants.js';
-import { openProvisioned, PIV_MANAGEMENT_KEY, type ServedCard, USER_PIN, waitFor } from './card-support.js';
+import {
+  openProvisioned,
+  PIV_MANAGEMENT_KEY,
+  type ServedCard,
+  USER_PIN,
+  waitFor,
+  writeCertificateWithTool,
+} from './card-support.js';
 import { describeWithClient, pkcs11Tool, runClient } from './client-support.js';
 import { attributeArray, bytesArgument, RpcTestClient, templateArgument, ulongArray } from './rpc-client.js';
 
@@ -287,18 +292,7 @@ describeWithClient(['pcscd', 'pkcs11-tool', 'openssl'], 'PIV card through our p1
     expect(key.algorithm).toMatchObject({ type: 'ec', curve: 'P-256' });
     expect(generated.output).toContain(key.id);
     // A certificate for it from a throwaway CA, written through C_CreateObject.
-    const ca = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const der = await createCertificate({
-      publicKey: key.publicKey,
-      commonName: 'written through pkcs11-tool',
-      issuer: { commonName: 'test CA', publicKey: ca.publicKey },
-      sign: async (tbs) => new Uint8Array(sign('sha256', tbs, ca.privateKey)),
-    });
-    await writeFile(file('cert.der'), der);
-    const written = await tool(...so, '--write-object', file('cert.der'), '--type', 'cert', '--id', key.id);
-    expect(written.code, written.output).toBe(0);
-    const stored = (await token.keys({ refresh: true })).find((candidate) => candidate.container === 3);
-    expect(Buffer.from(stored?.certificate?.raw ?? [])).toEqual(Buffer.from(der));
+    await writeCertificateWithTool(tool, token, key, so, file('cert.der'), 'written through pkcs11-tool');
     const listed = await tool('-O', '--type', 'cert');
     expect(listed.output).toContain('written through pkcs11-tool');
   });
