@@ -174,7 +174,7 @@ export class GidsAuthentication implements KitPinEntryPoints {
   }
 
   /** Forgets a pending admin challenge (CardDeleteContext). */
-  clear(): void {
+  forgetPending(): void {
     this.#app.forgetAdminChallenge();
   }
 }

@@ -75,10 +75,6 @@ class GidsMinidriver extends KitMinidriver implements Minidriver {
     this.crypto = new GidsCrypto(context, app, this.containers);
   }
 
-  protected async releaseContext(): Promise<void> {
-    this.pins.clear();
-  }
-
   async queryCapabilities(): Promise<CardCapabilities> {
     // Certificates are stored as the caller writes them (the Base CSP's compressed format, which OpenSC reads).
     return { certificateCompression: false, keyGeneration: true };

@@ -92,8 +92,6 @@ class OpenPgpMinidriver extends KitMinidriver implements Minidriver {
     this.crypto = new OpenPgpCrypto(app);
   }
 
-  protected async releaseContext(): Promise<void> {}
-
   async queryCapabilities(): Promise<CardCapabilities> {
     return { certificateCompression: true, keyGeneration: true };
   }

@@ -224,7 +224,7 @@ export class PivAuthentication {
   }
 
   /** Forgets an outstanding challenge (CardDeleteContext). */
-  clear(): void {
+  forgetPending(): void {
     this.#pendingChallenge = undefined;
   }
 

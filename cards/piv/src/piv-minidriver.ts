@@ -80,10 +80,6 @@ class PivMinidriver extends KitMinidriver implements Minidriver {
     this.crypto = new PivCrypto(context, state, this.pins);
   }
 
-  protected async releaseContext(): Promise<void> {
-    this.pins.clear();
-  }
-
   async queryCapabilities(): Promise<CardCapabilities> {
     // The plugin inflates PIV's gzip certificates itself and hands out DER: the caller need not compress.
     return { certificateCompression: true, keyGeneration: true };

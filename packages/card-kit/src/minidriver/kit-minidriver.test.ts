@@ -25,6 +25,7 @@ const derive = (agreementIndex: number): DeriveKeyRequest => ({
 class TinyMinidriver extends KitMinidriver {
   readonly deauthenticated: PinSet[] = [];
   released = 0;
+  forgotten = 0;
   protected readonly files = new VirtualFileSystem({
     cardId: async () => new Uint8Array(16).fill(7),
     containerCount: 1,
@@ -50,6 +51,9 @@ class TinyMinidriver extends KitMinidriver {
     changeAuthenticatorEx: async () => {},
     deauthenticateEx: async (pinSet: PinSet) => {
       this.deauthenticated.push(pinSet);
+    },
+    forgetPending: () => {
+      this.forgotten++;
     },
   };
   protected propertySource(): StandardPropertySource {
@@ -77,7 +81,7 @@ class TinyMinidriver extends KitMinidriver {
       cacheMode: CacheMode.NO_CACHE,
     };
   }
-  protected async releaseContext(): Promise<void> {
+  protected override async releaseContext(): Promise<void> {
     this.released++;
   }
 }
@@ -94,7 +98,7 @@ describe('KitMinidriver', () => {
     await expect(minidriver.deriveKey(derive(index))).rejects.toThrow('SCARD_E_INVALID_PARAMETER');
     minidriver.crypto.agreements.add(Uint8Array.of(9));
     await minidriver.deleteContext();
-    expect([minidriver.crypto.agreements.size, minidriver.released]).toEqual([0, 1]);
+    expect([minidriver.crypto.agreements.size, minidriver.forgotten, minidriver.released]).toEqual([0, 1, 1]);
   });
 
   it('answers files from the virtual file system and properties from the standard table', async () => {

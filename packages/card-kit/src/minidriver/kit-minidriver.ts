@@ -63,6 +63,8 @@ export interface KitPinEntryPoints {
   changeAuthenticatorEx(request: ChangeAuthenticatorRequest): Promise<void>;
   /** The card's logout of `pinSet` (the kit wipes the agreements before). */
   deauthenticateEx(pinSet: PinSet): Promise<void>;
+  /** Forgets what a started authentication holds (an outstanding challenge); called at CardDeleteContext. */
+  forgetPending?(): void;
 }
 
 /** The private-key entry points of a card and its agreements (a card without one throws UNSUPPORTED_FEATURE). */
@@ -83,7 +85,8 @@ export interface KitContainerEntryPoints {
 
 /**
  * What a plugin built on the kit inherits. Implement {@link files}, {@link containers}, {@link pins}, {@link crypto},
- * {@link propertySource} and {@link releaseContext}, plus the card-specific entry points of `Minidriver`
+ * {@link propertySource} (and {@link releaseContext} when the card keeps more state than its PINs' pending
+ * challenge), plus the card-specific entry points of `Minidriver`
  * (capabilities, free space, key sizes).
  *
  * @example
@@ -107,12 +110,16 @@ export abstract class KitMinidriver {
   protected abstract readonly crypto: KitCryptoEntryPoints;
   /** What the standard properties are answered from. */
   protected abstract propertySource(): StandardPropertySource;
-  /** Releases the card-specific state of the context (CardDeleteContext after the agreements are wiped). */
-  protected abstract releaseContext(): Promise<void>;
+  /**
+   * Releases the card-specific state of the context (CardDeleteContext, after the agreements and the PINs'
+   * pending challenge are forgotten); nothing by default.
+   */
+  protected async releaseContext(): Promise<void> {}
 
-  /** CardDeleteContext: agreements wiped, then the card's own state released. */
+  /** CardDeleteContext: agreements wiped, a pending challenge forgotten, then the card's own state released. */
   async deleteContext(): Promise<void> {
     this.crypto.agreements.clear();
+    this.pins.forgetPending?.();
     await this.releaseContext();
   }
 

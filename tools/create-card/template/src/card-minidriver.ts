@@ -183,7 +183,7 @@ export class CardMinidriver extends KitMinidriver implements Minidriver {
     };
   }
 
-  protected async releaseContext(): Promise<void> {
+  protected override async releaseContext(): Promise<void> {
     this.#authenticated = 0;
   }
 
