@@ -21,5 +21,11 @@ export {
 } from './pcsc-context.js';
 export { type PcscliteReader, PcscliteTransport, wrapPcscliteReader } from './pcsclite-adapter.js';
 export { type PcscPlatform, pcscPlatform } from './platform.js';
+export {
+  type PresenceParts,
+  presenceTokenOf,
+  type ResourceManagerFiles,
+  resourceManagerInstance,
+} from './presence.js';
 export { encodeFeatureList, parseFeatureList, type ReaderFeatureMap, toReaderFeatures } from './reader-features.js';
 export { type ReaderEvent, ReaderWatch, type WatchOptions } from './reader-watch.js';

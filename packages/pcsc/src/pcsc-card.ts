@@ -17,6 +17,7 @@ import {
   CM_IOCTL_GET_FEATURE_REQUEST_FUNCTION,
   MAX_ATR_SIZE,
   MAX_RESPONSE_SIZE,
+  SCARD_ATTR_CHANNEL_ID,
   SCARD_EJECT_CARD,
   SCARD_LEAVE_CARD,
   SCARD_PROTOCOL_T0,
@@ -25,7 +26,8 @@ import {
   SCARD_UNPOWER_CARD,
 } from './constants.js';
 import { check, scardFailure, succeeded } from './errors.js';
-import type { NativeHandle, PcscLibrary } from './native.js';
+import { type NativeHandle, type PcscLibrary, readerStateAtr, readerStateFor } from './native.js';
+import { presenceTokenOf, resourceManagerInstance } from './presence.js';
 import { parseFeatureList, type ReaderFeatureMap, toReaderFeatures } from './reader-features.js';
 
 /** The numeric disposition for SCardDisconnect / SCardEndTransaction / SCardReconnect. */
@@ -60,6 +62,8 @@ type ResetPolicy = 'throw' | 'retry' | 'absorb';
 export interface PcscCardInit {
   readonly library: PcscLibrary;
   readonly handle: NativeHandle;
+  /** The SCARDCONTEXT the card was connected in (for SCardGetStatusChange). */
+  readonly context?: NativeHandle;
   readonly readerName: string;
   readonly shareMode: number;
   readonly protocolMask: number;
@@ -84,6 +88,7 @@ export class PcscCard implements Transport {
   private featureMap: ReaderFeatureMap = new Map();
   private readonly listeners = new Set<(event: TransportEvent) => void>();
   private readonly onClosed: (card: PcscCard) => void;
+  private readonly contextHandle: NativeHandle | undefined;
   private transactionTail: Promise<void> = Promise.resolve();
   private releaseTransactionSlot: (() => void) | undefined;
   private spareResponseBuffer: Buffer | undefined = Buffer.allocUnsafe(MAX_RESPONSE_SIZE);
@@ -99,6 +104,34 @@ export class PcscCard implements Transport {
     this.protocolMask = init.protocolMask;
     this.currentProtocol = this.protocolName(init.activeProtocol);
     this.onClosed = init.onClosed;
+    this.contextHandle = init.context;
+  }
+
+  /**
+   * Proof that the card has not left the reader (see `presence.ts`): the reader's card event counter
+   * (SCardGetStatusChange), the ATR, the reader's SCARD_ATTR_CHANNEL_ID and pcscd's lifetime. Undefined
+   * when one of them is unknown (a reader without a channel id, a platform other than Linux). Never throws.
+   */
+  async presenceToken(): Promise<string | undefined> {
+    if (this.closed || this.contextHandle === undefined) return undefined;
+    try {
+      const resourceManager = await resourceManagerInstance();
+      if (resourceManager === undefined) return undefined;
+      const channel = await this.getAttribute(SCARD_ATTR_CHANNEL_ID).catch(() => undefined);
+      if (channel === undefined) return undefined;
+      const state = readerStateFor(this.readerName, 0, this.library.platform);
+      const code = await this.library.getStatusChange(this.contextHandle, 0, [state]);
+      if (!succeeded(code)) return undefined;
+      return presenceTokenOf({
+        resourceManager,
+        channel,
+        readerName: this.readerName,
+        eventState: Number(state.dwEventState),
+        atr: readerStateAtr(state),
+      });
+    } catch {
+      return undefined;
+    }
   }
 
   /** @internal Reads the ATR (SCardStatus) and the reader's features (SCardControl) after connecting. */

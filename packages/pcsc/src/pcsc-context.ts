@@ -179,6 +179,7 @@ export class PcscContext implements AsyncDisposable {
     const card = new PcscCard({
       library: this.library,
       handle: cardHandle[0] as NativeHandle,
+      context: this.handle,
       readerName,
       shareMode: share,
       protocolMask: protocols,

@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { acquireVpcdPortLock, pcscdRunning, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { ScardError, type TransportEvent } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PcscCard, PcscContext, type ReaderEvent, type ReaderWatch, withTransaction } from '../src/index.js';
+import {
+  type PcscCard,
+  PcscContext,
+  type ReaderEvent,
+  type ReaderWatch,
+  resourceManagerInstance,
+  withTransaction,
+} from '../src/index.js';
 import { COUNTER_CARD_ATR, CounterCard } from './support/counter-card.js';
 
 const READER = 'Virtual PCD 00 00';
@@ -225,6 +232,33 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
     }
   });
 
+  it('the card event counter (dwEventState >> 16) moves with removal and insertion only; vpcd gets no presence token', async () => {
+    const counter = async () =>
+      ((await context.getStatusChange([{ readerName: READER }], 0))[0]!.eventState >>> 16) & 0xffff;
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 1500));
+    const start = await counter();
+    const connected = await context.connect(READER);
+    try {
+      await connected.reconnect('reset');
+      await connected.reconnect('unpower');
+      expect(await counter()).toBe(start);
+      // pcscd's lifetime is readable here, but vpcd has no SCARD_ATTR_CHANNEL_ID: no proof that the reader
+      // was not replaced, so no token.
+      expect(await resourceManagerInstance()).toMatch(/^[0-9a-f-]{36}\/\d+\/\d+$/);
+      expect(await connected.presenceToken()).toBeUndefined();
+    } finally {
+      await connected.disconnect('unpower');
+    }
+    await settle();
+    expect(await counter()).toBe(start);
+    await server.eject();
+    await settle();
+    expect(await counter()).toBe((start + 1) & 0xffff);
+    await server.insert();
+    await settle();
+    expect(await counter()).toBe((start + 2) & 0xffff);
+  });
+
   it('reports removal: SCARD_W_REMOVED_CARD, a removed event, and card-removed from the watch', async () => {
     const connected = await context.connect(READER);
     const seen: TransportEvent[] = [];
@@ -238,7 +272,10 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
     expect((failure as Error).message).toContain(`SCardTransmit on reader "${READER}"`);
     expect(seen).toEqual([{ type: 'removed' }]);
     await connected.close();
+    // The event counter test ejected and inserted the card once before.
     expect(events.filter((event) => event.readerName === READER).map((event) => event.type)).toEqual([
+      'card-inserted',
+      'card-removed',
       'card-inserted',
       'card-removed',
     ]);

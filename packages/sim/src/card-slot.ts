@@ -4,6 +4,7 @@
  * exchanges, presence (removal faults) and a reset generation (so each transport learns, once, that
  * another one reset the card — PC/SC's SCARD_W_RESET_CARD).
  */
+import { randomBytes } from 'node:crypto';
 import type { SimulatedCard } from './simulated-card.js';
 
 interface LockWaiter {
@@ -18,6 +19,10 @@ export class CardSlot {
   present = true;
   /** Bumped at every reset, power cycle and reinsertion of the card. */
   generation = 0;
+  /** This reader slot's instance (as a PC/SC resource manager's lifetime): random, never reused. */
+  readonly instance = randomBytes(8).toString('hex');
+  /** Card insertions and removals so far: PC/SC's card event counter (bumped on removal and insertion only). */
+  cardEvents = 0;
   #owner: object | undefined;
   #depth = 0;
   readonly #waiters: LockWaiter[] = [];
@@ -81,6 +86,7 @@ export class CardSlot {
   removeCard(): void {
     if (!this.present) return;
     this.present = false;
+    this.cardEvents += 1;
     this.card.powerOff();
   }
 
@@ -88,6 +94,7 @@ export class CardSlot {
   insertCard(): void {
     if (this.present) return;
     this.present = true;
+    this.cardEvents += 1;
     this.card.powerOn();
     this.generation += 1;
   }

@@ -172,6 +172,26 @@ describe('SimTransport reset and removal', () => {
     expect(hex(response)).toBe('9000');
   });
 
+  it('the presence token stays through resets and power cycles and changes with every removal and insertion, like pcscd', async () => {
+    const card = new CounterCard();
+    const first = new SimTransport(card);
+    const second = new SimTransport(card);
+    const token = await first.presenceToken();
+    expect(token).toMatch(/^sim:[0-9a-f]{16}:0:3b8180018080$/);
+    expect(await second.presenceToken()).toBe(token);
+    await first.reconnect('reset');
+    await first.reconnect('unpower');
+    expect(await second.presenceToken()).toBe(token);
+    await first.removeCard();
+    expect(await first.presenceToken()).toBeUndefined();
+    await first.reinsert();
+    const after = await second.presenceToken();
+    expect(after).toMatch(/:2:3b8180018080$/);
+    expect(after).not.toBe(token);
+    // Another card object is another reader slot: never the same token.
+    expect(await new SimTransport(new CounterCard()).presenceToken()).not.toBe(after);
+  });
+
   it("a reset by another transport gives SCARD_W_RESET_CARD once and fires 'reset'", async () => {
     const card = new CounterCard();
     const first = new SimTransport(card);

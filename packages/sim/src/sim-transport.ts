@@ -234,6 +234,16 @@ export class SimTransport implements Transport {
     this.#emit({ type: 'removed' });
   }
 
+  /**
+   * The slot's instance, its card event counter (bumped by removal and insertion, not by resets or power
+   * cycles, as pcsc-lite counts) and the ATR: the same while the card stays in; undefined while it is out.
+   */
+  async presenceToken(): Promise<string | undefined> {
+    this.#requireOpen();
+    if (!this.#slot.present) return undefined;
+    return `sim:${this.#slot.instance}:${this.#slot.cardEvents}:${Buffer.from(this.#slot.card.atr).toString('hex')}`;
+  }
+
   onEvent(listener: (event: TransportEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => {

@@ -100,6 +100,12 @@ export interface MinidriverPlugin {
    * the cross-process store.
    */
   readonly provableCacheEntries?: true | ((namespace: 'file' | 'container', tag: string) => boolean);
+  /**
+   * Tags of the entries the plugin keeps through its cache functions (CardContext.cache) that hold only
+   * data everyone may read on the card (e.g. a file table) and may therefore be kept across processes,
+   * validated by cardcf like every entry (any change of cardcf drops all plugin entries). Absent: none.
+   */
+  readonly publicPluginCacheEntries?: readonly string[];
 }
 
 /** One ATR pattern of a manifest. */

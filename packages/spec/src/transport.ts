@@ -53,6 +53,15 @@ export interface Transport {
    * a reader to talk to leave it out.
    */
   control?(code: number, data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Proof that the card has not left the reader: a token that stays the same exactly as long as the same
+   * card stays in the same reader, and changes when a card is removed or inserted or when the reader or
+   * the resource manager starts anew (PC/SC: the reader's card event counter from SCardGetStatusChange,
+   * with what identifies the reader and the resource manager). Undefined when the transport cannot prove
+   * that; then nothing may be concluded. Ask inside a transaction: a card swapped afterwards makes every
+   * later exchange on this connection fail. Optional: transports that cannot tell leave it out.
+   */
+  presenceToken?(): Promise<string | undefined>;
   /** Disconnects; never throws. */
   close(disposition?: Disposition): Promise<void>;
 }
@@ -128,5 +137,6 @@ export function interceptTransmit(
   if (transport.onEvent !== undefined) decorated.onEvent = transport.onEvent.bind(transport);
   // Reader control codes are not APDUs: they go straight to the inner transport.
   if (transport.control !== undefined) decorated.control = transport.control.bind(transport);
+  if (transport.presenceToken !== undefined) decorated.presenceToken = transport.presenceToken.bind(transport);
   return decorated;
 }

@@ -10,8 +10,11 @@
 import { createHash } from 'node:crypto';
 import { type CacheValue, decodeCacheValue, encodeCacheValue } from './cache-value.js';
 
-/** What a persisted entry may hold: file contents, or container data (key BLOBs, key sizes, properties). */
-export type PersistedNamespace = 'file' | 'container';
+/**
+ * What a persisted entry may hold: file contents, container data (key BLOBs, key sizes, properties), or a
+ * plugin's public entry (one it declared in `publicPluginCacheEntries`).
+ */
+export type PersistedNamespace = 'file' | 'container' | 'plugin';
 
 /** One cached value. */
 export interface PersistedEntry {
@@ -77,7 +80,7 @@ export function decodeEntryFile(key: string, bytes: Uint8Array): PersistedCard |
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length !== 3) return undefined;
     const [namespace, tag, json] = entry as [unknown, unknown, unknown];
-    if (namespace !== 'file' && namespace !== 'container') return undefined;
+    if (namespace !== 'file' && namespace !== 'container' && namespace !== 'plugin') return undefined;
     if (typeof tag !== 'string' || tag.length === 0 || tag.length > MAX_TAG_LENGTH) return undefined;
     const value = decodeCacheValue(json);
     if (!value.ok) return undefined;

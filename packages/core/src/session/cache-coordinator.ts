@@ -29,7 +29,27 @@ import {
 import type { PersistentCacheStore } from '../cache-store/persistent-store.js';
 import { type CardCacheStore, type CardDataCache, DataCacheStore } from './data-cache.js';
 import { applyFreshness } from './freshness.js';
-import { PersistentCacheLink, type PersistPolicy } from './persistent-cache.js';
+import {
+  forgetProvenCardId,
+  loadProvenCardId,
+  PersistentCacheLink,
+  type PersistPolicy,
+  saveProvenCardId,
+} from './persistent-cache.js';
+
+/** How a session's data cache is set up (CardSessionOptions and the plugin's declarations). */
+export interface CacheOptions {
+  /** The process store shared by sessions in GLOBAL mode. */
+  readonly store: CardCacheStore;
+  /** The cross-process store, if any. */
+  readonly persistent?: PersistentCacheStore;
+  /** The plugin's provableCacheEntries. */
+  readonly provable?: PersistPolicy;
+  /** The plugin's publicPluginCacheEntries. */
+  readonly publicPluginTags?: readonly string[];
+  /** The transport's presence token (Transport.presenceToken), asked inside the acquire transaction. */
+  readonly presenceToken?: () => Promise<string | undefined>;
+}
 
 function isFileMissing(error: unknown): boolean {
   return ScardError.hasCode(error, 'SCARD_E_FILE_NOT_FOUND') || ScardError.hasCode(error, 'SCARD_E_DIR_NOT_FOUND');
@@ -85,6 +105,19 @@ export class CacheCoordinator {
   #transactionCardcf: { file: CardCacheFile; bytes: Uint8Array } | undefined;
   /** GLOBAL mode with a persistent store: the card's link to it. */
   #persistentLink: PersistentCacheLink | undefined;
+  /** GLOBAL mode with a persistent store: the store and the presence token the card was opened under. */
+  #presence: { store: PersistentCacheStore; token: string } | undefined;
+  /** What {@link prepare} found: the presence token, the card it proves (if any), its restored cache. */
+  #prepared:
+    | {
+        store: PersistentCacheStore;
+        token: string;
+        cardid?: Uint8Array | undefined;
+        cardKey?: string;
+        cache?: CardDataCache;
+        link?: PersistentCacheLink;
+      }
+    | undefined;
   /** GLOBAL mode: entries the plugin's cardcf cannot prove fresh (kept one transaction only). */
   #unprovable: ((namespace: 'file' | 'container', tag: string) => boolean) | undefined;
   /** Session-level lookups answered from the cache, and those that went to the plugin. */
@@ -148,41 +181,88 @@ export class CacheCoordinator {
   }
 
   /**
-   * Sets the cache up for `decision.mode`; GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf. In
-   * GLOBAL mode, `persistent` is restored from before the cardcf check, and `provable` (the plugin's
-   * provableCacheEntries) says which entries may outlive a transaction.
+   * Before CardAcquireContext (GLOBAL mode is not known yet): when the transport proves that the card has
+   * stayed in the reader since a process read its `cardid` (Transport.presenceToken, a record in the
+   * persistent store), the card's cache is chosen and what was saved for it is restored, so the plugin
+   * can use its public entries (a file table) from CardAcquireContext on. Nothing restored is used as
+   * card data before setUp has checked it against the card's cardcf. Never throws.
    */
-  async setUp(
-    decision: CacheModeDecision,
-    store: CardCacheStore,
-    options: { readonly persistent?: PersistentCacheStore; readonly provable?: PersistPolicy } = {},
-  ): Promise<void> {
+  async prepare(options: CacheOptions): Promise<void> {
+    const persistent = options.persistent;
+    if (persistent === undefined || options.presenceToken === undefined) return;
+    try {
+      const token = await options.presenceToken();
+      if (token === undefined) return;
+      const cardid = await loadProvenCardId(persistent, this.#pluginName, token);
+      this.#prepared = { store: persistent, token, cardid };
+      if (cardid === undefined) return;
+      const cardKey = `${this.#pluginName}:${toHex(cardid)}`;
+      const cache = options.store.forCard(cardKey);
+      const link = new PersistentCacheLink(persistent, cardKey, options.provable ?? true, options.publicPluginTags);
+      await link.restore(cache);
+      this.#prepared = { store: persistent, token, cardid, cardKey, cache, link };
+      // Only the plugin's own entries can be looked up before setUp (files and containers cannot: no call yet).
+      this.#cache = cache;
+      this.#pluginCacheEnabled = true;
+    } catch {
+      this.#prepared = undefined;
+      this.#cache = undefined;
+      this.#pluginCacheEnabled = false;
+    }
+  }
+
+  /**
+   * Sets the cache up for `decision.mode`; GLOBAL degrades to SESSION_ONLY on a card without cardid/cardcf. In
+   * GLOBAL mode, the persistent store is restored from before the cardcf check, and the plugin's
+   * provableCacheEntries say which entries may outlive a transaction.
+   */
+  async setUp(decision: CacheModeDecision, options: CacheOptions): Promise<void> {
     const mode = decision.mode;
     let effective = decision;
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    this.#cache = undefined;
+    this.#pluginCacheEnabled = false;
     if (mode === CacheMode.NO_CACHE) {
       this.#decision = decision;
       return;
     }
     if (mode === CacheMode.GLOBAL_CACHE) {
       try {
-        const cardid = await this.readUncached(LogicalName.CARD_IDENTIFIER_FILE);
-        const cardcfBytes = await this.readUncached(LogicalName.CACHE_FILE);
+        const persistent = options.persistent;
+        // The same card has stayed in the reader since a process read its cardid: no need to read it again.
+        const proven = prepared?.cardid;
+        const cardid = proven ?? (await this.readUncached(LogicalName.CARD_IDENTIFIER_FILE));
+        const cardKey = `${this.#pluginName}:${toHex(cardid)}`;
+        const cache = prepared?.cache ?? options.store.forCard(cardKey);
+        const provable = options.provable ?? true;
+        if (persistent !== undefined) {
+          this.#persistentLink =
+            prepared?.link ?? new PersistentCacheLink(persistent, cardKey, provable, options.publicPluginTags);
+          // What another process saved is checked against this cardcf like anything cached.
+          if (prepared?.link === undefined) await this.#persistentLink.restore(cache);
+        }
+        // With the card proved, the plugin may find cardcf through its restored public entries (a file
+        // table); the counters themselves always come from the card.
+        this.#cache = cache;
+        const cardcfBytes =
+          proven === undefined
+            ? await this.readUncached(LogicalName.CACHE_FILE)
+            : await this.#readWithPluginCache(LogicalName.CACHE_FILE);
         const cardcf = decodeCardCacheFile(cardcfBytes);
         this.#decision = decision;
-        const cardKey = `${this.#pluginName}:${toHex(cardid)}`;
-        this.#cache = store.forCard(cardKey);
-        const provable = options.provable ?? true;
         if (provable !== true) this.#unprovable = (namespace, tag) => !provable(namespace, tag);
-        if (options.persistent !== undefined) {
-          this.#persistentLink = new PersistentCacheLink(options.persistent, cardKey, provable);
-          // What another process saved is checked against this cardcf like anything cached.
-          await this.#persistentLink.restore(this.#cache);
+        if (prepared !== undefined) {
+          this.#presence = { store: prepared.store, token: prepared.token };
+          if (proven === undefined) await saveProvenCardId(prepared.store, this.#pluginName, prepared.token, cardid);
         }
-        applyFreshness(this.#cache, cardcf);
+        applyFreshness(cache, cardcf);
         this.#transactionCardcf = { file: cardcf, bytes: cardcfBytes };
         this.#pluginCacheEnabled = true;
         return;
       } catch (error) {
+        this.#cache = undefined;
+        this.#persistentLink = undefined;
         // Without cardid and cardcf a shared cache cannot be validated: keep one for this session only.
         if (!isFileMissing(error) && !ScardError.hasCode(error, 'SCARD_E_COMM_DATA_LOST')) throw error;
         effective = {
@@ -201,6 +281,17 @@ export class CacheCoordinator {
   async readUncached(name: string): Promise<Uint8Array> {
     const wasEnabled = this.#pluginCacheEnabled;
     this.#pluginCacheEnabled = false;
+    try {
+      return await this.#minidriver().readFile(null, name);
+    } finally {
+      this.#pluginCacheEnabled = wasEnabled;
+    }
+  }
+
+  /** Reads a root file through the plugin with its cache functions on (the plugin's restored entries). */
+  async #readWithPluginCache(name: string): Promise<Uint8Array> {
+    const wasEnabled = this.#pluginCacheEnabled;
+    this.#pluginCacheEnabled = true;
     try {
       return await this.#minidriver().readFile(null, name);
     } finally {
@@ -316,9 +407,12 @@ export class CacheCoordinator {
   /** After a file write or delete: cardcf / cardid changed by the caller invalidate everything. */
   async afterFileChange(directory: DirectoryName, file: string): Promise<void> {
     if (directory === null && (file === LogicalName.CACHE_FILE || file === LogicalName.CARD_IDENTIFIER_FILE)) {
-      // The caller changed what validates the cache: trust nothing cached.
+      // The caller changed what validates the cache: trust nothing cached, not even which card this is.
       this.#cache?.clear();
       this.#transactionCardcf = undefined;
+      if (this.#presence !== undefined) {
+        await forgetProvenCardId(this.#presence.store, this.#pluginName, this.#presence.token);
+      }
       return;
     }
     await this.bump('files');

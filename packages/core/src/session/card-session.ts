@@ -42,7 +42,7 @@ import type { PersistentCacheStore } from '../cache-store/persistent-store.js';
 import { unpadDecryption } from '../crypto/decryption-padding.js';
 import { padSignature } from '../crypto/signature-padding.js';
 import { AuthState } from './auth-state.js';
-import { CacheCoordinator, type CacheModeDecision } from './cache-coordinator.js';
+import { CacheCoordinator, type CacheModeDecision, type CacheOptions } from './cache-coordinator.js';
 import { CallPipeline } from './call-pipeline.js';
 import type { CardManagementOperation } from './card-management.js';
 import * as container_calls from './container-calls.js';
@@ -200,7 +200,17 @@ export class CardSession {
       padData: (request, modulusBytes) => padSignature(request, modulusBytes),
       unpadData: (block, padding) => unpadDecryption(block, padding),
     };
+    const cacheOptions: CacheOptions = {
+      store: options.cache ?? processDataCacheStore,
+      ...(options.persistentCache === undefined ? {} : { persistent: options.persistentCache }),
+      ...(plugin.provableCacheEntries === undefined ? {} : { provable: plugin.provableCacheEntries }),
+      ...(plugin.publicPluginCacheEntries === undefined ? {} : { publicPluginTags: plugin.publicPluginCacheEntries }),
+      ...(this.#transport.presenceToken === undefined
+        ? {}
+        : { presenceToken: () => this.#transport.presenceToken?.() ?? Promise.resolve(undefined) }),
+    };
     const setUp = async (): Promise<void> => {
+      if (!this.#noCardMode) await caches.prepare(cacheOptions);
       try {
         this.#minidriver = await plugin.acquireContext(context, flags);
       } catch (error) {
@@ -214,10 +224,7 @@ export class CardSession {
           }
           return;
         }
-        await caches.setUp(await caches.readCacheMode(this.version), options.cache ?? processDataCacheStore, {
-          ...(options.persistentCache === undefined ? {} : { persistent: options.persistentCache }),
-          ...(plugin.provableCacheEntries === undefined ? {} : { provable: plugin.provableCacheEntries }),
-        });
+        await caches.setUp(await caches.readCacheMode(this.version), cacheOptions);
       } catch (error) {
         await this.#minidriver.deleteContext().catch(() => undefined);
         throw ScardError.from(error, 'CardAcquireContext');

@@ -29,6 +29,8 @@ export class PersistentCacheLink {
     /** Plugin + card identity. */
     readonly cardKey: string,
     private readonly policy: PersistPolicy,
+    /** The plugin entries the plugin declared public (`publicPluginCacheEntries`). */
+    private readonly publicPluginTags: readonly string[] = [],
   ) {}
 
   /**
@@ -53,7 +55,7 @@ export class PersistentCacheLink {
     const freshness = describeFreshness(cache);
     if (this.saved?.revision === cache.revision && this.saved.freshness === freshness) return;
     const entries: PersistedEntry[] = [];
-    for (const namespace of ['file', 'container'] as const) {
+    for (const namespace of ['file', 'container', 'plugin'] as const) {
       for (const [tag, value] of cache.entriesOf(namespace)) {
         if (this.persistable(namespace, tag)) entries.push({ namespace, tag, value: value as CacheValue });
       }
@@ -63,8 +65,10 @@ export class PersistentCacheLink {
   }
 
   private persistable(namespace: string, tag: string): boolean {
-    if (!isPublicCacheEntry(namespace, tag)) return false;
-    return this.policy === true || this.policy(namespace, tag);
+    if (!isPublicCacheEntry(namespace, tag, this.publicPluginTags)) return false;
+    // A public plugin entry is validated by cardcf as a whole (any change drops them all).
+    if (namespace === 'plugin') return true;
+    return this.policy === true || this.policy(namespace as 'file' | 'container', tag);
   }
 }
 
@@ -73,4 +77,47 @@ function describeFreshness(cache: CardDataCache): string {
   if (freshness === undefined) return '';
   const trailing = freshness.trailing ? Buffer.from(freshness.trailing).toString('hex') : '';
   return `${freshness.version}:${freshness.pinsFreshness}:${freshness.containersFreshness}:${freshness.filesFreshness}:${trailing}`;
+}
+
+/** The store key of the record of which card a presence token proved: plugin, then the token. */
+function presenceKey(pluginName: string, token: string): string {
+  return `presence:${pluginName}:${token}`;
+}
+
+const NO_FRESHNESS = { version: 0, pinsFreshness: 0, containersFreshness: 0, filesFreshness: 0 } as const;
+
+/**
+ * The `cardid` a process read from the card while the transport's presence token was `token`, or
+ * undefined. Equal tokens prove the same card has stayed in the reader since (Transport.presenceToken).
+ */
+export async function loadProvenCardId(
+  store: PersistentCacheStore,
+  pluginName: string,
+  token: string,
+): Promise<Uint8Array | undefined> {
+  const record = await store.load(presenceKey(pluginName, token));
+  const entry = record?.entries.find((candidate) => candidate.namespace === 'file' && candidate.tag === '/cardid');
+  return entry?.value instanceof Uint8Array && entry.value.length > 0 ? entry.value : undefined;
+}
+
+/** Records that the card present under `token` has `cardid` (read from the card in this transaction). */
+export async function saveProvenCardId(
+  store: PersistentCacheStore,
+  pluginName: string,
+  token: string,
+  cardid: Uint8Array,
+): Promise<void> {
+  await store.save(presenceKey(pluginName, token), {
+    freshness: NO_FRESHNESS,
+    entries: [{ namespace: 'file', tag: '/cardid', value: new Uint8Array(cardid) }],
+  });
+}
+
+/** Forgets the record of `token` (the card's identity was rewritten in place). */
+export async function forgetProvenCardId(
+  store: PersistentCacheStore,
+  pluginName: string,
+  token: string,
+): Promise<void> {
+  await store.delete(presenceKey(pluginName, token));
 }
