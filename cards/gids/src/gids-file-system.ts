@@ -32,7 +32,12 @@ const EF_OF_ACCESS = new Map<number, number>([
   [FileAccessCondition.AdminReadWriteAc, 0xa014],
 ]);
 const DIRECTORY_EF = 0xa000;
-const CACHE_TAG = 'gids:file-table';
+/**
+ * The plugin cache tag of the master file table: public data (everyone reads EF A000), so the session may
+ * keep it across processes (the plugin's publicPluginCacheEntries), validated by cardcf like every entry.
+ */
+export const FILE_TABLE_CACHE_TAG = 'gids:file-table';
+const CACHE_TAG = FILE_TABLE_CACHE_TAG;
 /** A Base CSP certificate file name: ksc or kxc and a two-digit container index. */
 const CERTIFICATE_FILE = /^k[sx]c[0-9A-Fa-f]{2}$/;
 /** Files the minidriver itself maintains: never created or deleted through the file entry points. */

@@ -6,6 +6,7 @@
  */
 import type { MinidriverPlugin } from '@minidriver/spec';
 import { GIDS_SECRET_APDUS } from './gids-commands.js';
+import { FILE_TABLE_CACHE_TAG } from './gids-file-system.js';
 import { type GidsMinidriverOptions, openGidsMinidriver } from './gids-minidriver.js';
 
 export { GidsApplication, type PinStatus } from './gids-application.js';
@@ -19,6 +20,8 @@ export function createGidsPlugin(options: GidsMinidriverOptions = {}): Minidrive
     cardDataVersions: { min: 4, current: 7 },
     acquireContext: (context) => openGidsMinidriver(context, options),
     secretApdus: GIDS_SECRET_APDUS,
+    // The master file table, public, may outlive the process: a new process finds cardcf through it.
+    publicPluginCacheEntries: [FILE_TABLE_CACHE_TAG],
   };
 }
 
