@@ -37,5 +37,5 @@ export type {
   PinSource,
   PinType,
 } from './pins.js';
-export { answerChallenge } from './pins.js';
+export { adminKeyBytes, answerChallenge } from './pins.js';
 export { type GenerateKeyOptions, type OpenTokenOptions, openToken, Token, type TokenPlugin } from './token.js';

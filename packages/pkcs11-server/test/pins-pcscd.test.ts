@@ -1,8 +1,10 @@
 /**
  * C_InitPIN and the SO's C_SetPIN through pkcs11-tool, p11-kit-client.so and our server, cards served into
  * pcscd through vpcd: on PIV the SO logs in with the PUK, which sets (and unblocks) the user PIN and is
- * changed by C_SetPIN; on OpenPGP the SO is the Admin PIN (PW3), which resets PW1; elsewhere the right CK_RV.
+ * changed by C_SetPIN; on OpenPGP the SO is the Admin PIN (PW3), which resets PW1; on GIDS the admin key
+ * unblocks the PIN; elsewhere the right CK_RV.
  */
+import { GidsSimulator } from '@minidriver/card-gids/sim';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import { PivSimulator } from '@minidriver/card-piv/sim';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,6 +14,8 @@ import { describeWithClient, pkcs11Tool } from './client-support.js';
 import { bytesArgument, RpcTestClient } from './rpc-client.js';
 
 const PIV_PUK = '12345678';
+/** The GIDS simulator's default admin key (3DES), as hex. */
+const GIDS_ADMIN_KEY = PIV_MANAGEMENT_KEY;
 
 describeWithClient(['pcscd', 'pkcs11-tool'], 'C_InitPIN and C_SetPIN as SO: PIV (pcscd + vpcd)', () => {
   let served: ServedCard;
@@ -116,5 +120,38 @@ describeWithClient(['pcscd', 'pkcs11-tool'], 'C_InitPIN and C_SetPIN as SO: Open
     expect(back.code, back.output).toBe(0);
     expect((await tool(...asSo(OPENPGP_ADMIN_PIN), '--init-pin', '--new-pin', USER_PIN)).code).toBe(0);
     expect((await tool('--login', '--pin', USER_PIN, '-O')).code).toBe(0);
+  });
+});
+
+describeWithClient(['pcscd', 'pkcs11-tool'], 'C_InitPIN as SO: GIDS (pcscd + vpcd)', () => {
+  let served: ServedCard;
+  const tool = (...args: string[]) => pkcs11Tool(served.socketPath, ...args);
+  const asSo = (soPin: string) => ['--login', '--login-type', 'so', '--so-pin', soPin];
+
+  beforeAll(async () => {
+    served = await serveCard(new GidsSimulator({ pin: USER_PIN }));
+  }, 60_000);
+
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  it('the SO (the admin key, answering a fresh challenge) unblocks the user PIN with a new one', async () => {
+    for (const wrong of ['000000', '000001', '000002']) await tool('--login', '--pin', wrong, '-O');
+    expect((await tool('--login', '--pin', USER_PIN, '-O')).output).toContain('CKR_PIN_LOCKED');
+    expect((await tool('-L')).output).toMatch(/token flags\s+:.*user PIN locked/);
+    const reset = await tool(...asSo(GIDS_ADMIN_KEY), '--init-pin', '--new-pin', '24682468');
+    expect(reset.code, reset.output).toBe(0);
+    expect((await tool('--login', '--pin', '24682468', '-O')).code).toBe(0);
+    expect((await tool(...asSo(GIDS_ADMIN_KEY), '--init-pin', '--new-pin', USER_PIN)).code).toBe(0);
+    expect((await tool('--login', '--pin', USER_PIN, '-O')).code).toBe(0);
+  });
+
+  it('a wrong admin key fails at C_Login; the admin key is not changed with C_SetPIN', async () => {
+    const wrongKey = '0102030405060708010203040506070801020304050607ff';
+    expect((await tool(...asSo(wrongKey), '--init-pin', '--new-pin', USER_PIN)).output).toContain('C_Login failed');
+    const change = await tool(...asSo(GIDS_ADMIN_KEY), '--change-pin', '--new-pin', wrongKey);
+    expect(change.output).toContain('CKR_FUNCTION_NOT_SUPPORTED');
+    expect((await tool(...asSo(GIDS_ADMIN_KEY), '--init-pin', '--new-pin', USER_PIN)).code).toBe(0);
   });
 });

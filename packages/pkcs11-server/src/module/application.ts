@@ -5,7 +5,7 @@
  * one client never sees or disturbs another's sessions; they share only the cards.
  */
 import { createPublicKey } from 'node:crypto';
-import type { EcCurve, KeyAlgorithm, KeyUsage } from '@minidriver/keystore';
+import { adminKeyBytes, answerChallenge, type EcCurve, type KeyAlgorithm, type KeyUsage } from '@minidriver/keystore';
 import { PIN_CHANGE_FLAG_CHANGEPIN, PIN_CHANGE_FLAG_UNBLOCK, type PinId } from '@minidriver/spec';
 import {
   CK_EFFECTIVELY_INFINITE,
@@ -66,10 +66,12 @@ export const DEFAULT_APPLICATION_LIMITS: ApplicationLimits = {
 
 /**
  * The secret an SO login keeps for C_InitPIN / C_SetPIN, on cards whose user PIN it unblocks: the admin
- * PIN (OpenPGP PW3) or the unblock PIN (PIV PUK, which cards cannot verify on its own). Wiped at logout.
+ * PIN (OpenPGP PW3), the admin key (GIDS: `challengeResponse`, it answers a fresh challenge each time), or
+ * the unblock PIN (PIV PUK, which cards cannot verify on its own). Wiped at logout.
  */
 interface SoSecret {
   readonly pinId: number;
+  readonly challengeResponse: boolean;
   secret: Uint8Array;
 }
 
@@ -419,6 +421,7 @@ export class Pkcs11Application {
       check(oldPin !== null && newPin !== null && oldPin.length > 0 && newPin.length > 0, CKR.PIN_LEN_RANGE);
       const so = this.loggedIn.get(session.token) === 'so';
       const kept = so ? this.soSecrets.get(session.token) : undefined;
+      check(kept?.challengeResponse !== true, CKR.FUNCTION_NOT_SUPPORTED, 'an admin key is not changed with C_SetPIN');
       const pins = await staticPins(session.token);
       const pin =
         kept === undefined
@@ -449,8 +452,9 @@ export class Pkcs11Application {
 
   /**
    * C_InitPIN: the SO sets a new user PIN (and unblocks it), on cards where the SO's PIN unblocks the user
-   * PIN: OpenPGP (the Admin PIN, PW3, resets PW1), PIV (the SO logged in with the PUK: RESET RETRY
-   * COUNTER). Elsewhere CKR_FUNCTION_NOT_SUPPORTED; CKR_USER_NOT_LOGGED_IN unless the SO is logged in.
+   * PIN: OpenPGP (the Admin PIN, PW3, resets PW1), GIDS (the admin key), PIV (the SO logged in with the PUK:
+   * RESET RETRY COUNTER). Elsewhere CKR_FUNCTION_NOT_SUPPORTED; CKR_USER_NOT_LOGGED_IN unless the SO is
+   * logged in.
    */
   async initPin(handle: number, newPin: Uint8Array | null): Promise<void> {
     try {
@@ -463,13 +467,17 @@ export class Pkcs11Application {
       check(newPin.length > 0, CKR.PIN_LEN_RANGE);
       const user = (await staticPins(session.token)).find((candidate) => candidate.role === USER_ROLE);
       check(user !== undefined, CKR.FUNCTION_NOT_SUPPORTED, 'the card has no user PIN');
-      await session.token.session.changeAuthenticatorEx(
-        PIN_CHANGE_FLAG_UNBLOCK,
-        kept.pinId as PinId,
-        new Uint8Array(kept.secret),
-        user.id as PinId,
-        new Uint8Array(newPin),
-      );
+      const card = session.token.session;
+      const by = kept.pinId as PinId;
+      // An admin key proves itself by answering the card's challenge, asked right before.
+      const proof = kept.challengeResponse
+        ? answerChallenge(kept.secret, await card.getChallengeEx(by))
+        : new Uint8Array(kept.secret);
+      try {
+        await card.changeAuthenticatorEx(PIN_CHANGE_FLAG_UNBLOCK, by, proof, user.id as PinId, new Uint8Array(newPin));
+      } finally {
+        proof.fill(0);
+      }
     } finally {
       newPin?.fill(0);
     }
@@ -841,8 +849,8 @@ function peerPublicKey(bits: number, publicData: Uint8Array) {
 
 /**
  * C_Login(CKU_SO). The SO is the card's admin (PIV and GIDS: the management/admin key as hex; OpenPGP:
- * PW3), verified now. Two cases keep the secret for C_InitPIN / C_SetPIN (see {@link SoSecret}):
- * - an alphanumeric admin PIN that unblocks the user PIN (OpenPGP PW3);
+ * PW3), verified now. Three cases keep the secret for C_InitPIN / C_SetPIN (see {@link SoSecret}):
+ * - an admin PIN or admin key that unblocks the user PIN (OpenPGP PW3, GIDS admin key);
  * - on a card whose admin is a challenge/response key and whose user PIN an unblock-only PIN resets (PIV's
  *   PUK), a secret shorter than any admin key (under 32 characters: 16 bytes as hex) is that unblock PIN.
  *   Such cards cannot verify it on its own: it is first checked when used (C_InitPIN, C_SetPIN), where a
@@ -856,11 +864,16 @@ async function soLogin(token: Token, pin: Uint8Array | null): Promise<SoSecret |
     (candidate) => candidate.purpose === 'unblock' && user?.unblockedBy.includes(candidate.id) === true,
   );
   if (admin?.type === 'challenge-response' && unblock !== undefined && pin !== null && pin.length > 0) {
-    if (pin.length < 32) return { pinId: unblock.id, secret: new Uint8Array(pin) };
+    if (pin.length < 32) return { pinId: unblock.id, challengeResponse: false, secret: new Uint8Array(pin) };
   }
   await loginWith(token, SO_ROLE, pin);
-  if (admin?.type === 'alphanumeric' && pin !== null && pin.length > 0 && user?.unblockedBy.includes(admin.id)) {
-    return { pinId: admin.id, secret: new Uint8Array(pin) };
+  if (admin === undefined || pin === null || pin.length === 0 || user?.unblockedBy.includes(admin.id) !== true) {
+    return undefined;
+  }
+  if (admin.type === 'alphanumeric') return { pinId: admin.id, challengeResponse: false, secret: new Uint8Array(pin) };
+  if (admin.type === 'challenge-response') {
+    const key = adminKeyBytes(Buffer.from(pin).toString('latin1'));
+    return { pinId: admin.id, challengeResponse: true, secret: key };
   }
   return undefined;
 }
