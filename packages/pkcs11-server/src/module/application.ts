@@ -5,8 +5,7 @@
  * one client never sees or disturbs another's sessions; they share only the cards.
  */
 import { createPublicKey } from 'node:crypto';
-import { adminKeyBytes, answerChallenge, type EcCurve, type KeyAlgorithm, type KeyUsage } from '@minidriver/keystore';
-import { PIN_CHANGE_FLAG_CHANGEPIN, PIN_CHANGE_FLAG_UNBLOCK, type PinId } from '@minidriver/spec';
+import type { EcCurve, KeyAlgorithm, KeyUsage } from '@minidriver/keystore';
 import {
   CK_EFFECTIVELY_INFINITE,
   CK_UNAVAILABLE_INFORMATION,
@@ -43,6 +42,8 @@ import {
   type Pkcs11Object,
   secretKeyObject,
 } from './objects.js';
+import { changePin, SO_ROLE, type SoSecret, setUserPin, soLogin, staticPins, USER_ROLE, verifyPin } from './pins.js';
+import { SlotEventQueue } from './slot-events.js';
 import type { Slot, SlotTable } from './slots.js';
 import type { Token, TokenKey, TokenPin } from './token-source.js';
 
@@ -63,22 +64,6 @@ export const DEFAULT_APPLICATION_LIMITS: ApplicationLimits = {
   maxSessionObjects: 64,
   maxSlotEventWaiters: 8,
 };
-
-/**
- * The secret an SO login keeps for C_InitPIN / C_SetPIN, on cards whose user PIN it unblocks: the admin
- * PIN (OpenPGP PW3), the admin key (GIDS: `challengeResponse`, it answers a fresh challenge each time), or
- * the unblock PIN (PIV PUK, which cards cannot verify on its own). Wiped at logout.
- */
-interface SoSecret {
-  readonly pinId: number;
-  readonly challengeResponse: boolean;
-  secret: Uint8Array;
-}
-
-interface SlotEventWaiter {
-  resolve(slotId: number): void;
-  reject(error: Error): void;
-}
 
 interface Operation {
   readonly kind: 'sign' | 'decrypt';
@@ -120,9 +105,6 @@ export interface TokenInfo {
   readonly maxPin: number;
 }
 
-const USER_ROLE = 'user';
-const SO_ROLE = 'admin';
-
 /** One client's PKCS #11 state (see the module comment). */
 export class Pkcs11Application {
   private initialized = false;
@@ -130,8 +112,7 @@ export class Pkcs11Application {
   private nextSession = 1;
   private readonly loggedIn = new Map<Token, 'user' | 'so'>();
   private readonly soSecrets = new Map<Token, SoSecret>();
-  private slotEvents: number[] = [];
-  private readonly slotEventWaiters = new Set<SlotEventWaiter>();
+  private slotEvents: SlotEventQueue | undefined;
   private unwatchSlots: (() => void) | undefined;
   private readonly handles = new Map<string, number>();
   private readonly entries = new Map<number, ObjectEntry>();
@@ -149,8 +130,9 @@ export class Pkcs11Application {
   initialize(): void {
     check(!this.initialized, CKR.CRYPTOKI_ALREADY_INITIALIZED);
     this.initialized = true;
-    this.slotEvents = [];
-    this.unwatchSlots = this.slots.onSlotEvent((slotId) => this.slotEvent(slotId));
+    const events = new SlotEventQueue(this.limits.maxSlotEventWaiters);
+    this.slotEvents = events;
+    this.unwatchSlots = this.slots.onSlotEvent((slotId) => events.push(slotId));
   }
 
   /**
@@ -161,23 +143,12 @@ export class Pkcs11Application {
     this.initialized = false;
     this.unwatchSlots?.();
     this.unwatchSlots = undefined;
-    this.slotEvents = [];
-    for (const waiter of [...this.slotEventWaiters]) waiter.reject(new Pkcs11Error(CKR.CRYPTOKI_NOT_INITIALIZED));
-    this.slotEventWaiters.clear();
+    this.slotEvents?.end();
+    this.slotEvents = undefined;
     for (const session of [...this.sessions.values()]) await this.closeSession(session.handle);
   }
 
   // ---- slot events ------------------------------------------------------------------------------------
-
-  private slotEvent(slotId: number): void {
-    const [waiter] = this.slotEventWaiters;
-    if (waiter !== undefined) {
-      this.slotEventWaiters.delete(waiter);
-      waiter.resolve(slotId);
-    } else if (!this.slotEvents.includes(slotId)) {
-      this.slotEvents.push(slotId);
-    }
-  }
 
   /**
    * C_WaitForSlotEvent: the slot of an event (a token came or left) not reported yet; with CKF_DONT_BLOCK
@@ -185,16 +156,9 @@ export class Pkcs11Application {
    * connection serves it apart from its other calls); C_Finalize ends it.
    */
   waitForSlotEvent(flags: number): Promise<number> {
-    try {
-      this.requireInitialized();
-      const pending = this.slotEvents.shift();
-      if (pending !== undefined) return Promise.resolve(pending);
-      check((flags & CKF_DONT_BLOCK) === 0, CKR.NO_EVENT);
-      check(this.slotEventWaiters.size < this.limits.maxSlotEventWaiters, CKR.FUNCTION_FAILED, 'too many waits');
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise((resolve, reject) => this.slotEventWaiters.add({ resolve, reject }));
+    const events = this.slotEvents;
+    if (!this.initialized || events === undefined) return Promise.reject(new Pkcs11Error(CKR.CRYPTOKI_NOT_INITIALIZED));
+    return events.next((flags & CKF_DONT_BLOCK) !== 0);
   }
 
   private requireInitialized(): void {
@@ -386,7 +350,7 @@ export class Pkcs11Application {
         check(current === 'user', CKR.USER_NOT_LOGGED_IN);
         const operation = session.operation;
         check(operation !== undefined, CKR.OPERATION_NOT_INITIALIZED);
-        await loginWith(token, operation.key.pinId, pin);
+        await verifyPin(token, operation.key.pinId, pin);
         return;
       }
       check(userType === CKU.USER || userType === CKU.SO, CKR.USER_TYPE_INVALID);
@@ -399,7 +363,7 @@ export class Pkcs11Application {
         const kept = await soLogin(token, pin);
         if (kept !== undefined) this.soSecrets.set(token, kept);
       } else {
-        await loginWith(token, USER_ROLE, pin);
+        await verifyPin(token, USER_ROLE, pin);
       }
       this.loggedIn.set(token, wanted);
       this.slots.addLogin(token, this);
@@ -409,41 +373,15 @@ export class Pkcs11Application {
   }
 
   /**
-   * C_SetPIN: changes the PIN of whoever is logged in (the user PIN when nobody is): the SO's PIN when the SO
-   * is (the admin PIN, or the unblock PIN the SO logged in with), when the card takes a PIN change for it (a
-   * challenge/response admin key cannot be changed this way: CKR_FUNCTION_NOT_SUPPORTED). Both PINs are
-   * wiped after use.
+   * C_SetPIN: changes the PIN of whoever is logged in (the user PIN when nobody is): see {@link changePin}.
+   * Both PINs are wiped after use.
    */
   async setPin(handle: number, oldPin: Uint8Array | null, newPin: Uint8Array | null): Promise<void> {
     try {
       const session = this.session(handle);
       check(session.readWrite, CKR.SESSION_READ_ONLY);
-      check(oldPin !== null && newPin !== null && oldPin.length > 0 && newPin.length > 0, CKR.PIN_LEN_RANGE);
       const so = this.loggedIn.get(session.token) === 'so';
-      const kept = so ? this.soSecrets.get(session.token) : undefined;
-      check(kept?.challengeResponse !== true, CKR.FUNCTION_NOT_SUPPORTED, 'an admin key is not changed with C_SetPIN');
-      const pins = await staticPins(session.token);
-      const pin =
-        kept === undefined
-          ? pins.find((candidate) => candidate.role === (so ? SO_ROLE : USER_ROLE))
-          : pins.find((candidate) => candidate.id === kept.pinId);
-      check(
-        pin !== undefined && pin.type === 'alphanumeric',
-        CKR.FUNCTION_NOT_SUPPORTED,
-        `the ${so ? 'SO' : 'user'} PIN is not changed with C_SetPIN`,
-      );
-      const id = pin.id as PinId;
-      await session.token.session.changeAuthenticatorEx(
-        PIN_CHANGE_FLAG_CHANGEPIN,
-        id,
-        new Uint8Array(oldPin),
-        id,
-        new Uint8Array(newPin),
-      );
-      if (kept !== undefined) {
-        kept.secret.fill(0);
-        kept.secret = new Uint8Array(newPin);
-      }
+      await changePin(session.token, so, so ? this.soSecrets.get(session.token) : undefined, oldPin, newPin);
     } finally {
       oldPin?.fill(0);
       newPin?.fill(0);
@@ -451,33 +389,15 @@ export class Pkcs11Application {
   }
 
   /**
-   * C_InitPIN: the SO sets a new user PIN (and unblocks it), on cards where the SO's PIN unblocks the user
-   * PIN: OpenPGP (the Admin PIN, PW3, resets PW1), GIDS (the admin key), PIV (the SO logged in with the PUK:
-   * RESET RETRY COUNTER). Elsewhere CKR_FUNCTION_NOT_SUPPORTED; CKR_USER_NOT_LOGGED_IN unless the SO is
-   * logged in.
+   * C_InitPIN: the SO sets a new user PIN (see {@link setUserPin}); CKR_USER_NOT_LOGGED_IN unless the SO is
+   * logged in. The new PIN is wiped after use.
    */
   async initPin(handle: number, newPin: Uint8Array | null): Promise<void> {
     try {
       const session = this.session(handle);
       check(this.loggedIn.get(session.token) === 'so', CKR.USER_NOT_LOGGED_IN);
       check(session.readWrite, CKR.SESSION_READ_ONLY);
-      const kept = this.soSecrets.get(session.token);
-      check(kept !== undefined, CKR.FUNCTION_NOT_SUPPORTED, "the card's SO cannot set the user PIN");
-      check(newPin !== null, CKR.FUNCTION_NOT_SUPPORTED, 'the new user PIN must be given (no PIN pad entry)');
-      check(newPin.length > 0, CKR.PIN_LEN_RANGE);
-      const user = (await staticPins(session.token)).find((candidate) => candidate.role === USER_ROLE);
-      check(user !== undefined, CKR.FUNCTION_NOT_SUPPORTED, 'the card has no user PIN');
-      const card = session.token.session;
-      const by = kept.pinId as PinId;
-      // An admin key proves itself by answering the card's challenge, asked right before.
-      const proof = kept.challengeResponse
-        ? answerChallenge(kept.secret, await card.getChallengeEx(by))
-        : new Uint8Array(kept.secret);
-      try {
-        await card.changeAuthenticatorEx(PIN_CHANGE_FLAG_UNBLOCK, by, proof, user.id as PinId, new Uint8Array(newPin));
-      } finally {
-        proof.fill(0);
-      }
+      await setUserPin(session.token, this.soSecrets.get(session.token), newPin);
     } finally {
       newPin?.fill(0);
     }
@@ -795,20 +715,6 @@ const KEY_PAIR_GENERATION: Readonly<Record<number, { min: number; max: number; f
 
 /** The objects of each key (shared by every client: they describe the card, not a session). */
 const OBJECTS = new WeakMap<TokenKey, readonly Pkcs11Object[]>();
-/** The PINs of each token as first read: role, type and cache policy do not change (retries do). */
-const PINS = new WeakMap<Token, Promise<readonly TokenPin[]>>();
-
-/** The token's PINs for their static facts, read from the card once. */
-function staticPins(token: Token): Promise<readonly TokenPin[]> {
-  let pins = PINS.get(token);
-  if (pins === undefined) {
-    pins = token.pins();
-    PINS.set(token, pins);
-    pins.catch(() => PINS.delete(token));
-  }
-  return pins;
-}
-
 /** The token in a slot, unless it is absent or removed. */
 function presentToken(slot: Slot | undefined): Token | undefined {
   const token = slot?.reader.token;
@@ -845,54 +751,6 @@ function peerPublicKey(bits: number, publicData: Uint8Array) {
   } catch {
     throw new Pkcs11Error(CKR.MECHANISM_PARAM_INVALID, 'the peer point is not on the curve');
   }
-}
-
-/**
- * C_Login(CKU_SO). The SO is the card's admin (PIV and GIDS: the management/admin key as hex; OpenPGP:
- * PW3), verified now. Three cases keep the secret for C_InitPIN / C_SetPIN (see {@link SoSecret}):
- * - an admin PIN or admin key that unblocks the user PIN (OpenPGP PW3, GIDS admin key);
- * - on a card whose admin is a challenge/response key and whose user PIN an unblock-only PIN resets (PIV's
- *   PUK), a secret shorter than any admin key (under 32 characters: 16 bytes as hex) is that unblock PIN.
- *   Such cards cannot verify it on its own: it is first checked when used (C_InitPIN, C_SetPIN), where a
- *   wrong one is CKR_PIN_INCORRECT; the SO logged in this way is not the admin (no key generation).
- */
-async function soLogin(token: Token, pin: Uint8Array | null): Promise<SoSecret | undefined> {
-  const pins = await staticPins(token);
-  const admin = pins.find((candidate) => candidate.role === SO_ROLE);
-  const user = pins.find((candidate) => candidate.role === USER_ROLE);
-  const unblock = pins.find(
-    (candidate) => candidate.purpose === 'unblock' && user?.unblockedBy.includes(candidate.id) === true,
-  );
-  if (admin?.type === 'challenge-response' && unblock !== undefined && pin !== null && pin.length > 0) {
-    if (pin.length < 32) return { pinId: unblock.id, challengeResponse: false, secret: new Uint8Array(pin) };
-  }
-  await loginWith(token, SO_ROLE, pin);
-  if (admin === undefined || pin === null || pin.length === 0 || user?.unblockedBy.includes(admin.id) !== true) {
-    return undefined;
-  }
-  if (admin.type === 'alphanumeric') return { pinId: admin.id, challengeResponse: false, secret: new Uint8Array(pin) };
-  if (admin.type === 'challenge-response') {
-    const key = adminKeyBytes(Buffer.from(pin).toString('latin1'));
-    return { pinId: admin.id, challengeResponse: true, secret: key };
-  }
-  return undefined;
-}
-
-/**
- * Verifies PIN `role` with the bytes of C_Login. A challenge/response role (PIV management key) takes the
- * key as hex text; a NULL PIN means the reader's PIN pad (or an empty PIN) takes it.
- */
-async function loginWith(token: Token, role: string | number, pin: Uint8Array | null): Promise<void> {
-  const facts = (await staticPins(token)).find((candidate) => candidate.role === role || candidate.id === role);
-  check(facts !== undefined, CKR.USER_TYPE_INVALID, 'the card has no such PIN');
-  if (pin === null || pin.length === 0) {
-    await token.login(facts.id);
-    return;
-  }
-  await token.login(
-    facts.id,
-    facts.type === 'challenge-response' ? Buffer.from(pin).toString('latin1') : new Uint8Array(pin),
-  );
 }
 
 function wipeObject(object: Pkcs11Object): void {
