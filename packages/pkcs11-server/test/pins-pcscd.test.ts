@@ -24,7 +24,7 @@ describeWithClient(['pcscd', 'pkcs11-tool'], 'C_InitPIN and C_SetPIN as SO: PIV 
 
   beforeAll(async () => {
     served = await serveCard(new PivSimulator({ seed: 'pkcs11-server pins' }));
-  }, 60_000);
+  }, 400_000); // the vpcd port lock may be held by another suite for a while
 
   afterAll(async () => {
     await served?.close();
@@ -92,7 +92,7 @@ describeWithClient(['pcscd', 'pkcs11-tool'], 'C_InitPIN and C_SetPIN as SO: Open
 
   beforeAll(async () => {
     served = await serveCard(new OpenPgpSimulator());
-  }, 60_000);
+  }, 400_000); // the vpcd port lock may be held by another suite for a while
 
   afterAll(async () => {
     await served?.close();
@@ -130,7 +130,7 @@ describeWithClient(['pcscd', 'pkcs11-tool'], 'C_InitPIN as SO: GIDS (pcscd + vpc
 
   beforeAll(async () => {
     served = await serveCard(new GidsSimulator({ pin: USER_PIN }));
-  }, 60_000);
+  }, 400_000); // the vpcd port lock may be held by another suite for a while
 
   afterAll(async () => {
     await served?.close();

@@ -36,7 +36,7 @@ describeWithClient(['pcscd', 'pkcs11-tool'], 'slots and slot events (pcscd + vpc
     store = await KeyStore.open({ readers: [READER], loader: testLoader() });
     socketPath = join(directory, 'pkcs11');
     server = await Pkcs11Server.listen({ socketPath, source: new KeyStoreSource(store) });
-  }, 60_000);
+  }, 400_000); // the vpcd port lock may be held by another suite for a while
 
   afterAll(async () => {
     await server?.close();
