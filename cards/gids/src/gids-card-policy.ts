@@ -6,7 +6,6 @@
  */
 import { decodeTlv, findTlvValue } from '@minidriver/iso7816';
 import { CacheMode } from '@minidriver/spec';
-import type { GidsApplication } from './gids-application.js';
 import type { GidsFileSystem } from './gids-file-system.js';
 
 /** The cache mode a card earns and why. */
@@ -19,11 +18,11 @@ export interface CacheModeDecision {
  * The cache mode a card earns: GLOBAL when the DO file holding cardcf lets the user write (so every writer
  * can keep the freshness counters), SESSION_ONLY otherwise — with the reason.
  */
-export async function cacheModeOfCard(app: GidsApplication, files: GidsFileSystem): Promise<CacheModeDecision> {
+export async function cacheModeOfCard(files: GidsFileSystem): Promise<CacheModeDecision> {
   const location = await files.cardcfLocation();
-  const fcp = await app.fileControlParameters(location.ef);
+  const fcp = await files.cardcfFileControlParameters();
   const acl =
-    fcp === undefined
+    fcp.length === 0
       ? undefined
       : findTlvValue(decodeTlv(fcp, { malformedError: 'SCARD_E_COMM_DATA_LOST' }), 0x62, 0x8c);
   // Compact ACL of a DO file: access mode, then the write (b2) and read (b1) conditions.

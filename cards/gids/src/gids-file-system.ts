@@ -38,6 +38,11 @@ const DIRECTORY_EF = 0xa000;
  */
 export const FILE_TABLE_CACHE_TAG = 'gids:file-table';
 const CACHE_TAG = FILE_TABLE_CACHE_TAG;
+/**
+ * The plugin cache tag of the FCP of the DO file that holds cardcf (public: anyone may select it), whose
+ * ACL decides the cache mode; kept across processes like the table, and like it dropped on any cardcf change.
+ */
+export const CARDCF_FCP_CACHE_TAG = 'gids:cardcf-fcp';
 /** A Base CSP certificate file name: ksc or kxc and a two-digit container index. */
 const CERTIFICATE_FILE = /^k[sx]c[0-9A-Fa-f]{2}$/;
 /** Files the minidriver itself maintains: never created or deleted through the file entry points. */
@@ -57,6 +62,8 @@ export class GidsFileSystem implements KitFileEntryPoints {
   readonly #context: CardContext;
   /** Locations of files that never move (cardid, cardcf), learnt from the table once per context. */
   readonly #fixed = new Map<string, FileTableEntry>();
+  /** The FCP of cardcf's DO file once read in this context: it goes to the plugin cache with the table. */
+  #cardcfFcp: Uint8Array | undefined;
 
   constructor(app: GidsApplication, context: CardContext) {
     this.#app = app;
@@ -73,6 +80,8 @@ export class GidsFileSystem implements KitFileEntryPoints {
     }
     const table = FileTable.decode(bytes);
     this.#context.cache.addFile(CACHE_TAG, bytes);
+    // Read in CardAcquireContext, before the session's cache was there: kept now.
+    if (this.#cardcfFcp !== undefined) this.#context.cache.addFile(CARDCF_FCP_CACHE_TAG, this.#cardcfFcp);
     // One read of the table tells where cardid and cardcf are for the whole context.
     for (const name of ['cardid', 'cardcf']) {
       const entry = table.findFile('', name);
@@ -86,6 +95,20 @@ export class GidsFileSystem implements KitFileEntryPoints {
     await this.#app.writeDataObject(MASTER_FILE_EF, MASTER_FILE_DO, bytes);
     this.#context.cache.deleteFile(CACHE_TAG);
     this.#context.cache.addFile(CACHE_TAG, bytes);
+  }
+
+  /**
+   * The FCP of the DO file that holds cardcf (SELECT P2 04), from the plugin cache when there; empty bytes
+   * when the card has no such file.
+   */
+  async cardcfFileControlParameters(): Promise<Uint8Array> {
+    const cached = this.#context.cache.lookupFile(CARDCF_FCP_CACHE_TAG);
+    if (cached !== undefined) return cached;
+    const location = await this.cardcfLocation();
+    const fcp = (await this.#app.fileControlParameters(location.ef)) ?? new Uint8Array(0);
+    this.#cardcfFcp = fcp;
+    this.#context.cache.addFile(CARDCF_FCP_CACHE_TAG, fcp);
+    return fcp;
   }
 
   /** The entry of a file: SCARD_E_DIR_NOT_FOUND / SCARD_E_FILE_NOT_FOUND when absent. */

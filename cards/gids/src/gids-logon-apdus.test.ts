@@ -5,10 +5,13 @@
  * (README.md "APDU counts"): a change in them is a change in behaviour and must be looked at.
  */
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compressCertificate, decodeContainerMap } from '@minidriver/card-kit';
-import { CardSession, DataCacheStore } from '@minidriver/core';
+import { CardSession, DataCacheStore, PersistentCacheStore, withTransaction } from '@minidriver/core';
 import { ApduRecorder, recordingTransport, SimTransport } from '@minidriver/sim';
-import { CacheMode, CONTAINER_MAP_VALID_CONTAINER, KeySpec } from '@minidriver/spec';
+import { CacheMode, CONTAINER_MAP_VALID_CONTAINER, interceptTransmit, KeySpec, toHex } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from './index.js';
@@ -74,5 +77,38 @@ describe('GIDS logon APDU counts (2 containers with certificates: RSA-2048 kxc00
     );
     // Warm: cardcf, cmapfile, enumFiles, 2 certificates, 2 container infos = 7 calls, one GET DATA of cardcf each.
     expect(counts).toEqual({ cold: 25, warm: 7, secondSession: 12 });
+  });
+
+  it('a new process whose card stayed in the reader: SELECT and GET DATA cardcf, with and without a presence proof', async () => {
+    const card = await provisionedCard();
+    const directory = await mkdtemp(join(tmpdir(), 'gids-logon-'));
+    try {
+      const logonInNewProcess = async (presence: boolean) => {
+        const commands: string[] = [];
+        const transport = interceptTransmit(new SimTransport(card), async (command, send) => {
+          commands.push(toHex(command.subarray(0, 4)));
+          return send(command);
+        });
+        if (!presence) delete transport.presenceToken;
+        await withTransaction(transport, async () => {
+          const session = await CardSession.open(plugin, transport, {
+            cache: new DataCacheStore(),
+            persistentCache: new PersistentCacheStore({ directory }),
+          });
+          expect(await logon(session)).toBe(2);
+          await session.close();
+        });
+        return commands;
+      };
+      const cold = await logonInNewProcess(true);
+      expect(cold.length).toBeGreaterThan(10);
+      // The presence proof names the card: no master file table, no cardcf FCP, no cardid (docs/cache.md).
+      expect(await logonInNewProcess(true)).toEqual(['00a40400', '00cba010']);
+      // Without one (vpcd): the card is not known in CardAcquireContext: the table, the FCP of cardcf's
+      // file and cardid are read; the logon itself is answered from the store.
+      expect(await logonInNewProcess(false)).toEqual(['00a40400', '00cba000', '00a40004', '00cba012', '00cba010']);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

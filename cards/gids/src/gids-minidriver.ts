@@ -53,7 +53,7 @@ export async function openGidsMinidriver(
   const files = new GidsFileSystem(app, context);
   const cache: CacheModeDecision =
     options.cacheMode === undefined
-      ? await cacheModeOfCard(app, files)
+      ? await cacheModeOfCard(files)
       : { mode: options.cacheMode, reason: 'chosen by the plugin options' };
   return new GidsMinidriver(context, app, files, cache);
 }

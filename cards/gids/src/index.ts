@@ -6,7 +6,7 @@
  */
 import type { MinidriverPlugin } from '@minidriver/spec';
 import { GIDS_SECRET_APDUS } from './gids-commands.js';
-import { FILE_TABLE_CACHE_TAG } from './gids-file-system.js';
+import { CARDCF_FCP_CACHE_TAG, FILE_TABLE_CACHE_TAG } from './gids-file-system.js';
 import { type GidsMinidriverOptions, openGidsMinidriver } from './gids-minidriver.js';
 
 export { GidsApplication, type PinStatus } from './gids-application.js';
@@ -20,8 +20,9 @@ export function createGidsPlugin(options: GidsMinidriverOptions = {}): Minidrive
     cardDataVersions: { min: 4, current: 7 },
     acquireContext: (context) => openGidsMinidriver(context, options),
     secretApdus: GIDS_SECRET_APDUS,
-    // The master file table, public, may outlive the process: a new process finds cardcf through it.
-    publicPluginCacheEntries: [FILE_TABLE_CACHE_TAG],
+    // The master file table and the FCP of cardcf's file, public, may outlive the process: a new process
+    // whose card is proved present decides its cache mode and finds cardcf without reading them.
+    publicPluginCacheEntries: [FILE_TABLE_CACHE_TAG, CARDCF_FCP_CACHE_TAG],
   };
 }
 

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { CertificateFileKind, CertificateFileRef, CertificateFileStore } from '@minidriver/card-kit';
-import { ScardError, wipe } from '@minidriver/spec';
+import { type PluginCache, ScardError, wipe } from '@minidriver/spec';
 import type { OpenPgpApplication } from './openpgp-application.js';
 
 /** The container Windows logon uses by default: the authentication key. */
@@ -25,12 +25,22 @@ export class OpenPgpCertificateStore implements CertificateFileStore {
   readonly #app: OpenPgpApplication;
   readonly #hasOccurrences: boolean;
   readonly #maxResponseLength: number | undefined;
+  readonly #cache: PluginCache | undefined;
 
-  /** `maxResponseLength`: the card's extended length limit (7F66), when it announces one. */
-  constructor(app: OpenPgpApplication, hasOccurrences: boolean, maxResponseLength?: number) {
+  /**
+   * `maxResponseLength`: the card's extended length limit (7F66), when it announces one. `cache`: the
+   * context's cache functions, where what the listing read is kept for the rest of the transaction (the
+   * session keeps this plugin's entries one transaction only: another tool may rewrite a certificate).
+   */
+  constructor(app: OpenPgpApplication, hasOccurrences: boolean, maxResponseLength?: number, cache?: PluginCache) {
     this.#app = app;
     this.#hasOccurrences = hasOccurrences;
     this.#maxResponseLength = maxResponseLength;
+    this.#cache = cache;
+  }
+
+  #tag(selectData: number | undefined): string {
+    return `openpgp:7f21:${selectData ?? 'single'}`;
   }
 
   /** The 7F21 occurrence of a file (`selectData` undefined = the single 7F21 of a v2 card), if it has one. */
@@ -43,7 +53,12 @@ export class OpenPgpCertificateStore implements CertificateFileStore {
   async read(index: number, kind: CertificateFileKind): Promise<Uint8Array | undefined> {
     const occurrence = this.#occurrence(index, kind);
     if (occurrence === undefined) return undefined;
-    const certificate = await this.#app.readCertificate(occurrence.selectData, this.#maxResponseLength);
+    const tag = this.#tag(occurrence.selectData);
+    let certificate = this.#cache?.lookupFile(tag);
+    if (certificate === undefined) {
+      certificate = await this.#app.readCertificate(occurrence.selectData, this.#maxResponseLength);
+      this.#cache?.addFile(tag, certificate);
+    }
     return certificate.length === 0 ? undefined : certificate;
   }
 
@@ -63,6 +78,7 @@ export class OpenPgpCertificateStore implements CertificateFileStore {
       certificate ??= await this.#app.readCertificate(occurrence, this.#maxResponseLength);
       // Occurrence 0 is the authentication key (container 2), 2 the signature key (container 0).
       present[2 - occurrence] = certificate.length > 0;
+      this.#cache?.addFile(this.#tag(occurrence), certificate);
       wipe(certificate);
     }
     return present;
@@ -73,12 +89,15 @@ export class OpenPgpCertificateStore implements CertificateFileStore {
     if (occurrence === undefined) {
       throw new ScardError('SCARD_E_FILE_NOT_FOUND', `OpenPGP: container ${index} has no ${kind} certificate file`);
     }
+    this.#cache?.deleteFile(this.#tag(occurrence.selectData));
     await this.#app.writeCertificate(occurrence.selectData, der);
   }
 
   async delete(index: number, kind: CertificateFileKind): Promise<void> {
     const occurrence = this.#occurrence(index, kind);
-    if (occurrence !== undefined) await this.#app.writeCertificate(occurrence.selectData, new Uint8Array(0));
+    if (occurrence === undefined) return;
+    this.#cache?.deleteFile(this.#tag(occurrence.selectData));
+    await this.#app.writeCertificate(occurrence.selectData, new Uint8Array(0));
   }
 
   async list(): Promise<CertificateFileRef[]> {

@@ -77,7 +77,7 @@ class OpenPgpMinidriver extends KitMinidriver implements Minidriver {
     this.#app = app;
     this.#cardId = cardId;
     this.#serial = serial;
-    const certificates = new OpenPgpCertificateStore(app, hasCertificateOccurrences, maxResponseLength);
+    const certificates = new OpenPgpCertificateStore(app, hasCertificateOccurrences, maxResponseLength, context.cache);
     this.files = new VirtualFileSystem({
       cardId: async () => this.#cardId.slice(),
       containerCount: CONTAINER_COUNT,

@@ -97,7 +97,8 @@ export interface MinidriverPlugin {
    * GLOBAL cache mode: which public data cache entries this card's cardcf proves fresh against every
    * writer, other tools included (`namespace` `file` with tag `directory/name`, or `container`). Absent or
    * true: all of them. Entries it cannot prove are kept only inside one card transaction and never reach
-   * the cross-process store.
+   * the cross-process store; so are the plugin's own cache entries (CardContext.cache) other than its
+   * publicPluginCacheEntries.
    */
   readonly provableCacheEntries?: true | ((namespace: 'file' | 'container', tag: string) => boolean);
   /**

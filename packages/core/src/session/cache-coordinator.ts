@@ -107,6 +107,8 @@ export class CacheCoordinator {
   #persistentLink: PersistentCacheLink | undefined;
   /** GLOBAL mode with a persistent store: the store and the presence token the card was opened under. */
   #presence: { store: PersistentCacheStore; token: string } | undefined;
+  /** The plugin's publicPluginCacheEntries. */
+  #publicPluginTags: readonly string[] = [];
   /** What {@link prepare} found: the presence token, the card it proves (if any), its restored cache. */
   #prepared:
     | {
@@ -252,6 +254,7 @@ export class CacheCoordinator {
         const cardcf = decodeCardCacheFile(cardcfBytes);
         this.#decision = decision;
         if (provable !== true) this.#unprovable = (namespace, tag) => !provable(namespace, tag);
+        this.#publicPluginTags = options.publicPluginTags ?? [];
         if (prepared !== undefined) {
           this.#presence = { store: prepared.store, token: prepared.token };
           if (proven === undefined) await saveProvenCardId(prepared.store, this.#pluginName, prepared.token, cardid);
@@ -356,6 +359,10 @@ export class CacheCoordinator {
     if (unprovable !== undefined) {
       for (const namespace of ['file', 'container'] as const) {
         for (const tag of cache.tagsOf(namespace)) if (unprovable(namespace, tag)) cache.delete(namespace, tag);
+      }
+      // A plugin whose cardcf does not prove everything keeps only its declared public entries.
+      for (const tag of cache.tagsOf('plugin')) {
+        if (!this.#publicPluginTags.includes(tag)) cache.delete('plugin', tag);
       }
     }
     await this.#persistentLink?.saveIfChanged(cache);

@@ -148,4 +148,47 @@ describe('CardSession with a presence-proving transport', () => {
     expect(saved.some((text) => text.includes('"table"'))).toBe(true);
     expect(saved.some((text) => text.includes('secret'))).toBe(false);
   });
+
+  it('a plugin whose cardcf does not prove everything keeps its undeclared entries one transaction only', async () => {
+    const seen: (string | undefined)[] = [];
+    const base = createTestPlugin();
+    const plugin = Object.assign(createTestPlugin(), {
+      provableCacheEntries: (_namespace: string, tag: string) => !tag.startsWith('mscp/k'),
+      publicPluginCacheEntries: ['table'],
+      async acquireContext(context: Parameters<MinidriverPlugin['acquireContext']>[0], flags: number) {
+        const minidriver = await base.acquireContext(context, flags);
+        return {
+          ...minidriver,
+          async readFile(directory: string | null, name: string) {
+            if (name === 'kxc00') {
+              for (const tag of ['table', 'certificate']) {
+                const found = context.cache.lookupFile(tag);
+                seen.push(`${tag}:${found === undefined ? 'miss' : 'hit'}`);
+                context.cache.addFile(tag, new Uint8Array(1));
+              }
+            }
+            return minidriver.readFile(directory, name);
+          },
+        };
+      },
+    });
+    const reader = new Reader(cardWith(FIRST, 1));
+    // The certificate file is not provable: every transaction asks the plugin for it.
+    const process = await newProcess(reader, plugin);
+    await process.session.readFile('mscp', 'kxc00');
+    await process.session.readFile('mscp', 'kxc00');
+    await process.session.close();
+    const next = await newProcess(reader, plugin);
+    await next.session.readFile('mscp', 'kxc00');
+    await next.session.close();
+    // The declared entry outlives transactions and processes; the other one does not outlive its transaction.
+    expect(seen).toEqual([
+      'table:miss',
+      'certificate:miss',
+      'table:hit',
+      'certificate:miss',
+      'table:hit',
+      'certificate:miss',
+    ]);
+  });
 });
