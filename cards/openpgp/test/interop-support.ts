@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CardSession } from '@minidriver/core';
-import { type PcscCard, PcscContext } from '@minidriver/pcsc';
+import { type PcscCard, PcscContext, SCARD_STATE_EMPTY } from '@minidriver/pcsc';
 import { describeWithTools } from '@minidriver/sim/testing';
 import type { MinidriverPlugin } from '@minidriver/spec';
 
@@ -86,6 +86,24 @@ export function createGnupgHome(prefix: string): GnupgHome {
   writeFileSync(join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
   writeFileSync(join(home, 'gpg.conf'), 'pinentry-mode loopback\n');
   return { home, env: { ...process.env, GNUPGHOME: home, LC_ALL: 'C', LANGUAGE: 'C' } };
+}
+
+/**
+ * Polls pcscd (every 250 ms, up to 60 s) until READER is empty. Between two served cards pcscd must see
+ * the reader empty first: a card served within one presence poll of the last one is never powered up.
+ */
+export async function waitForEmptyReader(): Promise<void> {
+  const context = await PcscContext.establish();
+  try {
+    for (let attempt = 0; attempt < 240; attempt++) {
+      const [state] = await context.getStatusChange([{ readerName: READER }], 0);
+      if (((state?.eventState ?? 0) & SCARD_STATE_EMPTY) !== 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`${READER} never became empty`);
+  } finally {
+    await context.release();
+  }
 }
 
 /** Connects to the card in READER through pcscd (shared), runs `use`, and closes card and context. */

@@ -24,6 +24,7 @@ import {
   driveGpg,
   PORT,
   run,
+  waitForEmptyReader,
   waitForOpenPgpCard,
   withReaderConnection,
 } from './interop-support.js';
@@ -87,6 +88,8 @@ describeInterop('OpenPGP: the persistent cache after foreign writes by GnuPG', [
     await setup.writeFile('mscp', 'ksc02', compressCertificate(firstCertificate));
     await setup.close();
     releaseLock = await acquireVpcdPortLock(PORT);
+    // The card of the test file that held the port before must be seen gone first.
+    await waitForEmptyReader();
     server = serveVpcd(card, { port: PORT });
     await server.connected;
     await waitForOpenPgpCard(40);
