@@ -1,8 +1,11 @@
 /**
  * The koffi bindings to the platform's PC/SC library. Every function returns the raw LONG as an
  * unsigned number; callers turn failures into ScardError (errors.ts). Calls that can block on the card or
- * on another process (transmit, control, begin transaction, get status change, connect, reconnect,
- * disconnect) run on koffi's worker threads so the event loop keeps running.
+ * on another process (transmit, control, get attribute, begin transaction, get status change, connect,
+ * reconnect, disconnect) run on koffi's worker threads so the event loop keeps running. pcscd answers
+ * SCardGetAttrib under the reader's driver lock, so a synchronous call waits for any other client's
+ * transmit on that reader; when that card is a simulator served by this very process through vpcd, the
+ * blocked event loop could never answer it.
  */
 import { ScardError } from '@minidriver/spec';
 import koffi from 'koffi';
@@ -72,7 +75,7 @@ export interface PcscLibrary {
     responseLength: number[],
   ): Promise<number>;
   control(card: NativeHandle, code: number, input: Uint8Array, output: Buffer, returned: number[]): Promise<number>;
-  getAttribute(card: NativeHandle, id: number, buffer: Buffer | null, length: number[]): number;
+  getAttribute(card: NativeHandle, id: number, buffer: Buffer | null, length: number[]): Promise<number>;
 }
 
 let loaded: PcscLibrary | undefined;
@@ -243,7 +246,7 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
         output.length,
         returned,
       ),
-    getAttribute: (card, id, buffer, length) => sync(SCardGetAttrib, card, id, buffer, length),
+    getAttribute: (card, id, buffer, length) => callAsync(SCardGetAttrib, card, id, buffer, length),
   };
   return loaded;
 }

@@ -15,6 +15,7 @@ import {
   type ReaderEvent,
   type ReaderWatch,
   resourceManagerInstance,
+  SCARD_ATTR_CHANNEL_ID,
   withTransaction,
 } from '../src/index.js';
 import { COUNTER_CARD_ATR, CounterCard } from './support/counter-card.js';
@@ -120,6 +121,28 @@ describe.skipIf(!available)('PC/SC through pcscd and vpcd (reader "Virtual PCD 0
       await connected.disconnect('leave');
     }
   });
+
+  it('keeps serving the vpcd card of this very process while another connection asks for a reader attribute', async () => {
+    // pcscd answers SCardGetAttrib under the reader's driver lock, which a transmit holds until the card
+    // answers; the card is served by this process, so a synchronous SCardGetAttrib would never return.
+    const talker = await context.connect(READER, { share: 'shared' });
+    const asker = await context.connect(READER, { share: 'shared' });
+    try {
+      const transmits = Array.from({ length: 40 }, () => talker.transmit(GET_DATA));
+      const questions = Array.from({ length: 40 }, () =>
+        asker.getAttribute(SCARD_ATTR_CHANNEL_ID).then(
+          () => 'answered',
+          (error: unknown) => (error instanceof ScardError ? 'refused' : String(error)),
+        ),
+      );
+      const answers = await Promise.all(transmits);
+      expect(answers.every((answer) => answer.length === 6 && answer[4] === 0x90)).toBe(true);
+      expect(new Set(await Promise.all(questions)).size).toBe(1); // vpcd has no channel id: refused, every time
+    } finally {
+      await asker.disconnect('leave');
+      await talker.disconnect('leave');
+    }
+  }, 60_000);
 
   it('names the function and reader for an unknown reader (SCARD_E_UNKNOWN_READER)', async () => {
     const failure = await context.connect('No Such Reader 99').catch((error: unknown) => error);
