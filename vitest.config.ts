@@ -65,12 +65,20 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: allTests, exclude: pcscdTests } },
+      // Worker threads: a forks-pool worker once sat idle forever in CI with an unread IPC message from the
+      // main process (its test timeout never fired); threads talk through MessagePorts instead.
+      { extends: true, test: { name: 'unit', include: allTests, exclude: pcscdTests, pool: 'threads' } },
       {
         extends: true,
-        test: { name: 'pcscd', include: pcscdTests, fileParallelism: false, sequence: { groupOrder: 1 } },
+        // Forks: in worker threads these files aborted the whole run (a V8 fatal error; they load koffi/libpcsclite).
+        test: {
+          name: 'pcscd',
+          include: pcscdTests,
+          pool: 'forks',
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
   },
