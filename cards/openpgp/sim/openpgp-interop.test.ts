@@ -14,6 +14,7 @@ import {
   createGnupgHome,
   describeInterop,
   driveGpg,
+  gpgCardGenerate,
   gpgDetachSign,
   gpgVerify,
   PORT,
@@ -87,35 +88,10 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
   }, 60_000);
 
   it('generates the three keys on the card with gpg --card-edit (admin, generate)', async () => {
-    const prompts: string[] = [];
-    let cardPrompts = 0;
-    const result = await driveGpg(['--pinentry-mode', 'loopback', '--card-edit'], env, (keyword) => {
-      prompts.push(keyword);
-      switch (keyword) {
-        case 'cardedit.prompt':
-          cardPrompts += 1;
-          return cardPrompts === 1 ? 'admin' : cardPrompts === 2 ? 'generate' : 'quit';
-        case 'cardedit.genkeys.backup_enc':
-          return 'n';
-        case 'cardedit.genkeys.replace_keys':
-          return 'y';
-        case 'passphrase.enter':
-          return PIN;
-        case 'keygen.valid':
-          return '0';
-        case 'keygen.valid.okay':
-          return 'y';
-        case 'keygen.name':
-          return 'Simulated Card';
-        case 'keygen.email':
-          return 'sim@example.org';
-        case 'keygen.comment':
-          return '';
-        case 'keygen.userid.cmd':
-          return 'O';
-        default:
-          return '';
-      }
+    const { result, prompts } = await gpgCardGenerate(env, {
+      pin: PIN,
+      name: 'Simulated Card',
+      email: 'sim@example.org',
     });
     expect(result.stdout, `${result.stderr}\nprompts: ${prompts.join(', ')}`).toMatch(/KEY_CREATED B/);
     const status = await run('gpg', ['--card-status'], env);

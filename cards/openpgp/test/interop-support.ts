@@ -204,3 +204,57 @@ export function driveGpg(
     });
   });
 }
+
+/** Who `gpg --card-edit generate` makes the keys for. */
+export interface GpgCardGenerateOptions {
+  readonly pin: string;
+  readonly name: string;
+  readonly email: string;
+}
+
+/** The gpg run of {@link gpgCardGenerate} and every prompt keyword gpg asked, in order (for failure messages). */
+export interface GpgCardGenerateResult {
+  readonly result: RunResult;
+  readonly prompts: readonly string[];
+}
+
+/**
+ * `gpg --card-edit`, then `admin`, `generate`, `quit`: generates the three keys on the card in READER (no
+ * off-card encryption key backup, replacing the keys there, no expiry, the user ID from `options`), the PINs
+ * through loopback pinentry.
+ */
+export async function gpgCardGenerate(
+  env: NodeJS.ProcessEnv,
+  options: GpgCardGenerateOptions,
+): Promise<GpgCardGenerateResult> {
+  const prompts: string[] = [];
+  let cardPrompts = 0;
+  const result = await driveGpg(['--pinentry-mode', 'loopback', '--card-edit'], env, (keyword) => {
+    prompts.push(keyword);
+    switch (keyword) {
+      case 'cardedit.prompt':
+        cardPrompts += 1;
+        return cardPrompts === 1 ? 'admin' : cardPrompts === 2 ? 'generate' : 'quit';
+      case 'cardedit.genkeys.backup_enc':
+        return 'n';
+      case 'cardedit.genkeys.replace_keys':
+        return 'y';
+      case 'passphrase.enter':
+        return options.pin;
+      case 'keygen.valid':
+        return '0';
+      case 'keygen.valid.okay':
+        return 'y';
+      case 'keygen.name':
+        return options.name;
+      case 'keygen.email':
+        return options.email;
+      case 'keygen.userid.cmd':
+        return 'O';
+      default:
+        // keygen.comment and anything else: the empty answer (gpg's default).
+        return '';
+    }
+  });
+  return { result, prompts };
+}

@@ -22,6 +22,7 @@ import {
   createGnupgHome,
   describeInterop,
   driveGpg,
+  gpgCardGenerate,
   PORT,
   run,
   waitForEmptyReader,
@@ -143,31 +144,10 @@ describeInterop('OpenPGP: the persistent cache after foreign writes by GnuPG', [
 
   it('gpg --card-edit generate replaces the keys: the next new process returns the new public key', async () => {
     const before = await logonInNewProcess();
-    let prompts = 0;
-    const result = await driveGpg(['--pinentry-mode', 'loopback', '--card-edit'], gnupg!.env, (keyword) => {
-      switch (keyword) {
-        case 'cardedit.prompt':
-          prompts += 1;
-          return prompts === 1 ? 'admin' : prompts === 2 ? 'generate' : 'quit';
-        case 'cardedit.genkeys.backup_enc':
-          return 'n';
-        case 'cardedit.genkeys.replace_keys':
-          return 'y';
-        case 'passphrase.enter':
-          return PIN;
-        case 'keygen.valid':
-          return '0';
-        case 'keygen.valid.okay':
-          return 'y';
-        case 'keygen.name':
-          return 'Foreign Writer';
-        case 'keygen.email':
-          return 'foreign@example.org';
-        case 'keygen.userid.cmd':
-          return 'O';
-        default:
-          return '';
-      }
+    const { result } = await gpgCardGenerate(gnupg!.env, {
+      pin: PIN,
+      name: 'Foreign Writer',
+      email: 'foreign@example.org',
     });
     expect(result.stdout, result.stderr).toMatch(/KEY_CREATED B/);
     await releaseScdaemon();
