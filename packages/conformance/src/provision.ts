@@ -27,8 +27,8 @@ import {
   isRsaKeySpec,
   KeySpec,
 } from '@minidriver/spec';
-import { check, must } from './harness.js';
-import type { ContainerPlan } from './options.js';
+import { authenticateForWrites, check, must, mustFail, openRig, type Rig } from './harness.js';
+import type { ConformanceOptions, ContainerPlan } from './options.js';
 
 /** What the suite knows about a created container. */
 export interface CreatedContainer {
@@ -195,4 +195,33 @@ export async function createContainers(
   const created = new Map<number, CreatedContainer>();
   for (const plan of plans) created.set(plan.index, await createContainer(session, plan));
   return created;
+}
+
+/** A rig on a fresh card, authenticated for writes, with every planned container created. */
+export async function openProvisionedRig(
+  options: ConformanceOptions,
+): Promise<{ rig: Rig; created: Map<number, CreatedContainer> }> {
+  const rig = await openRig(options);
+  await authenticateForWrites(options, rig.session);
+  return { rig, created: await createContainers(rig.session, options.containers) };
+}
+
+/**
+ * CardDeleteContainer(`index`), then the cmapfile clean-up the caller owes when the card did not do it
+ * (docs/spec/minidriver.md §5.4.3, §10 step 17). False when the card answers SCARD_E_UNSUPPORTED_FEATURE
+ * (nothing deleted); any other failure fails the suite.
+ */
+export async function deleteContainerIfSupported(session: CardSession, index: number): Promise<boolean> {
+  try {
+    await session.deleteContainer(index);
+  } catch (error) {
+    await mustFail(
+      Promise.reject(error),
+      'SCARD_E_UNSUPPORTED_FEATURE',
+      `docs/spec/minidriver.md §5.4.3 CardDeleteContainer(${index}) may only fail as unsupported`,
+    );
+    return false;
+  }
+  await unregisterContainer(session, index);
+  return true;
 }

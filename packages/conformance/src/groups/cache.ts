@@ -16,12 +16,11 @@ import {
   countApdus,
   must,
   mustFail,
-  openRig,
   openSecondSession,
   type Rig,
 } from '../harness.js';
 import type { ConformanceOptions } from '../options.js';
-import { type CreatedContainer, createContainers, unregisterContainer } from '../provision.js';
+import { type CreatedContainer, deleteContainerIfSupported, openProvisionedRig } from '../provision.js';
 import { certificateFileOf, createCertificateFile } from './files.js';
 
 export function defineCacheTests(options: ConformanceOptions): void {
@@ -32,9 +31,7 @@ export function defineCacheTests(options: ConformanceOptions): void {
     let created: Map<number, CreatedContainer>;
 
     beforeAll(async () => {
-      rig = await openRig(options);
-      await authenticateForWrites(options, rig.session);
-      created = await createContainers(rig.session, options.containers);
+      ({ rig, created } = await openProvisionedRig(options));
       declaredMode =
         rig.session.version >= 6
           ? await must(
@@ -167,17 +164,7 @@ export function defineCacheTests(options: ConformanceOptions): void {
       const other = await openSecondSession(options, rig);
       try {
         await authenticateForWrites(options, other.session);
-        try {
-          await other.session.deleteContainer(plan.index);
-        } catch (error) {
-          await mustFail(
-            Promise.reject(error),
-            'SCARD_E_UNSUPPORTED_FEATURE',
-            `docs/spec/minidriver.md §5.4.3 CardDeleteContainer(${plan.index}) may only fail as unsupported`,
-          );
-          return;
-        }
-        await unregisterContainer(other.session, plan.index);
+        if (!(await deleteContainerIfSupported(other.session, plan.index))) return;
       } finally {
         await closeRig(other);
       }

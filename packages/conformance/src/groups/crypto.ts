@@ -28,18 +28,9 @@ import {
   reverseBytes,
 } from '@minidriver/spec';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import {
-  authenticateForWrites,
-  check,
-  checkBytesEqual,
-  closeRig,
-  must,
-  mustFail,
-  openRig,
-  type Rig,
-} from '../harness.js';
+import { authenticateForWrites, check, checkBytesEqual, closeRig, must, mustFail, type Rig } from '../harness.js';
 import type { ConformanceOptions, ContainerPlan } from '../options.js';
-import { type CreatedContainer, createContainers, keySpecName } from '../provision.js';
+import { type CreatedContainer, keySpecName, openProvisionedRig } from '../provision.js';
 
 const MESSAGE = new TextEncoder().encode('minidriver conformance: sign me');
 const HASH_OF_CURVE: Record<number, { node: string; calg: number }> = {
@@ -66,9 +57,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
     let created: Map<number, CreatedContainer>;
 
     beforeAll(async () => {
-      rig = await openRig(options);
-      await authenticateForWrites(options, rig.session);
-      created = await createContainers(rig.session, options.containers);
+      ({ rig, created } = await openProvisionedRig(options));
     });
     afterAll(() => closeRig(rig));
 
@@ -221,19 +210,23 @@ export function defineCryptoTests(options: ConformanceOptions): void {
     for (const plan of rsaDecrypters) {
       const what = `container ${plan.index} (AT_KEYEXCHANGE ${plan.keySize})`;
       const modulusBytes = plan.keySize / 8;
+      /** CardRSADecrypt with this container; `data` little-endian, as the minidriver takes it. */
+      const decrypt = (data: Uint8Array, paddingType: number, paddingInfo?: { algorithm: string }) =>
+        rig.session.rsaDecrypt({
+          version: 2,
+          containerIndex: plan.index,
+          keySpec: KeySpec.AT_KEYEXCHANGE,
+          data,
+          paddingType,
+          ...(paddingInfo === undefined ? {} : { paddingInfo }),
+        });
       it(`${what}: PKCS #1 v1.5 ciphertexts from node:crypto decrypt (docs/spec/minidriver.md §5.6.2, §9.2)`, async () => {
         const secret = new Uint8Array(randomBytes(32));
         const ciphertext = new Uint8Array(
           publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_PADDING }, secret),
         );
         const plain = await must(
-          rig.session.rsaDecrypt({
-            version: 2,
-            containerIndex: plan.index,
-            keySpec: KeySpec.AT_KEYEXCHANGE,
-            data: reverseBytes(ciphertext),
-            paddingType: CARD_PADDING_PKCS1,
-          }),
+          decrypt(reverseBytes(ciphertext), CARD_PADDING_PKCS1),
           `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (PKCS1) with ${what}`,
         );
         checkBytesEqual(
@@ -250,14 +243,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, secret),
           );
           const plain = await must(
-            rig.session.rsaDecrypt({
-              version: 2,
-              containerIndex: plan.index,
-              keySpec: KeySpec.AT_KEYEXCHANGE,
-              data: reverseBytes(ciphertext),
-              paddingType: CARD_PADDING_OAEP,
-              paddingInfo: { algorithm: 'SHA256' },
-            }),
+            decrypt(reverseBytes(ciphertext), CARD_PADDING_OAEP, { algorithm: 'SHA256' }),
             `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (OAEP SHA256) with ${what}`,
           );
           checkBytesEqual(
@@ -269,14 +255,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
       } else {
         it(`${what}: the card declares no OAEP: CARD_PADDING_OAEP is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §5.6.2 check 8)`, async () => {
           await mustFail(
-            rig.session.rsaDecrypt({
-              version: 2,
-              containerIndex: plan.index,
-              keySpec: KeySpec.AT_KEYEXCHANGE,
-              data: new Uint8Array(modulusBytes).fill(1),
-              paddingType: CARD_PADDING_OAEP,
-              paddingInfo: { algorithm: 'SHA256' },
-            }),
+            decrypt(new Uint8Array(modulusBytes).fill(1), CARD_PADDING_OAEP, { algorithm: 'SHA256' }),
             'SCARD_E_UNSUPPORTED_FEATURE',
             'docs/spec/minidriver.md §5.6.2 check 8',
           );
@@ -291,13 +270,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             publicEncrypt({ key: keyOf(plan), padding: constants.RSA_NO_PADDING }, block),
           );
           const raw = await must(
-            rig.session.rsaDecrypt({
-              version: 2,
-              containerIndex: plan.index,
-              keySpec: KeySpec.AT_KEYEXCHANGE,
-              data: reverseBytes(ciphertext),
-              paddingType: CARD_PADDING_NONE,
-            }),
+            decrypt(reverseBytes(ciphertext), CARD_PADDING_NONE),
             `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (NONE) with ${what}`,
           );
           checkBytesEqual(
@@ -313,13 +286,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
             publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_PADDING }, secret),
           );
           const raw = await must(
-            rig.session.rsaDecrypt({
-              version: 2,
-              containerIndex: plan.index,
-              keySpec: KeySpec.AT_KEYEXCHANGE,
-              data: reverseBytes(ciphertext),
-              paddingType: CARD_PADDING_NONE,
-            }),
+            decrypt(reverseBytes(ciphertext), CARD_PADDING_NONE),
             `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (NONE) with ${what}`,
           );
           const block = reverseBytes(raw);
@@ -338,13 +305,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
       } else {
         it(`${what}: the card declares no raw decryption: CARD_PADDING_NONE is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §5.6.2 check 8)`, async () => {
           await mustFail(
-            rig.session.rsaDecrypt({
-              version: 2,
-              containerIndex: plan.index,
-              keySpec: KeySpec.AT_KEYEXCHANGE,
-              data: new Uint8Array(modulusBytes).fill(1),
-              paddingType: CARD_PADDING_NONE,
-            }),
+            decrypt(new Uint8Array(modulusBytes).fill(1), CARD_PADDING_NONE),
             'SCARD_E_UNSUPPORTED_FEATURE',
             'docs/spec/minidriver.md §5.6.2 check 8',
           );
@@ -353,13 +314,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
 
       it(`${what}: a ciphertext one byte short is SCARD_E_INSUFFICIENT_BUFFER (docs/spec/minidriver.md §5.6.2 check 6, docs/spec/minidriver.md §11)`, async () => {
         await mustFail(
-          rig.session.rsaDecrypt({
-            version: 2,
-            containerIndex: plan.index,
-            keySpec: KeySpec.AT_KEYEXCHANGE,
-            data: new Uint8Array(modulusBytes - 1).fill(1),
-            paddingType: CARD_PADDING_PKCS1,
-          }),
+          decrypt(new Uint8Array(modulusBytes - 1).fill(1), CARD_PADDING_PKCS1),
           'SCARD_E_INSUFFICIENT_BUFFER',
           'docs/spec/minidriver.md §5.6.2 check 6',
         );

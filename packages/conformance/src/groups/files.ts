@@ -22,12 +22,11 @@ import {
   closeRig,
   must,
   mustFail,
-  openRig,
   patternBytes,
   type Rig,
 } from '../harness.js';
 import type { ConformanceOptions } from '../options.js';
-import { type CreatedContainer, createContainers, expectedRecordSizes, readContainerMap } from '../provision.js';
+import { type CreatedContainer, expectedRecordSizes, openProvisionedRig, readContainerMap } from '../provision.js';
 
 /** The certificate file name of a container: ksc for signature keys, kxc for key-exchange keys (docs/spec/minidriver.md §4.3). */
 export function certificateFileOf(options: ConformanceOptions, index: number): string {
@@ -59,9 +58,7 @@ export function defineFileTests(options: ConformanceOptions): void {
     let created: Map<number, CreatedContainer>;
 
     beforeAll(async () => {
-      rig = await openRig(options);
-      await authenticateForWrites(options, rig.session);
-      created = await createContainers(rig.session, options.containers);
+      ({ rig, created } = await openProvisionedRig(options));
     });
     afterAll(() => closeRig(rig));
 
