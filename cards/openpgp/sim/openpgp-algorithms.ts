@@ -2,9 +2,13 @@
  * Algorithm attributes C1/C2/C3 (docs/spec/openpgp.md §3.5): parsing, encoding, and the curves this card
  * supports, each with its OID (the legacy OpenPGP-card OIDs for 25519) and the name node:crypto uses.
  */
+import { ECDSA_CURVES, type EcdsaCurveName } from '@minidriver/card-kit/sim';
 import { CardStatus, OpenPgpStatus } from './openpgp-status.js';
 
-/** A curve the card supports. `order` is set for Weierstrass curves (ECDSA over a host-supplied hash). */
+/**
+ * A curve the card supports. `order` is set for Weierstrass curves (ECDSA over a host-supplied hash); their
+ * `name` is then the kit's {@link EcdsaCurveName}.
+ */
 export interface CurveInfo {
   readonly name: string;
   readonly oid: Uint8Array;
@@ -19,52 +23,20 @@ function hex(text: string): Uint8Array {
   return Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 }
 
+/** A Weierstrass curve: its node name, size and order from the kit's ECDSA table (which signs with it). */
+function weierstrass(name: EcdsaCurveName, oid: string): CurveInfo {
+  const { nodeName, size, order } = ECDSA_CURVES[name];
+  return { name, oid: hex(oid), nodeName, size, order };
+}
+
 /** Curves in the order the algorithm information DO (FA) lists them. Orders: SEC 2 / RFC 5639. */
 export const CURVES: readonly CurveInfo[] = [
-  {
-    name: 'P-256',
-    oid: hex('2A8648CE3D030107'),
-    nodeName: 'prime256v1',
-    size: 32,
-    order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
-  },
-  {
-    name: 'P-384',
-    oid: hex('2B81040022'),
-    nodeName: 'secp384r1',
-    size: 48,
-    order: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-  },
-  {
-    name: 'P-521',
-    oid: hex('2B81040023'),
-    nodeName: 'secp521r1',
-    size: 66,
-    order:
-      0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
-  },
-  {
-    name: 'brainpoolP256r1',
-    oid: hex('2B2403030208010107'),
-    nodeName: 'brainpoolP256r1',
-    size: 32,
-    order: 0xa9fb57dba1eea9bc3e660a909d838d718c397aa3b561a6f7901e0e82974856a7n,
-  },
-  {
-    name: 'brainpoolP384r1',
-    oid: hex('2B240303020801010B'),
-    nodeName: 'brainpoolP384r1',
-    size: 48,
-    order: 0x8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565n,
-  },
-  {
-    name: 'brainpoolP512r1',
-    oid: hex('2B240303020801010D'),
-    nodeName: 'brainpoolP512r1',
-    size: 64,
-    order:
-      0xaadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca90069n,
-  },
+  weierstrass('P-256', '2A8648CE3D030107'),
+  weierstrass('P-384', '2B81040022'),
+  weierstrass('P-521', '2B81040023'),
+  weierstrass('brainpoolP256r1', '2B2403030208010107'),
+  weierstrass('brainpoolP384r1', '2B240303020801010B'),
+  weierstrass('brainpoolP512r1', '2B240303020801010D'),
   { name: 'Ed25519', oid: hex('2B06010401DA470F01'), nodeName: 'ed25519', size: 32 },
   { name: 'Curve25519', oid: hex('2B060104019755010501'), nodeName: 'x25519', size: 32 },
 ];

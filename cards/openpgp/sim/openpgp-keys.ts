@@ -13,10 +13,10 @@ import {
   type KeyObject,
   privateDecrypt,
   privateEncrypt,
-  randomBytes,
   sign,
 } from 'node:crypto';
 import { promisify } from 'node:util';
+import { type EcdsaCurveName, ecdsaSignDigest } from '@minidriver/card-kit/sim';
 import { decodeTlv, findTlv } from '@minidriver/iso7816';
 import type { CurveInfo, EccAlgorithm, KeyAlgorithm, RsaAlgorithm } from './openpgp-algorithms.js';
 import { CardStatus, OpenPgpStatus, requireCondition } from './openpgp-status.js';
@@ -134,30 +134,11 @@ function signRsa(key: CardKey, algorithm: RsaAlgorithm, input: Uint8Array): Uint
   return new Uint8Array(privateEncrypt({ key: key.privateKey, padding: constants.RSA_PKCS1_PADDING }, input));
 }
 
-/**
- * ECDSA over a hash the host computed, answer `r ‖ s`. node:crypto only signs messages, so this
- * computes the signature itself: the nonce point k·G comes from node's ECDH (public key of k), the
- * scalar arithmetic mod n is BigInt. Hashes longer than the order are truncated as FIPS 186 says.
- */
+/** ECDSA over a hash the host computed (the kit's simulator ECDSA), answer `r ‖ s`. */
 function signEcdsa(key: CardKey, curve: CurveInfo, hash: Uint8Array): Uint8Array {
-  const order = curve.order!;
   requireCondition(hash.length > 0, OpenPgpStatus.wrongLength);
-  const orderBits = order.toString(2).length;
-  let digest = bytesToBigInt(hash);
-  const excessBits = hash.length * 8 - orderBits;
-  if (excessBits > 0) digest >>= BigInt(excessBits);
-  const secret = bytesToBigInt(privateScalar(key));
-  for (;;) {
-    const nonce = (bytesToBigInt(randomBytes(curve.size + 8)) % (order - 1n)) + 1n;
-    const ecdh = createECDH(curve.nodeName);
-    ecdh.setPrivateKey(bigIntToBytes(nonce, curve.size));
-    const point = ecdh.getPublicKey();
-    const r = bytesToBigInt(point.subarray(1, 1 + curve.size)) % order;
-    if (r === 0n) continue;
-    const s = (modularInverse(nonce, order) * ((digest + r * secret) % order)) % order;
-    if (s === 0n) continue;
-    return Uint8Array.of(...bigIntToBytes(r, curve.size), ...bigIntToBytes(s, curve.size));
-  }
+  // Every curve with an order is one of the kit's ECDSA curves, under the same name (openpgp-algorithms.ts).
+  return ecdsaSignDigest(key.privateKey, curve.name as EcdsaCurveName, hash);
 }
 
 /** PSO:CDS and INTERNAL AUTHENTICATE: RSA pads the DigestInfo, ECDSA signs the hash, EdDSA the message. */

@@ -12,8 +12,9 @@ import {
   type JsonWebKey,
   type KeyObject,
   privateDecrypt,
-  randomBytes,
 } from 'node:crypto';
+import { ecdsaRawToDer } from '@minidriver/card-kit';
+import { ECDSA_CURVES, ecdsaSignDigest } from '@minidriver/card-kit/sim';
 import { encodeTlv } from '@minidriver/iso7816';
 import { concatBytes } from '@minidriver/spec';
 import { fail, PivStatus } from './piv-status.js';
@@ -41,8 +42,8 @@ interface EcAlgorithm {
 }
 type AlgorithmInfo = RsaAlgorithm | EcAlgorithm;
 
-const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const P384_ORDER = 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
+const P256_ORDER = ECDSA_CURVES['P-256'].order;
+const P384_ORDER = ECDSA_CURVES['P-384'].order;
 
 const ALGORITHMS: ReadonlyMap<number, AlgorithmInfo> = new Map<number, AlgorithmInfo>([
   [PivAlgorithm.rsa1024, { kind: 'rsa', bits: 1024 }],
@@ -240,31 +241,14 @@ export class SlotKey {
   }
 
   /**
-   * ECDSA over a hash the host computed (exactly the field length, as YubiKeys require); the answer is the DER
-   * SEQUENCE { r, s } a PIV card returns. node:crypto only signs messages it hashes itself, so the signature
-   * is computed here: R = kG comes from an ECDH key with private key k, the rest is modular arithmetic.
+   * ECDSA over a hash the host computed (exactly the field length, as YubiKeys require) with the kit's simulator
+   * ECDSA; the answer is the DER SEQUENCE { r, s } a PIV card returns.
    */
   ecdsaSignDigest(digest: Uint8Array): Uint8Array {
     const info = this.#info;
     if (info.kind !== 'ec') fail(PivStatus.incorrectP1P2);
     if (digest.length !== info.fieldLength) fail(PivStatus.incorrectData);
-    const jwk = this.#privateKey.export({ format: 'jwk' });
-    const d = toBigInt(Buffer.from(jwk.d!, 'base64url'));
-    const e = toBigInt(digest);
-    const n = info.order;
-    for (;;) {
-      const k = toBigInt(randomBytes(info.fieldLength));
-      if (k === 0n || k >= n) continue;
-      const ecdh = createECDH(info.curve);
-      ecdh.setPrivateKey(toFixedBytes(k, info.fieldLength));
-      const kG = ecdh.getPublicKey();
-      const r = toBigInt(kG.subarray(1, 1 + info.fieldLength)) % n;
-      if (r === 0n) continue;
-      const kInverse = modInverse(k, n)!;
-      const s = (kInverse * ((e + r * d) % n)) % n;
-      if (s === 0n) continue;
-      return encodeTlv(0x30, concatBytes(encodeTlv(0x02, derInteger(r)), encodeTlv(0x02, derInteger(s))));
-    }
+    return ecdsaRawToDer(ecdsaSignDigest(this.#privateKey, info.jwkCurve, digest));
   }
 
   /** ECDH with a peer's uncompressed point (04 || X || Y): the shared secret's X coordinate. */
@@ -302,11 +286,6 @@ export function toBigInt(bytes: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
 }
 
-/** bigint to big-endian bytes of exactly `length` bytes. */
-function toFixedBytes(value: bigint, length: number): Uint8Array {
-  return Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex');
-}
-
 function toMinimalBytes(value: bigint): Buffer {
   let hex = value.toString(16);
   if (hex.length % 2 === 1) hex = `0${hex}`;
@@ -315,12 +294,6 @@ function toMinimalBytes(value: bigint): Buffer {
 
 function toBase64Url(value: bigint): string {
   return toMinimalBytes(value).toString('base64url');
-}
-
-/** DER INTEGER content of a non-negative bigint (leading 00 when the top bit is set). */
-function derInteger(value: bigint): Uint8Array {
-  const bytes = toMinimalBytes(value);
-  return (bytes[0]! & 0x80) !== 0 ? concatBytes(Uint8Array.of(0), bytes) : new Uint8Array(bytes);
 }
 
 function gcd(a: bigint, b: bigint): bigint {

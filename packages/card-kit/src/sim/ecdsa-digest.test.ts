@@ -8,6 +8,9 @@ describe('ecdsaSignDigest (FIPS 186-5 docs/spec/minidriver.md §6.4.1)', () => {
     ['P-256', 'sha256'],
     ['P-384', 'sha384'],
     ['P-521', 'sha512'],
+    ['brainpoolP256r1', 'sha256'],
+    ['brainpoolP384r1', 'sha384'],
+    ['brainpoolP512r1', 'sha512'],
   ] as [EcdsaCurveName, string][]) {
     it(`signs a ${hash} digest with ${curve}; node:crypto verifies the message`, () => {
       const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: ECDSA_CURVES[curve].nodeName });

@@ -8,7 +8,10 @@
  */
 import { createECDH, type KeyObject, randomBytes } from 'node:crypto';
 
-/** The curves a card signs with, with their order n and coordinate size. */
+/**
+ * The curves a card signs with, with their order n and coordinate size: the NIST curves (SEC 2,
+ * https://www.secg.org/sec2-v2.pdf) and the brainpool r1 curves (RFC 5639) OpenPGP cards offer.
+ */
 export const ECDSA_CURVES = {
   'P-224': {
     nodeName: 'secp224r1',
@@ -30,6 +33,22 @@ export const ECDSA_CURVES = {
     size: 66,
     order:
       0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+  },
+  brainpoolP256r1: {
+    nodeName: 'brainpoolP256r1',
+    size: 32,
+    order: 0xa9fb57dba1eea9bc3e660a909d838d718c397aa3b561a6f7901e0e82974856a7n,
+  },
+  brainpoolP384r1: {
+    nodeName: 'brainpoolP384r1',
+    size: 48,
+    order: 0x8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565n,
+  },
+  brainpoolP512r1: {
+    nodeName: 'brainpoolP512r1',
+    size: 64,
+    order:
+      0xaadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca90069n,
   },
 } as const;
 
