@@ -6,11 +6,15 @@
  *
  * @packageDocumentation
  */
-import { type KitPinEntryPoints, type PinRole, PinRoleTable, requireNoRetryCountChange } from '@minidriver/card-kit';
+import {
+  type KitPinEntryPoints,
+  type PinRole,
+  PinRoleTable,
+  requireNoRetryCountChange,
+  requireNoSessionPin,
+} from '@minidriver/card-kit';
 import {
   type AuthenticateExResult,
-  CARD_AUTHENTICATE_GENERATE_SESSION_PIN,
-  CARD_AUTHENTICATE_SESSION_PIN,
   CARD_DATA_VALUE_UNKNOWN,
   type ChangeAuthenticatorRequest,
   createPinSet,
@@ -104,9 +108,7 @@ export class GidsAuthentication implements KitPinEntryPoints {
 
   /** CardAuthenticateEx: the user PIN (VERIFY) or the admin key's response to the outstanding challenge. */
   async authenticateEx(pinId: PinId, flags: number, pinData: Uint8Array | undefined): Promise<AuthenticateExResult> {
-    if ((flags & (CARD_AUTHENTICATE_GENERATE_SESSION_PIN | CARD_AUTHENTICATE_SESSION_PIN)) !== 0) {
-      throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'GIDS has no session PINs');
-    }
+    requireNoSessionPin(flags);
     if (pinData === undefined) invalid('PIN data is required');
     GIDS_PIN_TABLE.role(pinId);
     if (pinId === ROLE_ADMIN) {

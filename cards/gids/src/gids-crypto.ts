@@ -11,7 +11,8 @@ import {
   cardRsaBlock,
   DhAgreements,
   DIGEST_INFO_PREFIX,
-  decodeEccPublicKeyBlob,
+  type EccCurve,
+  ecdhPeerPoint,
   type KitCryptoEntryPoints,
   rsaCiphertextForCard,
   rsaDecryptAnswer,
@@ -115,22 +116,16 @@ export class GidsCrypto implements KitCryptoEntryPoints {
         invalid('the ciphertext is not smaller than the modulus');
       throw error;
     }
-    let block: Uint8Array;
-    try {
-      block = cardRsaBlock(answer, modulusBytes, 'decrypted block');
-    } finally {
-      wipe(answer);
-    }
-    return rsaDecryptAnswer(block, request.padding, (raw, padding) => this.#context.unpadData(raw, padding));
+    return rsaDecryptAnswer(answer, modulusBytes, request.padding, (raw, padding) =>
+      this.#context.unpadData(raw, padding),
+    );
   }
 
   /** CardConstructDHAgreement: the card's ECDH (PSO DECIPHER with the peer point) kept as an agreement. */
   async constructDHAgreement(request: DhAgreementRequest): Promise<number> {
     const key = await this.#key(request.containerIndex, ['ecdh'], 'ECDH key');
-    const peer = decodeEccPublicKeyBlob(request.publicKey);
-    if (peer.use !== 'ecdh' || Number(peer.curve.slice(2)) !== key.bits)
-      invalid(`the peer key is not an ECDH P-${key.bits} public key`);
-    const point = Uint8Array.from([0x04, ...peer.x, ...peer.y]);
+    // A key of another size than P-256/384/521 fails the peer's curve check.
+    const point = ecdhPeerPoint(request.publicKey, `P-${key.bits}` as EccCurve);
     const secret = await this.#app.decipher(key.keyReference, AlgorithmUse.raw | key.mechanism, point);
     return this.agreements.add(secret);
   }

@@ -10,13 +10,12 @@ import {
   type PinRole,
   PinRoleTable,
   requireNoRetryCountChange,
+  requireNoSessionPin,
   SIGNATURE_PIN_ID,
   UNBLOCK_PIN_ID,
 } from '@minidriver/card-kit';
 import {
   type AuthenticateExResult,
-  CARD_AUTHENTICATE_GENERATE_SESSION_PIN,
-  CARD_AUTHENTICATE_SESSION_PIN,
   type ChangeAuthenticatorRequest,
   createPinSet,
   PinCachePolicyType,
@@ -90,7 +89,7 @@ export class OpenPgpAuthentication {
    * one try only. The signature PIN verifies 81 alone, right before a signature.
    */
   async authenticateEx(pinId: PinId, flags: number, pinData: Uint8Array | undefined): Promise<AuthenticateExResult> {
-    if (flags & (CARD_AUTHENTICATE_GENERATE_SESSION_PIN | CARD_AUTHENTICATE_SESSION_PIN)) unsupported('session PINs');
+    requireNoSessionPin(flags);
     OPENPGP_PIN_TABLE.role(pinId);
     if (pinData === undefined) unsupported('external PIN entry');
     // Sending the plain PIN to a KDF card would spend a try for nothing.

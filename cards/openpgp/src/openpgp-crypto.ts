@@ -12,10 +12,10 @@ import {
   cardRsaBlock,
   DhAgreements,
   DIGEST_INFO_PREFIX,
-  decodeEccPublicKeyBlob,
+  ecdhPeerPoint,
+  type KitCryptoEntryPoints,
 } from '@minidriver/card-kit';
 import {
-  type DeriveKeyRequest,
   type DhAgreementRequest,
   type RsaDecryptRequest,
   reverseBytes,
@@ -47,7 +47,7 @@ function rebuildPkcs1Type2(message: Uint8Array, modulusBytes: number): Uint8Arra
 }
 
 /** The cryptographic entry points of the OpenPGP plugin. */
-export class OpenPgpCrypto {
+export class OpenPgpCrypto implements KitCryptoEntryPoints {
   readonly #app: OpenPgpApplication;
   /** The agreements of this context (one wipe policy, @minidriver/card-kit). */
   readonly agreements = new DhAgreements();
@@ -102,18 +102,6 @@ export class OpenPgpCrypto {
     if (slot !== 1 || algorithm.kind !== 'ecc' || algorithm.algorithmId !== OpenPgpAlgorithmId.ecdh) {
       throw new ScardError('SCARD_E_NO_KEY_CONTAINER', `container ${slot} holds no ECDH key`);
     }
-    const peer = decodeEccPublicKeyBlob(request.publicKey);
-    if (peer.curve !== algorithm.curve || peer.use !== 'ecdh') {
-      throw new ScardError('SCARD_E_INVALID_PARAMETER', `the peer key is not an ECDH ${algorithm.curve} public key`);
-    }
-    return this.agreements.add(await this.#app.agreeEcdh(new Uint8Array([0x04, ...peer.x, ...peer.y])));
-  }
-
-  async deriveKey(request: DeriveKeyRequest): Promise<Uint8Array> {
-    return this.agreements.derive(request);
-  }
-
-  async destroyDHAgreement(agreementIndex: number): Promise<void> {
-    this.agreements.destroy(agreementIndex);
+    return this.agreements.add(await this.#app.agreeEcdh(ecdhPeerPoint(request.publicKey, algorithm.curve)));
   }
 }

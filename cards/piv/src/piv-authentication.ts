@@ -11,13 +11,12 @@ import {
   type PinRole,
   PinRoleTable,
   requireNoRetryCountChange,
+  requireNoSessionPin,
   SIGNATURE_PIN_ID,
   UNBLOCK_PIN_ID,
 } from '@minidriver/card-kit';
 import {
   type AuthenticateExResult,
-  CARD_AUTHENTICATE_GENERATE_SESSION_PIN,
-  CARD_AUTHENTICATE_SESSION_PIN,
   CARD_DATA_VALUE_UNKNOWN,
   type CardContext,
   type ChangeAuthenticatorRequest,
@@ -138,9 +137,7 @@ export class PivAuthentication {
   }
 
   async authenticateEx(pinId: PinId, flags: number, pinData: Uint8Array | undefined): Promise<AuthenticateExResult> {
-    if ((flags & (CARD_AUTHENTICATE_GENERATE_SESSION_PIN | CARD_AUTHENTICATE_SESSION_PIN)) !== 0) {
-      unsupported('PIV has no session PINs');
-    }
+    requireNoSessionPin(flags);
     PIV_PIN_TABLE.role(pinId);
     if (pinId === ROLE_ADMIN) {
       if (pinData === undefined) {

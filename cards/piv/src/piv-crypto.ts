@@ -9,13 +9,13 @@ import {
   cardEcdsaDerSignature,
   cardRsaBlock,
   DhAgreements,
-  decodeEccPublicKeyBlob,
+  ecdhPeerPoint,
+  type KitCryptoEntryPoints,
   rsaCiphertextForCard,
   rsaDecryptAnswer,
 } from '@minidriver/card-kit';
 import {
   type CardContext,
-  type DeriveKeyRequest,
   type DhAgreementRequest,
   eccKeySpecBits,
   isEcdhKeySpec,
@@ -38,7 +38,7 @@ function noKey(message: string): never {
 }
 
 /** The cryptographic entry points of the PIV plugin. */
-export class PivCrypto {
+export class PivCrypto implements KitCryptoEntryPoints {
   readonly #context: CardContext;
   readonly #state: PivCardState;
   readonly #auth: PivAuthentication;
@@ -97,33 +97,17 @@ export class PivCrypto {
       throw new ScardError('SCARD_E_INVALID_PARAMETER', 'the ciphertext is not smaller than the modulus');
     }
     const answer = await this.#state.app.authenticateWithKey(slot, algorithmIdOfKey(key), ciphertext);
-    let block: Uint8Array;
-    try {
-      block = cardRsaBlock(answer, modulusBytes, 'decrypted block');
-    } finally {
-      wipe(answer);
-    }
-    return rsaDecryptAnswer(block, request.padding, (raw, padding) => this.#context.unpadData(raw, padding));
+    return rsaDecryptAnswer(answer, modulusBytes, request.padding, (raw, padding) =>
+      this.#context.unpadData(raw, padding),
+    );
   }
 
   async constructDHAgreement(request: DhAgreementRequest): Promise<number> {
     const { slot, state, half } = await this.#state.containerKey(request.containerIndex);
     const key = state.publicKey;
     if (key.kind !== 'ecc' || half !== 'keyExchange') noKey(`container ${request.containerIndex} has no ECDH key`);
-    const peer = decodeEccPublicKeyBlob(request.publicKey);
-    if (peer.use !== 'ecdh' || peer.curve !== key.curve) {
-      throw new ScardError('SCARD_E_INVALID_PARAMETER', `the peer key is not an ECDH ${key.curve} public key`);
-    }
-    const point = Uint8Array.from([0x04, ...peer.x, ...peer.y]);
+    const point = ecdhPeerPoint(request.publicKey, key.curve);
     const secret = await this.#state.app.calculateSecret(slot, algorithmIdOfKey(key), point);
     return this.agreements.add(secret);
-  }
-
-  async deriveKey(request: DeriveKeyRequest): Promise<Uint8Array> {
-    return this.agreements.derive(request);
-  }
-
-  async destroyDHAgreement(agreementIndex: number): Promise<void> {
-    this.agreements.destroy(agreementIndex);
   }
 }

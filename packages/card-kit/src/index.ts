@@ -106,6 +106,7 @@ export {
   cardEcdsaRawSignature,
   cardRsaBlock,
 } from './crypto/card-answers.js';
+export { ecdhPeerPoint } from './crypto/ecdh-peer.js';
 export {
   ecdsaDerToRaw,
   ecdsaRawToDer,
@@ -186,6 +187,7 @@ export {
   PinRoleTable,
   type PinStrengthOperation,
   requireNoRetryCountChange,
+  requireNoSessionPin,
   SIGNATURE_PIN_ID,
   UNBLOCK_PIN_ID,
 } from './pins/pin-roles.js';

@@ -1,12 +1,13 @@
 /**
  * The card-independent halves of CardRSADecrypt (docs/spec/minidriver.md §5.6.2, §8.1): the caller's
- * little-endian ciphertext turned into the big-endian block a card deciphers, and the card's raw block
- * turned into the little-endian answer (the whole block for padding `none`, else the message the
- * session's unpadding leaves). Every plugin that deciphers raw on the card does both the same way.
+ * little-endian ciphertext turned into the big-endian block a card deciphers, and the card's raw answer
+ * turned into the little-endian answer (the whole block for padding `none`, else the message
+ * the session's unpadding leaves). Every plugin that deciphers raw on the card does both the same way.
  *
  * @packageDocumentation
  */
 import { type DecryptPadding, reverseBytes, ScardError, wipe } from '@minidriver/spec';
+import { cardRsaBlock } from './card-answers.js';
 
 /**
  * The big-endian ciphertext for the card from the caller's little-endian `data`, which must be exactly
@@ -23,15 +24,23 @@ export function rsaCiphertextForCard(data: Uint8Array, modulusBytes: number): Ui
 }
 
 /**
- * CardRSADecrypt's answer from the raw decrypted `block` (big-endian, the modulus length): the block
- * itself for padding `none`, else the message `unpad` (the session's pfnCspUnpadData) leaves, both
- * little-endian. The block and the intermediate message are wiped.
+ * CardRSADecrypt's answer from what the card answered to a raw decipherment (big-endian, at most
+ * `modulusBytes` long and left-padded to it; longer → SCARD_E_UNEXPECTED): the block itself for padding
+ * `none`, else the message `unpad` (the session's pfnCspUnpadData) leaves, both little-endian. The card's
+ * answer, the block and the intermediate message are wiped.
  */
 export function rsaDecryptAnswer(
-  block: Uint8Array,
+  answer: Uint8Array,
+  modulusBytes: number,
   padding: DecryptPadding,
   unpad: (block: Uint8Array, padding: DecryptPadding) => Uint8Array,
 ): Uint8Array {
+  let block: Uint8Array;
+  try {
+    block = cardRsaBlock(answer, modulusBytes, 'decrypted block');
+  } finally {
+    wipe(answer);
+  }
   try {
     if (padding.type === 'none') return reverseBytes(block);
     const message = unpad(block, padding);

@@ -1,6 +1,10 @@
 import {
+  CARD_AUTHENTICATE_GENERATE_SESSION_PIN,
+  CARD_AUTHENTICATE_SESSION_PIN,
+  CARD_PIN_SILENT_CONTEXT,
   CARD_PIN_STRENGTH_PLAINTEXT,
   createPinSet,
+  PIN_INFO_REQUIRE_SECURE_ENTRY,
   PinCachePolicyType,
   ROLE_ADMIN,
   ROLE_USER,
@@ -9,19 +13,30 @@ import {
   SecretType,
 } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
-import { PinRoleTable, requireNoRetryCountChange, SIGNATURE_PIN_ID, UNBLOCK_PIN_ID } from './pin-roles.js';
+import {
+  PinRoleTable,
+  requireNoRetryCountChange,
+  requireNoSessionPin,
+  SIGNATURE_PIN_ID,
+  UNBLOCK_PIN_ID,
+} from './pin-roles.js';
 
+/**
+ * A table that is no card's: a user PIN typed on the reader (secure entry), unblocked by the admin or an
+ * unblock-only PIN that the admin sets, and a signature PIN valid for one signature.
+ */
 const table = new PinRoleTable([
   {
     id: ROLE_USER,
-    type: SecretType.AlphaNumericPinType,
+    type: SecretType.ExternalPinType,
     purpose: SecretPurpose.PrimaryCardPin,
     changedBy: [ROLE_USER],
-    unblockedBy: [UNBLOCK_PIN_ID],
+    unblockedBy: [ROLE_ADMIN, UNBLOCK_PIN_ID],
+    flags: PIN_INFO_REQUIRE_SECURE_ENTRY,
   },
   {
     id: ROLE_ADMIN,
-    type: SecretType.ChallengeResponsePinType,
+    type: SecretType.AlphaNumericPinType,
     purpose: SecretPurpose.AdministratorPin,
     changedBy: [ROLE_ADMIN],
     unblockedBy: [],
@@ -30,7 +45,7 @@ const table = new PinRoleTable([
     id: UNBLOCK_PIN_ID,
     type: SecretType.AlphaNumericPinType,
     purpose: SecretPurpose.UnblockOnlyPin,
-    changedBy: [UNBLOCK_PIN_ID],
+    changedBy: [ROLE_ADMIN],
     unblockedBy: [],
     cachePolicy: PinCachePolicyType.PinCacheNone,
   },
@@ -38,8 +53,8 @@ const table = new PinRoleTable([
     id: SIGNATURE_PIN_ID,
     type: SecretType.AlphaNumericPinType,
     purpose: SecretPurpose.DigitalSignaturePin,
-    changedBy: [SIGNATURE_PIN_ID],
-    unblockedBy: [UNBLOCK_PIN_ID],
+    changedBy: [ROLE_USER, SIGNATURE_PIN_ID],
+    unblockedBy: [ROLE_ADMIN],
     cachePolicy: PinCachePolicyType.PinCacheAlwaysPrompt,
   },
 ]);
@@ -49,15 +64,25 @@ describe('PinRoleTable', () => {
     expect(table.pinList).toBe(0b11110);
     expect(table.pinList).toBe(createPinSet(ROLE_USER, ROLE_ADMIN, UNBLOCK_PIN_ID, SIGNATURE_PIN_ID));
     expect(table.pinInfo(ROLE_USER)).toEqual({
-      pinType: SecretType.AlphaNumericPinType,
+      pinType: SecretType.ExternalPinType,
       purpose: SecretPurpose.PrimaryCardPin,
       changePermission: 0b10,
-      unblockPermission: 0b1000,
+      unblockPermission: 0b1100,
       cachePolicy: { type: PinCachePolicyType.PinCacheNormal, info: 0 },
+      flags: PIN_INFO_REQUIRE_SECURE_ENTRY,
+    });
+    expect(table.pinInfo(SIGNATURE_PIN_ID)).toMatchObject({
+      changePermission: 0b10010,
+      unblockPermission: 0b100,
+      cachePolicy: { type: PinCachePolicyType.PinCacheAlwaysPrompt, info: 0 },
       flags: 0,
     });
-    expect(table.pinInfo(SIGNATURE_PIN_ID).cachePolicy.type).toBe(PinCachePolicyType.PinCacheAlwaysPrompt);
-    expect(table.pinInfo(ROLE_USER, { type: SecretType.ExternalPinType }).pinType).toBe(SecretType.ExternalPinType);
+    expect(table.pinInfo(UNBLOCK_PIN_ID).cachePolicy.type).toBe(PinCachePolicyType.PinCacheNone);
+    expect(table.pinInfo(SIGNATURE_PIN_ID, { cachePolicy: PinCachePolicyType.PinCacheNormal }).cachePolicy.type).toBe(
+      PinCachePolicyType.PinCacheNormal,
+    );
+    expect(table.pinInfo(ROLE_ADMIN, { type: SecretType.ExternalPinType }).pinType).toBe(SecretType.ExternalPinType);
+    expect(table.ids()).toEqual([ROLE_USER, ROLE_ADMIN, UNBLOCK_PIN_ID, SIGNATURE_PIN_ID]);
     expect(table.strength(ROLE_ADMIN, 'change')).toBe(CARD_PIN_STRENGTH_PLAINTEXT);
   });
 
@@ -82,5 +107,13 @@ describe('PinRoleTable', () => {
   it('cRetryCount policy: 0 is accepted, anything else is SCARD_E_UNSUPPORTED_FEATURE', () => {
     expect(() => requireNoRetryCountChange(0)).not.toThrow();
     expect(() => requireNoRetryCountChange(3)).toThrow('SCARD_E_UNSUPPORTED_FEATURE');
+  });
+
+  it('session PIN policy: either session flag is SCARD_E_UNSUPPORTED_FEATURE, other flags pass', () => {
+    expect(() => requireNoSessionPin(0)).not.toThrow();
+    expect(() => requireNoSessionPin(CARD_PIN_SILENT_CONTEXT)).not.toThrow();
+    for (const flag of [CARD_AUTHENTICATE_GENERATE_SESSION_PIN, CARD_AUTHENTICATE_SESSION_PIN]) {
+      expect(() => requireNoSessionPin(flag | CARD_PIN_SILENT_CONTEXT)).toThrow('SCARD_E_UNSUPPORTED_FEATURE');
+    }
   });
 });

@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 import {
+  CARD_AUTHENTICATE_GENERATE_SESSION_PIN,
+  CARD_AUTHENTICATE_SESSION_PIN,
   CARD_PIN_STRENGTH_PLAINTEXT,
   createPinSet,
   PinCachePolicyType,
@@ -116,5 +118,16 @@ export function requireNoRetryCountChange(retryCount: number): void {
       'SCARD_E_UNSUPPORTED_FEATURE',
       'this card cannot set a PIN retry limit while changing a PIN (use 0)',
     );
+  }
+}
+
+/**
+ * The one policy for session PINs (docs/spec/minidriver.md §5.2.7): cards built on the kit have none (their
+ * PIN strength is plaintext), so CardAuthenticateEx with CARD_AUTHENTICATE_GENERATE_SESSION_PIN or
+ * CARD_AUTHENTICATE_SESSION_PIN in `flags` is SCARD_E_UNSUPPORTED_FEATURE.
+ */
+export function requireNoSessionPin(flags: number): void {
+  if ((flags & (CARD_AUTHENTICATE_GENERATE_SESSION_PIN | CARD_AUTHENTICATE_SESSION_PIN)) !== 0) {
+    throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'this card has no session PINs');
   }
 }
