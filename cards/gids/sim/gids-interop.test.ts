@@ -6,7 +6,7 @@
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describeWithTools } from '@minidriver/sim/testing';
+import { describeWithTools, issueCertificateWithOpenssl } from '@minidriver/sim/testing';
 import { expect, it, vi } from 'vitest';
 import { GIDS_INTEROP_TOOLS, pkcs11SlotIndex, pkcs11Tool, serveForOpenSc, tool } from '../test/interop-support.js';
 import { GidsSimulator } from './gids-simulator.js';
@@ -140,56 +140,15 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
   });
 
   it('pkcs11-tool stores a certificate (compressed on the card) that pkcs15-tool lists, and decrypts with the key', async () => {
-    const steps = [
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        file('ca.key'),
-        '-out',
-        file('ca.pem'),
-        '-subj',
-        '/CN=GIDS interop CA',
-        '-days',
-        '2',
-      ],
-      [
-        'req',
-        '-new',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        file('other.key'),
-        '-out',
-        file('request.csr'),
-        '-subj',
-        '/CN=GIDS opensc key',
-      ],
-      [
-        'x509',
-        '-req',
-        '-in',
-        file('request.csr'),
-        '-CA',
-        file('ca.pem'),
-        '-CAkey',
-        file('ca.key'),
-        '-CAcreateserial',
-        '-force_pubkey',
-        file('pub.pem'),
-        '-outform',
-        'DER',
-        '-out',
-        file('cert.der'),
-        '-days',
-        '2',
-      ],
-    ];
-    for (const step of steps) expect((await tool('openssl', step)).code).toBe(0);
+    await issueCertificateWithOpenssl({
+      publicKeyPath: file('pub.pem'),
+      commonName: 'GIDS opensc key',
+      outputPath: file('cert.der'),
+      outputFormat: 'DER',
+      workDirectory: served.directory,
+      caKey: 'rsa-2048',
+      caCommonName: 'GIDS interop CA',
+    });
     const written = await pkcs11Tool(
       slot,
       ...[

@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CardSession } from '@minidriver/core';
-import { acquireVpcdPortLock, SimTransport, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { describeWithTools } from '@minidriver/sim/testing';
+import { SimTransport } from '@minidriver/sim';
+import { describeWithTools, serveVpcdForSuite } from '@minidriver/sim/testing';
 import { FileAccessCondition } from '@minidriver/spec';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
@@ -54,8 +54,6 @@ class Peer {
 describeWithTools(['pcscd'], 'GIDS GLOBAL cache: two processes see each other’s writes through cardcf', () => {
   vi.setConfig({ testTimeout: 120_000 });
   const card = new GidsSimulator();
-  let server: VpcdServer;
-  let releaseLock: (() => void) | undefined;
   const peers: Peer[] = [];
 
   beforeAll(async () => {
@@ -71,18 +69,11 @@ describeWithTools(['pcscd'], 'GIDS GLOBAL cache: two processes see each other’
     await setup.createFile('mscp', 'shared', 0, FileAccessCondition.EveryoneReadUserWriteAc);
     await setup.writeFile('mscp', 'shared', Uint8Array.of(1, 1, 1));
     await setup.close();
-    releaseLock = await acquireVpcdPortLock(PORT);
-    server = serveVpcd(card, { port: PORT });
-    await server.connected;
   }, 400_000);
-
-  afterAll(async () => {
+  serveVpcdForSuite(card, { port: PORT });
+  // Registered after the card is served, so run before it is taken out.
+  afterAll(() => {
     for (const peer of peers) peer.kill();
-    try {
-      await server?.close();
-    } finally {
-      releaseLock?.();
-    }
   });
 
   it('a write in one process invalidates the cached copy in the other, through the on-card cardcf', async () => {

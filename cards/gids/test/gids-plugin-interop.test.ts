@@ -27,7 +27,7 @@ import {
   pkcs11Tool,
   serveForOpenSc,
   tool,
-  withGidsSession,
+  withPluginSession,
 } from './interop-support.js';
 
 const ADMIN_KEY = '00112233445566778899aabbccddeeff0011223344556677';
@@ -56,7 +56,7 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
       PIN,
     ]);
     expect(initialized.code, initialized.output).toBe(0);
-    await withGidsSession(plugin, async (session) => {
+    await withPluginSession(plugin, async (session) => {
       expect(session.cacheMode).toBe(CacheMode.GLOBAL_CACHE);
       expect(Buffer.from(await session.readFile(null, 'cardid')).toString('hex')).toBe(SERIAL);
       expect(await session.enumFiles('mscp')).toEqual(['cmapfile']);
@@ -67,7 +67,7 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
   });
 
   it('our key and certificate: pkcs15-tool lists them, pkcs11-tool signs with the key, openssl verifies', async () => {
-    const der = await withGidsSession(plugin, async (session) => {
+    const der = await withPluginSession(plugin, async (session) => {
       await session.authenticatePin('user', pin());
       await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
       const publicKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey!);
@@ -153,7 +153,7 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
       'opensc',
     );
     expect(generated.code, generated.output).toBe(0);
-    await withGidsSession(plugin, async (session) => {
+    await withPluginSession(plugin, async (session) => {
       const records = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
       expect(records.length).toBe(2);
       expect(records[1]?.guid).toMatch(/^opensc/);

@@ -6,14 +6,14 @@
  * lock file /tmp/minidriver-vpcd-35964.lock first.
  */
 import { constants, createPublicKey, publicEncrypt, verify as verifySignature } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { serveVpcdForSuite } from '@minidriver/sim/testing';
+import { expect, it } from 'vitest';
 import {
-  createGnupgHome,
   describeInterop,
   driveGpg,
+  gnupgHomeForSuite,
   gpgCardGenerate,
   gpgDetachSign,
   gpgVerify,
@@ -24,60 +24,32 @@ import {
 } from '../test/interop-support.js';
 import { OpenPgpSimulator } from './openpgp-simulator.js';
 
-/** How long to wait for the reader: another process may be serving a card on the same port. */
-const CONNECT_TIMEOUT_MS = 240_000;
 // With loopback pinentry gpg asks every PIN with the same prompt (passphrase.enter) and does not say
 // which one it wants, so this card gets PW1 = PW3: every answer is right.
 const PIN = '12345678';
 
 // The decryption and authentication tests also go through OpenSC's PKCS #11 module (pkcs11-tool).
 describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and OpenSC`, ['pkcs11-tool'], () => {
-  let releaseLock: (() => void) | undefined;
-  let server: VpcdServer | undefined;
-  let home = '';
-  let env: NodeJS.ProcessEnv = {};
   const commands: string[] = [];
   const statusWords: string[] = [];
   const card = new OpenPgpSimulator({ serial: 0x12345678, manufacturer: 0xffff, pw1: PIN, pw3: PIN });
 
-  beforeAll(async () => {
-    releaseLock = await acquireVpcdPortLock(PORT);
-    server = serveVpcd(card, {
-      port: PORT,
-      onApdu: (command, response) => {
-        commands.push(Buffer.from(command).toString('hex'));
-        statusWords.push(Buffer.from(response.subarray(response.length - 2)).toString('hex'));
-      },
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `vpcd port ${PORT} stayed busy for ${CONNECT_TIMEOUT_MS} ms (another process serves a card there)`,
-            ),
-          ),
-        CONNECT_TIMEOUT_MS,
-      );
-    });
-    await Promise.race([server.connected, timeout]).finally(() => clearTimeout(timer));
+  serveVpcdForSuite(card, {
+    port: PORT,
+    onApdu: (command, response) => {
+      commands.push(Buffer.from(command).toString('hex'));
+      statusWords.push(Buffer.from(response.subarray(response.length - 2)).toString('hex'));
+    },
     // Wait until pcscd has polled the reader and powered the card.
-    await waitForOpenPgpCard(40);
-    ({ home, env } = createGnupgHome('openpgp-sim-gnupg-'));
-  }, 600_000);
-
-  afterAll(async () => {
-    if (home) {
-      await run('gpgconf', ['--kill', 'all'], env);
-      rmSync(home, { recursive: true, force: true });
-    }
-    await server?.close();
-    releaseLock?.();
+    ready: async () => {
+      await waitForOpenPgpCard(40);
+    },
+    setupTimeoutMs: 600_000,
   });
+  const gnupg = gnupgHomeForSuite('openpgp-sim-gnupg-');
 
   it('gpg --card-status reads the AID, version, serial, PIN counters and empty key slots', async () => {
-    const status = await run('gpg', ['--card-status'], env);
+    const status = await run('gpg', ['--card-status'], gnupg.env);
     expect(status.stderr).not.toMatch(/error|failed/i);
     expect(status.stdout).toMatch(/Application ID \.+: D2760001240103 ?04FFFF123456780000/);
     expect(status.stdout).toMatch(/Version \.+: 3\.4/);
@@ -88,33 +60,33 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
   }, 60_000);
 
   it('generates the three keys on the card with gpg --card-edit (admin, generate)', async () => {
-    const { result, prompts } = await gpgCardGenerate(env, {
+    const { result, prompts } = await gpgCardGenerate(gnupg.env, {
       pin: PIN,
       name: 'Simulated Card',
       email: 'sim@example.org',
     });
     expect(result.stdout, `${result.stderr}\nprompts: ${prompts.join(', ')}`).toMatch(/KEY_CREATED B/);
-    const status = await run('gpg', ['--card-status'], env);
+    const status = await run('gpg', ['--card-status'], gnupg.env);
     expect(status.stdout).not.toMatch(/Signature key \.+: \[none\]/);
     expect(status.stdout).toMatch(/Signature counter : \d+/);
   }, 300_000);
 
   it('signs a file with the card key and gpg --verify accepts the signature', async () => {
-    const file = join(home, 'message.txt');
-    const pinFile = join(home, 'pin.txt');
+    const file = join(gnupg.home, 'message.txt');
+    const pinFile = join(gnupg.home, 'pin.txt');
     writeFileSync(file, 'signed by the simulated OpenPGP card\n');
     writeFileSync(pinFile, `${PIN}\n`);
-    const signed = await gpgDetachSign(env, 'sim@example.org', file, { file: pinFile });
-    expect(signed.status, signed.stderr).toBe(0);
-    const verified = await gpgVerify(env, file);
+    const signed = await gpgDetachSign(gnupg.env, 'sim@example.org', file, { file: pinFile });
+    expect(signed.code, signed.stderr).toBe(0);
+    const verified = await gpgVerify(gnupg.env, file);
     expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
     expect(verified.stdout).toMatch(/\[GNUPG:\] VALIDSIG/);
   }, 120_000);
 
   it('openpgp-tool reads card and key information once scdaemon lets the reader go', async () => {
-    await run('gpgconf', ['--kill', 'scdaemon'], env);
+    await run('gpgconf', ['--kill', 'scdaemon'], gnupg.env);
     const result = await run('openpgp-tool', ['--reader', READER, '--card-info', '--key-info']);
-    expect(result.status, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/AID:\s+d2:76:00:01:24:01:03:04:ff:ff:12:34:56:78:00:00/);
     expect(result.stdout).toMatch(/Version:\s+3\.4/);
     expect(result.stdout).toMatch(/Serial number:\s+12345678/);
@@ -124,7 +96,7 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
 
   it('pkcs15-tool --list-keys shows the three keys gpg generated', async () => {
     const result = await run('pkcs15-tool', ['--reader', READER, '--list-keys']);
-    expect(result.status, result.stderr).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/Signature key/);
     expect(result.stdout).toMatch(/Encryption key/);
     expect(result.stdout).toMatch(/Authentication key/);
@@ -134,7 +106,7 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
   it('OpenSC signs with the AUT key (INTERNAL AUTHENTICATE) and deciphers with the DEC key (PSO:DECIPHER)', async () => {
     const token = ['--token-label', 'OpenPGP card (User PIN)'];
     const readPublicKey = async (id: string) => {
-      const path = join(home, `public-${id}.der`);
+      const path = join(gnupg.home, `public-${id}.der`);
       const read = await run('pkcs11-tool', [
         ...token,
         '--read-object',
@@ -145,7 +117,7 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
         '--output-file',
         path,
       ]);
-      expect(read.status, read.stderr).toBe(0);
+      expect(read.code, read.stderr).toBe(0);
       const der = readFileSync(path);
       try {
         return createPublicKey({ key: der, format: 'der', type: 'spki' });
@@ -153,9 +125,9 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
         return createPublicKey({ key: der, format: 'der', type: 'pkcs1' });
       }
     };
-    const message = join(home, 'pkcs11-message.txt');
+    const message = join(gnupg.home, 'pkcs11-message.txt');
     writeFileSync(message, 'authenticate me');
-    const signature = join(home, 'pkcs11-message.sig');
+    const signature = join(gnupg.home, 'pkcs11-message.sig');
     const signed = await run('pkcs11-tool', [
       ...token,
       '--login',
@@ -171,13 +143,13 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
       '--output-file',
       signature,
     ]);
-    expect(signed.status, signed.stderr).toBe(0);
+    expect(signed.code, signed.stderr).toBe(0);
     const authenticationKey = await readPublicKey('03');
     expect(verifySignature('sha256', readFileSync(message), authenticationKey, readFileSync(signature))).toBe(true);
 
     const secret = Buffer.from('a session key from OpenSC');
-    const cryptogram = join(home, 'pkcs11-cryptogram.bin');
-    const plaintext = join(home, 'pkcs11-plaintext.bin');
+    const cryptogram = join(gnupg.home, 'pkcs11-cryptogram.bin');
+    const plaintext = join(gnupg.home, 'pkcs11-plaintext.bin');
     const decryptionKey = await readPublicKey('02');
     writeFileSync(cryptogram, publicEncrypt({ key: decryptionKey, padding: constants.RSA_PKCS1_PADDING }, secret));
     const decrypted = await run('pkcs11-tool', [
@@ -195,7 +167,7 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
       '--output-file',
       plaintext,
     ]);
-    expect(decrypted.status, decrypted.stderr).toBe(0);
+    expect(decrypted.code, decrypted.stderr).toBe(0);
     expect(readFileSync(plaintext).equals(secret)).toBe(true);
   }, 120_000);
 
@@ -214,14 +186,14 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
         'sign',
         'never',
       ],
-      env,
+      gnupg.env,
     );
-    expect(created.status, created.stderr).toBe(0);
+    expect(created.code, created.stderr).toBe(0);
     let editPrompts = 0;
     const prompts: string[] = [];
     const moved = await driveGpg(
       ['--pinentry-mode', 'loopback', '--edit-key', 'import@example.org'],
-      env,
+      gnupg.env,
       (keyword) => {
         prompts.push(keyword);
         switch (keyword) {
@@ -240,15 +212,15 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
         }
       },
     );
-    expect(moved.status, `${moved.stderr}\nprompts: ${prompts.join(', ')}`).toBe(0);
-    const status = await run('gpg', ['--card-status'], env);
+    expect(moved.code, `${moved.stderr}\nprompts: ${prompts.join(', ')}`).toBe(0);
+    const status = await run('gpg', ['--card-status'], gnupg.env);
     expect(status.stdout).toMatch(/Key attributes \.+: nistp256 rsa2048 rsa2048/);
-    const file = join(home, 'imported.txt');
-    const pinFile = join(home, 'pin.txt');
+    const file = join(gnupg.home, 'imported.txt');
+    const pinFile = join(gnupg.home, 'pin.txt');
     writeFileSync(file, 'signed with an imported key\n');
-    const signed = await gpgDetachSign(env, 'import@example.org', file, { file: pinFile });
-    expect(signed.status, signed.stderr).toBe(0);
-    const verified = await gpgVerify(env, file);
+    const signed = await gpgDetachSign(gnupg.env, 'import@example.org', file, { file: pinFile });
+    expect(signed.code, signed.stderr).toBe(0);
+    const verified = await gpgVerify(gnupg.env, file);
     expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
   }, 180_000);
 

@@ -4,14 +4,20 @@
  * tools check, the wait for the card in the reader, a throwaway GnuPG home, and PC/SC connections for the
  * plugin. Not exported from the package.
  */
-import { execFile, type SpawnOptions, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type SpawnOptions, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CardSession } from '@minidriver/core';
-import { type PcscCard, PcscContext, SCARD_STATE_EMPTY } from '@minidriver/pcsc';
-import { describeWithTools } from '@minidriver/sim/testing';
+import {
+  waitForReaderState,
+  withReaderConnection as withConnectionTo,
+  withPluginSession as withReaderPluginSession,
+} from '@minidriver/conformance/interop';
+import type { CardSession, CardSessionOptions } from '@minidriver/core';
+import type { PcscCard } from '@minidriver/pcsc';
+import { describeWithTools, runTool, type ToolRun } from '@minidriver/sim/testing';
 import type { MinidriverPlugin } from '@minidriver/spec';
+import { afterAll, beforeAll } from 'vitest';
 
 /**
  * The vpcd reader (and its card socket port) the OpenPGP interop suites use. The port is shared with the
@@ -24,29 +30,9 @@ const TOOLS = ['pcscd', 'gpg', 'gpgconf', 'openpgp-tool', 'pkcs15-tool', 'opensc
 /** The start of the simulator's ATR as opensc-tool prints it. */
 const ATR_PREFIX = '3b:da:18:ff';
 
-export interface RunResult {
-  /** The exit code, -1 when the process ended without one; null only from a driven gpg killed by a signal. */
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs a client asynchronously: the vpcd bridge answers the card's APDUs in this same process, so a
- * synchronous spawn would block the event loop and deadlock the client against its own card.
- */
-export function run(
-  command: string,
-  args: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env, encoding: 'utf8', timeout: 120_000 }, (error, stdout, stderr) => {
-      const status = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ status, stdout: stdout ?? '', stderr: stderr ?? '' });
-    });
-  });
-}
+/** Runs a client (120 s at most) in `env` without blocking the vpcd bridge, which answers the card's APDUs. */
+export const run = (command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<ToolRun> =>
+  runTool(command, args, { env, timeoutMs: 120_000 });
 
 /**
  * A suite that needs pcscd, GnuPG and OpenSC (plus `extraTools`): skipped with a reason when one is
@@ -89,49 +75,56 @@ export function createGnupgHome(prefix: string): GnupgHome {
 }
 
 /**
+ * A GnuPG home (createGnupgHome) for the current suite: made in `beforeAll`; in `afterAll` its gpg-agent
+ * and scdaemon are stopped and it is removed. Register it after the card is served: its setup then runs
+ * with the card in the reader, and its teardown before the card is taken out.
+ */
+export function gnupgHomeForSuite(prefix: string): GnupgHome {
+  let made: GnupgHome | undefined;
+  beforeAll(() => {
+    made = createGnupgHome(prefix);
+  });
+  afterAll(async () => {
+    if (made === undefined) return;
+    try {
+      await run('gpgconf', ['--kill', 'all'], made.env);
+    } finally {
+      rmSync(made.home, { recursive: true, force: true });
+    }
+  });
+  const current = () => {
+    if (made === undefined) throw new Error('the GnuPG home is made in beforeAll');
+    return made;
+  };
+  return {
+    get home() {
+      return current().home;
+    },
+    get env() {
+      return current().env;
+    },
+  };
+}
+
+/**
  * Polls pcscd (every 250 ms, up to 60 s) until READER is empty. Between two served cards pcscd must see
  * the reader empty first: a card served within one presence poll of the last one is never powered up.
  */
-export async function waitForEmptyReader(): Promise<void> {
-  const context = await PcscContext.establish();
-  try {
-    for (let attempt = 0; attempt < 240; attempt++) {
-      const [state] = await context.getStatusChange([{ readerName: READER }], 0);
-      if (((state?.eventState ?? 0) & SCARD_STATE_EMPTY) !== 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`${READER} never became empty`);
-  } finally {
-    await context.release();
-  }
-}
+export const waitForEmptyReader = (): Promise<void> => waitForReaderState(READER, false);
 
 /** Connects to the card in READER through pcscd (shared), runs `use`, and closes card and context. */
-export async function withReaderConnection<T>(use: (card: PcscCard) => Promise<T>): Promise<T> {
-  const context = await PcscContext.establish();
-  try {
-    const card = await context.connect(READER, { share: 'shared' });
-    try {
-      return await use(card);
-    } finally {
-      await card.close();
-    }
-  } finally {
-    await context.release();
-  }
-}
+export const withReaderConnection = <T>(use: (card: PcscCard) => Promise<T>): Promise<T> =>
+  withConnectionTo(READER, use);
 
-/** Opens `plugin` on the card in READER through pcscd, runs `use`, closes session, card and context. */
-export function withPluginSession<T>(plugin: MinidriverPlugin, use: (session: CardSession) => Promise<T>): Promise<T> {
-  return withReaderConnection(async (card) => {
-    const session = await CardSession.open(plugin, card);
-    try {
-      return await use(session);
-    } finally {
-      await session.close();
-    }
-  });
-}
+/**
+ * Opens `plugin` on the card in READER through pcscd (with `sessionOptions`), runs `use`, closes session,
+ * card and context.
+ */
+export const withPluginSession = <T>(
+  plugin: MinidriverPlugin,
+  use: (session: CardSession) => Promise<T>,
+  sessionOptions: CardSessionOptions = {},
+): Promise<T> => withReaderPluginSession(plugin, READER, use, sessionOptions);
 
 /** How gpg gets the PIN through loopback pinentry: from a file, or on the command line. */
 export type GpgPassphrase = { readonly file: string } | { readonly value: string };
@@ -142,7 +135,7 @@ export function gpgDetachSign(
   localUser: string,
   file: string,
   passphrase: GpgPassphrase,
-): Promise<RunResult> {
+): Promise<ToolRun> {
   const passphraseArguments =
     'file' in passphrase ? ['--passphrase-file', passphrase.file] : ['--passphrase', passphrase.value];
   return run(
@@ -163,7 +156,7 @@ export function gpgDetachSign(
 }
 
 /** `gpg --verify` of `file`.sig against `file`, with the status lines (GOODSIG, VALIDSIG ...) on stdout. */
-export function gpgVerify(env: NodeJS.ProcessEnv, file: string): Promise<RunResult> {
+export function gpgVerify(env: NodeJS.ProcessEnv, file: string): Promise<ToolRun> {
   return run('gpg', ['--batch', '--status-fd', '1', '--verify', `${file}.sig`, file], env);
 }
 
@@ -175,7 +168,7 @@ export function driveGpg(
   args: string[],
   env: NodeJS.ProcessEnv,
   answer: (keyword: string) => string,
-): Promise<RunResult> {
+): Promise<ToolRun> {
   return new Promise((resolve) => {
     const options: SpawnOptions = { env, stdio: ['pipe', 'pipe', 'pipe'] };
     const child = spawn('gpg', ['--no-tty', '--command-fd', '0', '--status-fd', '1', ...args], options);
@@ -200,7 +193,7 @@ export function driveGpg(
     const timer = setTimeout(() => child.kill('SIGTERM'), 240_000);
     child.on('close', (status) => {
       clearTimeout(timer);
-      resolve({ status, stdout, stderr });
+      resolve({ code: status ?? -1, stdout, stderr, output: `${stdout}${stderr}` });
     });
   });
 }
@@ -214,7 +207,7 @@ export interface GpgCardGenerateOptions {
 
 /** The gpg run of {@link gpgCardGenerate} and every prompt keyword gpg asked, in order (for failure messages). */
 export interface GpgCardGenerateResult {
-  readonly result: RunResult;
+  readonly result: ToolRun;
   readonly prompts: readonly string[];
 }
 

@@ -13,17 +13,17 @@
  * Skipped with a reason when pcscd or a tool is missing; with CI=true a missing tool fails the run.
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { publicKeyBlobToKeyObject } from '@minidriver/card-kit';
-import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { serveVpcdForSuite } from '@minidriver/sim/testing';
 import { CARD_CREATE_CONTAINER_KEY_GEN, KeySpec } from '@minidriver/spec';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { OpenPgpSimulator } from '../sim/index.js';
 import { OpenPgpApplication, plugin } from '../src/index.js';
 import {
-  createGnupgHome,
   describeInterop,
+  gnupgHomeForSuite,
   gpgDetachSign,
   gpgVerify,
   PORT,
@@ -86,12 +86,7 @@ const spkiOf = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
 const gpgDate = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
 
 describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READER})`, [], () => {
-  // Made in beforeAll: a skipped suite still runs this body, and would leave the directory behind.
-  let home = '';
-  let env: NodeJS.ProcessEnv = {};
   const card = new OpenPgpSimulator({ serial: SERIAL, pw1: PW1, pw3: PW3 });
-  let releaseLock: (() => void) | undefined;
-  let server: VpcdServer | undefined;
   let signatureKey: KeyObject;
   let authenticationKey: KeyObject;
   /** Unix seconds around the plugin's key generation: the generation dates must fall inside. */
@@ -100,17 +95,20 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
   /** The fingerprints in C5 as the plugin's own application layer reads them back (hex, upper case). */
   let cardFingerprints: string[] = [];
 
-  beforeAll(async () => {
-    // Every package's vpcd tests on this port take turns; we hold the reader for the whole file.
-    releaseLock = await acquireVpcdPortLock(PORT);
-    server = serveVpcd(card, { port: PORT });
-    await server.connected;
+  // Every package's vpcd tests on this port take turns; we hold the reader for the whole file.
+  serveVpcdForSuite(card, {
+    port: PORT,
     // Wait until pcscd has polled the reader and powered the card.
-    const atr = await waitForOpenPgpCard(80);
-    expect(atr, `the simulated card never showed up in ${READER}`).toContain('3b:da:18:ff');
+    ready: async () => {
+      const atr = await waitForOpenPgpCard(80);
+      expect(atr, `the simulated card never showed up in ${READER}`).toContain('3b:da:18:ff');
+    },
+    setupTimeoutMs: 600_000,
+  });
+  // Made in beforeAll: a skipped suite still runs this body, and would leave the directory behind.
+  const gnupg = gnupgHomeForSuite('openpgp-plugin-interop-');
 
-    ({ home, env } = createGnupgHome('openpgp-plugin-interop-'));
-
+  beforeAll(async () => {
     // The plugin, through PC/SC: PW3, RSA 2048 for the signature key (container 0), P-256 for the
     // authentication key (container 2). Container 1 (decryption) stays empty.
     await withPluginSession(plugin, async (session) => {
@@ -136,8 +134,8 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
 
   /** What `gpg --card-status --with-colons` reports per slot (SIG, DEC, AUT). */
   async function readCardStatus(): Promise<{ fingerprints: string[]; times: number[]; keygrips: string[] }> {
-    const colons = await run('gpg', ['--batch', '--with-colons', '--card-status'], env);
-    expect(colons.status, colons.stderr).toBe(0);
+    const colons = await run('gpg', ['--batch', '--with-colons', '--card-status'], gnupg.env);
+    expect(colons.code, colons.stderr).toBe(0);
     const fields = (tag: string) => {
       const line = colons.stdout.split('\n').find((candidate) => candidate.startsWith(`${tag}:`));
       expect(line, `no ${tag} line in\n${colons.stdout}`).toBeDefined();
@@ -148,21 +146,11 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
 
   /** The card's signature counter (93) as gpg reads it: `sigcount:<n>:::`. */
   async function readSignatureCounter(): Promise<number> {
-    const colons = await run('gpg', ['--batch', '--with-colons', '--card-status'], env);
+    const colons = await run('gpg', ['--batch', '--with-colons', '--card-status'], gnupg.env);
     const count = /^sigcount:(\d+):/m.exec(colons.stdout)?.[1];
     expect(count, colons.stdout + colons.stderr).toBeDefined();
     return Number(count);
   }
-
-  afterAll(async () => {
-    try {
-      if (home) await run('gpgconf', ['--kill', 'all'], env);
-      await server?.close();
-    } finally {
-      releaseLock?.();
-      if (home) rmSync(home, { recursive: true, force: true });
-    }
-  });
 
   it('gpg --card-status shows both keys: attributes, fingerprints and the generation date the plugin wrote', async () => {
     // fpr:<SIG>:<DEC>:<AUT>: (an empty slot is empty) and fprtime:<SIG>:<DEC>:<AUT>: (unix seconds).
@@ -179,8 +167,8 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
     expect(fingerprints).toEqual([expectedSignature, '', expectedAuthentication]);
     expect(cardFingerprints).toEqual([expectedSignature, '00'.repeat(20), expectedAuthentication]);
 
-    const status = await run('gpg', ['--card-status'], env);
-    expect(status.status, status.stderr).toBe(0);
+    const status = await run('gpg', ['--card-status'], gnupg.env);
+    expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(
       new RegExp(`Serial number \\.+: ${SERIAL.toString(16).toUpperCase().padStart(8, '0')}`),
     );
@@ -201,12 +189,12 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
     const { fingerprints, times } = await readCardStatus();
     // scdaemon keeps the reader after gpg: stop it (with its agent, which would otherwise talk to a dead
     // scdaemon next time) so OpenSC can connect.
-    await run('gpgconf', ['--kill', 'all'], env);
+    await run('gpgconf', ['--kill', 'all'], gnupg.env);
     const colonHex = (hex: string) => hex.toLowerCase().match(/../g)!.join(':');
 
     // TZ=UTC: openpgp-tool prints the dates in local time.
     const keyInfo = await run('openpgp-tool', ['--reader', READER, '--key-info'], { ...process.env, TZ: 'UTC' });
-    expect(keyInfo.status, keyInfo.stderr).toBe(0);
+    expect(keyInfo.code, keyInfo.stderr).toBe(0);
     expect(keyInfo.stdout).toMatch(/Sig Algorithm:\s+RSA2048/);
     expect(keyInfo.stdout).toMatch(new RegExp(`Sig Create Date:\\s+${gpgDate(times[0]!)}`));
     expect(keyInfo.stdout).toMatch(new RegExp(`Sig Fingerprint:\\s+${colonHex(fingerprints[0]!)}`));
@@ -216,7 +204,7 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
     expect(keyInfo.stdout).toMatch(new RegExp(`Dec Fingerprint:\\s+${colonHex('00'.repeat(20))}`));
 
     const listed = await run('pkcs15-tool', ['--reader', READER, '--list-public-keys']);
-    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.code, listed.stderr).toBe(0);
     const objects = listed.stdout.split(/\n(?=Public )/);
     expect(objects).toHaveLength(2);
     expect(objects[0]).toMatch(/^Public RSA Key \[Signature key\]/);
@@ -232,7 +220,7 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
       ['03', authenticationKey],
     ] as const) {
       const read = await run('pkcs15-tool', ['--reader', READER, '--read-public-key', id]);
-      expect(read.status, read.stderr).toBe(0);
+      expect(read.code, read.stderr).toBe(0);
       expect(spkiOf(createPublicKey(read.stdout))).toEqual(spkiOf(key));
     }
   }, 120_000);
@@ -242,7 +230,7 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
     // Batch key generation around an existing key (Key-Grip) created at the card's generation date:
     // gpg computes the fingerprint itself and self-signs on the card (PW1 through loopback pinentry).
     const creationDate = new Date(times[0]! * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
-    const parameters = join(home, 'keygen.txt');
+    const parameters = join(gnupg.home, 'keygen.txt');
     writeFileSync(
       parameters,
       [
@@ -260,19 +248,19 @@ describeInterop(`OpenPGP plugin-generated keys seen by GnuPG and OpenSC (${READE
     const generated = await run(
       'gpg',
       ['--batch', '--status-fd', '1', '--pinentry-mode', 'loopback', '--passphrase', PW1, '--gen-key', parameters],
-      env,
+      gnupg.env,
     );
-    expect(generated.status, generated.stderr).toBe(0);
+    expect(generated.code, generated.stderr).toBe(0);
     expect(generated.stdout).toMatch(new RegExp(`KEY_CREATED P ${fingerprints[0]}`));
     expect(fingerprints[0]).toBe(openPgpFingerprint(signatureKey, times[0]!));
 
     const countBefore = await readSignatureCounter();
     expect(countBefore).toBeGreaterThan(0);
-    const message = join(home, 'message.txt');
+    const message = join(gnupg.home, 'message.txt');
     writeFileSync(message, 'signed by GnuPG with a key our plugin generated\n');
-    const signed = await gpgDetachSign(env, fingerprints[0]!, message, { value: PW1 });
-    expect(signed.status, signed.stderr).toBe(0);
-    const verified = await gpgVerify(env, message);
+    const signed = await gpgDetachSign(gnupg.env, fingerprints[0]!, message, { value: PW1 });
+    expect(signed.code, signed.stderr).toBe(0);
+    const verified = await gpgVerify(gnupg.env, message);
     expect(verified.stdout, verified.stderr).toMatch(/\[GNUPG:\] GOODSIG/);
     expect(verified.stdout).toMatch(new RegExp(`\\[GNUPG:\\] VALIDSIG ${fingerprints[0]} `));
     // The card counted the file's signature (key generation made some before: self-signature, revocation).

@@ -7,12 +7,11 @@ import { createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { issueCertificateWithOpenssl, serveVpcdForSuite } from '@minidriver/sim/testing';
+import { afterAll, expect, it } from 'vitest';
 import {
   describeInterop,
   findPkcs11SlotIndex,
-  issueCertificateFor,
   PKCS11_MODULE,
   PORT,
   pivTestSignature,
@@ -35,29 +34,15 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', 120_000,
     instructions = new Set();
     return seen;
   };
-  let server: VpcdServer;
-  let releaseLock: (() => void) | undefined;
-
-  beforeAll(async () => {
-    // Other test files (cards/piv/test, other packages) serve cards on this port too: take turns.
-    releaseLock = await acquireVpcdPortLock(PORT);
-    server = serveVpcd(card, {
-      port: PORT,
-      onApdu: (command) => instructions.add(command[1]!.toString(16).padStart(2, '0')),
-    });
-    await server.connected;
+  // Other test files (cards/piv/test, other packages) serve cards on this port too: the suite takes turns.
+  serveVpcdForSuite(card, {
+    port: PORT,
+    onApdu: (command) => instructions.add(command[1]!.toString(16).padStart(2, '0')),
     // pcscd needs a moment to power the new card; poll until a client sees it.
-    await waitForPivCard(40);
-  }, 400_000);
-
-  afterAll(async () => {
-    try {
-      await server?.close();
-    } finally {
-      releaseLock?.();
-      rmSync(directory, { recursive: true, force: true });
-    }
+    ready: () => waitForPivCard(40),
   });
+
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it('yubico-piv-tool status shows version, serial, CHUID and CCC', async () => {
     const status = await pivTool('-a', 'status');
@@ -103,7 +88,7 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', 120_000,
       // real YubiKeys too. Only that failure is tolerated; then the certificate comes from a throwaway CA.
       expect(cardWasAskedToSign).toBe(false);
       expect(selfSigned.output).toContain('Failed signing certificate');
-      await issueCertificateFor({
+      await issueCertificateWithOpenssl({
         publicKeyPath: file('9a.pub.pem'),
         commonName: 'simulated 9a',
         outputPath: file('9a.cert.pem'),

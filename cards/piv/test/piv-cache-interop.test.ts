@@ -10,21 +10,19 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { certificateFileName, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
-import { CardSession, DataCacheStore, PersistentCacheStore } from '@minidriver/core';
-import { PcscContext } from '@minidriver/pcsc';
-import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { newProcessStores } from '@minidriver/conformance/interop';
+import { issueCertificateWithOpenssl, serveVpcdForSuite } from '@minidriver/sim/testing';
 import { CacheMode } from '@minidriver/spec';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { PivSimulator } from '../sim/index.js';
 import { plugin } from '../src/index.js';
 import {
   describeInterop,
-  issueCertificateFor,
   PORT,
   pivTool,
-  READER,
   waitForPivCard,
   waitForReaderState,
+  withPluginSession,
 } from './interop-support.js';
 
 const derOfPem = (pem: Buffer) => new Uint8Array(new X509Certificate(pem).raw);
@@ -33,33 +31,19 @@ describeInterop('PIV: no stale data across processes after yubico-piv-tool write
   const directory = mkdtempSync(join(tmpdir(), 'piv-cache-interop-'));
   const cacheDirectory = join(directory, 'cache');
   const file = (name: string) => join(directory, name);
-  let releaseLock: (() => void) | undefined;
-  let server: VpcdServer | undefined;
 
   /** One logon as a new process runs it: fresh stores, the persistent one over `cacheDirectory`. */
-  async function logonInNewProcess() {
-    const context = await PcscContext.establish();
-    try {
-      const connection = await context.connect(READER, { share: 'shared' });
-      try {
-        const session = await CardSession.open(plugin, connection, {
-          cache: new DataCacheStore(),
-          persistentCache: new PersistentCacheStore({ directory: cacheDirectory }),
-        });
-        try {
-          const certificate = await session.readFile('mscp', certificateFileName('kxc', 0));
-          const key = (await session.getContainerInfo(0)).keyExchangePublicKey as Uint8Array;
-          const spki = publicKeyBlobToKeyObject(key).export({ type: 'spki', format: 'der' });
-          return { certificate, spki: new Uint8Array(spki), mode: session.cacheMode };
-        } finally {
-          await session.close();
-        }
-      } finally {
-        await connection.close();
-      }
-    } finally {
-      await context.release();
-    }
+  function logonInNewProcess() {
+    return withPluginSession(
+      plugin,
+      async (session) => {
+        const certificate = await session.readFile('mscp', certificateFileName('kxc', 0));
+        const key = (await session.getContainerInfo(0)).keyExchangePublicKey as Uint8Array;
+        const spki = publicKeyBlobToKeyObject(key).export({ type: 'spki', format: 'der' });
+        return { certificate, spki: new Uint8Array(spki), mode: session.cacheMode };
+      },
+      newProcessStores(cacheDirectory),
+    );
   }
 
   /** yubico-piv-tool generates a key in 9A (public key to `name`.pub.pem) and imports a certificate for it. */
@@ -68,7 +52,7 @@ describeInterop('PIV: no stale data across processes after yubico-piv-tool write
       const generated = await pivTool('-a', 'generate', '-s', '9a', '-A', 'RSA2048', '-o', file(`${name}.pub.pem`));
       expect(generated.output).toContain('Successfully generated a new private key');
     }
-    await issueCertificateFor({
+    await issueCertificateWithOpenssl({
       publicKeyPath: file(`${generate ? name : 'first'}.pub.pem`),
       commonName: `yubico-piv-tool ${name}`,
       outputPath: file(`${name}.cert.pem`),
@@ -80,23 +64,16 @@ describeInterop('PIV: no stale data across processes after yubico-piv-tool write
     return derOfPem(readFileSync(file(`${name}.cert.pem`)));
   }
 
-  beforeAll(async () => {
-    releaseLock = await acquireVpcdPortLock(PORT);
-    await waitForReaderState(false);
-    server = serveVpcd(new PivSimulator({ serial: 24681357 }), { port: PORT });
-    await server.connected;
-    await waitForReaderState(true);
-    await waitForPivCard(120);
-  }, 400_000);
-
-  afterAll(async () => {
-    try {
-      await server?.close();
-    } finally {
-      releaseLock?.();
-      rmSync(directory, { recursive: true, force: true });
-    }
+  serveVpcdForSuite(new PivSimulator({ serial: 24681357 }), {
+    port: PORT,
+    beforeServe: () => waitForReaderState(false),
+    ready: async () => {
+      await waitForReaderState(true);
+      await waitForPivCard(120);
+    },
   });
+
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it('nothing PIV is saved across processes, and an imported certificate is what the next process reads', async () => {
     const first = await toolWritesSlot9a('first', true);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { certificateFileName, decodeContainerMap, ecdsaRawToDer, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import { createSelfSignedCertificate } from '@minidriver/core';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
+import { issueCertificateWithOpenssl } from '@minidriver/sim/testing';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
@@ -30,7 +31,6 @@ import { encryptManagementChallenge, plugin } from '../src/index.js';
 import {
   describeInterop,
   findPkcs11SlotIndex,
-  issueCertificateFor,
   PKCS11_MODULE,
   PORT,
   pivTestSignature,
@@ -227,7 +227,7 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', 180_000, ()
     const generated = await pivTool('-a', 'generate', '-s', '9a', '-A', 'RSA2048', '-o', file('tool.pub.pem'));
     expect(generated.output).toContain('Successfully generated a new private key');
     // yubico-piv-tool 2.2 + OpenSSL 3 cannot self-sign (Yubico/yubico-piv-tool#388): a throwaway CA issues it.
-    await issueCertificateFor({
+    await issueCertificateWithOpenssl({
       publicKeyPath: file('tool.pub.pem'),
       commonName: 'yubico-piv-tool 9a',
       outputPath: file('tool.cert.pem'),

@@ -2,10 +2,7 @@
  * Test support: running PKCS #11 clients through p11-kit-client.so against a server of ours, without
  * blocking the event loop the server runs on.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { missingToolsReason, onCi } from '@minidriver/sim';
-import { describe } from 'vitest';
+import { describeWithTools, runTool, type ToolRun } from '@minidriver/sim/testing';
 
 /** Debian's p11-kit client module (package p11-kit-modules). */
 export const P11_KIT_CLIENT = '/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so';
@@ -17,35 +14,18 @@ export const P11_KIT_CLIENT = '/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.s
  */
 export const P11_KIT_025_CLIENT = process.env['P11_KIT_025_CLIENT'] ?? '/opt/p11-kit-0.25/p11-kit-client.so';
 
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  /** stdout then stderr. */
-  readonly output: string;
-}
-
-/** Runs `command` with P11_KIT_SERVER_ADDRESS pointing at `socketPath`. */
+/** Runs `command` (60 s at most) with P11_KIT_SERVER_ADDRESS pointing at `socketPath`. */
 export function runClient(
   socketPath: string,
   command: string,
   args: readonly string[],
   options: { input?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      command,
-      args,
-      {
-        timeout: 60_000,
-        encoding: 'utf8',
-        env: { ...process.env, ...options.env, P11_KIT_SERVER_ADDRESS: `unix:path=${socketPath}` },
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, output: `${stdout}${stderr}` });
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
+): Promise<ToolRun> {
+  const env = { ...process.env, ...options.env, P11_KIT_SERVER_ADDRESS: `unix:path=${socketPath}` };
+  return runTool(command, args, {
+    env,
+    timeoutMs: 60_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
   });
 }
 
@@ -65,13 +45,8 @@ export function describeWithClient(
   timeoutMs = 60_000,
   modules: readonly string[] = [P11_KIT_CLIENT],
 ): void {
-  const missing = modules.find((module) => !existsSync(module));
-  const build = missing === P11_KIT_025_CLIENT ? ' (build it with .ci/p11-kit-client)' : '';
-  const reason = missingToolsReason(tools) ?? (missing === undefined ? undefined : `needs ${missing}${build}`);
-  if (reason === undefined) {
-    describe(name, { timeout: timeoutMs }, body);
-    return;
-  }
-  if (onCi()) throw new Error(`${name}: ${reason} (CI=true: a missing tool is a failure)`);
-  describe.skip(`${name} — skipped: ${reason}`, body);
+  const files = modules.map((path) =>
+    path === P11_KIT_025_CLIENT ? { path, hint: '(build it with .ci/p11-kit-client)' } : path,
+  );
+  describeWithTools(tools, name, body, { timeoutMs, files });
 }
