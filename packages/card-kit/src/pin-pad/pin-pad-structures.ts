@@ -236,6 +236,32 @@ export interface PinEntryOptions {
 }
 
 /**
+ * A PIN_VERIFY_STRUCTURE or PIN_MODIFY_STRUCTURE of `headerLength` bytes before `apdu`, with what both
+ * start with (bTimerOut, bTimerOut2, bmFormatString, bmPINBlockString, bmPINLengthFormat) and end with
+ * (ulDataLength, abData) written; the encoder writes the fields in between.
+ */
+function startStructure(
+  headerLength: number,
+  format: PinFormat,
+  apdu: Uint8Array,
+  options: PinEntryOptions,
+): { structure: Uint8Array; view: DataView } {
+  if (!(apdu instanceof Uint8Array) || apdu.length < APDU_HEADER_LENGTH)
+    invalid('the APDU template is shorter than CLA INS P1 P2 Lc');
+  const [formatString, blockString, lengthFormat] = encodeFormatBytes(format);
+  const structure = new Uint8Array(headerLength + apdu.length);
+  const view = viewOf(structure);
+  view.setUint8(0, options.timeout ?? 0);
+  view.setUint8(1, options.timeout2 ?? 0);
+  view.setUint8(2, formatString);
+  view.setUint8(3, blockString);
+  view.setUint8(4, lengthFormat);
+  view.setUint32(headerLength - 4, apdu.length, true);
+  structure.set(apdu, headerLength);
+  return { structure, view };
+}
+
+/**
  * Encodes a PIN_VERIFY_STRUCTURE (part 10 §2.5.2) for `apdu`, the complete command the reader sends once
  * it inserted the PIN as `format` says (its data field carries the padding). One message ("enter PIN"),
  * bTeoPrologue 00 00 00. The inverse of {@link parsePinVerifyStructure}.
@@ -245,23 +271,12 @@ export function encodePinVerifyStructure(
   apdu: Uint8Array,
   options: PinEntryOptions = {},
 ): Uint8Array {
-  if (!(apdu instanceof Uint8Array) || apdu.length < APDU_HEADER_LENGTH)
-    invalid('the APDU template is shorter than CLA INS P1 P2 Lc');
-  const [formatString, blockString, lengthFormat] = encodeFormatBytes(format);
-  const structure = new Uint8Array(VERIFY_HEADER_LENGTH + apdu.length);
-  const view = viewOf(structure);
-  view.setUint8(0, options.timeout ?? 0);
-  view.setUint8(1, options.timeout2 ?? 0);
-  view.setUint8(2, formatString);
-  view.setUint8(3, blockString);
-  view.setUint8(4, lengthFormat);
+  const { structure, view } = startStructure(VERIFY_HEADER_LENGTH, format, apdu, options);
   view.setUint16(5, extraDigit(format), true);
   view.setUint8(7, options.entryValidationCondition ?? 0x02);
   view.setUint8(8, 0x01);
   view.setUint16(9, options.languageId ?? 0x0409, true);
   view.setUint8(11, 0x00);
-  view.setUint32(15, apdu.length, true);
-  structure.set(apdu, VERIFY_HEADER_LENGTH);
   return structure;
 }
 
@@ -281,16 +296,7 @@ export function encodePinModifyStructure(
   },
   options: PinEntryOptions = {},
 ): Uint8Array {
-  if (!(apdu instanceof Uint8Array) || apdu.length < APDU_HEADER_LENGTH)
-    invalid('the APDU template is shorter than CLA INS P1 P2 Lc');
-  const [formatString, blockString, lengthFormat] = encodeFormatBytes(format);
-  const structure = new Uint8Array(MODIFY_HEADER_LENGTH + apdu.length);
-  const view = viewOf(structure);
-  view.setUint8(0, options.timeout ?? 0);
-  view.setUint8(1, options.timeout2 ?? 0);
-  view.setUint8(2, formatString);
-  view.setUint8(3, blockString);
-  view.setUint8(4, lengthFormat);
+  const { structure, view } = startStructure(MODIFY_HEADER_LENGTH, format, apdu, options);
   view.setUint8(5, modify.insertionOffsetOld & 0xff);
   view.setUint8(6, modify.insertionOffsetNew & 0xff);
   view.setUint16(7, extraDigit(format), true);
@@ -301,7 +307,5 @@ export function encodePinModifyStructure(
   view.setUint8(14, 0x00);
   view.setUint8(15, 0x01);
   view.setUint8(16, 0x02);
-  view.setUint32(20, apdu.length, true);
-  structure.set(apdu, MODIFY_HEADER_LENGTH);
   return structure;
 }
