@@ -29,21 +29,21 @@ import { checkBytes } from './options.js';
 import type { PinRole } from './pins.js';
 import type { TokenCore } from './token-core.js';
 
-/** What a key is built from (internal). */
-export interface KeyInit {
-  readonly core: TokenCore;
-  readonly container: number;
-  readonly containerName: string;
-  readonly defaultContainer: boolean;
-  readonly keySpec: number;
-  readonly algorithm: KeyAlgorithm;
-  readonly usages: readonly KeyUsage[];
-  readonly publicKey: KeyObject;
-  readonly certificate: X509Certificate | undefined;
-  readonly certificateFile: string;
-  readonly pinId: number;
-  readonly pinRole: PinRole;
-}
+/** What a key is built from (internal): its public fields (documented on {@link Key}) and its token. */
+export type KeyInit = Pick<
+  Key,
+  | 'container'
+  | 'containerName'
+  | 'defaultContainer'
+  | 'keySpec'
+  | 'algorithm'
+  | 'usages'
+  | 'publicKey'
+  | 'certificate'
+  | 'certificateFile'
+  | 'pinId'
+  | 'pinRole'
+> & { readonly core: TokenCore };
 
 /** The RFC 5280 §4.2.1.2 method (1) key identifier: SHA-1 of the subjectPublicKey BIT STRING's value. */
 export function keyIdentifier(publicKey: KeyObject): string {

@@ -123,16 +123,8 @@ export function roleOfPin(id: number, purpose: PinPurpose | undefined): PinRole 
   return `pin${id}`;
 }
 
-/** The static part of a PIN (PIN_INFO), as a token reads it once. */
-export interface PinFacts {
-  readonly id: PinId;
-  readonly role: PinRole;
-  readonly type: PinType;
-  readonly purpose: PinPurpose;
-  readonly cachePolicy: PinCachePolicy;
-  readonly secureEntry: boolean;
-  readonly unblockedBy: readonly number[];
-}
+/** The static part of a PIN (PIN_INFO), as a token reads it once: a {@link PinDescription} without its state. */
+export type PinFacts = Omit<PinDescription, 'id' | 'retriesLeft' | 'verified'> & { readonly id: PinId };
 
 /** PIN_INFO turned into {@link PinFacts}. */
 export function pinFactsOf(id: PinId, info: PinInfo): PinFacts {

@@ -23,7 +23,8 @@ import {
 
 /**
  * A table that is no card's: a user PIN typed on the reader (secure entry), unblocked by the admin or an
- * unblock-only PIN that the admin sets, and a signature PIN valid for one signature.
+ * unblock-only PIN that either of them changes and that also unblocks the admin, and a signature PIN valid
+ * for one signature.
  */
 const table = new PinRoleTable([
   {
@@ -39,23 +40,24 @@ const table = new PinRoleTable([
     type: SecretType.AlphaNumericPinType,
     purpose: SecretPurpose.AdministratorPin,
     changedBy: [ROLE_ADMIN],
-    unblockedBy: [],
+    unblockedBy: [UNBLOCK_PIN_ID],
   },
   {
     id: UNBLOCK_PIN_ID,
     type: SecretType.AlphaNumericPinType,
     purpose: SecretPurpose.UnblockOnlyPin,
-    changedBy: [ROLE_ADMIN],
+    changedBy: [ROLE_ADMIN, UNBLOCK_PIN_ID],
     unblockedBy: [],
     cachePolicy: PinCachePolicyType.PinCacheNone,
   },
   {
     id: SIGNATURE_PIN_ID,
-    type: SecretType.AlphaNumericPinType,
+    type: SecretType.ExternalPinType,
     purpose: SecretPurpose.DigitalSignaturePin,
     changedBy: [ROLE_USER, SIGNATURE_PIN_ID],
-    unblockedBy: [ROLE_ADMIN],
+    unblockedBy: [UNBLOCK_PIN_ID],
     cachePolicy: PinCachePolicyType.PinCacheAlwaysPrompt,
+    flags: PIN_INFO_REQUIRE_SECURE_ENTRY,
   },
 ]);
 
@@ -73,10 +75,12 @@ describe('PinRoleTable', () => {
     });
     expect(table.pinInfo(SIGNATURE_PIN_ID)).toMatchObject({
       changePermission: 0b10010,
-      unblockPermission: 0b100,
+      unblockPermission: 0b1000,
       cachePolicy: { type: PinCachePolicyType.PinCacheAlwaysPrompt, info: 0 },
-      flags: 0,
+      flags: PIN_INFO_REQUIRE_SECURE_ENTRY,
     });
+    expect(table.pinInfo(ROLE_ADMIN)).toMatchObject({ changePermission: 0b100, unblockPermission: 0b1000, flags: 0 });
+    expect(table.pinInfo(UNBLOCK_PIN_ID).changePermission).toBe(0b1100);
     expect(table.pinInfo(UNBLOCK_PIN_ID).cachePolicy.type).toBe(PinCachePolicyType.PinCacheNone);
     expect(table.pinInfo(SIGNATURE_PIN_ID, { cachePolicy: PinCachePolicyType.PinCacheNormal }).cachePolicy.type).toBe(
       PinCachePolicyType.PinCacheNormal,
