@@ -49,6 +49,27 @@ describe('logon APDU counts (3 certificates: RSA-2048 9A, P-256 9C and 9D)', () 
     expect(counts).toEqual({ cold: 22, warm: 20 });
   });
 
+  // Held in one transaction, nobody else can change the card between the calls, so what one call read is
+  // reused by the next even in NO_CACHE mode: cmapfile, the listing, each certificate and each container
+  // share the slots' metadata, CHUID and certificates. 11 = SELECT + GET VERSION at acquire, then GET
+  // METADATA x4, CHUID, Key History, 3 certificates: the SESSION_ONLY cold count, and nothing kept after.
+  it('NO_CACHE, the logon in one transaction (CardSession.transaction): each PIV object is read once', async () => {
+    const card = await provisionedCard();
+    const recorder = new ApduRecorder();
+    const transport = recordingTransport(new SimTransport(card), recorder);
+    recorder.begin('cold');
+    const session = await CardSession.open(createPivPlugin(), transport);
+    expect(await session.transaction(() => logon(session))).toBe(3);
+    recorder.end();
+    recorder.begin('warm');
+    await session.transaction(() => logon(session));
+    recorder.end();
+    await session.close();
+    const counts = { cold: recorder.statsOf('cold').apdus, warm: recorder.statsOf('warm').apdus };
+    console.log(`PIV logon APDUs, NO_CACHE in one transaction: cold ${counts.cold}, warm ${counts.warm}`);
+    expect(counts).toEqual({ cold: 11, warm: 9 });
+  });
+
   it('listing the certificates (what pkcs15-tool --list-certificates does), NO_CACHE', async () => {
     const card = await provisionedCard();
     const recorder = new ApduRecorder();

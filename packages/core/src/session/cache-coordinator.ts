@@ -4,6 +4,11 @@
  * counter bump after each write, the plugin's cache functions (pfnCspCacheAddFile / LookupFile /
  * DeleteFile), and the session-level cache of files, container info and key sizes.
  *
+ * Whatever the mode, what is read inside one card transaction is reused until it ends (nobody else can
+ * change the card meanwhile): in NO_CACHE mode a cache that lives for one transaction only, in GLOBAL mode
+ * the entries the plugin's cardcf cannot prove fresh, both dropped when the transaction ends, on a write
+ * that covers them, and on a reset or removal.
+ *
  * In GLOBAL mode the entries live in a {@link CardCacheStore} shared by the process's sessions, keyed by
  * `<plugin name>:<cardid hex>`, and optionally in a {@link PersistentCacheStore} shared with other
  * processes: what another process saved is restored before the first cardcf check, and the public entries
@@ -27,7 +32,7 @@ import {
   toHex,
 } from '@minidriver/spec';
 import type { PersistentCacheStore } from '../cache-store/persistent-store.js';
-import { type CardCacheStore, type CardDataCache, DataCacheStore } from './data-cache.js';
+import { type CardCacheStore, CardDataCache, DataCacheStore } from './data-cache.js';
 import { applyFreshness } from './freshness.js';
 import {
   forgetProvenCardId,
@@ -101,6 +106,10 @@ export class CacheCoordinator {
   #decision: CacheModeDecision = { mode: CacheMode.NO_CACHE, reason: 'plugin-choice', detail: 'not set up yet' };
   #cache: CardDataCache | undefined;
   #pluginCacheEnabled = false;
+  /** True once {@link setUp} chose the mode (no transaction cache before, nor after close). */
+  #ready = false;
+  /** The card transaction the transaction-scoped state below belongs to ({@link enterTransaction}). */
+  #transactionToken: object | undefined;
   /** The cardcf read (or written) in the current transaction, GLOBAL mode only. */
   #transactionCardcf: { file: CardCacheFile; bytes: Uint8Array } | undefined;
   /** GLOBAL mode with a persistent store: the card's link to it. */
@@ -223,9 +232,11 @@ export class CacheCoordinator {
     let effective = decision;
     const prepared = this.#prepared;
     this.#prepared = undefined;
+    this.#ready = true;
     this.#cache = undefined;
     this.#pluginCacheEnabled = false;
     if (mode === CacheMode.NO_CACHE) {
+      // Nothing outlives a transaction; within this one, what is read is reused (see beginTransaction).
       this.#decision = decision;
       return;
     }
@@ -317,10 +328,49 @@ export class CacheCoordinator {
     };
   }
 
-  /** A reset or removal: a SESSION_ONLY cache is dropped (GLOBAL is revalidated by cardcf). */
+  /**
+   * A reset or removal: a SESSION_ONLY cache is dropped, and what the current transaction kept (GLOBAL is
+   * revalidated by cardcf, read again by the next call).
+   */
   onCardEvent(event: TransportEvent): void {
-    if ((event.type === 'reset' || event.type === 'removed') && this.#decision.mode === CacheMode.SESSION_ONLY) {
+    if (event.type !== 'reset' && event.type !== 'removed') return;
+    if (this.#decision.mode === CacheMode.SESSION_ONLY) this.#cache?.clear();
+    this.#dropTransactionScope();
+  }
+
+  /**
+   * Work begins in the card transaction `token` names. Another token than the last one means the last
+   * transaction ended (perhaps begun and ended by a caller, around calls that only joined it): what it
+   * kept is dropped.
+   */
+  enterTransaction(token: object): void {
+    if (token === this.#transactionToken) return;
+    this.#dropTransactionScope();
+    this.#transactionToken = token;
+  }
+
+  /** Drops what only the current transaction proves fresh; the next call reads cardcf again. */
+  #dropTransactionScope(): void {
+    this.#transactionCardcf = undefined;
+    if (this.#decision.mode === CacheMode.NO_CACHE) {
       this.#cache?.clear();
+      this.#cache = undefined;
+      this.#pluginCacheEnabled = false;
+    } else if (this.#decision.mode === CacheMode.GLOBAL_CACHE && this.#cache !== undefined) {
+      this.#dropUnprovable(this.#cache);
+    }
+  }
+
+  /** GLOBAL mode: the entries the plugin's cardcf cannot prove fresh (another tool may change them). */
+  #dropUnprovable(cache: CardDataCache): void {
+    const unprovable = this.#unprovable;
+    if (unprovable === undefined) return;
+    for (const namespace of ['file', 'container'] as const) {
+      for (const tag of cache.tagsOf(namespace)) if (unprovable(namespace, tag)) cache.delete(namespace, tag);
+    }
+    // A plugin whose cardcf does not prove everything keeps only its declared public entries.
+    for (const tag of cache.tagsOf('plugin')) {
+      if (!this.#publicPluginTags.includes(tag)) cache.delete('plugin', tag);
     }
   }
 
@@ -329,8 +379,19 @@ export class CacheCoordinator {
     this.#cache?.dropNamespace('plugin');
   }
 
-  /** docs/spec/minidriver.md §4.8 / §10 step 4: in GLOBAL mode compare the card's cardcf with the cache's copy. */
-  async checkFreshness(): Promise<void> {
+  /**
+   * At the start of a call's (or a held transaction's) work. GLOBAL: docs/spec/minidriver.md §4.8 / §10
+   * step 4, compare the card's cardcf with the cache's copy, once per transaction. NO_CACHE: a cache for
+   * this transaction only.
+   */
+  async beginTransaction(): Promise<void> {
+    if (this.#decision.mode === CacheMode.NO_CACHE) {
+      if (this.#cache === undefined && this.#ready) {
+        this.#cache = new CardDataCache();
+        this.#pluginCacheEnabled = true;
+      }
+      return;
+    }
     if (
       this.#decision.mode !== CacheMode.GLOBAL_CACHE ||
       this.#cache === undefined ||
@@ -343,9 +404,15 @@ export class CacheCoordinator {
     this.#transactionCardcf = { file, bytes };
   }
 
-  /** The transaction ended: the next one reads cardcf again. */
+  /** The transaction ended: the next one reads cardcf again; a NO_CACHE transaction's cache goes. */
   endTransaction(): void {
     this.#transactionCardcf = undefined;
+    this.#transactionToken = undefined;
+    if (this.#decision.mode === CacheMode.NO_CACHE) {
+      this.#cache?.clear();
+      this.#cache = undefined;
+      this.#pluginCacheEnabled = false;
+    }
   }
 
   /**
@@ -355,16 +422,7 @@ export class CacheCoordinator {
   async afterTransaction(): Promise<void> {
     const cache = this.#cache;
     if (this.#decision.mode !== CacheMode.GLOBAL_CACHE || cache === undefined) return;
-    const unprovable = this.#unprovable;
-    if (unprovable !== undefined) {
-      for (const namespace of ['file', 'container'] as const) {
-        for (const tag of cache.tagsOf(namespace)) if (unprovable(namespace, tag)) cache.delete(namespace, tag);
-      }
-      // A plugin whose cardcf does not prove everything keeps only its declared public entries.
-      for (const tag of cache.tagsOf('plugin')) {
-        if (!this.#publicPluginTags.includes(tag)) cache.delete('plugin', tag);
-      }
-    }
+    this.#dropUnprovable(cache);
     await this.#persistentLink?.saveIfChanged(cache);
   }
 
@@ -447,6 +505,7 @@ export class CacheCoordinator {
 
   /** CardDeleteContext: a GLOBAL cache stays for other sessions; any other is dropped. */
   close(): void {
+    this.#ready = false;
     if (this.#decision.mode !== CacheMode.GLOBAL_CACHE) this.#cache?.clear();
     this.#cache = undefined;
   }

@@ -3,10 +3,13 @@
  * availability gating (closed session, no-card mode, negotiated version, plugin slot), the synchronous
  * parameter checks, serialisation with the session's other calls, one card transaction that starts with
  * the cardcf freshness check, the per-call memo emptied at both boundaries, and the mapping of a reset or
- * removed card to the session's card event.
+ * removed card to the session's card event. An application may hold one transaction around several calls
+ * ({@link CallPipeline.hold}): the calls of its async chain join it, in order; every other call of the
+ * session waits until it ends.
  *
  * @packageDocumentation
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { MapCallMemo } from '@minidriver/card-kit';
 import {
   type CardDataVersion,
@@ -19,7 +22,7 @@ import {
   type TransportEvent,
 } from '@minidriver/spec';
 import { requireEntryPointVersion } from './negotiate.js';
-import { type TransactionScope, withTransaction } from './with-transaction.js';
+import { applyRequestedReset, type TransactionScope, withTransaction } from './with-transaction.js';
 
 /** The work of one entry point, run inside its transaction. */
 export type CallWork<A, T> = (minidriver: Minidriver, args: A, scope: TransactionScope) => Promise<T>;
@@ -28,7 +31,12 @@ export type CallWork<A, T> = (minidriver: Minidriver, args: A, scope: Transactio
 export interface CallPipelineHooks {
   /** The plugin's minidriver (set once CardAcquireContext returned). */
   minidriver(): Minidriver;
-  /** Runs at the start of each outermost transaction (the cardcf freshness check). */
+  /**
+   * Runs when work begins in a card transaction, outermost or joined: `token` names the transaction
+   * ({@link TransactionScope.token}); what was kept for another token is no longer provably fresh.
+   */
+  enterTransaction(token: object): void;
+  /** Runs at the start of each call's and each held transaction's work (the cardcf freshness check, once per transaction). */
   beginTransaction(): Promise<void>;
   /** Runs at the end of each outermost transaction. */
   endTransaction(): void;
@@ -36,6 +44,14 @@ export interface CallPipelineHooks {
   afterTransaction(): Promise<void>;
   /** A call found the card reset or removed. */
   cardEvent(event: TransportEvent): void;
+}
+
+/** A transaction an application holds around several calls ({@link CallPipeline.hold}). */
+interface HeldTransaction {
+  /** The calls of the holding chain, one after the other. */
+  queue: Promise<unknown>;
+  /** True once the work returned and its calls drained: later calls of the chain queue like any other. */
+  ended: boolean;
 }
 
 /** Gating, validation, serialisation and one transaction per call. */
@@ -46,6 +62,8 @@ export class CallPipeline {
   readonly #pluginName: string;
   readonly #hooks: CallPipelineHooks;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The held transaction of the current async chain, if any (per session: another session's is not ours). */
+  readonly #held = new AsyncLocalStorage<HeldTransaction>();
   #closed = false;
   /** The plugin's per-call memo (CardContext.memo), emptied before and after each entry point. */
   readonly memo = new MapCallMemo();
@@ -71,10 +89,32 @@ export class CallPipeline {
     return this.#closed;
   }
 
+  /** True when the current async chain holds a transaction of this session ({@link hold}). */
+  get holding(): boolean {
+    const held = this.#held.getStore();
+    return held !== undefined && !held.ended;
+  }
+
   /** Marks the session closed and waits for the calls already running. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue.catch(() => undefined);
+  }
+
+  /**
+   * Serialises `run` with the session's other calls: behind the calls of the held transaction when the
+   * current chain holds one, else behind every call and held transaction of the session.
+   */
+  #enqueue<T>(run: () => Promise<T>): Promise<T> {
+    const held = this.#held.getStore();
+    if (held !== undefined && !held.ended) {
+      const inner = held.queue.then(run);
+      held.queue = inner.catch(() => undefined);
+      return inner;
+    }
+    const outer = this.#queue.then(run);
+    this.#queue = outer.catch(() => undefined);
+    return outer;
   }
 
   /** SCARD_E_INVALID_HANDLE after close. */
@@ -119,9 +159,7 @@ export class CallPipeline {
           cause: error,
         });
       }
-      const run = this.#queue.then(() => this.#runInTransaction(name, args, work));
-      this.#queue = run.catch(() => undefined);
-      return run;
+      return this.#enqueue(() => this.#runInTransaction(name, args, work));
     } catch (error) {
       return Promise.reject(ScardError.from(error));
     }
@@ -132,11 +170,12 @@ export class CallPipeline {
    * one transaction, not gated by entry point; only ScardError escapes (labelled with `context`).
    */
   exclusive<T>(context: string, work: (minidriver: Minidriver) => Promise<T>, after: () => void): Promise<T> {
-    const run = this.#queue.then(async () => {
+    return this.#enqueue(async () => {
       this.requireOpen();
       try {
         return await withTransaction(this.#transport, async (scope) => {
           if (!scope.nested) this.transactions++;
+          this.#hooks.enterTransaction(scope.token);
           return work(this.#hooks.minidriver());
         });
       } catch (error) {
@@ -145,8 +184,58 @@ export class CallPipeline {
         after();
       }
     });
-    this.#queue = run.catch(() => undefined);
-    return run;
+  }
+
+  /**
+   * Holds one card transaction around `work` (the session's public `transaction`): begins it once every
+   * call queued before has run, checks freshness once at its start, runs the calls `work` makes (in its
+   * async chain) inside it one after the other, waits for those it did not await, and ends it (`leave`, or
+   * `reset` when a call asked) whether `work` returns or throws. Calls from other chains wait until it
+   * ended. Inside a held transaction it simply runs `work`. `work`'s own error is rethrown as it is; a
+   * failure to begin or end the transaction is a ScardError.
+   */
+  hold<T>(work: () => Promise<T>): Promise<T> {
+    if (this.holding) return work();
+    return this.#enqueue(async () => {
+      this.requireOpen();
+      const held: HeldTransaction = { queue: Promise.resolve(), ended: false };
+      type Outcome = { ok: true; value: T } | { ok: false; error: unknown };
+      let outermost = false;
+      let outcome: Outcome;
+      try {
+        outcome = await withTransaction(this.#transport, async (scope): Promise<Outcome> => {
+          outermost = !scope.nested;
+          if (outermost) this.transactions++;
+          try {
+            return await this.#held.run(held, async (): Promise<Outcome> => {
+              try {
+                this.#hooks.enterTransaction(scope.token);
+                try {
+                  await this.#hooks.beginTransaction();
+                } catch (error) {
+                  throw this.#failure(error, 'beginning a transaction');
+                }
+                return { ok: true, value: await work() };
+              } catch (error) {
+                return { ok: false, error };
+              } finally {
+                // Calls the work started without awaiting them still belong to this transaction.
+                await held.queue;
+                held.ended = true;
+              }
+            });
+          } finally {
+            if (outermost) this.#hooks.endTransaction();
+          }
+        });
+      } finally {
+        held.ended = true;
+        this.memo.clear();
+        if (outermost) await this.#hooks.afterTransaction();
+      }
+      if (!outcome.ok) throw outcome.error;
+      return outcome.value;
+    });
   }
 
   /**
@@ -160,6 +249,7 @@ export class CallPipeline {
       return await withTransaction(this.#transport, (scope) => {
         nested = scope.nested;
         if (!scope.nested) this.transactions++;
+        this.#hooks.enterTransaction(scope.token);
         return work();
       });
     } finally {
@@ -169,29 +259,68 @@ export class CallPipeline {
     }
   }
 
+  /** A failure as a ScardError; a reset or removed card is also the session's card event. */
+  #failure(error: unknown, context: string): ScardError {
+    const failure = ScardError.from(error, context);
+    if (ScardError.hasCode(failure, 'SCARD_W_RESET_CARD') || ScardError.hasCode(failure, 'SCARD_W_REMOVED_CARD')) {
+      this.#hooks.cardEvent({ type: ScardError.hasCode(failure, 'SCARD_W_RESET_CARD') ? 'reset' : 'removed' });
+    }
+    return failure;
+  }
+
+  /**
+   * A call inside a held transaction asked for the card to be reset (a deauthentication's fallback): the
+   * reset cannot wait for the end of the held transaction (the PIN would stay verified for the calls that
+   * follow), so the transaction ends now with a reset and a new one begins; what the old one read is
+   * forgotten, as at the end of any transaction.
+   */
+  async #resetHeldIfRequested(): Promise<void> {
+    let restarted: boolean;
+    try {
+      restarted = await applyRequestedReset(this.#transport);
+    } catch (error) {
+      // The transaction is lost: the held chain's next calls begin their own.
+      await this.#transactionEnded();
+      throw error;
+    }
+    if (!restarted) return;
+    this.transactions++;
+    await this.#transactionEnded();
+  }
+
+  async #transactionEnded(): Promise<void> {
+    this.#hooks.endTransaction();
+    this.memo.clear();
+    await this.#hooks.afterTransaction();
+  }
+
   async #runInTransaction<A, T>(name: EntryPointName, args: A, work: CallWork<A, T>): Promise<T> {
     this.requireOpen();
     this.memo.clear();
     const minidriver = this.#hooks.minidriver();
     let nested = true;
     try {
-      if (this.#noCardMode) return await work(minidriver, args, { nested: false, requestReset: () => undefined });
+      if (this.#noCardMode)
+        return await work(minidriver, args, { nested: false, token: {}, requestReset: () => undefined });
       return await withTransaction(this.#transport, async (scope) => {
         nested = scope.nested;
         if (!scope.nested) this.transactions++;
+        let result: T;
         try {
+          this.#hooks.enterTransaction(scope.token);
           await this.#hooks.beginTransaction();
-          return await work(minidriver, args, scope);
-        } finally {
+          result = await work(minidriver, args, scope);
+        } catch (error) {
           if (!scope.nested) this.#hooks.endTransaction();
+          else if (this.holding) await this.#resetHeldIfRequested().catch(() => undefined);
+          throw error;
         }
+        if (!scope.nested) this.#hooks.endTransaction();
+        else if (this.holding) await this.#resetHeldIfRequested();
+        return result;
       });
     } catch (error) {
-      const failure = ScardError.from(error, specEntryPointName(name));
-      if (ScardError.hasCode(failure, 'SCARD_W_RESET_CARD') || ScardError.hasCode(failure, 'SCARD_W_REMOVED_CARD')) {
-        this.#hooks.cardEvent({ type: ScardError.hasCode(failure, 'SCARD_W_RESET_CARD') ? 'reset' : 'removed' });
-      }
-      throw failure;
+      throw this.#failure(error, specEntryPointName(name));
     } finally {
       this.memo.clear();
       if (!nested) await this.#hooks.afterTransaction();

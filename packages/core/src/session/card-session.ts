@@ -142,7 +142,8 @@ export class CardSession {
     const auth = new AuthState(() => caches.dropPluginEntries());
     const pipeline: CallPipeline = new CallPipeline(transport, noCardMode, version, plugin.name, {
       minidriver,
-      beginTransaction: () => caches.checkFreshness(),
+      enterTransaction: (token) => caches.enterTransaction(token),
+      beginTransaction: () => caches.beginTransaction(),
       endTransaction: () => caches.endTransaction(),
       afterTransaction: () => caches.afterTransaction(),
       cardEvent: (event) => this.#cardEvent(event),
@@ -296,13 +297,25 @@ export class CardSession {
   /**
    * CardDeleteContext: no transaction, never fails, never disturbs other sessions. Waits for calls already
    * running, then lets the plugin release its state. Does not close the transport (the caller owns it).
-   * Closing twice is harmless.
+   * Closing twice is harmless. Inside {@link transaction} it closes the session for every later call at
+   * once and releases the plugin after the transaction ended, without waiting for it.
    */
   async close(): Promise<void> {
     if (this.#core.pipeline.closed) return;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
-    await this.#core.pipeline.close();
+    const drained = this.#core.pipeline.close();
+    if (this.#core.pipeline.holding) {
+      // Waiting here would wait for the transaction this very chain holds.
+      void drained.then(() => this.#release());
+      return;
+    }
+    await drained;
+    await this.#release();
+  }
+
+  /** CardDeleteContext's second half, once no call runs any more. */
+  async #release(): Promise<void> {
     try {
       await this.#minidriver.deleteContext();
     } catch {
@@ -412,6 +425,36 @@ export class CardSession {
    */
   deauthenticateEx(pinSet: PinSet, flags = 0): Promise<void> {
     return pin_calls.deauthenticateEx(this.#core, pinSet, flags);
+  }
+
+  /**
+   * Runs `work` with the card held in ONE card transaction (SCardBeginTransaction … SCardEndTransaction):
+   * the calls `work` makes on this session — in its async chain — join it, run one after the other, and no
+   * other program can change the card in between. So what they read is provably fresh until the
+   * transaction ends and is reused by the calls that follow, whatever the cache mode (also NO_CACHE):
+   * a logon (cmapfile, the certificate listing, each certificate, each container) reads each card object
+   * once. Our own writes inside it drop what they change; a card reset or removal drops everything.
+   *
+   * - It begins once the session's calls queued before it ran; freshness (cardcf) is checked once, at its
+   *   start. Calls from other async chains (and other sessions on the card) wait until it ends; a call
+   *   `work` started without awaiting it still runs inside it, before it ends.
+   * - It ends with `leave` whether `work` returns or throws; `work`'s error is rethrown as it is. A call
+   *   that falls back to resetting the card (CardDeauthenticate without the plugin's support) resets it at
+   *   once and the work continues in a new transaction.
+   * - Inside it, a nested `transaction` simply runs its work. Do not await, inside it, a call made outside
+   *   it (from another chain, another session on the same card, {@link close}): it waits for this
+   *   transaction to end, which waits for `work`. Keep it short: the card is locked for others meanwhile.
+   * - Not available in no-card mode (SCARD_E_UNSUPPORTED_FEATURE); after {@link close}, SCARD_E_INVALID_HANDLE.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      this.#core.pipeline.requireOpen();
+      if (this.#noCardMode) throw new ScardError('SCARD_E_UNSUPPORTED_FEATURE', 'no card transaction in no-card mode');
+      if (typeof work !== 'function') throw new ScardError('SCARD_E_INVALID_PARAMETER', 'work is missing');
+    } catch (error) {
+      return Promise.reject(ScardError.from(error));
+    }
+    return this.#core.pipeline.hold(work);
   }
 
   /**

@@ -14,6 +14,12 @@ export interface TransactionScope {
   /** True when this call joined a transaction an outer call began. */
   readonly nested: boolean;
   /**
+   * Names the card transaction the work runs in: the same object for every call that joined it, another
+   * one for the next transaction (also after {@link restartTransaction}). Data read under one token is
+   * provably fresh only while the token stays the same.
+   */
+  readonly token: object;
+  /**
    * End the transaction with SCARD_RESET_CARD instead of leaving the card (the caller's fallback when a
    * plugin cannot deauthenticate, docs/spec/minidriver.md §5.2.10). From a nested call this applies to the outer transaction.
    */
@@ -22,9 +28,26 @@ export interface TransactionScope {
 
 interface OpenTransaction {
   resetRequested: boolean;
+  /** Ended (or lost): a chain that still carries it must not join it. */
+  ended: boolean;
+  /** Lost while restarting: the outermost call must not end it again. */
+  lost: boolean;
+  token: object;
 }
 
 const openTransactions = new AsyncLocalStorage<ReadonlyMap<Transport, OpenTransaction>>();
+
+function scopeOf(open: OpenTransaction, nested: boolean): TransactionScope {
+  return {
+    nested,
+    get token() {
+      return open.token;
+    },
+    requestReset: () => {
+      open.resetRequested = true;
+    },
+  };
+}
 
 /**
  * Runs `work` inside `transport.beginTransaction()` / `endTransaction(...)`, ending with `leave` (or
@@ -37,15 +60,8 @@ export async function withTransaction<T>(
 ): Promise<T> {
   const outer = openTransactions.getStore();
   const joined = outer?.get(transport);
-  if (joined !== undefined) {
-    return work({
-      nested: true,
-      requestReset: () => {
-        joined.resetRequested = true;
-      },
-    });
-  }
-  const open: OpenTransaction = { resetRequested: false };
+  if (joined !== undefined && !joined.ended) return work(scopeOf(joined, true));
+  const open: OpenTransaction = { resetRequested: false, ended: false, lost: false, token: {} };
   const chain = new Map(outer ?? []);
   chain.set(transport, open);
   try {
@@ -53,24 +69,44 @@ export async function withTransaction<T>(
   } catch (error) {
     throw ScardError.from(error, 'beginTransaction');
   }
+  const end = async (): Promise<void> => {
+    const wasLost = open.lost;
+    open.ended = true;
+    if (!wasLost) await transport.endTransaction(open.resetRequested ? 'reset' : 'leave');
+  };
   let result: T;
   try {
-    result = await openTransactions.run(chain, () =>
-      work({
-        nested: false,
-        requestReset: () => {
-          open.resetRequested = true;
-        },
-      }),
-    );
+    result = await openTransactions.run(chain, () => work(scopeOf(open, false)));
   } catch (error) {
-    await transport.endTransaction(open.resetRequested ? 'reset' : 'leave').catch(() => undefined);
+    await end().catch(() => undefined);
     throw ScardError.from(error);
   }
   try {
-    await transport.endTransaction(open.resetRequested ? 'reset' : 'leave');
+    await end();
   } catch (error) {
     throw ScardError.from(error, 'endTransaction');
   }
   return result;
+}
+
+/**
+ * Inside a transaction on `transport` (this call chain's): ends it now with `reset` when a reset was
+ * requested, and begins a new one that the rest of the chain keeps using (with a new token). Returns
+ * false (doing nothing) when no reset was requested or the chain holds no transaction on `transport`.
+ * If the new transaction cannot begin, the old one counts as ended and the error is thrown.
+ */
+export async function applyRequestedReset(transport: Transport): Promise<boolean> {
+  const open = openTransactions.getStore()?.get(transport);
+  if (open === undefined || open.ended || !open.resetRequested) return false;
+  open.resetRequested = false;
+  open.token = {};
+  try {
+    await transport.endTransaction('reset');
+    await transport.beginTransaction();
+  } catch (error) {
+    open.lost = true;
+    open.ended = true;
+    throw ScardError.from(error, 'resetting the card inside a transaction');
+  }
+  return true;
 }

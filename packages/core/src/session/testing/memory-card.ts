@@ -215,8 +215,22 @@ export class MemoryTransport implements Transport {
     return this.release !== undefined;
   }
 
+  /** Set by {@link powerCycle}: the next exchange reports SCARD_W_RESET_CARD, as PC/SC does once. */
+  private resetPending = false;
+
   async transmit(command: Uint8Array): Promise<Uint8Array> {
+    if (this.resetPending) {
+      this.resetPending = false;
+      for (const listener of this.listeners) listener({ type: 'reset' });
+      throw new ScardError('SCARD_W_RESET_CARD', 'the card was reset');
+    }
     return this.card.process(command);
+  }
+
+  /** The card loses power and comes back (a glitch, another reader driver): its volatile state is gone. */
+  powerCycle(): void {
+    this.card.reset();
+    this.resetPending = true;
   }
 
   async beginTransaction(): Promise<void> {
