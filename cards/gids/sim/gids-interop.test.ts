@@ -6,7 +6,12 @@
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describeWithTools, issueCertificateWithOpenssl } from '@minidriver/sim/testing';
+import {
+  describeWithTools,
+  issueCertificateWithOpenssl,
+  opensslVerify,
+  pkcs11ToolKeyOperation,
+} from '@minidriver/sim/testing';
 import { expect, it, vi } from 'vitest';
 import { GIDS_INTEROP_TOOLS, pkcs11SlotIndex, pkcs11Tool, serveForOpenSc, tool } from '../test/interop-support.js';
 import { GidsSimulator } from './gids-simulator.js';
@@ -91,23 +96,15 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
     const listed = await pkcs11Tool(slot, '--list-objects');
     expect(listed.output).toMatch(/Public Key Object; RSA 2048 bits\s+label:\s+opensc key\s+ID:\s+00/);
     writeFileSync(file('message'), 'signed through OpenSC');
-    const signed = await pkcs11Tool(
-      slot,
-      ...[
-        '--login',
-        '--pin',
-        PIN,
-        '--sign',
-        '--mechanism',
-        'SHA256-RSA-PKCS',
-        '--id',
-        '00',
-        '--input-file',
-        file('message'),
-        '--output-file',
-        file('signature'),
-      ],
-    );
+    const signed = await pkcs11ToolKeyOperation({
+      token: ['--slot-index', slot],
+      pin: PIN,
+      operation: 'sign',
+      mechanism: 'SHA256-RSA-PKCS',
+      id: '00',
+      inputPath: file('message'),
+      outputPath: file('signature'),
+    });
     expect(signed.code, signed.output).toBe(0);
     const exported = await pkcs11Tool(
       slot,
@@ -127,15 +124,12 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
       file('pub.pem'),
     ]);
     expect(opensslKey.code, opensslKey.output).toBe(0);
-    const checked = await tool('openssl', [
-      'dgst',
-      '-sha256',
-      '-verify',
-      file('pub.pem'),
-      '-signature',
-      file('signature'),
-      file('message'),
-    ]);
+    const checked = await opensslVerify({
+      digest: 'sha256',
+      publicKeyPath: file('pub.pem'),
+      signaturePath: file('signature'),
+      dataPath: file('message'),
+    });
     expect(checked.output).toContain('Verified OK');
   });
 
@@ -187,23 +181,15 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
       file('secret.enc'),
     ]);
     expect(encrypted.code).toBe(0);
-    const decrypted = await pkcs11Tool(
-      slot,
-      ...[
-        '--login',
-        '--pin',
-        PIN,
-        '--decrypt',
-        '--mechanism',
-        'RSA-PKCS',
-        '--id',
-        '00',
-        '--input-file',
-        file('secret.enc'),
-        '--output-file',
-        file('secret.out'),
-      ],
-    );
+    const decrypted = await pkcs11ToolKeyOperation({
+      token: ['--slot-index', slot],
+      pin: PIN,
+      operation: 'decrypt',
+      mechanism: 'RSA-PKCS',
+      id: '00',
+      inputPath: file('secret.enc'),
+      outputPath: file('secret.out'),
+    });
     expect(decrypted.code, decrypted.output).toBe(0);
     expect(readFileSync(file('secret.out'), 'utf8')).toBe('a secret for the card');
   });

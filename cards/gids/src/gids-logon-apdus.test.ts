@@ -8,28 +8,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compressCertificate, decodeContainerMap } from '@minidriver/card-kit';
+import { compressCertificate } from '@minidriver/card-kit';
+import { baseCspLogon } from '@minidriver/conformance';
 import { CardSession, DataCacheStore, PersistentCacheStore, withTransaction } from '@minidriver/core';
 import { ApduRecorder, recordingTransport, SimTransport } from '@minidriver/sim';
-import { CacheMode, CONTAINER_MAP_VALID_CONTAINER, interceptTransmit, KeySpec, toHex } from '@minidriver/spec';
+import { CacheMode, interceptTransmit, KeySpec, toHex } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIN, GidsSimulator } from '../sim/index.js';
 import { plugin } from './index.js';
-
-async function logon(session: CardSession): Promise<number> {
-  await session.readFile(null, 'cardcf');
-  const map = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
-  const files = await session.enumFiles('mscp');
-  let certificates = 0;
-  for (const name of files.filter((file) => file !== 'cmapfile')) {
-    await session.readFile('mscp', name);
-    certificates++;
-  }
-  for (const [index, record] of map.entries()) {
-    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) !== 0) await session.getContainerInfo(index);
-  }
-  return certificates;
-}
 
 /** A card with an RSA 2048 and a P-256 container, each with a certificate file. */
 async function provisionedCard(): Promise<GidsSimulator> {
@@ -54,17 +40,17 @@ describe('GIDS logon APDU counts (2 containers with certificates: RSA-2048 kxc00
     recorder.begin('cold');
     const session = await CardSession.open(plugin, transport, { cache: store });
     expect(session.cacheMode).toBe(CacheMode.GLOBAL_CACHE);
-    expect(await logon(session)).toBe(2);
+    expect(await baseCspLogon(session)).toBe(2);
     recorder.end();
     recorder.begin('warm');
-    await logon(session);
+    await baseCspLogon(session);
     recorder.end();
     await session.close();
     // A new session (a new CardAcquireContext) on the same GLOBAL store: the context costs SELECT, the master
     // file table, the FCP of cardcf's EF, cardid and cardcf; the logon itself only the freshness checks.
     recorder.begin('second');
     const second = await CardSession.open(plugin, transport, { cache: store });
-    await logon(second);
+    await baseCspLogon(second);
     recorder.end();
     await second.close();
     const counts = {
@@ -95,7 +81,7 @@ describe('GIDS logon APDU counts (2 containers with certificates: RSA-2048 kxc00
             cache: new DataCacheStore(),
             persistentCache: new PersistentCacheStore({ directory }),
           });
-          expect(await logon(session)).toBe(2);
+          expect(await baseCspLogon(session)).toBe(2);
           await session.close();
         });
         return commands;

@@ -9,7 +9,7 @@ import { constants, createHash, publicEncrypt, verify, X509Certificate } from 'n
 import { readFileSync, writeFileSync } from 'node:fs';
 import { compressCertificate, decodeContainerMap, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import { createSelfSignedCertificate } from '@minidriver/core';
-import { describeWithTools } from '@minidriver/sim/testing';
+import { describeWithTools, opensslVerify, pkcs11ToolKeyOperation } from '@minidriver/sim/testing';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
@@ -101,21 +101,15 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
     expect(keys.output).toMatch(/Private RSA Key[\s\S]*ModLength\s*: 2048[\s\S]*Key ref\s*: 129 \(0x81\)/);
     slot = await pkcs11SlotIndex();
     writeFileSync(file('message'), 'signed by OpenSC with our key');
-    const signed = await pkcs11Tool(
-      slot,
-      '--login',
-      '--pin',
-      PIN,
-      '--sign',
-      '--mechanism',
-      'SHA256-RSA-PKCS',
-      '--id',
-      '00',
-      '--input-file',
-      file('message'),
-      '--output-file',
-      file('signature'),
-    );
+    const signed = await pkcs11ToolKeyOperation({
+      token: ['--slot-index', slot],
+      pin: PIN,
+      operation: 'sign',
+      mechanism: 'SHA256-RSA-PKCS',
+      id: '00',
+      inputPath: file('message'),
+      outputPath: file('signature'),
+    });
     expect(signed.code, signed.output).toBe(0);
     writeFileSync(file('ours.pem'), new X509Certificate(der).toString());
     const extracted = await tool('openssl', [
@@ -128,15 +122,12 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
       file('ours.pub'),
     ]);
     expect(extracted.code).toBe(0);
-    const checked = await tool('openssl', [
-      'dgst',
-      '-sha256',
-      '-verify',
-      file('ours.pub'),
-      '-signature',
-      file('signature'),
-      file('message'),
-    ]);
+    const checked = await opensslVerify({
+      digest: 'sha256',
+      publicKeyPath: file('ours.pub'),
+      signaturePath: file('signature'),
+      dataPath: file('message'),
+    });
     expect(checked.output).toContain('Verified OK');
   });
 

@@ -9,14 +9,19 @@ import { join } from 'node:path';
 import { withPluginSession as withReaderPluginSession } from '@minidriver/conformance/interop';
 import type { CardSession, CardSessionOptions } from '@minidriver/core';
 import type { SimulatedCard } from '@minidriver/sim';
-import { runTool, serveVpcdForSuite, type ToolRun } from '@minidriver/sim/testing';
+import {
+  OPENSC_PKCS11_MODULE,
+  pkcs11SlotIndex as pkcs11SlotIndexOf,
+  runTool,
+  serveVpcdForSuite,
+  type ToolRun,
+} from '@minidriver/sim/testing';
 import type { MinidriverPlugin } from '@minidriver/spec';
 import { afterAll } from 'vitest';
 
 /** The vpcd reader (and its card socket port) the GIDS interop suites use; they take turns on the lock. */
 export const READER = 'Virtual PCD 00 01';
 export const PORT = 35964;
-export const PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 
 /** Runs a client tool (90 s at most) without blocking the vpcd bridge. */
 export const tool = (command: string, args: readonly string[]): Promise<ToolRun> =>
@@ -35,16 +40,7 @@ export async function openscReaderIndex(attempts = 60): Promise<string> {
 }
 
 /** The pkcs11-tool slot index of READER. */
-export async function pkcs11SlotIndex(attempts = 20): Promise<string> {
-  let last: ToolRun | undefined;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    last = await tool('pkcs11-tool', ['--module', PKCS11_MODULE, '--list-slots']);
-    const index = new RegExp(`Slot (\\d+) \\(0x[0-9a-f]+\\): ${READER}`).exec(last.output)?.[1];
-    if (index !== undefined) return index;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`pkcs11-tool lists no slot for ${READER}: ${last?.output}`);
-}
+export const pkcs11SlotIndex = (attempts = 20): Promise<string> => pkcs11SlotIndexOf(READER, attempts);
 
 /** What the GIDS interop suites need (for `describeWithTools`). */
 export const GIDS_INTEROP_TOOLS: readonly string[] = [
@@ -58,7 +54,7 @@ export const GIDS_INTEROP_TOOLS: readonly string[] = [
 
 /** pkcs11-tool with OpenSC's module on slot `slot`. */
 export const pkcs11Tool = (slot: string, ...args: string[]) =>
-  tool('pkcs11-tool', ['--module', PKCS11_MODULE, '--slot-index', slot, ...args]);
+  tool('pkcs11-tool', ['--module', OPENSC_PKCS11_MODULE, '--slot-index', slot, ...args]);
 
 /**
  * Opens `plugin` on the card in READER through pcscd (with `sessionOptions`), runs `use`, and closes

@@ -8,7 +8,7 @@
 import { constants, createPublicKey, publicEncrypt, verify as verifySignature } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { serveVpcdForSuite } from '@minidriver/sim/testing';
+import { pkcs11ToolKeyOperation, serveVpcdForSuite } from '@minidriver/sim/testing';
 import { expect, it } from 'vitest';
 import {
   describeInterop,
@@ -128,21 +128,15 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
     const message = join(gnupg.home, 'pkcs11-message.txt');
     writeFileSync(message, 'authenticate me');
     const signature = join(gnupg.home, 'pkcs11-message.sig');
-    const signed = await run('pkcs11-tool', [
-      ...token,
-      '--login',
-      '--pin',
-      PIN,
-      '--sign',
-      '--id',
-      '03',
-      '--mechanism',
-      'SHA256-RSA-PKCS',
-      '--input-file',
-      message,
-      '--output-file',
-      signature,
-    ]);
+    const signed = await pkcs11ToolKeyOperation({
+      token,
+      pin: PIN,
+      operation: 'sign',
+      mechanism: 'SHA256-RSA-PKCS',
+      id: '03',
+      inputPath: message,
+      outputPath: signature,
+    });
     expect(signed.code, signed.stderr).toBe(0);
     const authenticationKey = await readPublicKey('03');
     expect(verifySignature('sha256', readFileSync(message), authenticationKey, readFileSync(signature))).toBe(true);
@@ -152,21 +146,15 @@ describeInterop(`OpenPGP simulator through pcscd (${READER}) with GnuPG and Open
     const plaintext = join(gnupg.home, 'pkcs11-plaintext.bin');
     const decryptionKey = await readPublicKey('02');
     writeFileSync(cryptogram, publicEncrypt({ key: decryptionKey, padding: constants.RSA_PKCS1_PADDING }, secret));
-    const decrypted = await run('pkcs11-tool', [
-      ...token,
-      '--login',
-      '--pin',
-      PIN,
-      '--decrypt',
-      '--id',
-      '02',
-      '--mechanism',
-      'RSA-PKCS',
-      '--input-file',
-      cryptogram,
-      '--output-file',
-      plaintext,
-    ]);
+    const decrypted = await pkcs11ToolKeyOperation({
+      token,
+      pin: PIN,
+      operation: 'decrypt',
+      mechanism: 'RSA-PKCS',
+      id: '02',
+      inputPath: cryptogram,
+      outputPath: plaintext,
+    });
     expect(decrypted.code, decrypted.stderr).toBe(0);
     expect(readFileSync(plaintext).equals(secret)).toBe(true);
   }, 120_000);

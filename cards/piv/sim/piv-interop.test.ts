@@ -7,12 +7,16 @@ import { createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { issueCertificateWithOpenssl, serveVpcdForSuite } from '@minidriver/sim/testing';
+import {
+  issueCertificateWithOpenssl,
+  OPENSC_PKCS11_MODULE,
+  pkcs11ToolKeyOperation,
+  serveVpcdForSuite,
+} from '@minidriver/sim/testing';
 import { afterAll, expect, it } from 'vitest';
 import {
   describeInterop,
   findPkcs11SlotIndex,
-  PKCS11_MODULE,
   PORT,
   pivTestSignature,
   pivTool,
@@ -162,7 +166,7 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', 120_000,
   it('OpenSC pkcs11-tool lists the objects and signs with 9a; the signature verifies with the certificate', async () => {
     // Listed once: a missing slot fails the test.
     const slotIndex = await findPkcs11SlotIndex(1);
-    const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex];
+    const common = ['--module', OPENSC_PKCS11_MODULE, '--slot-index', slotIndex];
     const objects = await run('pkcs11-tool', [...common, '--list-objects']);
     expect(objects.code).toBe(0);
     expect(objects.output).toContain('Certificate for PIV Authentication');
@@ -170,21 +174,15 @@ describeInterop('PIV simulator with real clients through pcscd + vpcd', 120_000,
 
     const message = 'signed through OpenSC\n';
     writeFileSync(file('message.txt'), message);
-    const signed = await run('pkcs11-tool', [
-      ...common,
-      '--login',
-      '--pin',
-      '123456',
-      '--sign',
-      '--id',
-      '01',
-      '-m',
-      'SHA256-RSA-PKCS',
-      '-i',
-      file('message.txt'),
-      '-o',
-      file('message.sig'),
-    ]);
+    const signed = await pkcs11ToolKeyOperation({
+      token: ['--slot-index', slotIndex],
+      pin: '123456',
+      operation: 'sign',
+      mechanism: 'SHA256-RSA-PKCS',
+      id: '01',
+      inputPath: file('message.txt'),
+      outputPath: file('message.sig'),
+    });
     expect(signed.code).toBe(0);
     const certificate = new X509Certificate(readFileSync(file('9a.cert.pem')));
     expect(verify('sha256', Buffer.from(message), certificate.publicKey, readFileSync(file('message.sig')))).toBe(true);

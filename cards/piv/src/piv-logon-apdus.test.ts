@@ -4,28 +4,13 @@
  * simulator (README.md "APDU counts"): a change in them is a change in behaviour and must be looked at.
  */
 
-import { decodeContainerMap } from '@minidriver/card-kit';
+import { baseCspLogon } from '@minidriver/conformance';
 import { CardSession } from '@minidriver/core';
 import { ApduRecorder, recordingTransport, SimTransport } from '@minidriver/sim';
-import { CacheMode, CONTAINER_MAP_VALID_CONTAINER, type MinidriverPlugin } from '@minidriver/spec';
+import { CacheMode, type MinidriverPlugin } from '@minidriver/spec';
 import { describe, expect, it } from 'vitest';
 import { createPivPlugin } from './index.js';
 import { provisionedCard } from './testing/provisioned-card.js';
-
-async function logon(session: CardSession): Promise<number> {
-  await session.readFile(null, 'cardcf');
-  const map = decodeContainerMap(await session.readFile('mscp', 'cmapfile'));
-  const files = await session.enumFiles('mscp');
-  let certificates = 0;
-  for (const name of files.filter((file) => file !== 'cmapfile')) {
-    await session.readFile('mscp', name);
-    certificates++;
-  }
-  for (const [index, record] of map.entries()) {
-    if ((record.flags & CONTAINER_MAP_VALID_CONTAINER) !== 0) await session.getContainerInfo(index);
-  }
-  return certificates;
-}
 
 async function measure(plugin: MinidriverPlugin): Promise<{ cold: number; warm: number }> {
   const card = await provisionedCard();
@@ -33,10 +18,10 @@ async function measure(plugin: MinidriverPlugin): Promise<{ cold: number; warm: 
   const transport = recordingTransport(new SimTransport(card), recorder);
   recorder.begin('cold');
   const session = await CardSession.open(plugin, transport);
-  expect(await logon(session)).toBe(3);
+  expect(await baseCspLogon(session)).toBe(3);
   recorder.end();
   recorder.begin('warm');
-  await logon(session);
+  await baseCspLogon(session);
   recorder.end();
   await session.close();
   return { cold: recorder.statsOf('cold').apdus, warm: recorder.statsOf('warm').apdus };
@@ -59,10 +44,10 @@ describe('logon APDU counts (3 certificates: RSA-2048 9A, P-256 9C and 9D)', () 
     const transport = recordingTransport(new SimTransport(card), recorder);
     recorder.begin('cold');
     const session = await CardSession.open(createPivPlugin(), transport);
-    expect(await session.transaction(() => logon(session))).toBe(3);
+    expect(await session.transaction(() => baseCspLogon(session))).toBe(3);
     recorder.end();
     recorder.begin('warm');
-    await session.transaction(() => logon(session));
+    await session.transaction(() => baseCspLogon(session));
     recorder.end();
     await session.close();
     const counts = { cold: recorder.statsOf('cold').apdus, warm: recorder.statsOf('warm').apdus };

@@ -10,13 +10,18 @@ import {
   withPluginSession as withReaderPluginSession,
 } from '@minidriver/conformance/interop';
 import type { CardSession, CardSessionOptions } from '@minidriver/core';
-import { describeWithTools, runTool, type ToolRun } from '@minidriver/sim/testing';
+import {
+  describeWithTools,
+  OPENSC_PKCS11_MODULE,
+  pkcs11SlotIndex,
+  runTool,
+  type ToolRun,
+} from '@minidriver/sim/testing';
 import type { MinidriverPlugin } from '@minidriver/spec';
 
 /** The vpcd reader (and its card socket port) every PIV interop suite uses; they take turns on the lock. */
 export const READER = 'Virtual PCD 00 01';
 export const PORT = 35964;
-export const PKCS11_MODULE = '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so';
 const TOOLS = ['pcscd', 'yubico-piv-tool', 'pkcs15-tool', 'pkcs11-tool', 'openssl'];
 
 /** Runs a client tool (60 s at most), `input` on its stdin. */
@@ -34,7 +39,7 @@ export const pivTool = (...args: string[]) => run('yubico-piv-tool', ['-r', READ
  * through vpcd (OpenSC probes every reader), so the defaults are too tight.
  */
 export function describeInterop(name: string, timeoutMs: number, body: () => void): void {
-  describeWithTools(TOOLS, name, body, { timeoutMs, files: [PKCS11_MODULE] });
+  describeWithTools(TOOLS, name, body, { timeoutMs, files: [OPENSC_PKCS11_MODULE] });
 }
 
 /** Polls (every 250 ms, up to `attempts` times) until yubico-piv-tool can talk to the PIV card in READER. */
@@ -54,20 +59,8 @@ export async function waitForPivCard(attempts: number): Promise<void> {
  */
 export const waitForReaderState = (present: boolean): Promise<void> => waitForStateOf(READER, present);
 
-/**
- * The pkcs11-tool slot index of READER, asked up to `attempts` times (500 ms apart): OpenSC probes every
- * reader, and while another reader changes state its slot list can briefly miss ours.
- */
-export async function findPkcs11SlotIndex(attempts: number): Promise<string> {
-  let slots: ToolRun | undefined;
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) await pause(500);
-    slots = await run('pkcs11-tool', ['--module', PKCS11_MODULE, '--list-slots']);
-    const index = /Slot (\d+) \(0x[0-9a-f]+\): Virtual PCD 00 01/.exec(slots.output)?.[1];
-    if (index !== undefined) return index;
-  }
-  throw new Error(`pkcs11-tool lists no slot for ${READER}: ${slots?.output}`);
-}
+/** The pkcs11-tool slot index of READER, asked up to `attempts` times (500 ms apart). */
+export const findPkcs11SlotIndex = (attempts: number): Promise<string> => pkcs11SlotIndex(READER, attempts);
 
 /**
  * Opens `plugin` on the card in READER through pcscd (with `sessionOptions`), runs `use`, and closes

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { certificateFileName, decodeContainerMap, ecdsaRawToDer, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import { createSelfSignedCertificate } from '@minidriver/core';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { issueCertificateWithOpenssl } from '@minidriver/sim/testing';
+import { issueCertificateWithOpenssl, OPENSC_PKCS11_MODULE, pkcs11ToolKeyOperation } from '@minidriver/sim/testing';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
@@ -31,7 +31,6 @@ import { encryptManagementChallenge, plugin } from '../src/index.js';
 import {
   describeInterop,
   findPkcs11SlotIndex,
-  PKCS11_MODULE,
   PORT,
   pivTestSignature,
   pivTool,
@@ -156,42 +155,30 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', 180_000, ()
 
     // OpenSC pkcs11-tool: signs with 9A and 9E; the signatures verify with the plugin's public keys.
     const slotIndex = await findPkcs11SlotIndex(5);
-    const common = ['--module', PKCS11_MODULE, '--slot-index', slotIndex];
+    const _common = ['--module', OPENSC_PKCS11_MODULE, '--slot-index', slotIndex];
     const message = 'signed by OpenSC with a key our plugin generated\n';
     writeFileSync(file('message.txt'), message);
-    const rsaSigned = await run('pkcs11-tool', [
-      ...common,
-      '--login',
-      '--pin',
-      PIN,
-      '--sign',
-      '--mechanism',
-      'SHA256-RSA-PKCS',
-      '--id',
-      '01',
-      '-i',
-      file('message.txt'),
-      '-o',
-      file('message.rsa.sig'),
-    ]);
+    const rsaSigned = await pkcs11ToolKeyOperation({
+      token: ['--slot-index', slotIndex],
+      pin: PIN,
+      operation: 'sign',
+      mechanism: 'SHA256-RSA-PKCS',
+      id: '01',
+      inputPath: file('message.txt'),
+      outputPath: file('message.rsa.sig'),
+    });
     expect(rsaSigned.code, rsaSigned.output).toBe(0);
     expect(verify('sha256', Buffer.from(message), rsaKey, readFileSync(file('message.rsa.sig')))).toBe(true);
     // The plugin's CardCreateContainer bound the 9E key to the user PIN (policy "once").
-    const ecSigned = await run('pkcs11-tool', [
-      ...common,
-      '--login',
-      '--pin',
-      PIN,
-      '--sign',
-      '--mechanism',
-      'ECDSA-SHA256',
-      '--id',
-      '04',
-      '-i',
-      file('message.txt'),
-      '-o',
-      file('message.ec.sig'),
-    ]);
+    const ecSigned = await pkcs11ToolKeyOperation({
+      token: ['--slot-index', slotIndex],
+      pin: PIN,
+      operation: 'sign',
+      mechanism: 'ECDSA-SHA256',
+      id: '04',
+      inputPath: file('message.txt'),
+      outputPath: file('message.ec.sig'),
+    });
     expect(ecSigned.code, ecSigned.output).toBe(0);
     // pkcs11-tool writes the raw PKCS #11 form r‖s.
     expect(

@@ -7,6 +7,7 @@
  */
 
 export { ConformanceFailure } from './harness.js';
+export { baseCspLogon } from './logon.js';
 export {
   type AdminCredential,
   type ConformanceCredentials,

@@ -27,7 +27,7 @@ import {
   isRsaKeySpec,
   KeySpec,
 } from '@minidriver/spec';
-import { authenticateForWrites, check, must, mustFail, openRig, type Rig } from './harness.js';
+import { authenticateForWrites, check, closeRig, must, mustFail, openRig, type Rig } from './harness.js';
 import type { ConformanceOptions, ContainerPlan } from './options.js';
 
 /** What the suite knows about a created container. */
@@ -197,13 +197,18 @@ export async function createContainers(
   return created;
 }
 
-/** A rig on a fresh card, authenticated for writes, with every planned container created. */
+/** A rig on a fresh card, authenticated for writes, with every planned container created (closed again if that fails). */
 export async function openProvisionedRig(
   options: ConformanceOptions,
 ): Promise<{ rig: Rig; created: Map<number, CreatedContainer> }> {
   const rig = await openRig(options);
-  await authenticateForWrites(options, rig.session);
-  return { rig, created: await createContainers(rig.session, options.containers) };
+  try {
+    await authenticateForWrites(options, rig.session);
+    return { rig, created: await createContainers(rig.session, options.containers) };
+  } catch (error) {
+    await closeRig(rig);
+    throw error;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PivSimulator } from '@minidriver/card-piv/sim';
 import type { Key } from '@minidriver/keystore';
+import { opensslVerify } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProvisioned, PIV_MANAGEMENT_KEY, type ServedCard, USER_PIN } from './card-support.js';
 import { describeWithClient, P11_KIT_CLIENT, runClient } from './client-support.js';
@@ -217,15 +218,12 @@ describeWithClient(
         { env: { OPENSSL_CONF: config } },
       );
       expect(signed.code, signed.output).toBe(0);
-      const verify = await runClient(served.socketPath, 'openssl', [
-        'dgst',
-        '-sha256',
-        '-verify',
-        file('ec.pem'),
-        '-signature',
-        file('message.sig'),
-        file('message'),
-      ]);
+      const verify = await opensslVerify({
+        digest: 'sha256',
+        publicKeyPath: file('ec.pem'),
+        signaturePath: file('message.sig'),
+        dataPath: file('message'),
+      });
       expect(verify.output).toContain('Verified OK');
     });
 

@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GidsSimulator } from '@minidriver/card-gids/sim';
 import type { Key, Token } from '@minidriver/keystore';
+import { opensslVerify } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openProvisioned, type ServedCard, USER_PIN, writeCertificateWithTool } from './card-support.js';
 import { describeWithClient, pkcs11Tool, runClient } from './client-support.js';
@@ -73,7 +74,14 @@ describeWithClient(['pcscd', 'pkcs11-tool', 'openssl'], 'GIDS card through our p
     expect(rsa.code, rsa.output).toBe(0);
     const rsaPem = await pemOf(keyIn(0), 'rsa.pem');
     expect(
-      (await openssl('dgst', '-sha256', '-verify', rsaPem, '-signature', file('rsa.sig'), file('data'))).output,
+      (
+        await opensslVerify({
+          digest: 'sha256',
+          publicKeyPath: rsaPem,
+          signaturePath: file('rsa.sig'),
+          dataPath: file('data'),
+        })
+      ).output,
     ).toContain('Verified OK');
     await writeFile(file('digest'), createHash('sha256').update('GIDS ECDSA').digest());
     const ec = await tool(

@@ -8,9 +8,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OpenPgpSimulator } from '@minidriver/card-openpgp/sim';
 import type { Key } from '@minidriver/keystore';
+import { opensslVerify } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OPENPGP_ADMIN_PIN, openProvisioned, type ServedCard, USER_PIN } from './card-support.js';
-import { describeWithClient, pkcs11Tool, runClient } from './client-support.js';
+import { describeWithClient, pkcs11Tool } from './client-support.js';
 
 describeWithClient(
   ['pcscd', 'pkcs11-tool', 'openssl'],
@@ -61,15 +62,12 @@ describeWithClient(
       expect(rsa.code, rsa.output).toBe(0);
       expect(
         (
-          await runClient(served.socketPath, 'openssl', [
-            'dgst',
-            '-sha256',
-            '-verify',
-            file('sig.pem'),
-            '-signature',
-            file('rsa.sig'),
-            file('data'),
-          ])
+          await opensslVerify({
+            digest: 'sha256',
+            publicKeyPath: file('sig.pem'),
+            signaturePath: file('rsa.sig'),
+            dataPath: file('data'),
+          })
         ).output,
       ).toContain('Verified OK');
       await writeFile(file('auth.pem'), keyIn(2).publicKey.export({ type: 'spki', format: 'pem' }) as string);
@@ -91,15 +89,12 @@ describeWithClient(
       expect(ec.code, ec.output).toBe(0);
       expect(
         (
-          await runClient(served.socketPath, 'openssl', [
-            'dgst',
-            '-sha1',
-            '-verify',
-            file('auth.pem'),
-            '-signature',
-            file('ec.sig'),
-            file('data'),
-          ])
+          await opensslVerify({
+            digest: 'sha1',
+            publicKeyPath: file('auth.pem'),
+            signaturePath: file('ec.sig'),
+            dataPath: file('data'),
+          })
         ).output,
       ).toContain('Verified OK');
     });

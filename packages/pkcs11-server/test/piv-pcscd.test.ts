@@ -14,6 +14,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PivSimulator } from '@minidriver/card-piv/sim';
 import type { Key } from '@minidriver/keystore';
+import { opensslVerify } from '@minidriver/sim/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CKA, CKD_NULL, CKF_SESSION, CKM, CKO, CKR, CKU } from '../src/pkcs11/constants.js';
 import {
@@ -91,15 +92,12 @@ describeWithClient(['pcscd', 'pkcs11-tool', 'openssl'], 'PIV card through our p1
       file('sig-rsa'),
     );
     expect(result.code, result.output).toBe(0);
-    const verify = await runClient(served.socketPath, 'openssl', [
-      'dgst',
-      '-sha256',
-      '-verify',
-      await pemOf(0),
-      '-signature',
-      file('sig-rsa'),
-      file('data'),
-    ]);
+    const verify = await opensslVerify({
+      digest: 'sha256',
+      publicKeyPath: await pemOf(0),
+      signaturePath: file('sig-rsa'),
+      dataPath: file('data'),
+    });
     expect(verify.output).toContain('Verified OK');
   });
 

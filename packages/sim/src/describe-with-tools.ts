@@ -9,7 +9,18 @@ import { existsSync } from 'node:fs';
 import { describe } from 'vitest';
 import { missingToolsReason, onCi } from './testing.js';
 
-export { issueCertificateWithOpenssl, type OpensslCertificateRequest } from './openssl-ca.js';
+export {
+  OPENSC_PKCS11_MODULE,
+  type Pkcs11KeyOperation,
+  pkcs11SlotIndex,
+  pkcs11ToolKeyOperation,
+} from './opensc-pkcs11.js';
+export {
+  issueCertificateWithOpenssl,
+  type OpensslCertificateRequest,
+  type OpensslSignatureCheck,
+  opensslVerify,
+} from './openssl.js';
 export { type RunToolOptions, runTool, type ToolRun } from './run-tool.js';
 export {
   acquireVpcdPortLock,

@@ -290,41 +290,29 @@ describe('keys, certificates, signing and decryption', () => {
     const message = Buffer.from('signed by the simulated card');
     writeFileSync(file('message'), message);
     const env = { TEST_PIN: PIN };
-    const pkcs1 = await run(
-      sim(
-        'sign',
-        '--container',
-        '0',
-        '--hash',
-        'sha256',
-        '--in',
-        file('message'),
-        '--out',
-        file('sig0'),
-        '--pin-env',
-        'TEST_PIN',
-      ),
-      { env },
-    );
+    /** `minidriver sign` of the message with `container`'s key and `hash` (then `options`) into file(`output`). */
+    const sign = (container: string, hash: string, output: string, ...options: string[]) =>
+      run(
+        sim(
+          'sign',
+          '--container',
+          container,
+          '--hash',
+          hash,
+          ...options,
+          '--in',
+          file('message'),
+          '--out',
+          file(output),
+          '--pin-env',
+          'TEST_PIN',
+        ),
+        { env },
+      );
+    const pkcs1 = await sign('0', 'sha256', 'sig0');
     expect(pkcs1.status).toBe(0);
     expect(verify('sha256', message, readFileSync(file('pub0.pem')), readFileSync(file('sig0')))).toBe(true);
-    const pss = await run(
-      sim(
-        'sign',
-        '--container',
-        '0',
-        '--hash',
-        'sha384',
-        '--pss',
-        '--in',
-        file('message'),
-        '--out',
-        file('sig0pss'),
-        '--pin-env',
-        'TEST_PIN',
-      ),
-      { env },
-    );
+    const pss = await sign('0', 'sha384', 'sig0pss', '--pss');
     expect(pss.status).toBe(0);
     expect(
       verify(
@@ -334,22 +322,7 @@ describe('keys, certificates, signing and decryption', () => {
         readFileSync(file('sig0pss')),
       ),
     ).toBe(true);
-    const der = await run(
-      sim(
-        'sign',
-        '--container',
-        '1',
-        '--hash',
-        'sha256',
-        '--in',
-        file('message'),
-        '--out',
-        file('sig1'),
-        '--pin-env',
-        'TEST_PIN',
-      ),
-      { env },
-    );
+    const der = await sign('1', 'sha256', 'sig1');
     expect(der.status).toBe(0);
     expect(verify('sha256', message, readFileSync(file('pub1.pem')), readFileSync(file('sig1')))).toBe(true);
     const raw = await run(

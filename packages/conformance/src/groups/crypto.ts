@@ -210,27 +210,35 @@ export function defineCryptoTests(options: ConformanceOptions): void {
     for (const plan of rsaDecrypters) {
       const what = `container ${plan.index} (AT_KEYEXCHANGE ${plan.keySize})`;
       const modulusBytes = plan.keySize / 8;
-      /** CardRSADecrypt with this container; `data` little-endian, as the minidriver takes it. */
-      const decrypt = (data: Uint8Array, paddingType: number, paddingInfo?: { algorithm: string }) =>
-        rig.session.rsaDecrypt({
-          version: 2,
-          containerIndex: plan.index,
-          keySpec: KeySpec.AT_KEYEXCHANGE,
-          data,
-          paddingType,
-          ...(paddingInfo === undefined ? {} : { paddingInfo }),
-        });
+      /** node:crypto's encryption of `message` to this container's key (big-endian). */
+      const encrypt = (message: Uint8Array, padding: number, oaepHash?: string) =>
+        new Uint8Array(
+          publicEncrypt({ key: keyOf(plan), padding, ...(oaepHash === undefined ? {} : { oaepHash }) }, message),
+        );
+      /**
+       * CardRSADecrypt with this container, big-endian in and out: the minidriver takes the ciphertext and
+       * gives the plaintext little-endian (docs/spec/minidriver.md §5.6.2), so both are reversed here.
+       */
+      const decrypt = (ciphertext: Uint8Array, paddingType: number, paddingInfo?: { algorithm: string }) =>
+        rig.session
+          .rsaDecrypt({
+            version: 2,
+            containerIndex: plan.index,
+            keySpec: KeySpec.AT_KEYEXCHANGE,
+            data: reverseBytes(ciphertext),
+            paddingType,
+            ...(paddingInfo === undefined ? {} : { paddingInfo }),
+          })
+          .then(reverseBytes);
       it(`${what}: PKCS #1 v1.5 ciphertexts from node:crypto decrypt (docs/spec/minidriver.md §5.6.2, §9.2)`, async () => {
         const secret = new Uint8Array(randomBytes(32));
-        const ciphertext = new Uint8Array(
-          publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_PADDING }, secret),
-        );
+        const ciphertext = encrypt(secret, constants.RSA_PKCS1_PADDING);
         const plain = await must(
-          decrypt(reverseBytes(ciphertext), CARD_PADDING_PKCS1),
+          decrypt(ciphertext, CARD_PADDING_PKCS1),
           `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (PKCS1) with ${what}`,
         );
         checkBytesEqual(
-          reverseBytes(plain),
+          plain,
           secret,
           'docs/spec/minidriver.md §5.6.2 PKCS1 decryption returns the plaintext, byte-reversed',
         );
@@ -239,15 +247,13 @@ export function defineCryptoTests(options: ConformanceOptions): void {
       if (capabilities.oaep) {
         it(`${what}: OAEP SHA-256 ciphertexts decrypt (docs/spec/minidriver.md §5.6.2)`, async () => {
           const secret = new Uint8Array(randomBytes(32));
-          const ciphertext = new Uint8Array(
-            publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, secret),
-          );
+          const ciphertext = encrypt(secret, constants.RSA_PKCS1_OAEP_PADDING, 'sha256');
           const plain = await must(
-            decrypt(reverseBytes(ciphertext), CARD_PADDING_OAEP, { algorithm: 'SHA256' }),
+            decrypt(ciphertext, CARD_PADDING_OAEP, { algorithm: 'SHA256' }),
             `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (OAEP SHA256) with ${what}`,
           );
           checkBytesEqual(
-            reverseBytes(plain),
+            plain,
             secret,
             'docs/spec/minidriver.md §5.6.2 OAEP decryption returns the plaintext, byte-reversed',
           );
@@ -266,15 +272,13 @@ export function defineCryptoTests(options: ConformanceOptions): void {
         it(`${what}: raw (CARD_PADDING_NONE) decryption returns the whole block (docs/spec/minidriver.md §5.6.2)`, async () => {
           const block = new Uint8Array(modulusBytes);
           block.set(randomBytes(modulusBytes - 1), 1);
-          const ciphertext = new Uint8Array(
-            publicEncrypt({ key: keyOf(plan), padding: constants.RSA_NO_PADDING }, block),
-          );
+          const ciphertext = encrypt(block, constants.RSA_NO_PADDING);
           const raw = await must(
-            decrypt(reverseBytes(ciphertext), CARD_PADDING_NONE),
+            decrypt(ciphertext, CARD_PADDING_NONE),
             `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (NONE) with ${what}`,
           );
           checkBytesEqual(
-            reverseBytes(raw),
+            raw,
             block,
             'docs/spec/minidriver.md §5.6.2 raw decryption returns the modulus-long block, byte-reversed',
           );
@@ -282,14 +286,11 @@ export function defineCryptoTests(options: ConformanceOptions): void {
       } else if (capabilities.rawDecrypt === 'pkcs1-only') {
         it(`${what}: raw (CARD_PADDING_NONE) decryption returns a valid type 02 block around the message (docs/spec/minidriver.md §5.6.2)`, async () => {
           const secret = new Uint8Array(randomBytes(32));
-          const ciphertext = new Uint8Array(
-            publicEncrypt({ key: keyOf(plan), padding: constants.RSA_PKCS1_PADDING }, secret),
-          );
-          const raw = await must(
-            decrypt(reverseBytes(ciphertext), CARD_PADDING_NONE),
+          const ciphertext = encrypt(secret, constants.RSA_PKCS1_PADDING);
+          const block = await must(
+            decrypt(ciphertext, CARD_PADDING_NONE),
             `docs/spec/minidriver.md §5.6.2 CardRSADecrypt (NONE) with ${what}`,
           );
-          const block = reverseBytes(raw);
           const separator = block.indexOf(0, 2);
           check(
             block.length === modulusBytes && block[0] === 0 && block[1] === 2 && separator >= 10,

@@ -33,7 +33,7 @@ import {
   userPinOf,
 } from '../harness.js';
 import type { ConformanceOptions, ContainerPlan } from '../options.js';
-import { blobOf, createContainers, keySpecName } from '../provision.js';
+import { blobOf, keySpecName, openProvisionedRig } from '../provision.js';
 import { certificateFileOf, createCertificateFile } from './files.js';
 
 /** Where the fault strikes relative to APDU n. */
@@ -167,12 +167,10 @@ export function defineFaultTests(options: ConformanceOptions): void {
     it(
       'user PIN change: the old or the new PIN afterwards, and a consistent card',
       async () => {
-        let rig = await openRig(options);
+        let { rig } = await openProvisionedRig(options);
         let pin = userPinOf(options);
         let round = 0;
         try {
-          await authenticateForWrites(options, rig.session);
-          await createContainers(rig.session, options.containers);
           let next = otherPin(pin, round);
           rig = await atEveryPosition(
             options,
@@ -207,10 +205,8 @@ export function defineFaultTests(options: ConformanceOptions): void {
       'admin secret change (admin PIN or management key): the old or the new one afterwards, and a consistent card',
       async () => {
         if (admin === undefined) return;
-        let rig = await openRig(options);
+        let { rig } = await openProvisionedRig(options);
         try {
-          await authenticateForWrites(options, rig.session);
-          await createContainers(rig.session, options.containers);
           if (admin.kind === 'pin') {
             let pin: Uint8Array = new Uint8Array(admin.pin);
             let round = 0;
@@ -334,10 +330,8 @@ export function defineFaultTests(options: ConformanceOptions): void {
       async () => {
         const index = certificateContainer as number;
         const name = certificateFileOf(options, index);
-        let rig = await openRig(options);
+        let { rig, created } = await openProvisionedRig(options);
         try {
-          await authenticateForWrites(options, rig.session);
-          const created = await createContainers(rig.session, options.containers);
           const key = created.get(index)?.publicKey;
           if (key === undefined) throw new ConformanceFailure(`container ${index} was not created`);
           const compresses = (await must(rig.session.queryCapabilities(), 'docs/spec/minidriver.md §5.1.3'))
@@ -393,10 +387,8 @@ export function defineFaultTests(options: ConformanceOptions): void {
         const target = change as NonNullable<typeof change>;
         const plan = options.containers.find((container) => container.index === target.index) as ContainerPlan;
         const algorithms = [plan, { ...plan, keySpec: target.keySpec, keySize: target.keySize }];
-        let rig = await openRig(options);
+        let { rig } = await openProvisionedRig(options);
         try {
-          await authenticateForWrites(options, rig.session);
-          await createContainers(rig.session, options.containers);
           let turn = 1;
           const other = () => algorithms[turn % 2] as ContainerPlan;
           rig = await atEveryPosition(

@@ -21,7 +21,7 @@ import {
   type Rig,
 } from '../harness.js';
 import type { ConformanceOptions, ContainerPlan } from '../options.js';
-import { type CreatedContainer, createContainers, keySpecName } from '../provision.js';
+import { type CreatedContainer, keySpecName, openProvisionedRig } from '../provision.js';
 import { certificateFileOf, createCertificateFile } from './files.js';
 
 /** Most APDU positions tried per operation (keeps the run short for chatty cards). */
@@ -85,10 +85,8 @@ export function defineRemovalTests(options: ConformanceOptions): void {
       async () => {
         const index = certificateContainer as number;
         const name = certificateFileOf(options, index);
-        let rig = await openRig(options);
+        let { rig, created } = await openProvisionedRig(options);
         try {
-          await authenticateForWrites(options, rig.session);
-          const created = await createContainers(rig.session, options.containers);
           const subjectKey = (created.get(index) as CreatedContainer).publicKey;
           const compresses = (await must(rig.session.queryCapabilities(), 'docs/spec/minidriver.md §5.1.3'))
             .certificateCompression;
@@ -136,10 +134,8 @@ export function defineRemovalTests(options: ConformanceOptions): void {
         const plan = generated as ContainerPlan;
         const what = (position: number, total: number) =>
           `CardCreateContainer(KEY_GEN) of container ${plan.index} (${keySpecName(plan.keySpec)}) interrupted after APDU ${position} of ${total}`;
-        let rig = await openRig(options);
+        let { rig } = await openProvisionedRig(options);
         try {
-          await authenticateForWrites(options, rig.session);
-          await createContainers(rig.session, options.containers);
           const measured = await countApdus(rig, () =>
             rig.session.createContainer(plan.index, CARD_CREATE_CONTAINER_KEY_GEN, plan.keySpec, plan.keySize),
           );

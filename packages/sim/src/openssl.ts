@@ -1,12 +1,13 @@
 /**
- * A certificate from a throwaway CA, made with the openssl command, for a public key whose private key
- * lives on a card: for interop suites whose client tools cannot self-sign (yubico-piv-tool 2.2 with
- * OpenSSL 3, Yubico/yubico-piv-tool#388) or store only certificates (pkcs11-tool --write-object).
+ * The openssl command for interop suites: a certificate from a throwaway CA for a public key whose private
+ * key lives on a card (for client tools that cannot self-sign — yubico-piv-tool 2.2 with OpenSSL 3,
+ * Yubico/yubico-piv-tool#388 — or store only certificates, like pkcs11-tool --write-object), and the
+ * verification of a signature a client made with the card.
  *
  * @packageDocumentation
  */
 import { join } from 'node:path';
-import { runTool } from './run-tool.js';
+import { type RunToolOptions, runTool, type ToolRun } from './run-tool.js';
 
 /** The `req -newkey` arguments of each CA key type. */
 const CA_KEY_ARGUMENTS = {
@@ -77,4 +78,27 @@ export async function issueCertificateWithOpenssl(request: OpensslCertificateReq
     const result = await runTool('openssl', step);
     if (result.code !== 0) throw new Error(`openssl ${step[0]} failed: ${result.output}`);
   }
+}
+
+/** What {@link opensslVerify} checks. */
+export interface OpensslSignatureCheck {
+  /** The digest the signature was made over: sha1, sha256, sha384 ... */
+  readonly digest: string;
+  /** PEM public key. */
+  readonly publicKeyPath: string;
+  readonly signaturePath: string;
+  readonly dataPath: string;
+}
+
+/**
+ * `openssl dgst -<digest> -verify <key> -signature <signature> <data>`: openssl prints "Verified OK" (exit 0)
+ * when the signature is good. Never rejects: the caller asserts on the run.
+ */
+export function opensslVerify(check: OpensslSignatureCheck, options: RunToolOptions = {}): Promise<ToolRun> {
+  const { digest, publicKeyPath, signaturePath, dataPath } = check;
+  return runTool(
+    'openssl',
+    ['dgst', `-${digest}`, '-verify', publicKeyPath, '-signature', signaturePath, dataPath],
+    options,
+  );
 }

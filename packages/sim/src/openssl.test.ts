@@ -1,12 +1,12 @@
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeWithTools } from './describe-with-tools.js';
-import { issueCertificateWithOpenssl } from './openssl-ca.js';
+import { issueCertificateWithOpenssl, opensslVerify } from './openssl.js';
 
-describeWithTools(['openssl'], 'issueCertificateWithOpenssl', () => {
+describeWithTools(['openssl'], 'openssl: issueCertificateWithOpenssl, opensslVerify', () => {
   const directory = mkdtempSync(join(tmpdir(), 'openssl-ca-test-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
   const subject = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -48,5 +48,20 @@ describeWithTools(['openssl'], 'issueCertificateWithOpenssl', () => {
         caKey: 'p-256',
       }),
     ).rejects.toThrow(/openssl x509 failed: .+/s);
+  });
+
+  it('opensslVerify says Verified OK for a good signature and fails a signature over other data', async () => {
+    const data = join(directory, 'data');
+    const signature = join(directory, 'data.sig');
+    writeFileSync(data, 'signed');
+    writeFileSync(signature, sign('sha256', Buffer.from('signed'), subject.privateKey));
+    const check = { digest: 'sha256', publicKeyPath: join(directory, 'subject.pub.pem'), signaturePath: signature };
+    const good = await opensslVerify({ ...check, dataPath: data });
+    expect(good.code, good.output).toBe(0);
+    expect(good.output).toContain('Verified OK');
+    writeFileSync(join(directory, 'other'), 'not signed');
+    const bad = await opensslVerify({ ...check, dataPath: join(directory, 'other') });
+    expect(bad.code).not.toBe(0);
+    expect(bad.output).toContain('Verification failure');
   });
 });
