@@ -80,8 +80,16 @@ async function pinOfContainer(session: CardSession, index: number): Promise<numb
   );
 }
 
-/** Reads every key of the token (see the module comment), signature half first in each container. */
-export async function listKeys(core: TokenCore): Promise<Key[]> {
+/**
+ * Reads every key of the token (see the module comment), signature half first in each container, in one
+ * card transaction: cmapfile, the listing, the certificates and the containers read the same card objects,
+ * which the session then reads once whatever its cache mode (CardSession.transaction).
+ */
+export function listKeys(core: TokenCore): Promise<Key[]> {
+  return core.session.transaction(() => readKeys(core));
+}
+
+async function readKeys(core: TokenCore): Promise<Key[]> {
   const session = core.session;
   const records = decodeContainerMap(await session.readFile(LogicalName.BASE_CSP_DIR, LogicalName.CONTAINER_MAP_FILE));
   const certificates = await readCertificates(session);

@@ -6,7 +6,7 @@
  * events. Tokens are independent: a card leaving never disturbs the others.
  */
 import { EventEmitter } from 'node:events';
-import { CardSession } from '@minidriver/core';
+import { CardSession, withTransaction } from '@minidriver/core';
 import { Loader } from '@minidriver/loader';
 import { SimTransport, type SimulatedCard } from '@minidriver/sim';
 import { type ApduTraceHook, ScardError, type Transport } from '@minidriver/spec';
@@ -393,22 +393,26 @@ export class KeyStore implements AsyncDisposable {
     try {
       const resolution = await this.loader.choosePlugin(transport);
       const plugin = await this.loader.loadPlugin(resolution);
-      session = await CardSession.open(plugin, transport, {
-        cardName: resolution.cardName,
-        ...(this.version === undefined ? {} : { version: this.version }),
-        ...(this.trace === undefined ? {} : { trace: this.trace }),
-      });
-      const token = await Token.open({
-        session,
-        resolution,
-        readerName: slot.readerName,
-        atr: transport.atr,
-        prompt: this.prompt,
-        onRemoved: (removed) => this.tokenRemoved(slot, removed),
-        cardPresent: () => this.cardPresent(slot, transport),
+      // CardAcquireContext and the token's first reads in one card transaction: what the one read (the
+      // freshness check, the application's selection) the other need not read again.
+      const token = await withTransaction(transport, async () => {
+        session = await CardSession.open(plugin, transport, {
+          cardName: resolution.cardName,
+          ...(this.version === undefined ? {} : { version: this.version }),
+          ...(this.trace === undefined ? {} : { trace: this.trace }),
+        });
+        return Token.open({
+          session,
+          resolution,
+          readerName: slot.readerName,
+          atr: transport.atr,
+          prompt: this.prompt,
+          onRemoved: (removed) => this.tokenRemoved(slot, removed),
+          cardPresent: () => this.cardPresent(slot, transport),
+        });
       });
       if (slot.generation !== generation || this.isClosed) {
-        await session.close();
+        await token.session.close();
         return undefined;
       }
       slot.token = token;

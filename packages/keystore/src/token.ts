@@ -171,14 +171,16 @@ export class Token {
     });
   }
 
-  /** @internal The store opens tokens; reads the card's serial, read-only mode and PINs. */
+  /** @internal The store opens tokens; reads the card's serial, read-only mode and PINs (in one card transaction). */
   static async open(init: TokenOpenInit): Promise<Token> {
     const session = init.session;
-    const serialBytes =
-      (await readOptional(() => session.getProperty(CardProperty.CP_CARD_SERIAL_NO))) ??
-      (await readOptional(() => session.getProperty(CardProperty.CP_CARD_GUID)));
-    const readOnly = (await readOptional(() => session.getProperty(CardProperty.CP_CARD_READ_ONLY))) ?? false;
-    const pins = await readPinFacts(session);
+    const { serialBytes, readOnly, pins } = await session.transaction(async () => ({
+      serialBytes:
+        (await readOptional(() => session.getProperty(CardProperty.CP_CARD_SERIAL_NO))) ??
+        (await readOptional(() => session.getProperty(CardProperty.CP_CARD_GUID))),
+      readOnly: (await readOptional(() => session.getProperty(CardProperty.CP_CARD_READ_ONLY))) ?? false,
+      pins: await readPinFacts(session),
+    }));
     let token: Token | undefined;
     const core = new TokenCore({
       session,
@@ -207,18 +209,20 @@ export class Token {
 
   /** The card's PINs with their type, purpose, cache policy, tries left (where the card tells) and verified state. */
   pins(): Promise<PinDescription[]> {
-    return this.core.guard(async () => {
-      const verified = await readAuthenticatedState(this.session);
-      const out: PinDescription[] = [];
-      for (const facts of this.core.pins.values()) {
-        out.push({
-          ...facts,
-          retriesLeft: await readRetriesLeft(this.session, facts.id),
-          verified: (verified & (1 << facts.id)) !== 0,
-        });
-      }
-      return out;
-    });
+    return this.core.guard(() =>
+      this.session.transaction(async () => {
+        const verified = await readAuthenticatedState(this.session);
+        const out: PinDescription[] = [];
+        for (const facts of this.core.pins.values()) {
+          out.push({
+            ...facts,
+            retriesLeft: await readRetriesLeft(this.session, facts.id),
+            verified: (verified & (1 << facts.id)) !== 0,
+          });
+        }
+        return out;
+      }),
+    );
   }
 
   /**

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CardSession } from './card-session.js';
 import { DataCacheStore } from './data-cache.js';
 import { createTestPlugin, MemoryCard, MemoryTransport, type TestPluginOptions } from './testing/memory-card.js';
+import { withTransaction } from './with-transaction.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -208,5 +209,29 @@ describe('CardSession.transaction: several calls in one card transaction', () =>
     await expect(session.transaction(async () => 1)).rejects.toSatisfy((error: unknown) =>
       ScardError.hasCode(error, 'SCARD_E_INVALID_HANDLE'),
     );
+  });
+});
+
+describe('a transaction the caller holds on the transport (withTransaction)', () => {
+  it('is joined by CardAcquireContext and the calls, also through a traced transport; nothing read outlives it', async () => {
+    const card = new MemoryCard();
+    card.files.set('mscp/kxc00', encoder.encode('certificate one'));
+    const transport = new MemoryTransport(card);
+    const traced: string[] = [];
+    const session = await withTransaction(transport, async () => {
+      const opened = await CardSession.open(createTestPlugin({ cacheMode: CacheMode.NO_CACHE }), transport, {
+        trace: (entry) => traced.push(Buffer.from(entry.command).toString('hex')),
+      });
+      await opened.readFile('mscp', 'kxc00');
+      await opened.transaction(() => opened.readFile('mscp', 'kxc00'));
+      return opened;
+    });
+    expect([transport.beginCount, transport.endCount]).toEqual([1, 1]);
+    expect(fileReads(card, 'mscp/kxc00')).toBe(1);
+    expect(traced.length).toBeGreaterThan(0);
+    // The next transaction is another one: what the caller's read is not reused.
+    await session.readFile('mscp', 'kxc00');
+    expect(fileReads(card, 'mscp/kxc00')).toBe(2);
+    await session.close();
   });
 });

@@ -132,7 +132,17 @@ export class CardSession {
   readonly #core: SessionCore;
   #unsubscribe: (() => void) | undefined;
 
-  private constructor(plugin: MinidriverPlugin, transport: Transport, version: CardDataVersion, noCardMode: boolean) {
+  /**
+   * `transactions` is the caller's transport, which `transport` may decorate (tracing): card transactions
+   * are begun on it, so that a transaction the caller holds on it (withTransaction) is joined.
+   */
+  private constructor(
+    plugin: MinidriverPlugin,
+    transport: Transport,
+    version: CardDataVersion,
+    noCardMode: boolean,
+    transactions: Transport,
+  ) {
     this.pluginName = plugin.name;
     this.#transport = transport;
     this.version = version;
@@ -140,7 +150,7 @@ export class CardSession {
     const minidriver = () => this.#minidriver;
     const caches = new CacheCoordinator(plugin.name, minidriver, () => pipeline.closed);
     const auth = new AuthState(() => caches.dropPluginEntries());
-    const pipeline: CallPipeline = new CallPipeline(transport, noCardMode, version, plugin.name, {
+    const pipeline: CallPipeline = new CallPipeline(transactions, noCardMode, version, plugin.name, {
       minidriver,
       enterTransaction: (token) => caches.enterTransaction(token),
       beginTransaction: () => caches.beginTransaction(),
@@ -184,7 +194,7 @@ export class CardSession {
     const effectiveTransport = options.trace
       ? traceTransport(baseTransport, options.trace, plugin.secretApdus ?? [])
       : baseTransport;
-    const session = new CardSession(plugin, effectiveTransport, version, noCardMode);
+    const session = new CardSession(plugin, effectiveTransport, version, noCardMode, baseTransport);
     await session.#acquire(plugin, flags, options);
     return session;
   }

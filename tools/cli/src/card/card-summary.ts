@@ -83,8 +83,15 @@ function roleName(id: number, purpose: number | undefined): string {
   return `pin ${id}`;
 }
 
-/** Reads the summary through the session (every value through CardGetProperty and friends). */
-export async function summariseCard(session: CardSession): Promise<CardSummary> {
+/**
+ * Reads the summary through the session (every value through CardGetProperty and friends), in one card
+ * transaction: the properties share card objects, read once there (CardSession.transaction).
+ */
+export function summariseCard(session: CardSession): Promise<CardSummary> {
+  return session.transaction(() => readSummary(session));
+}
+
+async function readSummary(session: CardSession): Promise<CardSummary> {
   const guid = await optional(() => session.getProperty(CardProperty.CP_CARD_GUID));
   const serial = await optional(() => session.getProperty(CardProperty.CP_CARD_SERIAL_NO));
   const capabilities = await optional(() => session.queryCapabilities());
