@@ -6,6 +6,8 @@
  *     proved fresh without reading them, so they are read in every logon). A "new process" is a new
  *     DataCacheStore and a new PersistentCacheStore over the same directory (what a process starts
  *     with); the logon runs in one caller transaction, as an application's logon does.
+ *     The same logon through the key store (opening the token: CardAcquireContext and the token's
+ *     properties in one transaction; then `Token.keys()`, one transaction) is printed beside it.
  *  2. Cold certificate listing: at most 0.5x the APDUs of OpenSC's `pkcs15-tool --list-certificates`
  *     through pcscd on the same simulated card, on every card (PIV with three certificates, OpenPGP with
  *     one, GIDS with two); both sides must list the same number of certificates.
@@ -15,6 +17,7 @@ import { createCipheriv, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { plugin as gidsPlugin } from '@minidriver/card-gids';
 import { DEFAULT_PIN as GIDS_PIN, GidsSimulator } from '@minidriver/card-gids/sim';
@@ -30,6 +33,8 @@ import {
   PersistentCacheStore,
   withTransaction,
 } from '@minidriver/core';
+import { KeyStore, type Token } from '@minidriver/keystore';
+import { Loader } from '@minidriver/loader';
 import {
   ApduRecorder,
   acquireVpcdPortLock,
@@ -172,6 +177,23 @@ async function logonInNewProcess(target: CardUnderTest, directory: string, prese
   return { apdus: recorder.totals().apdus, certificates, mode };
 }
 
+/** One process's key store on the card: the token opened and its keys listed (the persistent store is not used). */
+async function keystoreLogonInNewProcess(target: CardUnderTest): Promise<{ apdus: number; keys: number }> {
+  const recorder = new ApduRecorder();
+  const transport = recordingTransport(new SimTransport(target.card), recorder);
+  const loader = new Loader({
+    applicationRoot: fileURLToPath(new URL('..', import.meta.url)),
+    onWarning: () => undefined,
+  });
+  const store = await KeyStore.open({ transports: [transport], loader });
+  try {
+    const keys = await (store.tokens[0] as Token).keys();
+    return { apdus: recorder.totals().apdus, keys: keys.length };
+  } finally {
+    await store.close();
+  }
+}
+
 async function benchWarmLogon(): Promise<BenchResult[]> {
   const rows: BenchResult[] = [];
   for (const target of cards()) {
@@ -189,6 +211,13 @@ async function benchWarmLogon(): Promise<BenchResult[]> {
         pass: warm.apdus <= 2,
         note: `cold ${cold.apdus}; ${unproved.apdus} without a presence proof; ${warm.certificates} certificates; cache mode ${['', 'GLOBAL', 'SESSION_ONLY', 'NO_CACHE'][warm.mode]}`,
       });
+      const keystore = await keystoreLogonInNewProcess(target);
+      rows.push({
+        name: `cache: ${target.name} key store token open + keys in a new process (APDUs)`,
+        value: keystore.apdus,
+        unit: 'APDUs',
+        note: `${keystore.keys} keys; the loader's choice included`,
+      });
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
@@ -202,11 +231,15 @@ async function benchColdListing(target: CardUnderTest): Promise<BenchResult> {
   const recorder = new ApduRecorder();
   const transport = recordingTransport(new SimTransport(target.card), recorder);
   const session = await CardSession.open(target.plugin, transport, { cache: new DataCacheStore() });
-  let ours = 0;
-  for (const name of (await session.enumFiles('mscp')).filter((file) => /^k[xs]c/.test(file))) {
-    await session.readFile('mscp', name);
-    ours++;
-  }
+  // In one card transaction, as the key store lists: the listing and the certificate reads share objects.
+  const ours = await session.transaction(async () => {
+    let count = 0;
+    for (const name of (await session.enumFiles('mscp')).filter((file) => /^k[xs]c/.test(file))) {
+      await session.readFile('mscp', name);
+      count++;
+    }
+    return count;
+  });
   await session.close();
   await transport.close();
   const ourApdus = recorder.totals().apdus;
