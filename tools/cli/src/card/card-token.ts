@@ -40,6 +40,14 @@ export function cardToken(credentials: CredentialSource, opened: OpenedCard): Pr
   return token;
 }
 
+/**
+ * Every key of the card (listing commands): the token opened and its keys read in one card transaction, so
+ * the token's properties and the listing share what they read. Never asks for a PIN.
+ */
+export function cardKeys(credentials: CredentialSource, opened: OpenedCard): Promise<Key[]> {
+  return opened.session.transaction(async () => (await cardToken(credentials, opened)).keys());
+}
+
 /** The keys of container `index`, signature half first; none → SCARD-free usage error naming the container. */
 export async function containerKeys(token: Token, index: number): Promise<Key[]> {
   return (await token.keys()).filter((key) => key.container === index);

@@ -8,7 +8,7 @@ import { toPem } from '@minidriver/core';
 import type { Key } from '@minidriver/keystore';
 import { KeySpec } from '@minidriver/spec';
 import { containerNames } from '../card/card-management.js';
-import { cardToken, keyKind } from '../card/card-token.js';
+import { cardKeys, keyKind } from '../card/card-token.js';
 import type { OpenedCard } from '../card/open-card.js';
 import type { CredentialSource } from '../input/credentials.js';
 import { renderTable } from '../output/table.js';
@@ -35,7 +35,7 @@ export async function listContainers(credentials: CredentialSource, opened: Open
   const names = await containerNames(opened.session.pluginName);
   const nameOf = (index: number) => [...names].find(([, candidate]) => candidate === index)?.[0] ?? null;
   const listings = new Map<number, ContainerListing>();
-  for (const key of await (await cardToken(credentials, opened)).keys()) {
+  for (const key of await cardKeys(credentials, opened)) {
     let listing = listings.get(key.container);
     if (!listing) {
       listing = {
@@ -115,7 +115,7 @@ export const certsCommand: Command = {
       const names = await containerNames(opened.session.pluginName);
       const nameOf = (index: number) => [...names].find(([, candidate]) => candidate === index)?.[0] ?? null;
       const certificates: (CertificateListing & { pem?: string })[] = [];
-      for (const key of await (await cardToken(context.credentials, opened)).keys()) {
+      for (const key of await cardKeys(context.credentials, opened)) {
         const certificate = key.certificate;
         if (certificate === undefined) continue;
         const der = new Uint8Array(certificate.raw);
