@@ -13,7 +13,14 @@ import {
   pkcs11ToolKeyOperation,
 } from '@minidriver/sim/testing';
 import { expect, it, vi } from 'vitest';
-import { GIDS_INTEROP_TOOLS, pkcs11SlotIndex, pkcs11Tool, serveForOpenSc, tool } from '../test/interop-support.js';
+import {
+  GIDS_INTEROP_TOOLS,
+  gidsToolInitialize,
+  pkcs11SlotIndex,
+  pkcs11Tool,
+  serveForOpenSc,
+  tool,
+} from '../test/interop-support.js';
 import { GidsSimulator } from './gids-simulator.js';
 
 const ADMIN_KEY = '0f0e0d0c0b0a09080706050403020100f0e0d0c0b0a09080';
@@ -34,17 +41,7 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS simulator with OpenSC through pcscd 
   });
 
   it('gids-tool --initialize personalizes the blank card (PIN, admin key, serial)', async () => {
-    const result = await tool('gids-tool', [
-      '--reader',
-      served.reader,
-      '--initialize',
-      '--serial-number',
-      SERIAL,
-      '--admin-key',
-      ADMIN_KEY,
-      '--pin',
-      PIN,
-    ]);
+    const result = await gidsToolInitialize(served.reader, { serial: SERIAL, adminKey: ADMIN_KEY, pin: PIN });
     expect(result.code, result.output).toBe(0);
     expect(result.output).not.toContain('failed');
     expect(card.operational).toBe(true);

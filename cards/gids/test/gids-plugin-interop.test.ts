@@ -8,7 +8,7 @@
 import { constants, createHash, publicEncrypt, verify, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { compressCertificate, decodeContainerMap, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
-import { createSelfSignedCertificate } from '@minidriver/core';
+import { selfSignedByCard } from '@minidriver/conformance/interop';
 import { describeWithTools, opensslVerify, pkcs11ToolKeyOperation } from '@minidriver/sim/testing';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
@@ -23,6 +23,7 @@ import { GidsSimulator } from '../sim/index.js';
 import { plugin } from '../src/index.js';
 import {
   GIDS_INTEROP_TOOLS,
+  gidsToolInitialize,
   pkcs11SlotIndex,
   pkcs11Tool,
   serveForOpenSc,
@@ -44,17 +45,7 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
   let slot = '';
 
   it('gids-tool personalizes the card, then our plugin opens it in GLOBAL mode and reads what gids-tool wrote', async () => {
-    const initialized = await tool('gids-tool', [
-      '--reader',
-      served.reader,
-      '--initialize',
-      '--serial-number',
-      SERIAL,
-      '--admin-key',
-      ADMIN_KEY,
-      '--pin',
-      PIN,
-    ]);
+    const initialized = await gidsToolInitialize(served.reader, { serial: SERIAL, adminKey: ADMIN_KEY, pin: PIN });
     expect(initialized.code, initialized.output).toBe(0);
     await withPluginSession(plugin, async (session) => {
       expect(session.cacheMode).toBe(CacheMode.GLOBAL_CACHE);
@@ -71,23 +62,11 @@ describeWithTools(GIDS_INTEROP_TOOLS, 'GIDS plugin with OpenSC through pcscd + v
       await session.authenticatePin('user', pin());
       await session.createContainer(0, CARD_CREATE_CONTAINER_KEY_GEN, KeySpec.AT_KEYEXCHANGE, 2048);
       const publicKey = publicKeyBlobToKeyObject((await session.getContainerInfo(0)).keyExchangePublicKey!);
-      const certificate = await createSelfSignedCertificate({
-        publicKey,
-        commonName: 'minidriver gids',
-        sign: async (tbs) => {
-          const signed = await session.signData({
-            version: 2,
-            containerIndex: 0,
-            keySpec: KeySpec.AT_KEYEXCHANGE,
-            signingFlags: CARD_PADDING_INFO_PRESENT,
-            hashAlgorithmId: 0,
-            data: sha256(tbs),
-            paddingType: CARD_PADDING_PKCS1,
-            paddingInfo: { algorithm: 'SHA256' },
-          });
-          return reverseBytes(signed.signature!);
-        },
-      });
+      const certificate = await selfSignedByCard(
+        session,
+        { containerIndex: 0, keySpec: KeySpec.AT_KEYEXCHANGE, publicKey },
+        'minidriver gids',
+      );
       expect(new X509Certificate(certificate).verify(publicKey)).toBe(true);
       await session.writeFile('mscp', 'kxc00', compressCertificate(certificate));
       return certificate;

@@ -42,6 +42,29 @@ export async function openscReaderIndex(attempts = 60): Promise<string> {
 /** The pkcs11-tool slot index of READER. */
 export const pkcs11SlotIndex = (attempts = 20): Promise<string> => pkcs11SlotIndexOf(READER, attempts);
 
+/** What `gids-tool --initialize` writes on a blank card. */
+export interface GidsPersonalization {
+  /** The card serial number (cardid), 32 hex digits. */
+  readonly serial: string;
+  /** The 3DES administrator key, 48 hex digits. */
+  readonly adminKey: string;
+  readonly pin: string;
+}
+
+/** `gids-tool --initialize` (OpenSC) of the blank card in OpenSC reader `reader`. */
+export const gidsToolInitialize = (reader: string, { serial, adminKey, pin }: GidsPersonalization): Promise<ToolRun> =>
+  tool('gids-tool', [
+    '--reader',
+    reader,
+    '--initialize',
+    '--serial-number',
+    serial,
+    '--admin-key',
+    adminKey,
+    '--pin',
+    pin,
+  ]);
+
 /** What the GIDS interop suites need (for `describeWithTools`). */
 export const GIDS_INTEROP_TOOLS: readonly string[] = [
   'pcscd',

@@ -11,15 +11,14 @@ import { createHash, createPublicKey, type KeyObject, verify, X509Certificate } 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { certificateFileName, decodeContainerMap, ecdsaRawToDer, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
-import { createSelfSignedCertificate } from '@minidriver/core';
+import { certificateFileName, decodeContainerMap, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { selfSignedByCard } from '@minidriver/conformance/interop';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
 import { issueCertificateWithOpenssl, OPENSC_PKCS11_MODULE, pkcs11ToolKeyOperation } from '@minidriver/sim/testing';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_PKCS1,
-  CalgHash,
   CONTAINER_MAP_VALID_CONTAINER,
   KeySpec,
   ROLE_ADMIN,
@@ -99,40 +98,16 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', 180_000, ()
       expect(ecKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
 
       // Self-signed by the card keys themselves, through the plugin's signData.
-      const rsaCertificate = await createSelfSignedCertificate({
-        publicKey: rsaKey,
-        commonName: 'plugin 9a',
-        sign: async (tbs) => {
-          const signed = await session.signData({
-            version: 2,
-            containerIndex: 0,
-            keySpec: KeySpec.AT_KEYEXCHANGE,
-            signingFlags: CARD_PADDING_INFO_PRESENT,
-            hashAlgorithmId: 0,
-            data: sha256(tbs),
-            paddingType: CARD_PADDING_PKCS1,
-            paddingInfo: { algorithm: 'SHA256' },
-          });
-          // The minidriver's RSA signature is little-endian; X.509 carries it big-endian.
-          return reverseBytes(signed.signature!);
-        },
-      });
-      const ecCertificate = await createSelfSignedCertificate({
-        publicKey: ecKey,
-        commonName: 'plugin 9e',
-        sign: async (tbs) => {
-          const signed = await session.signData({
-            version: 1,
-            containerIndex: 3,
-            keySpec: KeySpec.AT_ECDSA_P256,
-            signingFlags: 0,
-            hashAlgorithmId: CalgHash.CALG_SHA_256,
-            data: sha256(tbs),
-          });
-          // The card's r‖s becomes the DER Ecdsa-Sig-Value X.509 carries (RFC 5480).
-          return ecdsaRawToDer(signed.signature!);
-        },
-      });
+      const rsaCertificate = await selfSignedByCard(
+        session,
+        { containerIndex: 0, keySpec: KeySpec.AT_KEYEXCHANGE, publicKey: rsaKey },
+        'plugin 9a',
+      );
+      const ecCertificate = await selfSignedByCard(
+        session,
+        { containerIndex: 3, keySpec: KeySpec.AT_ECDSA_P256, publicKey: ecKey },
+        'plugin 9e',
+      );
       expect(new X509Certificate(rsaCertificate).verify(rsaKey)).toBe(true);
       expect(new X509Certificate(ecCertificate).verify(ecKey)).toBe(true);
       await session.writeFile('mscp', certificateFileName('kxc', 0), rsaCertificate);

@@ -104,15 +104,21 @@ export function checkBytesEqual(actual: Uint8Array, expected: Uint8Array, rule: 
   );
 }
 
+/** Runs `action` and tells whether it failed, and with what; never throws. */
+export async function settle(action: () => Promise<unknown>): Promise<{ failed: boolean; error?: unknown }> {
+  try {
+    await action();
+    return { failed: false };
+  } catch (error) {
+    return { failed: true, error };
+  }
+}
+
 /** How many APDUs `action` exchanged on the rig's transport (whether it succeeded or not). */
 export async function countApdus(rig: Rig, action: () => Promise<unknown>): Promise<Outcome> {
   const before = rig.recorder.totals().apdus;
-  try {
-    await action();
-    return { apdus: rig.recorder.totals().apdus - before, failed: false };
-  } catch (error) {
-    return { apdus: rig.recorder.totals().apdus - before, failed: true, error };
-  }
+  const settled = await settle(action);
+  return { apdus: rig.recorder.totals().apdus - before, ...settled };
 }
 
 /** What a call did: how many APDUs it sent and whether (and with what) it failed. */

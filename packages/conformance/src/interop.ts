@@ -5,17 +5,26 @@
  *
  * @packageDocumentation
  */
-import { generateKeyPairSync, sign } from 'node:crypto';
-import { publicKeyBlobToKeyObject } from '@minidriver/card-kit';
+import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { ecdsaRawToDer, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import {
   CardSession,
   type CardSessionOptions,
   createCertificate,
+  createSelfSignedCertificate,
   DataCacheStore,
   PersistentCacheStore,
 } from '@minidriver/core';
 import { type PcscCard, PcscContext, SCARD_STATE_EMPTY, SCARD_STATE_PRESENT } from '@minidriver/pcsc';
-import type { MinidriverPlugin } from '@minidriver/spec';
+import {
+  CARD_PADDING_INFO_PRESENT,
+  CARD_PADDING_PKCS1,
+  CalgHash,
+  isEcdsaKeySpec,
+  type KeySpec,
+  type MinidriverPlugin,
+  reverseBytes,
+} from '@minidriver/spec';
 
 const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
@@ -95,5 +104,53 @@ export function certificateForKeyBlob(publicKeyBlob: Uint8Array, commonName: str
     commonName,
     issuer: { commonName: 'interop test CA', publicKey: ca.publicKey },
     sign: (tbs) => new Uint8Array(sign('sha256', tbs, ca.privateKey)),
+  });
+}
+
+/** The card key {@link selfSignedByCard} certifies. */
+export interface CardKey {
+  readonly containerIndex: number;
+  /** An RSA key spec (AT_KEYEXCHANGE, AT_SIGNATURE) or an ECDSA one. */
+  readonly keySpec: KeySpec;
+  /** The key's public half, as CONTAINER_INFO gives it. */
+  readonly publicKey: KeyObject;
+}
+
+/**
+ * A self-signed DER certificate named `commonName` for a card key, signed over SHA-256 by the card through
+ * the plugin (CardSignData): an RSA key with PKCS #1 v1.5 (the minidriver's little-endian signature is
+ * reversed to the big-endian X.509 carries), an ECDSA key with its r‖s turned into the DER Ecdsa-Sig-Value
+ * (RFC 5480). The session must be authenticated for the key.
+ */
+export function selfSignedByCard(session: CardSession, key: CardKey, commonName: string): Promise<Uint8Array> {
+  const { containerIndex, keySpec, publicKey } = key;
+  const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
+  return createSelfSignedCertificate({
+    publicKey,
+    commonName,
+    sign: async (tbs) => {
+      if (isEcdsaKeySpec(keySpec)) {
+        const signed = await session.signData({
+          version: 1,
+          containerIndex,
+          keySpec,
+          signingFlags: 0,
+          hashAlgorithmId: CalgHash.CALG_SHA_256,
+          data: sha256(tbs),
+        });
+        return ecdsaRawToDer(signed.signature as Uint8Array);
+      }
+      const signed = await session.signData({
+        version: 2,
+        containerIndex,
+        keySpec,
+        signingFlags: CARD_PADDING_INFO_PRESENT,
+        hashAlgorithmId: 0,
+        data: sha256(tbs),
+        paddingType: CARD_PADDING_PKCS1,
+        paddingInfo: { algorithm: 'SHA256' },
+      });
+      return reverseBytes(signed.signature as Uint8Array);
+    },
   });
 }

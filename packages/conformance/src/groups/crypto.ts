@@ -115,21 +115,21 @@ export function defineCryptoTests(options: ConformanceOptions): void {
         }
       });
 
+      /** CardSignData of SHA-256(MESSAGE) with PSS (salt length 32) and this container's key. */
+      const signPss = () =>
+        rig.session.signData({
+          version: 2,
+          containerIndex: plan.index,
+          keySpec: plan.keySpec,
+          signingFlags: CARD_PADDING_INFO_PRESENT,
+          hashAlgorithmId: 0,
+          data: sha('sha256', MESSAGE),
+          paddingType: CARD_PADDING_PSS,
+          paddingInfo: { algorithm: 'SHA256', saltLength: 32 },
+        });
       if (capabilities.pss) {
         it(`${what}: PSS SHA-256 signatures verify (docs/spec/minidriver.md §5.6.1, §9.3)`, async () => {
-          const { signature } = await must(
-            rig.session.signData({
-              version: 2,
-              containerIndex: plan.index,
-              keySpec: plan.keySpec,
-              signingFlags: CARD_PADDING_INFO_PRESENT,
-              hashAlgorithmId: 0,
-              data: sha('sha256', MESSAGE),
-              paddingType: CARD_PADDING_PSS,
-              paddingInfo: { algorithm: 'SHA256', saltLength: 32 },
-            }),
-            `docs/spec/minidriver.md §5.6.1 CardSignData (PSS) with ${what}`,
-          );
+          const { signature } = await must(signPss(), `docs/spec/minidriver.md §5.6.1 CardSignData (PSS) with ${what}`);
           const valid = verify(
             'sha256',
             MESSAGE,
@@ -141,16 +141,7 @@ export function defineCryptoTests(options: ConformanceOptions): void {
       } else {
         it(`${what}: the card declares no PSS: CARD_PADDING_PSS is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §9.3)`, async () => {
           await mustFail(
-            rig.session.signData({
-              version: 2,
-              containerIndex: plan.index,
-              keySpec: plan.keySpec,
-              signingFlags: CARD_PADDING_INFO_PRESENT,
-              hashAlgorithmId: 0,
-              data: sha('sha256', MESSAGE),
-              paddingType: CARD_PADDING_PSS,
-              paddingInfo: { algorithm: 'SHA256', saltLength: 32 },
-            }),
+            signPss(),
             'SCARD_E_UNSUPPORTED_FEATURE',
             'docs/spec/minidriver.md §9.3 CardSignData with PSS on a card without PSS',
           );

@@ -30,6 +30,7 @@ import {
   must,
   openRig,
   type Rig,
+  settle,
   userPinOf,
 } from '../harness.js';
 import type { ConformanceOptions, ContainerPlan } from '../options.js';
@@ -70,14 +71,7 @@ async function withFault(
         ? { removeAfterApdu: position }
         : { unpowerAfterApdu: position },
   );
-  let failure: unknown;
-  let failed = false;
-  try {
-    await action();
-  } catch (error) {
-    failed = true;
-    failure = error;
-  }
+  const { failed, error: failure } = await settle(action);
   const fired = rig.transport.faults.apduCount >= position;
   rig.transport.faults.clear();
   if (!fired) {

@@ -19,6 +19,7 @@ import {
   must,
   openRig,
   type Rig,
+  settle,
 } from '../harness.js';
 import type { ConformanceOptions, ContainerPlan } from '../options.js';
 import { type CreatedContainer, keySpecName, openProvisionedRig } from '../provision.js';
@@ -39,14 +40,7 @@ async function runWithRemoval(
   what: string,
 ): Promise<boolean> {
   rig.transport.faults.setPlan({ removeAfterApdu: position });
-  let failure: unknown;
-  let failed = false;
-  try {
-    await action();
-  } catch (error) {
-    failed = true;
-    failure = error;
-  }
+  const { failed, error: failure } = await settle(action);
   rig.transport.faults.clear();
   const removed = !rig.transport.cardPresent;
   if (!removed) {
