@@ -16,7 +16,7 @@ import {
   type KeyObject,
   privateDecrypt,
 } from 'node:crypto';
-import { ECDSA_CURVES, type EcdsaCurveName, ecdsaSignDigest, failWith } from '@minidriver/card-kit/sim';
+import { bytesToBigInt, ECDSA_CURVES, type EcdsaCurveName, ecdsaSignDigest, failWith } from '@minidriver/card-kit/sim';
 import { encodeTlv, SW } from '@minidriver/iso7816';
 
 /** What a mechanism identifier (low nibble of an algorithm reference) designates. */
@@ -256,8 +256,4 @@ function rsaKeyConsistent(key: KeyObject): boolean {
     ((qi as bigint) * q) % p === 1n &&
     ((e as bigint) * (dp as bigint)) % (p - 1n) === 1n
   );
-}
-
-function bytesToBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
 }

@@ -16,7 +16,13 @@ import {
   sign,
 } from 'node:crypto';
 import { promisify } from 'node:util';
-import { type EcdsaCurveName, ecdsaSignDigest } from '@minidriver/card-kit/sim';
+import {
+  bigIntToBytes,
+  bytesToBigInt,
+  type EcdsaCurveName,
+  ecdsaSignDigest,
+  modInverse,
+} from '@minidriver/card-kit/sim';
 import { decodeTlv, findTlv } from '@minidriver/iso7816';
 import type { CurveInfo, EccAlgorithm, KeyAlgorithm, RsaAlgorithm } from './openpgp-algorithms.js';
 import { CardStatus, OpenPgpStatus, requireCondition } from './openpgp-status.js';
@@ -41,31 +47,6 @@ function fromBase64Url(text: string | undefined): Uint8Array {
 
 function toBase64Url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url');
-}
-
-function bytesToBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
-}
-
-function bigIntToBytes(value: bigint, length?: number): Uint8Array {
-  let text = value.toString(16);
-  if (text.length % 2) text = `0${text}`;
-  const bytes = Uint8Array.from(Buffer.from(text, 'hex'));
-  if (length === undefined || bytes.length >= length) return bytes;
-  const padded = new Uint8Array(length);
-  padded.set(bytes, length - bytes.length);
-  return padded;
-}
-
-function modularInverse(value: bigint, modulus: bigint): bigint {
-  let [oldR, r] = [((value % modulus) + modulus) % modulus, modulus];
-  let [oldS, s] = [1n, 0n];
-  while (r !== 0n) {
-    const quotient = oldR / r;
-    [oldR, r] = [r, oldR - quotient * r];
-    [oldS, s] = [s, oldS - quotient * s];
-  }
-  return ((oldS % modulus) + modulus) % modulus;
 }
 
 function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
@@ -220,8 +201,9 @@ function importRsa(algorithm: RsaAlgorithm, components: ImportedComponents): Key
     OpenPgpStatus.incorrectData,
   );
   const phi = (p - 1n) * (q - 1n);
-  const d = modularInverse(e, phi);
-  requireCondition((d * e) % phi === 1n, OpenPgpStatus.incorrectData);
+  const d = modInverse(e, phi);
+  const qInverse = modInverse(q, p);
+  requireCondition(d !== undefined && qInverse !== undefined, OpenPgpStatus.incorrectData);
   const jwk = {
     kty: 'RSA',
     n: toBase64Url(bigIntToBytes(n)),
@@ -231,7 +213,7 @@ function importRsa(algorithm: RsaAlgorithm, components: ImportedComponents): Key
     q: toBase64Url(bigIntToBytes(q)),
     dp: toBase64Url(bigIntToBytes(d % (p - 1n))),
     dq: toBase64Url(bigIntToBytes(d % (q - 1n))),
-    qi: toBase64Url(bigIntToBytes(modularInverse(q, p))),
+    qi: toBase64Url(bigIntToBytes(qInverse)),
   };
   return createPrivateKey({ key: jwk, format: 'jwk' });
 }

@@ -14,7 +14,7 @@ import {
   privateDecrypt,
 } from 'node:crypto';
 import { ecdsaRawToDer } from '@minidriver/card-kit';
-import { ECDSA_CURVES, ecdsaSignDigest } from '@minidriver/card-kit/sim';
+import { bigIntToBytes, bytesToBigInt, ECDSA_CURVES, ecdsaSignDigest, modInverse } from '@minidriver/card-kit/sim';
 import { encodeTlv } from '@minidriver/iso7816';
 import { concatBytes } from '@minidriver/spec';
 import { fail, PivStatus } from './piv-status.js';
@@ -130,8 +130,8 @@ export class SlotKey {
   static importRsa(algorithmId: number, parts: RsaImportComponents, pinPolicy: number, touchPolicy: number): SlotKey {
     const bits = rsaBitsOf(algorithmId);
     if (bits === undefined) fail(PivStatus.incorrectData);
-    const p = toBigInt(parts.p);
-    const q = toBigInt(parts.q);
+    const p = bytesToBigInt(parts.p);
+    const q = bytesToBigInt(parts.q);
     const n = p * q;
     if (p < 3n || q < 3n || n.toString(2).length !== bits) fail(PivStatus.incorrectData);
     const e = 65537n;
@@ -145,15 +145,15 @@ export class SlotKey {
       d: toBase64Url(d),
       p: toBase64Url(p),
       q: toBase64Url(q),
-      dp: toBase64Url(toBigInt(parts.dP)),
-      dq: toBase64Url(toBigInt(parts.dQ)),
-      qi: toBase64Url(toBigInt(parts.qInv)),
+      dp: toBase64Url(bytesToBigInt(parts.dP)),
+      dq: toBase64Url(bytesToBigInt(parts.dQ)),
+      qi: toBase64Url(bytesToBigInt(parts.qInv)),
     };
     // CRT values that do not belong to p and q would make a real card compute wrong signatures; refuse them.
     const consistent =
-      toBigInt(parts.dP) === d % (p - 1n) &&
-      toBigInt(parts.dQ) === d % (q - 1n) &&
-      toBigInt(parts.qInv) === modInverse(q, p);
+      bytesToBigInt(parts.dP) === d % (p - 1n) &&
+      bytesToBigInt(parts.dQ) === d % (q - 1n) &&
+      bytesToBigInt(parts.qInv) === modInverse(q, p);
     if (!consistent) fail(PivStatus.incorrectData);
     return new SlotKey(algorithmId, createKeySafely(jwk), pinPolicy, touchPolicy, 'imported');
   }
@@ -162,7 +162,7 @@ export class SlotKey {
   static importEc(algorithmId: number, scalar: Uint8Array, pinPolicy: number, touchPolicy: number): SlotKey {
     const info = ALGORITHMS.get(algorithmId);
     if (info?.kind !== 'ec' || scalar.length !== info.fieldLength) fail(PivStatus.incorrectData);
-    const d = toBigInt(scalar);
+    const d = bytesToBigInt(scalar);
     if (d === 0n || d >= info.order) fail(PivStatus.incorrectData);
     const ecdh = createECDH(info.curve);
     ecdh.setPrivateKey(scalar);
@@ -280,20 +280,8 @@ function createKeySafely(jwk: JsonWebKey): KeyObject {
   }
 }
 
-/** Big-endian unsigned bytes to bigint. */
-export function toBigInt(bytes: Uint8Array): bigint {
-  if (bytes.length === 0) return 0n;
-  return BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
-}
-
-function toMinimalBytes(value: bigint): Buffer {
-  let hex = value.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  return Buffer.from(hex, 'hex');
-}
-
 function toBase64Url(value: bigint): string {
-  return toMinimalBytes(value).toString('base64url');
+  return Buffer.from(bigIntToBytes(value)).toString('base64url');
 }
 
 function gcd(a: bigint, b: bigint): bigint {
@@ -305,16 +293,4 @@ function gcd(a: bigint, b: bigint): bigint {
 
 function lcm(a: bigint, b: bigint): bigint {
   return (a / gcd(a, b)) * b;
-}
-
-function modInverse(value: bigint, modulus: bigint): bigint | undefined {
-  let [oldR, r] = [((value % modulus) + modulus) % modulus, modulus];
-  let [oldS, s] = [1n, 0n];
-  while (r !== 0n) {
-    const quotient = oldR / r;
-    [oldR, r] = [r, oldR - quotient * r];
-    [oldS, s] = [s, oldS - quotient * s];
-  }
-  if (oldR !== 1n) return undefined;
-  return ((oldS % modulus) + modulus) % modulus;
 }

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { createECDH, type KeyObject, randomBytes } from 'node:crypto';
+import { bigIntToBytes, bytesToBigInt, modInverse } from './bigint.js';
 
 /**
  * The curves a card signs with, with their order n and coordinate size: the NIST curves (SEC 2,
@@ -55,14 +56,6 @@ export const ECDSA_CURVES = {
 /** A curve of {@link ECDSA_CURVES}. */
 export type EcdsaCurveName = keyof typeof ECDSA_CURVES;
 
-function toBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
-}
-
-function toFixedBytes(value: bigint, length: number): Uint8Array {
-  return Uint8Array.from(Buffer.from(value.toString(16).padStart(length * 2, '0'), 'hex'));
-}
-
 /** The DER length at `offset`: its value and where the contents start. */
 function derLength(der: Uint8Array, offset: number): { length: number; start: number } {
   const first = der[offset] ?? 0;
@@ -91,17 +84,6 @@ function privateScalar(privateKey: KeyObject): Uint8Array {
   return d;
 }
 
-function modInverse(value: bigint, modulus: bigint): bigint {
-  let [oldR, r] = [((value % modulus) + modulus) % modulus, modulus];
-  let [oldS, s] = [1n, 0n];
-  while (r !== 0n) {
-    const quotient = oldR / r;
-    [oldR, r] = [r, oldR - quotient * r];
-    [oldS, s] = [s, oldS - quotient * s];
-  }
-  return ((oldS % modulus) + modulus) % modulus;
-}
-
 /**
  * Signs `digest` with the EC private key `privateKey` of `curve`. A digest longer than the order is
  * truncated to its leftmost bits (FIPS 186-5 docs/spec/minidriver.md §6.4.1 step 2). Returns `r ‖ s`, each left-padded to the
@@ -110,25 +92,26 @@ function modInverse(value: bigint, modulus: bigint): bigint {
 export function ecdsaSignDigest(privateKey: KeyObject, curve: EcdsaCurveName, digest: Uint8Array): Uint8Array {
   const info = ECDSA_CURVES[curve];
   const scalar = privateScalar(privateKey);
-  const d = toBigInt(scalar);
+  const d = bytesToBigInt(scalar);
   scalar.fill(0);
   const orderBits = info.order.toString(2).length;
-  let e = toBigInt(digest);
+  let e = bytesToBigInt(digest);
   const excess = digest.length * 8 - orderBits;
   if (excess > 0) e >>= BigInt(excess);
   const n = info.order;
   for (;;) {
-    const k = (toBigInt(randomBytes(info.size + 8)) % (n - 1n)) + 1n;
+    const k = (bytesToBigInt(randomBytes(info.size + 8)) % (n - 1n)) + 1n;
     const ecdh = createECDH(info.nodeName);
-    ecdh.setPrivateKey(toFixedBytes(k, info.size));
+    ecdh.setPrivateKey(bigIntToBytes(k, info.size));
     const point = ecdh.getPublicKey();
-    const r = toBigInt(point.subarray(1, 1 + info.size)) % n;
+    const r = bytesToBigInt(point.subarray(1, 1 + info.size)) % n;
     if (r === 0n) continue;
-    const s = (modInverse(k, n) * ((e + r * d) % n)) % n;
+    // n is prime and 0 < k < n: k has an inverse.
+    const s = (modInverse(k, n)! * ((e + r * d) % n)) % n;
     if (s === 0n) continue;
     const out = new Uint8Array(2 * info.size);
-    out.set(toFixedBytes(r, info.size), 0);
-    out.set(toFixedBytes(s, info.size), info.size);
+    out.set(bigIntToBytes(r, info.size), 0);
+    out.set(bigIntToBytes(s, info.size), info.size);
     return out;
   }
 }

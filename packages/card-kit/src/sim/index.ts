@@ -1,6 +1,7 @@
 /**
  * Building blocks for card authors' simulators: an APDU dispatcher with command chaining and 61xx /
- * GET RESPONSE, a PIN try counter, ECDSA over a given digest, and the status-word error a handler throws.
+ * GET RESPONSE, a PIN try counter, ECDSA over a given digest, the bigint arithmetic behind it, and the
+ * status-word error a handler throws.
  *
  * @packageDocumentation
  */
@@ -14,6 +15,11 @@ export {
   type SimCommand,
   SimStatus,
 } from './apdu-dispatcher.js';
+export {
+  bigIntToBytes,
+  bytesToBigInt,
+  modInverse,
+} from './bigint.js';
 export {
   ECDSA_CURVES,
   type EcdsaCurveName,
