@@ -15,7 +15,6 @@ export {
   type ConnectOptions,
   type EstablishOptions,
   PcscContext,
-  parseMultiString,
   type ReaderStateQuery,
   type ReaderStatus,
 } from './pcsc-context.js';
@@ -28,4 +27,5 @@ export {
   resourceManagerInstance,
 } from './presence.js';
 export { encodeFeatureList, parseFeatureList, type ReaderFeatureMap, toReaderFeatures } from './reader-features.js';
+export { parseMultiString } from './reader-names.js';
 export { type ReaderEvent, ReaderWatch, type WatchOptions } from './reader-watch.js';

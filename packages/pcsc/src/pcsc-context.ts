@@ -2,7 +2,7 @@
  * PcscContext: one SCARDCONTEXT. Lists readers, waits for reader/card changes, connects to cards.
  * Cards keep their context alive; releasing the context disconnects the cards it opened.
  */
-import { type CardProtocol, ScardCode, ScardError } from '@minidriver/spec';
+import { type CardProtocol, ScardError } from '@minidriver/spec';
 import {
   SCARD_PROTOCOL_T0,
   SCARD_PROTOCOL_T1,
@@ -15,6 +15,7 @@ import {
 import { check, scardFailure, succeeded } from './errors.js';
 import { loadPcscLibrary, type NativeHandle, type PcscLibrary, readerStateAtr, readerStateFor } from './native.js';
 import { PcscCard } from './pcsc-card.js';
+import { listReaderNames } from './reader-names.js';
 import { ReaderWatch, type WatchOptions } from './reader-watch.js';
 
 /** Options for {@link PcscContext.establish}. */
@@ -100,21 +101,7 @@ export class PcscContext implements AsyncDisposable {
    */
   async listReaders(): Promise<string[]> {
     this.requireOpen('SCardListReaders');
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const length = [0];
-      let code = this.library.listReaders(this.handle, null, length);
-      if (code === ScardCode.SCARD_E_NO_READERS_AVAILABLE) return [];
-      check(code, 'SCardListReaders');
-      const buffer = Buffer.alloc(Math.max(1, Number(length[0])));
-      length[0] = buffer.length;
-      code = this.library.listReaders(this.handle, buffer, length);
-      if (code === ScardCode.SCARD_E_NO_READERS_AVAILABLE) return [];
-      // A reader plugged in between both calls makes the buffer too small: ask again.
-      if (code === ScardCode.SCARD_E_INSUFFICIENT_BUFFER) continue;
-      check(code, 'SCardListReaders');
-      return parseMultiString(buffer.subarray(0, Number(length[0])));
-    }
-    throw new ScardError('SCARD_E_INSUFFICIENT_BUFFER', 'SCardListReaders: the reader list kept changing');
+    return listReaderNames(this.library, this.handle);
   }
 
   /**
@@ -220,12 +207,4 @@ export class PcscContext implements AsyncDisposable {
   private requireOpen(functionName: string): void {
     if (this.released) throw new ScardError('SCARD_E_INVALID_HANDLE', `${functionName}: the context was released`);
   }
-}
-
-/** Splits a PC/SC multi-string ("a\0b\0\0") into its strings. */
-export function parseMultiString(bytes: Uint8Array): string[] {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .toString('utf8')
-    .split('\0')
-    .filter((name) => name.length > 0);
 }

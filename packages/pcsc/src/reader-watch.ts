@@ -22,6 +22,7 @@ import {
   readerStateAtr,
   readerStateFor,
 } from './native.js';
+import { listReaderNames } from './reader-names.js';
 
 /** A change a {@link ReaderWatch} reports. */
 export type ReaderEvent =
@@ -181,7 +182,7 @@ export class ReaderWatch extends EventEmitter implements AsyncIterable<ReaderEve
 
   /** Lists the readers, reports arrivals and departures, and reads the state of new readers. */
   private async synchronize(report: boolean): Promise<void> {
-    const names = this.listReaders();
+    const names = listReaderNames(this.library, this.handle);
     for (const name of [...this.known.keys()]) {
       if (names.includes(name)) continue;
       const known = this.known.get(name);
@@ -218,23 +219,6 @@ export class ReaderWatch extends EventEmitter implements AsyncIterable<ReaderEve
     if (cardPresent && (!known.cardPresent || swapped)) this.publish({ type: 'card-inserted', readerName: name, atr });
     known.state = event & ~SCARD_STATE_CHANGED;
     known.cardPresent = cardPresent;
-  }
-
-  private listReaders(): string[] {
-    const length = [0];
-    let code = this.library.listReaders(this.handle, null, length);
-    if (code === ScardCode.SCARD_E_NO_READERS_AVAILABLE) return [];
-    check(code, 'SCardListReaders');
-    const buffer = Buffer.alloc(Math.max(1, Number(length[0])));
-    length[0] = buffer.length;
-    code = this.library.listReaders(this.handle, buffer, length);
-    if (code === ScardCode.SCARD_E_NO_READERS_AVAILABLE) return [];
-    check(code, 'SCardListReaders');
-    return buffer
-      .subarray(0, Number(length[0]))
-      .toString('utf8')
-      .split('\0')
-      .filter((name) => name.length > 0);
   }
 
   private publish(event: ReaderEvent): void {
