@@ -53,6 +53,11 @@ export async function containerNameOf(opened: OpenedCard, index: number): Promis
   return undefined;
 }
 
+/** The `--container` option of every command that works on one container (checked by {@link checkContainerText}). */
+export const CONTAINER_OPTION = {
+  container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
+} as const;
+
 /** Checks the syntax of a `--container` value before the card is opened: an index or a name. */
 export function checkContainerText(text: string, what = '--container'): string {
   if (!/^(\d{1,3}|[A-Za-z0-9]{1,8})$/.test(text) || (/^\d+$/.test(text) && Number(text) > 255)) {

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ScardError, wipe } from '@minidriver/spec';
-import { checkContainerText, resolveContainer } from '../card/card-management.js';
+import { CONTAINER_OPTION, checkContainerText, resolveContainer } from '../card/card-management.js';
 import { cardToken, containerKeys, keyKind, signingKey } from '../card/card-token.js';
 import {
   CIPHERTEXT_INPUT,
@@ -28,7 +28,7 @@ export const signCommand: Command = {
     'openssl dgst -sha256 -verify pub.pem -signature doc.sig doc.txt',
   ],
   options: {
-    container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
+    ...CONTAINER_OPTION,
     hash: { type: 'string', placeholder: 'sha256|sha384|sha512', description: 'the hash to sign' },
     pss: { type: 'boolean', description: 'RSA-PSS (salt = hash length) instead of PKCS #1 v1.5' },
     in: { type: 'string', placeholder: '<file>', description: 'the data to sign (- for stdin)' },
@@ -82,7 +82,7 @@ export const decryptCommand: Command = {
     'minidriver decrypt --container 9d --in msg.enc --out -',
   ],
   options: {
-    container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
+    ...CONTAINER_OPTION,
     in: { type: 'string', placeholder: '<file>', description: 'the ciphertext (big-endian, as openssl writes it)' },
     out: { type: 'string', placeholder: '<file>', description: 'where the plaintext goes (- for stdout)' },
   },

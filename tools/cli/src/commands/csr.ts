@@ -7,7 +7,7 @@
 import { type KeyObject, verify } from 'node:crypto';
 import { toPem } from '@minidriver/core';
 import { ScardError } from '@minidriver/spec';
-import { checkContainerText, containerLabel, resolveContainer } from '../card/card-management.js';
+import { CONTAINER_OPTION, checkContainerText, containerLabel, resolveContainer } from '../card/card-management.js';
 import { cardToken, signingKey } from '../card/card-token.js';
 import { outputName, STDIO, writeOutputFile } from '../input/local-files.js';
 import { createCertificationRequest } from '../x509/certification-request.js';
@@ -24,7 +24,7 @@ export const csrCommand: Command = {
     'openssl req -in alice.csr -noout -verify -subject',
   ],
   options: {
-    container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
+    ...CONTAINER_OPTION,
     subject: { type: 'string', placeholder: '<DN>', description: 'CN=...,O=...,OU=...,L=...,ST=...,C=..' },
     out: { type: 'string', placeholder: '<file>', description: 'write the PEM here (- for stdout)' },
   },

@@ -10,6 +10,7 @@ import { createSelfSignedCertificate, toPem } from '@minidriver/core';
 import { KEY_ALGORITHM_NAMES, type Key, type KeyAlgorithmName, type KeyUsage, type Token } from '@minidriver/keystore';
 import { CARD_CREATE_CONTAINER_KEY_IMPORT, ScardError, wipe } from '@minidriver/spec';
 import {
+  CONTAINER_OPTION,
   checkContainerText,
   containerLabel,
   containerNameOf,
@@ -37,10 +38,6 @@ import { withCard, withRole } from './session-helpers.js';
 
 /** The most a private key file may be (an RSA-4096 PKCS #8 PEM is about 3.3 KB). */
 const PRIVATE_KEY_INPUT = { maxBytes: 16 * 1024, what: 'a private key file' } as const;
-
-const CONTAINER_OPTION = {
-  container: { type: 'string', placeholder: '<n|slot>', description: 'container index, or slot name (9a, sig...)' },
-} as const;
 
 function describeKey(key: Key): string {
   return `${keyKind(key)} ${key.algorithm.bits}`;
