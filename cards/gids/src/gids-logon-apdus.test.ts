@@ -45,6 +45,10 @@ describe('GIDS logon APDU counts (2 containers with certificates: RSA-2048 kxc00
     recorder.begin('warm');
     await baseCspLogon(session);
     recorder.end();
+    // The same logon held in one transaction (CardSession.transaction): cardcf is checked once, at its start.
+    recorder.begin('one transaction');
+    await session.transaction(() => baseCspLogon(session));
+    recorder.end();
     await session.close();
     // A new session (a new CardAcquireContext) on the same GLOBAL store: the context costs SELECT, the master
     // file table, the FCP of cardcf's EF, cardid and cardcf; the logon itself only the freshness checks.
@@ -57,12 +61,14 @@ describe('GIDS logon APDU counts (2 containers with certificates: RSA-2048 kxc00
       cold: recorder.statsOf('cold').apdus,
       warm: recorder.statsOf('warm').apdus,
       secondSession: recorder.statsOf('second').apdus,
+      oneTransaction: recorder.statsOf('one transaction').apdus,
     };
     console.log(
-      `GIDS logon APDUs, GLOBAL: cold ${counts.cold}, warm ${counts.warm}, new session ${counts.secondSession}`,
+      `GIDS logon APDUs, GLOBAL: cold ${counts.cold}, warm ${counts.warm} (${counts.oneTransaction} in one transaction), new session ${counts.secondSession}`,
     );
     // Warm: cardcf, cmapfile, enumFiles, 2 certificates, 2 container infos = 7 calls, one GET DATA of cardcf each.
-    expect(counts).toEqual({ cold: 25, warm: 7, secondSession: 12 });
+    // In one transaction: the one GET DATA of cardcf.
+    expect(counts).toEqual({ cold: 25, warm: 7, secondSession: 12, oneTransaction: 1 });
   });
 
   it('a new process whose card stayed in the reader: SELECT and GET DATA cardcf, with and without a presence proof', async () => {
