@@ -219,8 +219,12 @@ export class CallPipeline {
               } catch (error) {
                 return { ok: false, error };
               } finally {
-                // Calls the work started without awaiting them still belong to this transaction.
-                await held.queue;
+                // Calls the work started without awaiting them (and calls those started) still belong to it.
+                let drained: Promise<unknown>;
+                do {
+                  drained = held.queue;
+                  await drained;
+                } while (drained !== held.queue);
                 held.ended = true;
               }
             });

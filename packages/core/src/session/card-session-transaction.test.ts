@@ -87,6 +87,24 @@ describe('CardSession.transaction: several calls in one card transaction', () =>
     await session.close();
   });
 
+  it('a call started by a call the work did not await still runs inside it', async () => {
+    const { card, transport, session } = await open({ cacheMode: CacheMode.NO_CACHE });
+    const order: string[] = [];
+    let chained: Promise<unknown> | undefined;
+    await session.transaction(async () => {
+      void session.readFile('mscp', 'kxc00').then(() => {
+        order.push('first');
+        chained = session.readFile('mscp', 'kxc00').then(() => order.push('second'));
+      });
+    });
+    order.push('ended');
+    await chained;
+    expect(order).toEqual(['first', 'second', 'ended']);
+    // One transaction (and the one of acquire); the second read reused the first.
+    expect([transport.beginCount, fileReads(card, 'mscp/kxc00')]).toEqual([2, 1]);
+    await session.close();
+  });
+
   it('NO_CACHE: what one call read is reused by the next inside it, and nothing after it', async () => {
     const { card, session } = await open({ cacheMode: CacheMode.NO_CACHE });
     card.installKey(0, KeySpec.AT_KEYEXCHANGE, generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey);
