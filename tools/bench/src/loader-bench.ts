@@ -22,16 +22,7 @@ import {
   loadCardDatabase,
   patternMatches,
 } from '@minidriver/loader';
-
-/** One benchmark figure (declared here; the bench runner unifies it). */
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  goal?: string;
-  pass?: boolean;
-  note?: string;
-}
+import { type BenchResult, median } from './result.js';
 
 const PATTERN_COUNT = 15_000;
 const PLUGIN_PACKAGES = 100;
@@ -173,13 +164,13 @@ async function benchColdStart(): Promise<BenchResult> {
       times.push(performance.now() - start);
       importedPerRun = Math.max(importedPerRun, (counter.__benchImported ?? 0) - before);
     }
-    const median = medianOf(times);
+    const medianMs = median(times);
     return {
       name: `loader: cold start, ${PLUGIN_PACKAGES} installed plugin packages to a resolved plugin (median)`,
-      value: round(median, 2),
+      value: round(medianMs, 2),
       unit: 'ms',
       goal: '<= 30 ms, one plugin imported',
-      pass: median <= 30 && importedPerRun === 1,
+      pass: medianMs <= 30 && importedPerRun === 1,
       note: `plugins imported per run: ${importedPerRun}; slowest run ${round(Math.max(...times), 2)} ms`,
     };
   } finally {
@@ -238,7 +229,7 @@ function interleavedMedians(
       if (round >= 0) samples[which]?.push((performance.now() - start) / contender.batchSize);
     });
   }
-  return samples.map(medianOf);
+  return samples.map((sample) => median(sample));
 }
 
 function benchAtr(packageIndex: number, variant: number): string {
@@ -247,14 +238,6 @@ function benchAtr(packageIndex: number, variant: number): string {
 
 function hexByte(value: number): string {
   return (value & 0xff).toString(16).padStart(2, '0');
-}
-
-function medianOf(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function round(value: number, digits: number): number {
