@@ -93,35 +93,60 @@ export interface Finished {
   readonly stderr: string;
 }
 
-/** Runs a command without blocking this event loop; rejects with its output when it fails. */
+/**
+ * Runs a command without blocking this event loop; rejects with its output when it fails, or when it has
+ * not finished after `timeoutMs` (default 8 minutes): then its whole process group is killed, so a hung
+ * grandchild (a test worker) cannot outlive the test.
+ */
 export function run(
   command: string,
   args: readonly string[],
-  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly allowFailure?: boolean },
+  options: {
+    readonly cwd: string;
+    readonly env?: NodeJS.ProcessEnv;
+    readonly allowFailure?: boolean;
+    readonly timeoutMs?: number;
+  },
 ): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timeoutMs = options.timeoutMs ?? 480_000;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.on('error', reject);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('close', (status) => {
+      clearTimeout(timer);
       const finished = { status, stdout, stderr };
-      if (status === 0 || options.allowFailure) resolve(finished);
+      if (!timedOut && (status === 0 || options.allowFailure)) resolve(finished);
       else {
         const tail = (text: string) => text.split('\n').slice(-40).join('\n');
+        const how = timedOut ? `did not finish in ${timeoutMs / 1000} s (killed)` : `exited ${status}`;
         reject(
           new Error(
-            `${command} ${args.join(' ')} (in ${options.cwd}) exited ${status}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`,
+            `${command} ${args.join(' ')} (in ${options.cwd}) ${how}\n--- stdout\n${tail(stdout)}\n--- stderr\n${tail(stderr)}`,
           ),
         );
       }
