@@ -109,13 +109,15 @@ const SKI_ENTRY_POINTS: readonly EntryPointName[] = [...NO_CARD_MODE_ENTRY_POINT
  *
  * - Every method but {@link close} runs inside one card transaction (`beginTransaction` /
  *   `endTransaction('leave')`); calls on one session are serialised; internal nested work joins the
- *   transaction of its call.
+ *   transaction of its call. {@link transaction} holds one transaction around several calls, which then
+ *   share what they read, in every cache mode.
  * - Parameters are checked before the plugin is called, in the order of docs/spec/minidriver.md §1.5; an entry point above the
  *   negotiated version, or one the plugin lacks, is SCARD_E_UNSUPPORTED_FEATURE and never reaches it.
  * - After {@link close}, every call is SCARD_E_INVALID_HANDLE (the handle no longer names a context).
  * - Data cache by CP_CARD_CACHE_MODE: GLOBAL = shared by the sessions of a {@link DataCacheStore}, keyed by
  *   plugin and cardid, validated against cardcf at the start of every call's transaction (one file read);
- *   SESSION_ONLY = private to the session, flushed on reset/removal; NO_CACHE = nothing cached. GLOBAL
+ *   SESSION_ONLY = private to the session, flushed on reset/removal; NO_CACHE = nothing kept after the
+ *   transaction it was read in. GLOBAL
  *   degrades to SESSION_ONLY on a card without cardid or cardcf. Writes bump the matching cardcf counter
  *   and write cardcf back (except in NO_CACHE mode and on cards without cardcf).
  * - Every returned value is a copy; PIN copies the session makes are wiped after use.
