@@ -19,6 +19,7 @@ if (buildStatus !== 0) {
   process.exit(buildStatus);
 }
 
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: this script is not a turbo task
 const stallSeconds = Number(process.env.MINIDRIVER_TEST_STALL_SECONDS ?? 360);
 if (!Number.isFinite(stallSeconds) || stallSeconds <= 0) {
   console.error('MINIDRIVER_TEST_STALL_SECONDS must be a positive number of seconds');
@@ -37,6 +38,7 @@ function runVitest() {
         stdio: ['ignore', 'pipe', 'pipe'],
         // Its own process group, so a stall kills vitest, its workers and whatever they started.
         detached: true,
+        // biome-ignore lint/suspicious/noUndeclaredEnvVars: this script is not a turbo task
         env: process.stdout.isTTY && !process.env.NO_COLOR ? { ...process.env, FORCE_COLOR: '1' } : process.env,
       },
     );
