@@ -13,6 +13,7 @@ import {
   verify,
 } from 'node:crypto';
 import { ecdsaRawToDer, encodeWideString, keyObjectToPublicKeyBlob } from '@minidriver/card-kit';
+import type { CardSession } from '@minidriver/core';
 import {
   CARD_PADDING_INFO_PRESENT,
   CARD_PADDING_NONE,
@@ -41,6 +42,26 @@ const HASH_OF_CURVE: Record<number, { node: string; calg: number }> = {
 
 function sha(name: string, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(name).update(data).digest());
+}
+
+/** The hash a container signs with: SHA-256 for RSA, the curve's own for ECDSA (docs/spec/minidriver.md §5.6.1). */
+function hashOf(keySpec: number): { node: string; calg: number } {
+  return isRsaKeySpec(keySpec)
+    ? { node: 'sha256', calg: CalgHash.CALG_SHA_256 }
+    : (HASH_OF_CURVE[keySpec] as { node: string; calg: number });
+}
+
+/** CardSignData (version 1, no padding info) of the hash of MESSAGE with the key of `plan`'s container. */
+function signMessage(session: CardSession, plan: ContainerPlan) {
+  const hash = hashOf(plan.keySpec);
+  return session.signData({
+    version: 1,
+    containerIndex: plan.index,
+    keySpec: plan.keySpec,
+    signingFlags: 0,
+    hashAlgorithmId: hash.calg,
+    data: sha(hash.node, MESSAGE),
+  });
 }
 
 export function defineCryptoTests(options: ConformanceOptions): void {
@@ -151,18 +172,8 @@ export function defineCryptoTests(options: ConformanceOptions): void {
 
     for (const plan of nonSigners) {
       it(`container ${plan.index} (${keySpecName(plan.keySpec)}) is declared unable to sign: CardSignData is SCARD_E_UNSUPPORTED_FEATURE (docs/spec/minidriver.md §5.6.1)`, async () => {
-        const hash = isRsaKeySpec(plan.keySpec)
-          ? { node: 'sha256', calg: CalgHash.CALG_SHA_256 }
-          : (HASH_OF_CURVE[plan.keySpec] as { node: string; calg: number });
         await mustFail(
-          rig.session.signData({
-            version: 1,
-            containerIndex: plan.index,
-            keySpec: plan.keySpec,
-            signingFlags: 0,
-            hashAlgorithmId: hash.calg,
-            data: sha(hash.node, MESSAGE),
-          }),
+          signMessage(rig.session, plan),
           'SCARD_E_UNSUPPORTED_FEATURE',
           `docs/spec/minidriver.md §5.6.1 CardSignData with container ${plan.index}, which the card cannot sign with`,
         );
@@ -172,16 +183,9 @@ export function defineCryptoTests(options: ConformanceOptions): void {
     for (const plan of ecdsaSigners) {
       const what = `container ${plan.index} (${keySpecName(plan.keySpec)})`;
       it(`${what}: ECDSA r‖s signatures verify as DER (docs/spec/minidriver.md §5.6.1, §8.1)`, async () => {
-        const hash = HASH_OF_CURVE[plan.keySpec] as { node: string; calg: number };
+        const hash = hashOf(plan.keySpec);
         const { signature } = await must(
-          rig.session.signData({
-            version: 1,
-            containerIndex: plan.index,
-            keySpec: plan.keySpec,
-            signingFlags: 0,
-            hashAlgorithmId: hash.calg,
-            data: sha(hash.node, MESSAGE),
-          }),
+          signMessage(rig.session, plan),
           `docs/spec/minidriver.md §5.6.1 CardSignData with ${what}`,
         );
         const coordinate = { 3: 32, 4: 48, 5: 66 }[plan.keySpec as 3 | 4 | 5];
@@ -350,19 +354,9 @@ export function defineCryptoTests(options: ConformanceOptions): void {
       const plan = [...rsaSigners, ...ecdsaSigners][0];
       if (plan === undefined || rig.session.version < 6) return;
       await must(rig.session.deauthenticateEx(0xff), 'docs/spec/minidriver.md §5.2.10 CardDeauthenticateEx(0xFF)');
-      const hash = isRsaKeySpec(plan.keySpec)
-        ? { node: 'sha256', calg: CalgHash.CALG_SHA_256 }
-        : (HASH_OF_CURVE[plan.keySpec] as { node: string; calg: number });
       try {
         await mustFail(
-          rig.session.signData({
-            version: 1,
-            containerIndex: plan.index,
-            keySpec: plan.keySpec,
-            signingFlags: 0,
-            hashAlgorithmId: hash.calg,
-            data: sha(hash.node, MESSAGE),
-          }),
+          signMessage(rig.session, plan),
           'SCARD_W_SECURITY_VIOLATION',
           `docs/spec/minidriver.md §11 CardSignData with container ${plan.index} after CardDeauthenticateEx`,
         );

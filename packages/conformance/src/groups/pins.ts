@@ -103,6 +103,15 @@ async function withFreshCard(options: ConformanceOptions, test: (rig: Rig) => Pr
   }
 }
 
+/**
+ * The retries left after a wrong PIN: the call must fail with SCARD_W_WRONG_CHV (retries from the error,
+ * see retriesOf) or SCARD_W_CHV_BLOCKED (none left).
+ */
+async function retriesAfterWrongPin(attempt: Promise<unknown>, rule: string): Promise<number> {
+  const failure = await mustFail(attempt, ['SCARD_W_WRONG_CHV', 'SCARD_W_CHV_BLOCKED'], rule);
+  return ScardError.hasCode(failure, 'SCARD_W_CHV_BLOCKED') ? 0 : retriesOf(failure, rule);
+}
+
 export function definePinTests(options: ConformanceOptions): void {
   describe('PIN semantics (docs/spec/minidriver.md §5.2, §6)', () => {
     it('the right user PIN authenticates (docs/spec/minidriver.md §5.2.1) and shows in CP_CARD_AUTHENTICATED_STATE (docs/spec/minidriver.md §7.1)', () =>
@@ -142,14 +151,10 @@ export function definePinTests(options: ConformanceOptions): void {
           'docs/spec/minidriver.md §6.8 a fresh card has more than one PIN try',
           `the first wrong PIN left ${retries1}`,
         );
-        const second = await mustFail(
+        const retries2 = await retriesAfterWrongPin(
           rig.session.authenticatePin('user', wrongPinOf(options)),
-          ['SCARD_W_WRONG_CHV', 'SCARD_W_CHV_BLOCKED'],
           'docs/spec/minidriver.md §6.8 second wrong PIN',
         );
-        const retries2 = ScardError.hasCode(second, 'SCARD_W_CHV_BLOCKED')
-          ? 0
-          : retriesOf(second, 'docs/spec/minidriver.md §6.8 second wrong PIN');
         check(
           retries2 === retries1 - 1,
           'docs/spec/minidriver.md §6.8 each wrong PIN decrements the retries left by 1',
@@ -157,14 +162,10 @@ export function definePinTests(options: ConformanceOptions): void {
         );
         let remaining = retries2;
         if (rig.session.version >= 6 && retries2 > 1) {
-          const third = await mustFail(
+          const retries3 = await retriesAfterWrongPin(
             rig.session.authenticateEx(ROLE_USER, 0, wrongPinOf(options)),
-            ['SCARD_W_WRONG_CHV', 'SCARD_W_CHV_BLOCKED'],
             'docs/spec/minidriver.md §5.2.7 CardAuthenticateEx with a wrong PIN',
           );
-          const retries3 = ScardError.hasCode(third, 'SCARD_W_CHV_BLOCKED')
-            ? 0
-            : retriesOf(third, 'docs/spec/minidriver.md §5.2.7 wrong PIN');
           check(
             retries3 === retries2 - 1,
             'docs/spec/minidriver.md §5.2.7/§6.8 CardAuthenticateEx counts wrong PINs like CardAuthenticatePin',
