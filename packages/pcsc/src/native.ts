@@ -1,11 +1,13 @@
 /**
  * The koffi bindings to the platform's PC/SC library. Every function returns the raw LONG as an
  * unsigned number; callers turn failures into ScardError (errors.ts). Calls that can block on the card or
- * on another process (transmit, control, get attribute, begin transaction, get status change, connect,
- * reconnect, disconnect) run on koffi's worker threads so the event loop keeps running. pcscd answers
- * SCardGetAttrib under the reader's driver lock, so a synchronous call waits for any other client's
- * transmit on that reader; when that card is a simulator served by this very process through vpcd, the
- * blocked event loop could never answer it.
+ * on another process (transmit, control, get attribute, status, list readers, begin transaction, get
+ * status change, connect, reconnect, disconnect) run on koffi's worker threads so the event loop keeps
+ * running. pcscd answers SCardGetAttrib under the reader's driver lock, so a synchronous call waits for
+ * any other client's transmit on that reader; and pcsc-lite's client library holds a context's lock for
+ * the whole of each call on it, so a synchronous SCardStatus or SCardListReaders waits for a transmit of
+ * another card of the same context. When that card is a simulator served by this very process through
+ * vpcd, the blocked event loop could never answer it.
  */
 import { ScardError } from '@minidriver/spec';
 import koffi from 'koffi';
@@ -38,7 +40,7 @@ export interface PcscLibrary {
   releaseContext(context: NativeHandle): number;
   isValidContext(context: NativeHandle): number;
   cancel(context: NativeHandle): number;
-  listReaders(context: NativeHandle, buffer: Buffer | null, length: number[]): number;
+  listReaders(context: NativeHandle, buffer: Buffer | null, length: number[]): Promise<number>;
   getStatusChange(context: NativeHandle, timeout: number, states: NativeReaderState[]): Promise<number>;
   connect(
     context: NativeHandle,
@@ -66,7 +68,7 @@ export interface PcscLibrary {
     protocol: number[],
     atr: Buffer,
     atrLength: number[],
-  ): number;
+  ): Promise<number>;
   transmit(
     card: NativeHandle,
     protocol: number,
@@ -212,7 +214,7 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
     releaseContext: (context) => sync(SCardReleaseContext, context),
     isValidContext: (context) => sync(SCardIsValidContext, context),
     cancel: (context) => sync(SCardCancel, context),
-    listReaders: (context, buffer, length) => sync(SCardListReaders, context, null, buffer, length),
+    listReaders: (context, buffer, length) => callAsync(SCardListReaders, context, null, buffer, length),
     getStatusChange: (context, timeout, states) =>
       callAsync(SCardGetStatusChange, context, timeout, states, states.length),
     connect: (context, reader, share, protocols, card, activeProtocol) =>
@@ -223,7 +225,7 @@ export function loadPcscLibrary(platform: PcscPlatform = pcscPlatform()): PcscLi
     beginTransaction: (card) => callAsync(SCardBeginTransaction, card),
     endTransaction: (card, disposition) => callAsync(SCardEndTransaction, card, disposition),
     status: (card, readerName, readerLength, state, protocol, atr, atrLength) =>
-      sync(SCardStatus, card, readerName, readerLength, state, protocol, atr, atrLength),
+      callAsync(SCardStatus, card, readerName, readerLength, state, protocol, atr, atrLength),
     transmit: (card, protocol, command, response, responseLength) =>
       callAsync(
         SCardTransmit,

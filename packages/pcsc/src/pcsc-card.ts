@@ -136,7 +136,7 @@ export class PcscCard implements Transport {
 
   /** @internal Reads the ATR (SCardStatus) and the reader's features (SCardControl) after connecting. */
   async initialize(): Promise<void> {
-    this.refreshStatus();
+    await this.refreshStatus();
     this.featureMap = await this.readFeatureMap();
   }
 
@@ -261,7 +261,7 @@ export class PcscCard implements Transport {
       this.readerName,
     );
     this.currentProtocol = this.protocolName(Number(activeProtocol[0]));
-    this.refreshStatus();
+    await this.refreshStatus();
     return this.atr;
   }
 
@@ -295,7 +295,7 @@ export class PcscCard implements Transport {
   }
 
   /** The card's current status (wraps SCardStatus). */
-  status(): CardStatus {
+  async status(): Promise<CardStatus> {
     this.requireOpen('SCardStatus');
     return this.refreshStatus();
   }
@@ -375,7 +375,7 @@ export class PcscCard implements Transport {
     }
     this.currentProtocol = this.protocolName(Number(activeProtocol[0]));
     try {
-      this.refreshStatus();
+      await this.refreshStatus();
     } catch {
       // The ATR stays as it was; the next call reports the real problem.
     }
@@ -398,14 +398,14 @@ export class PcscCard implements Transport {
     }
   }
 
-  private refreshStatus(): CardStatus {
+  private async refreshStatus(): Promise<CardStatus> {
     const readerLength = [0];
     const state = [0];
     const protocol = [0];
     const atr = Buffer.alloc(64);
     const atrLength = [atr.length];
     check(
-      this.library.status(this.handle, null, readerLength, state, protocol, atr, atrLength),
+      await this.library.status(this.handle, null, readerLength, state, protocol, atr, atrLength),
       'SCardStatus',
       this.readerName,
     );

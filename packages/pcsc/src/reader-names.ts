@@ -20,15 +20,15 @@ export function parseMultiString(bytes: Uint8Array): string[] {
  * The names of the readers of context `handle` (SCardListReaders). An empty list when there are none
  * (pcsclite's SCARD_E_NO_READERS_AVAILABLE); other failures are thrown as ScardError.
  */
-export function listReaderNames(library: PcscLibrary, handle: NativeHandle): string[] {
+export async function listReaderNames(library: PcscLibrary, handle: NativeHandle): Promise<string[]> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const length = [0];
-    let code = library.listReaders(handle, null, length);
+    let code = await library.listReaders(handle, null, length);
     if (code === ScardCode.SCARD_E_NO_READERS_AVAILABLE) return [];
     check(code, 'SCardListReaders');
     const buffer = Buffer.alloc(Math.max(1, Number(length[0])));
     length[0] = buffer.length;
-    code = library.listReaders(handle, buffer, length);
+    code = await library.listReaders(handle, buffer, length);
     if (code === ScardCode.SCARD_E_NO_READERS_AVAILABLE) return [];
     // A reader plugged in between both calls makes the buffer too small: ask again.
     if (code === ScardCode.SCARD_E_INSUFFICIENT_BUFFER) continue;

@@ -182,7 +182,7 @@ export class ReaderWatch extends EventEmitter implements AsyncIterable<ReaderEve
 
   /** Lists the readers, reports arrivals and departures, and reads the state of new readers. */
   private async synchronize(report: boolean): Promise<void> {
-    const names = listReaderNames(this.library, this.handle);
+    const names = await listReaderNames(this.library, this.handle);
     for (const name of [...this.known.keys()]) {
       if (names.includes(name)) continue;
       const known = this.known.get(name);
