@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { certificateFileName, decodeContainerMap, publicKeyBlobToKeyObject } from '@minidriver/card-kit';
 import { selfSignedByCard } from '@minidriver/conformance/interop';
 import { acquireVpcdPortLock, serveVpcd, type VpcdServer } from '@minidriver/sim';
-import { issueCertificateWithOpenssl, OPENSC_PKCS11_MODULE, pkcs11ToolKeyOperation } from '@minidriver/sim/testing';
+import { issueCertificateWithOpenssl, pkcs11ToolKeyOperation } from '@minidriver/sim/testing';
 import {
   CARD_CREATE_CONTAINER_KEY_GEN,
   CARD_PADDING_INFO_PRESENT,
@@ -130,7 +130,6 @@ describeInterop('PIV plugin with real clients through pcscd + vpcd', 180_000, ()
 
     // OpenSC pkcs11-tool: signs with 9A and 9E; the signatures verify with the plugin's public keys.
     const slotIndex = await findPkcs11SlotIndex(5);
-    const _common = ['--module', OPENSC_PKCS11_MODULE, '--slot-index', slotIndex];
     const message = 'signed by OpenSC with a key our plugin generated\n';
     writeFileSync(file('message.txt'), message);
     const rsaSigned = await pkcs11ToolKeyOperation({
